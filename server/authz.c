@@ -1,0 +1,201 @@
+/* authz.c — the single place where access is decided: route capabilities, company status, the
+ * consent gate of API §4, and the thread visibility rule of §5 (whose SQL text lives in
+ * authz.h so that list, count and search queries embed the very same condition). */
+#include "authz.h"
+
+#include "db.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const role_names[] = {
+	[ROLE_NONE] = "",
+	[ROLE_PARTICIPANT] = "participant",
+	[ROLE_EXPERT] = "expert",
+	[ROLE_SECRETARIAT] = "secretariat",
+};
+
+const char *role_name(enum role r)
+{
+	return (unsigned)r < ARRAY_LEN(role_names) ? role_names[r] : "";
+}
+
+enum role role_from_name(const char *s)
+{
+	for (unsigned i = 1; s && i < ARRAY_LEN(role_names); i++)
+		if (strcmp(s, role_names[i]) == 0)
+			return (enum role)i;
+	return ROLE_NONE;
+}
+
+bool authz_is_secretariat(const struct principal *p)
+{
+	return p && p->role == ROLE_SECRETARIAT;
+}
+
+bool authz_is_expert(const struct principal *p)
+{
+	return p && p->role == ROLE_EXPERT;
+}
+
+bool authz_is_participant(const struct principal *p)
+{
+	return p && p->role == ROLE_PARTICIPANT;
+}
+
+bool authz_is_staff(const struct principal *p)
+{
+	return authz_is_secretariat(p) || authz_is_expert(p);
+}
+
+static unsigned role_bit(enum role r)
+{
+	switch (r) {
+	case ROLE_PARTICIPANT: return ACCESS_PARTICIPANT;
+	case ROLE_EXPERT: return ACCESS_EXPERT;
+	case ROLE_SECRETARIAT: return ACCESS_SECRETARIAT;
+	default: return 0;
+	}
+}
+
+enum access_result authz_check_role(const struct principal *p, unsigned need)
+{
+	if (need & ACCESS_PUBLIC)
+		return ACCESS_OK;
+	if (!p)
+		return ACCESS_DENIED_UNAUTHENTICATED;
+	if ((need & ACCESS_ROLE_MASK) && !(need & role_bit(p->role)))
+		return ACCESS_DENIED_ROLE;
+	return ACCESS_OK;
+}
+
+/* Per kind: the newest document (what to accept), the current material version (what counts),
+ * and the version held by the latest personal and company act (-1 after a withdrawal). */
+static const char gate_sql[] =
+	"SELECT k.kind,"
+	" (SELECT id FROM documents d WHERE d.kind = k.kind ORDER BY version DESC LIMIT 1),"
+	" (SELECT version FROM documents d WHERE d.kind = k.kind ORDER BY version DESC LIMIT 1),"
+	" (SELECT max(version) FROM documents d WHERE d.kind = k.kind AND material = 1),"
+	" (SELECT CASE WHEN action = 'withdraw' THEN -1 ELSE version END FROM consents c"
+	"   WHERE c.scope = 'personal' AND c.user_id = :uid AND c.kind = k.kind ORDER BY c.id DESC LIMIT 1),"
+	" (SELECT CASE WHEN action = 'withdraw' THEN -1 ELSE version END FROM consents c"
+	"   WHERE c.scope = 'company' AND c.company_id = :cid AND c.kind = k.kind ORDER BY c.id DESC LIMIT 1)"
+	" FROM (SELECT 'participation' AS kind UNION ALL SELECT 'nda') k";
+
+static void add_pending(json_t *arr, sqlite3_stmt *st, const char *scope)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "document_id", json_integer(sqlite3_column_int64(st, 1)));
+	json_object_set_new(o, "kind", json_string(db_col_text(st, 0)));
+	json_object_set_new(o, "version", json_integer(sqlite3_column_int64(st, 2)));
+	json_object_set_new(o, "scope", json_string(scope));
+	json_array_append_new(arr, o);
+}
+
+json_t *authz_pending_consents(struct db *d, const struct principal *p)
+{
+	json_t *pending = json_array();
+	if (!p || p->role == ROLE_SECRETARIAT)
+		return pending;
+	sqlite3_stmt *st = db_stmt(d, gate_sql);
+	db_bind_int64(st, ":uid", p->user_id);
+	db_bind_int64(st, ":cid", p->company_id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 3) == SQLITE_NULL)
+			continue; /* no material version of this kind published yet */
+		int64_t cur = sqlite3_column_int64(st, 3);
+		bool is_nda = strcmp(db_col_text(st, 0), "nda") == 0;
+		bool personal_ok = sqlite3_column_type(st, 4) != SQLITE_NULL && sqlite3_column_int64(st, 4) >= cur;
+		bool company_ok = sqlite3_column_type(st, 5) != SQLITE_NULL && sqlite3_column_int64(st, 5) >= cur;
+		if (p->role == ROLE_EXPERT) {
+			/* An expert needs a personal acceptance of the current NDA only. */
+			if (is_nda && !personal_ok)
+				add_pending(pending, st, "personal");
+			continue;
+		}
+		if (!personal_ok)
+			add_pending(pending, st, "personal");
+		if (!company_ok)
+			add_pending(pending, st, "company");
+	}
+	sqlite3_reset(st);
+	return pending;
+}
+
+enum access_result authz_check_gate(struct db *d, const struct principal *p, unsigned need, json_t **pending)
+{
+	if (!(need & (ACCESS_CONTENT | ACCESS_WRITE)) || !p || p->role == ROLE_SECRETARIAT)
+		return ACCESS_OK;
+	if (p->role == ROLE_PARTICIPANT) {
+		if (strcmp(p->company_status, "withdrawn") == 0)
+			return ACCESS_DENIED_INACTIVE;
+		if ((need & ACCESS_WRITE) && strcmp(p->company_status, "completed") == 0)
+			return ACCESS_DENIED_READ_ONLY;
+	}
+	json_t *list = authz_pending_consents(d, p);
+	if (json_array_size(list) > 0) {
+		*pending = list;
+		return ACCESS_DENIED_CONSENT;
+	}
+	json_decref(list);
+	return ACCESS_OK;
+}
+
+void authz_bind(sqlite3_stmt *st, const struct principal *p)
+{
+	db_bind_int64(st, ":p_uid", p ? p->user_id : 0);
+	db_bind_text(st, ":p_role", p ? role_name(p->role) : "");
+	db_bind_int64(st, ":p_company", p ? p->company_id : 0);
+	db_bind_int64(st, ":p_group", p ? p->group_id : 0);
+}
+
+static const char can_read_sql[] = "SELECT 1 FROM threads t WHERE t.id = :id AND " AUTHZ_THREAD_VISIBLE;
+
+bool authz_can_read_thread(struct db *d, const struct principal *p, int64_t thread_id)
+{
+	if (!p)
+		return false;
+	sqlite3_stmt *st = db_stmt(d, can_read_sql);
+	db_bind_int64(st, ":id", thread_id);
+	authz_bind(st, p);
+	return db_one_int64(st, 0) == 1;
+}
+
+static const char principal_sql[] =
+	"SELECT " AUTHZ_PRINCIPAL_COLUMNS
+	" FROM users u LEFT JOIN companies c ON c.id = u.company_id"
+	" WHERE u.id = :id AND u.status = 'active'";
+
+int authz_principal_fill(sqlite3_stmt *st, int col, struct principal *p)
+{
+	memset(p, 0, sizeof *p);
+	p->user_id = sqlite3_column_int64(st, col);
+	p->role = role_from_name(db_col_text(st, col + 1));
+	p->company_id = sqlite3_column_int64(st, col + 2);
+	p->group_id = sqlite3_column_int64(st, col + 3);
+	snprintf(p->company_status, sizeof p->company_status, "%s", db_col_text(st, col + 4));
+	p->representative = sqlite3_column_int(st, col + 5) != 0;
+	p->name = db_col_dup(st, col + 6);
+	p->email = db_col_dup(st, col + 7);
+	return 0;
+}
+
+int authz_principal_load(struct db *d, int64_t user_id, struct principal *p)
+{
+	sqlite3_stmt *st = db_stmt(d, principal_sql);
+	db_bind_int64(st, ":id", user_id);
+	int rc = -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		rc = authz_principal_fill(st, 0, p);
+	sqlite3_reset(st);
+	return rc;
+}
+
+void principal_clear(struct principal *p)
+{
+	free(p->name);
+	free(p->email);
+	memset(p, 0, sizeof *p);
+}

@@ -1,0 +1,115 @@
+/* authz.h — the access module: who the caller is (struct principal), what a route demands
+ * (capabilities), the consent gate, and the one visibility rule for threads. Every answer to
+ * "may this person see this content?" comes from here; no other file compares roles. */
+#ifndef MAMORI_AUTHZ_H
+#define MAMORI_AUTHZ_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct db;
+
+enum role { ROLE_NONE = 0, ROLE_PARTICIPANT, ROLE_EXPERT, ROLE_SECRETARIAT };
+
+/* The signed-in caller, loaded once per request from the session (borrowed by handlers). */
+struct principal {
+	int64_t user_id;
+	enum role role;
+	int64_t company_id; /* participants; 0 otherwise */
+	int64_t group_id;   /* the participant's company's group; 0 if none */
+	char company_status[16];
+	bool representative;
+	char *name, *email;
+};
+
+/* What a route requires. Every route states one explicitly (ACCESS_UNSET is refused by the
+ * router's self-check and by a unit test). Role bits restrict; no role bit means any role. */
+enum access {
+	ACCESS_UNSET = 0,
+	ACCESS_PUBLIC = 1 << 0,      /* no session needed */
+	ACCESS_SESSION = 1 << 1,     /* signed in; allowed while consent is pending */
+	ACCESS_CONTENT = 1 << 2,     /* signed in, company active or completed, consent gate passed */
+	ACCESS_WRITE = 1 << 3,       /* ACCESS_CONTENT and the company is not completed (read_only) */
+	ACCESS_PARTICIPANT = 1 << 4, /* role bits */
+	ACCESS_EXPERT = 1 << 5,
+	ACCESS_SECRETARIAT = 1 << 6,
+};
+#define ACCESS_ROLE_MASK (ACCESS_PARTICIPANT | ACCESS_EXPERT | ACCESS_SECRETARIAT)
+
+/* Role names as the API spells them; role_from_name returns ROLE_NONE for unknown text. */
+const char *role_name(enum role r);
+enum role role_from_name(const char *s);
+
+bool authz_is_secretariat(const struct principal *p);
+bool authz_is_expert(const struct principal *p);
+bool authz_is_participant(const struct principal *p);
+/* Staff = experts and the secretariat. */
+bool authz_is_staff(const struct principal *p);
+
+/* Outcome of a route's access check, mapped to the API's errors by the dispatcher. */
+enum access_result {
+	ACCESS_OK = 0,
+	ACCESS_DENIED_UNAUTHENTICATED, /* 401 unauthenticated */
+	ACCESS_DENIED_ROLE,            /* 403 forbidden */
+	ACCESS_DENIED_INACTIVE,        /* 403 company_inactive */
+	ACCESS_DENIED_READ_ONLY,       /* 403 read_only */
+	ACCESS_DENIED_CONSENT,         /* 403 consent_required, with *pending */
+};
+
+/* First half of a route's access check (before CSRF): session and role. p is NULL when not
+ * signed in. */
+enum access_result authz_check_role(const struct principal *p, unsigned need);
+/* Second half (after CSRF), for ACCESS_CONTENT/ACCESS_WRITE routes: company status (API §3:
+ * checked before consent), then the consent gate (§4), evaluated afresh on every request. On
+ * ACCESS_DENIED_CONSENT, *pending receives a new JSON array of {document_id, kind, version,
+ * scope} (caller decrefs). */
+enum access_result authz_check_gate(struct db *d, const struct principal *p, unsigned need, json_t **pending);
+
+/* The consent documents p still has to accept (new JSON array, possibly empty; caller decrefs).
+ * The secretariat has none. */
+json_t *authz_pending_consents(struct db *d, const struct principal *p);
+
+/* The visibility rule (API §5) as one SQL condition over a thread row aliased `t` with columns
+ * id, visibility, company_id, group_id, using the parameters :p_uid, :p_role, :p_company and
+ * :p_group (bind them with authz_bind). Every query that returns content, counts it or searches
+ * it includes this condition — `"... FROM threads t WHERE " AUTHZ_THREAD_VISIBLE " AND ..."` —
+ * and authz_can_read_thread uses it too, so there is one rule. Body defined at the end. */
+#define AUTHZ_THREAD_VISIBLE "(" AUTHZ_THREAD_VISIBLE_BODY ")"
+/* Binds the principal parameters used by AUTHZ_THREAD_VISIBLE into st. */
+struct sqlite3_stmt;
+void authz_bind(struct sqlite3_stmt *st, const struct principal *p);
+
+/* True when p may read thread `thread_id` (false also when it does not exist). */
+bool authz_can_read_thread(struct db *d, const struct principal *p, int64_t thread_id);
+/* Loads the principal for user_id (for fan-out and mail, where no session exists). Returns 0
+ * and fills *p (free strings with principal_clear), or -1 if no such active user. */
+int authz_principal_load(struct db *d, int64_t user_id, struct principal *p);
+void principal_clear(struct principal *p);
+/* Fills p from 8 columns of st starting at col, in the order: user id, role, company id, group
+ * id, company status, representative, name, email (the session query selects the same). */
+int authz_principal_fill(struct sqlite3_stmt *st, int col, struct principal *p);
+/* The principal columns for a query joining users u and companies c. */
+#define AUTHZ_PRINCIPAL_COLUMNS                                                                    \
+	"u.id, u.role, coalesce(u.company_id, 0), coalesce(c.group_id, 0), coalesce(c.status, ''),"  \
+	" u.representative, u.name, u.email"
+
+/* The rule itself. An escalated expert reads the thread while the escalation stands
+ * (assigned or answered); a declined one no longer does. */
+#define AUTHZ_THREAD_VISIBLE_BODY                                                                         \
+	"CASE :p_role"                                                                                     \
+	" WHEN 'secretariat' THEN 1"                                                                       \
+	" WHEN 'participant' THEN (t.visibility = 'community'"                                             \
+	"   OR (t.visibility = 'group' AND t.group_id IS NOT NULL AND t.group_id = :p_group)"              \
+	"   OR (t.visibility = 'company' AND t.company_id = :p_company))"                                  \
+	" WHEN 'expert' THEN (t.visibility IN ('community','staff')"                                       \
+	"   OR (t.visibility = 'group' AND EXISTS (SELECT 1 FROM expert_assignments ea"                    \
+	"        JOIN companies ac ON ac.id = ea.company_id"                                               \
+	"        WHERE ea.expert_id = :p_uid AND ac.group_id = t.group_id))"                               \
+	"   OR (t.visibility = 'company' AND EXISTS (SELECT 1 FROM expert_assignments ea"                  \
+	"        WHERE ea.expert_id = :p_uid AND ea.company_id = t.company_id))"                           \
+	"   OR EXISTS (SELECT 1 FROM escalations es WHERE es.thread_id = t.id"                             \
+	"        AND es.expert_id = :p_uid AND es.state IN ('assigned','answered')))"                      \
+	" ELSE 0 END"
+
+#endif

@@ -1,0 +1,45 @@
+/* config.h — the server's configuration: defaults, the `key = value` file of API.md §1, and
+ * validation. A configuration is built once at start and then only read (by every thread). */
+#ifndef MAMORI_CONFIG_H
+#define MAMORI_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct config {
+	char *data_dir;
+	char *listen;   /* HOST:PORT */
+	char *tls_cert; /* default DATA/tls/cert.pem */
+	char *tls_key;  /* default DATA/tls/key.pem */
+	char *base_url; /* for links in e-mail; default https://LISTEN */
+	char *smtp_host;
+	int smtp_port;
+	char *mail_from;
+	double sla_peer_hours;
+	double sla_expert_hours;
+	int track_capacity;
+	int participants_per_company;
+	int64_t max_attachment_bytes;
+	int workers;
+	int helpers;           /* helper threads for slow work */
+	int max_connections;   /* per worker */
+	int timeout_seconds;   /* read/write timeout of a connection */
+	int session_idle_seconds;
+	int session_max_seconds;
+	int invite_days;
+	char *web_dir;
+};
+
+/* Fills c with defaults (data_dir may be NULL until set). */
+void config_defaults(struct config *c);
+/* Sets one key from text. Returns 0, or -1 with a message in err[256] naming the key. */
+int config_set(struct config *c, const char *key, const char *value, char err[256]);
+/* Reads a config file of `key = value` lines (`#` starts a comment). The caller applies
+ * command-line flags afterwards, so flags win. Returns 0 or -1 with err naming the file, line
+ * and key. */
+int config_load_file(struct config *c, const char *path, char err[256]);
+/* Fills in values derived from others (TLS paths from data_dir, base_url from listen). */
+void config_finish(struct config *c);
+void config_free(struct config *c);
+
+#endif

@@ -1,0 +1,73 @@
+/* db.h — the database layer: one SQLite connection per thread, opened with the pragmas every
+ * connection needs, a per-connection cache of prepared statements keyed by their SQL text, the
+ * single write-transaction helper, and schema migration from the numbered files in schema/. */
+#ifndef MAMORI_DB_H
+#define MAMORI_DB_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct schema_file {
+	int version;
+	const char *name;
+	const char *sql;
+};
+/* Generated from schema/NNN_*.sql at build time, terminated by {0}. */
+extern const struct schema_file db_schema_files[];
+
+struct db;
+
+/* Opens DIR/mamori.db (creating it when create is true) with WAL, synchronous=FULL,
+ * foreign_keys, busy_timeout, secure_delete and SQLITE_DBCONFIG_DEFENSIVE. The connection is for
+ * one thread only (SQLITE_OPEN_NOMUTEX). Returns 0 and *out (caller frees with db_close), or a
+ * negative errno-style code with a message logged. */
+int db_open(const char *dir, bool create, struct db **out);
+/* Finalizes cached statements and closes. Accepts NULL. */
+void db_close(struct db *d);
+sqlite3 *db_handle(struct db *d);
+
+/* Applies every schema file newer than PRAGMA user_version, each in its own transaction.
+ * Returns 0 or -1 (logged). Safe to call on every start. */
+int db_migrate(struct db *d);
+/* The newest schema version compiled in. */
+int db_schema_version(void);
+
+/* Returns a prepared statement for sql, prepared once per connection with
+ * SQLITE_PREPARE_PERSISTENT and reset/cleared for reuse. sql must be a string with static
+ * storage (the pointer is the cache key). Aborts on a prepare error: SQL text is code, not input. */
+sqlite3_stmt *db_stmt(struct db *d, const char *sql);
+
+/* Named-parameter binding that ignores parameters the statement does not use. */
+void db_bind_int64(sqlite3_stmt *st, const char *name, int64_t v);
+void db_bind_text(sqlite3_stmt *st, const char *name, const char *v); /* NULL binds NULL */
+void db_bind_textn(sqlite3_stmt *st, const char *name, const char *v, size_t n);
+void db_bind_blob(sqlite3_stmt *st, const char *name, const void *v, size_t n);
+void db_bind_null(sqlite3_stmt *st, const char *name);
+
+/* Steps a statement expected to finish (INSERT/UPDATE/DELETE). Returns 0, or -1 on error
+ * (logged with the caller's name); constraint failures return -2 so handlers can map them. */
+int db_exec_stmt(struct db *d, sqlite3_stmt *st);
+/* Runs a plain SQL script (no parameters). Returns 0 or -1 (logged). */
+int db_exec(struct db *d, const char *sql);
+/* Steps st once and returns its first column as int64 (or dflt if no row). Resets st. */
+int64_t db_one_int64(sqlite3_stmt *st, int64_t dflt);
+
+/* The one way to write: BEGIN IMMEDIATE ... COMMIT. `caller` names the writer in logs.
+ * db_tx_begin returns 0 or -1; db_tx_commit returns 0 or -1 (then the transaction is rolled
+ * back); db_tx_rollback always succeeds. Nested use is a bug and aborts. */
+int db_tx_begin(struct db *d, const char *caller);
+int db_tx_commit(struct db *d);
+void db_tx_rollback(struct db *d);
+
+/* Column text copied into a new string (NULL for NULL). Caller frees. */
+char *db_col_dup(sqlite3_stmt *st, int col);
+/* Column text borrowed until the next step (never NULL: "" for NULL). */
+const char *db_col_text(sqlite3_stmt *st, int col);
+
+/* Online backup of the database into out_path with the SQLite backup API (consistent while
+ * the server writes). Returns 0 or -1 (logged). */
+int db_backup(struct db *d, const char *out_path);
+
+#endif

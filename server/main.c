@@ -1,0 +1,270 @@
+/* main.c — the `mamori` command line (API.md §1): init, user add, serve, backup, audit verify,
+ * calendar. The only file that exits the process. Bad arguments: one line on stderr, exit 2. */
+#include "audit.h"
+#include "calendar.h"
+#include "config.h"
+#include "crypto.h"
+#include "db.h"
+#include "router.h"
+#include "server.h"
+#include "tls.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int usage(const char *msg)
+{
+	fprintf(stderr, "mamori: %s (commands: init, user add, serve, backup, audit verify, calendar)\n", msg);
+	return 2;
+}
+
+/* Parses --name VALUE pairs into vals[] by the index of names[]; returns 0 or 2 (usage). */
+static int parse_flags(int argc, char **argv, int start, const char *const *names, const char **vals,
+		       const char *cmd)
+{
+	for (int i = start; i < argc; i++) {
+		int k = -1;
+		for (int j = 0; names[j]; j++)
+			if (strncmp(argv[i], "--", 2) == 0 && strcmp(argv[i] + 2, names[j]) == 0)
+				k = j;
+		if (k < 0) {
+			fprintf(stderr, "mamori %s: unknown argument '%s'\n", cmd, argv[i]);
+			return 2;
+		}
+		if (i + 1 >= argc || !*argv[i + 1]) {
+			fprintf(stderr, "mamori %s: %s needs a value\n", cmd, argv[i]);
+			return 2;
+		}
+		vals[k] = argv[++i];
+	}
+	return 0;
+}
+
+static int cmd_init(int argc, char **argv)
+{
+	static const char *const names[] = {"data", NULL};
+	const char *vals[1] = {0};
+	if (parse_flags(argc, argv, 2, names, vals, "init"))
+		return 2;
+	if (!vals[0]) {
+		fprintf(stderr, "mamori init: --data DIR is required\n");
+		return 2;
+	}
+	const char *dir = vals[0];
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr, "mamori init: cannot create %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	char *tls_dir = xasprintf("%s/tls", dir), *files = xasprintf("%s/files", dir);
+	char *cert = xasprintf("%s/cert.pem", tls_dir), *key = xasprintf("%s/key.pem", tls_dir);
+	int rc = 1;
+	struct db *d = NULL;
+	if ((mkdir(tls_dir, 0700) < 0 && errno != EEXIST) || (mkdir(files, 0700) < 0 && errno != EEXIST)) {
+		fprintf(stderr, "mamori init: cannot create directories in %s: %s\n", dir, strerror(errno));
+		goto out;
+	}
+	if (db_open(dir, true, &d) < 0 || db_migrate(d) < 0)
+		goto out;
+	if (tls_make_self_signed(cert, key) < 0)
+		goto out;
+	printf("initialised %s (schema version %d)\n", dir, db_schema_version());
+	rc = 0;
+out:
+	db_close(d);
+	free(tls_dir);
+	free(files);
+	free(cert);
+	free(key);
+	return rc;
+}
+
+static const char user_insert_sql[] =
+	"INSERT INTO users (email, name, role, company_id, status, password_hash, created_at)"
+	" VALUES (:email, :name, :role, :company, 'active', :hash, :now)";
+static const char company_exists_sql[] = "SELECT count(*) FROM companies WHERE id = :id";
+
+static int cmd_user_add(int argc, char **argv)
+{
+	static const char *const names[] = {"data", "role", "email", "name", "company", NULL};
+	const char *v[5] = {0};
+	if (argc < 2 || strcmp(argv[1], "add") != 0)
+		return usage("usage: mamori user add --data DIR --role ROLE --email E --name N [--company ID]");
+	if (parse_flags(argc, argv, 2, names, v, "user add"))
+		return 2;
+	if (!v[0] || !v[1] || !v[2] || !v[3]) {
+		fprintf(stderr, "mamori user add: --data, --role, --email and --name are required\n");
+		return 2;
+	}
+	enum role role = role_from_name(v[1]);
+	if (role == ROLE_NONE) {
+		fprintf(stderr, "mamori user add: --role must be participant, expert or secretariat\n");
+		return 2;
+	}
+	if ((role == ROLE_PARTICIPANT) != (v[4] != NULL)) {
+		fprintf(stderr, "mamori user add: --company is required for participants and only for them\n");
+		return 2;
+	}
+	if (!strchr(v[2], '@') || !utf8_valid(v[3], strlen(v[3]))) {
+		fprintf(stderr, "mamori user add: --email must be an e-mail address\n");
+		return 2;
+	}
+	char line[1100];
+	if (!fgets(line, sizeof line, stdin)) {
+		fprintf(stderr, "mamori user add: expected the password on standard input\n");
+		return 2;
+	}
+	line[strcspn(line, "\r\n")] = 0;
+	int pol = crypto_password_policy(line);
+	if (pol != 0) {
+		fprintf(stderr, "mamori user add: password refused (%s)\n",
+			pol == -1 ? "at least 12 characters" : pol == -3 ? "too common" : "not acceptable");
+		return 2;
+	}
+	char *hash = crypto_password_hash_new(line);
+	explicit_bzero(line, sizeof line);
+	struct db *d = NULL;
+	int rc = 1;
+	if (!hash || db_open(v[0], false, &d) < 0 || db_migrate(d) < 0)
+		goto out;
+	int64_t company = v[4] ? strtoll(v[4], NULL, 10) : 0;
+	if (v[4]) {
+		sqlite3_stmt *st = db_stmt(d, company_exists_sql);
+		db_bind_int64(st, ":id", company);
+		if (db_one_int64(st, 0) != 1) {
+			fprintf(stderr, "mamori user add: no company %s\n", v[4]);
+			rc = 2;
+			goto out;
+		}
+	}
+	if (db_tx_begin(d, "cmd_user_add") < 0)
+		goto out;
+	sqlite3_stmt *st = db_stmt(d, user_insert_sql);
+	db_bind_text(st, ":email", v[2]);
+	db_bind_text(st, ":name", v[3]);
+	db_bind_text(st, ":role", v[1]);
+	if (company)
+		db_bind_int64(st, ":company", company);
+	db_bind_text(st, ":hash", hash);
+	db_bind_int64(st, ":now", now_unix());
+	int e = db_exec_stmt(d, st);
+	if (e == -2) {
+		db_tx_rollback(d);
+		fprintf(stderr, "mamori user add: a user with e-mail %s exists\n", v[2]);
+		rc = 2;
+		goto out;
+	}
+	int64_t id = sqlite3_last_insert_rowid(db_handle(d));
+	json_t *detail = json_pack("{s:s,s:s}", "role", v[1], "via", "cli");
+	char target[32];
+	snprintf(target, sizeof target, "user:%lld", (long long)id);
+	if (e < 0 || audit_append(d, 0, "user.create", target, "", detail) < 0 || db_tx_commit(d) < 0) {
+		json_decref(detail);
+		db_tx_rollback(d);
+		goto out;
+	}
+	json_decref(detail);
+	printf("user %lld created\n", (long long)id);
+	rc = 0;
+out:
+	free(hash);
+	db_close(d);
+	return rc;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+	static const char *const names[] = {"data", "listen", "config", NULL};
+	const char *v[3] = {0};
+	if (parse_flags(argc, argv, 1, names, v, "serve"))
+		return 2;
+	if (!v[0]) {
+		fprintf(stderr, "mamori serve: --data DIR is required\n");
+		return 2;
+	}
+	struct config cfg;
+	config_defaults(&cfg);
+	char err[256];
+	if (v[2] && config_load_file(&cfg, v[2], err) < 0) {
+		fprintf(stderr, "mamori serve: %s\n", err);
+		config_free(&cfg);
+		return 2;
+	}
+	if (v[1] && config_set(&cfg, "listen", v[1], err) < 0) {
+		fprintf(stderr, "mamori serve: %s\n", err);
+		config_free(&cfg);
+		return 2;
+	}
+	cfg.data_dir = xstrdup(v[0]);
+	config_finish(&cfg);
+	char *dbpath = xasprintf("%s/mamori.db", cfg.data_dir);
+	bool exists = access(dbpath, R_OK | W_OK) == 0;
+	free(dbpath);
+	if (!exists) {
+		fprintf(stderr, "mamori serve: no database in %s (run mamori init --data %s)\n", cfg.data_dir, cfg.data_dir);
+		config_free(&cfg);
+		return 2;
+	}
+	if (router_check_table(err) < 0) {
+		fprintf(stderr, "mamori serve: %s\n", err);
+		config_free(&cfg);
+		return 1;
+	}
+	int rc = server_run(&cfg);
+	config_free(&cfg);
+	return rc;
+}
+
+static int cmd_backup(int argc, char **argv)
+{
+	static const char *const names[] = {"data", "out", NULL};
+	const char *v[2] = {0};
+	if (parse_flags(argc, argv, 1, names, v, "backup"))
+		return 2;
+	if (!v[0] || !v[1]) {
+		fprintf(stderr, "mamori backup: --data DIR and --out FILE are required\n");
+		return 2;
+	}
+	if (access(v[1], F_OK) == 0) {
+		fprintf(stderr, "mamori backup: %s exists; refusing to overwrite\n", v[1]);
+		return 2;
+	}
+	struct db *d = NULL;
+	if (db_open(v[0], false, &d) < 0)
+		return 1;
+	char *tmp = xasprintf("%s.partial", v[1]);
+	unlink(tmp);
+	int rc = db_backup(d, tmp) == 0 && rename(tmp, v[1]) == 0 ? 0 : 1;
+	if (rc)
+		unlink(tmp);
+	else
+		printf("backup written to %s\n", v[1]);
+	free(tmp);
+	db_close(d);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage("missing command");
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "init") == 0)
+		return cmd_init(argc, argv);
+	if (strcmp(cmd, "user") == 0)
+		return cmd_user_add(argc - 1, argv + 1);
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(argc - 1, argv + 1);
+	if (strcmp(cmd, "backup") == 0)
+		return cmd_backup(argc - 1, argv + 1);
+	if (strcmp(cmd, "audit") == 0)
+		return audit_cli(argc - 1, argv + 1);
+	if (strcmp(cmd, "calendar") == 0)
+		return calendar_cli(argc - 1, argv + 1);
+	fprintf(stderr, "mamori: unknown command '%s'\n", cmd);
+	return 2;
+}

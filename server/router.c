@@ -1,0 +1,535 @@
+/* router.c — route matching and the request pipeline (STYLE.md "The request's way through").
+ * Handlers never write error bodies: they return a status, and this file renders replies,
+ * errors, the security headers every response carries, and the one log line per request. */
+#include "router.h"
+
+#include "config.h"
+#include "crypto.h"
+#include "db.h"
+#include "server.h"
+#include "session.h"
+#include "static.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <sys/queue.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_MAX_BODY (1u << 20) /* JSON bodies; posts are checked at 65,536 bytes of text */
+#define MAX_PATH_LEN 2048
+
+static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+			  "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+			  "form-action 'self'; frame-ancestors 'none'";
+
+/* Headers on every response, API or static, success or error. */
+static void security_headers(struct evkeyvalq *h)
+{
+	evhttp_add_header(h, "Strict-Transport-Security", "max-age=63072000; includeSubDomains");
+	evhttp_add_header(h, "Content-Security-Policy", csp);
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+	evhttp_add_header(h, "X-Frame-Options", "DENY");
+	evhttp_add_header(h, "Cross-Origin-Opener-Policy", "same-origin");
+	evhttp_add_header(h, "Cross-Origin-Resource-Policy", "same-origin");
+	evhttp_add_header(h, "Permissions-Policy", "camera=(), microphone=(), geolocation=()");
+}
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Entity";
+	case 429: return "Too Many Requests";
+	case 503: return "Service Unavailable";
+	case 507: return "Insufficient Storage";
+	default: return status >= 500 ? "Internal Server Error" : "OK";
+	}
+}
+
+/* ---- handler helpers (http.h) ---------------------------------------------------------- */
+
+int req_error(struct req *r, int status, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	free(r->err_msg);
+	if (vasprintf(&r->err_msg, fmt, ap) < 0)
+		r->err_msg = NULL;
+	va_end(ap);
+	r->err_code = code;
+	return status;
+}
+
+int req_not_found(struct req *r)
+{
+	return req_error(r, 404, "not_found", "not found");
+}
+
+int req_forbidden(struct req *r)
+{
+	return req_error(r, 403, "forbidden", "you may not do this");
+}
+
+int req_internal(struct req *r, const char *what)
+{
+	log_error("internal error in %s: %s", r->route ? r->route->pattern : r->path, what);
+	return req_error(r, 500, "internal", "internal error");
+}
+
+int req_reply(struct req *r, int status, json_t *out)
+{
+	if (r->out)
+		json_decref(r->out);
+	r->out = out;
+	return status;
+}
+
+int req_path_id(struct req *r, int i, int64_t *out)
+{
+	if (i >= r->npath)
+		return -1;
+	const char *s = r->path_params[i];
+	int64_t v = 0;
+	if (!*s || strlen(s) > 18)
+		return -1;
+	for (; *s; s++) {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	if (v <= 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+const char *req_path_str(struct req *r, int i)
+{
+	return i < r->npath ? r->path_params[i] : NULL;
+}
+
+const char *req_query_str(struct req *r, const char *name)
+{
+	for (int i = 0; i < MAX_QUERY_PARAMS && r->route->params[i].name; i++)
+		if (strcmp(r->route->params[i].name, name) == 0)
+			return r->query_vals[i];
+	return NULL;
+}
+
+int64_t req_query_int(struct req *r, const char *name, int64_t dflt)
+{
+	const char *s = req_query_str(r, name);
+	return s ? strtoll(s, NULL, 10) : dflt;
+}
+
+int req_body_str(struct req *r, const char *name, const char **out)
+{
+	json_t *v = r->body ? json_object_get(r->body, name) : NULL;
+	if (!v || json_is_null(v))
+		return 1;
+	if (!json_is_string(v))
+		return -1;
+	*out = json_string_value(v);
+	return 0;
+}
+
+int req_body_int(struct req *r, const char *name, int64_t *out)
+{
+	json_t *v = r->body ? json_object_get(r->body, name) : NULL;
+	if (!v || json_is_null(v))
+		return 1;
+	if (!json_is_integer(v))
+		return -1;
+	*out = json_integer_value(v);
+	return 0;
+}
+
+int req_body_bool(struct req *r, const char *name, bool *out)
+{
+	json_t *v = r->body ? json_object_get(r->body, name) : NULL;
+	if (!v || json_is_null(v))
+		return 1;
+	if (!json_is_boolean(v))
+		return -1;
+	*out = json_is_true(v);
+	return 0;
+}
+
+void req_header(struct req *r, const char *name, const char *value)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(r->ev), name, value);
+}
+
+json_t *json_time(int64_t t)
+{
+	if (!t)
+		return json_null();
+	char buf[32];
+	time_format_utc(t, buf);
+	return json_string(buf);
+}
+
+/* ---- matching ------------------------------------------------------------------------------- */
+
+static void req_clear_path_params(struct req *r)
+{
+	for (int i = 0; i < r->npath; i++)
+		free(r->path_params[i]);
+	r->npath = 0;
+}
+
+/* Matches one pattern against a path; {x} takes one non-empty segment. */
+static bool pattern_match(const char *pat, const char *path, struct req *r)
+{
+	req_clear_path_params(r);
+	while (*pat && *path) {
+		if (*pat == '{') {
+			const char *close = strchr(pat, '}');
+			const char *seg_end = strchr(path, '/');
+			size_t n = seg_end ? (size_t)(seg_end - path) : strlen(path);
+			if (n == 0 || r->npath == MAX_PATH_PARAMS)
+				return false;
+			r->path_params[r->npath++] = xstrndup(path, n);
+			pat = close + 1;
+			path += n;
+			continue;
+		}
+		if (*pat != *path)
+			return false;
+		pat++;
+		path++;
+	}
+	return *pat == 0 && *path == 0;
+}
+
+const struct route *router_match(enum evhttp_cmd_type method, const char *path, struct req *r,
+				 bool *method_mismatch)
+{
+	*method_mismatch = false;
+	for (const struct feature *f = features; f->name; f++) {
+		for (const struct route *rt = f->routes; rt && rt->pattern; rt++) {
+			if (!pattern_match(rt->pattern, path, r))
+				continue;
+			if (rt->method == method || (method == EVHTTP_REQ_HEAD && rt->method == EVHTTP_REQ_GET))
+				return rt;
+			*method_mismatch = true;
+		}
+	}
+	req_clear_path_params(r);
+	return NULL;
+}
+
+int router_check_table(char err[256])
+{
+	for (const struct feature *f = features; f->name; f++) {
+		for (const struct route *rt = f->routes; rt && rt->pattern; rt++) {
+			if (rt->access == ACCESS_UNSET || !rt->handler) {
+				snprintf(err, 256, "route %s (%s) declares no access", rt->pattern, f->name);
+				return -1;
+			}
+			if ((rt->access & ACCESS_PUBLIC) && (rt->access & ~ACCESS_PUBLIC)) {
+				snprintf(err, 256, "route %s mixes public with other access", rt->pattern);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- replies -------------------------------------------------------------------------------- */
+
+static void log_request(struct req *r, size_t bytes)
+{
+	static const char *const names[] = {"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE", "CONNECT", "PATCH"};
+	const char *m = "?";
+	for (unsigned i = 0; i < ARRAY_LEN(names); i++)
+		if (r->method == (enum evhttp_cmd_type)(1u << i))
+			m = names[i];
+	fprintf(stderr, "req %s %s %d %zu %lldus\n", m, r->route ? r->route->pattern : "static", r->status,
+		bytes, (long long)(now_us_monotonic() - r->started_us));
+}
+
+static void req_free(struct req *r)
+{
+	req_clear_path_params(r);
+	for (int i = 0; i < MAX_QUERY_PARAMS; i++)
+		free(r->query_vals[i]);
+	json_decref(r->body);
+	json_decref(r->out);
+	json_decref(r->err_extra);
+	if (r->raw_out)
+		evbuffer_free(r->raw_out);
+	free(r->err_msg);
+	free(r->path);
+	free(r->session_hash);
+	free(r->csrf);
+	principal_clear(&r->who_storage);
+	free(r);
+}
+
+static void send_reply(struct req *r)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+	security_headers(h);
+	struct evbuffer *body = evbuffer_new();
+	int status = r->status;
+	if (r->err_code) {
+		json_t *e = r->err_extra ? json_incref(r->err_extra) : json_object();
+		json_object_set_new(e, "error", json_string(r->err_code));
+		json_object_set_new(e, "message", json_string(r->err_msg ? r->err_msg : r->err_code));
+		char *s = json_dumps(e, JSON_COMPACT);
+		evbuffer_add(body, s, strlen(s));
+		free(s);
+		json_decref(e);
+	} else if (r->raw_out) {
+		evbuffer_add_buffer(body, r->raw_out);
+	} else if (r->out && status != 204) {
+		char *s = json_dumps(r->out, JSON_COMPACT);
+		evbuffer_add(body, s, strlen(s));
+		free(s);
+	}
+	if (!evhttp_find_header(h, "Content-Type"))
+		evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
+	if (!evhttp_find_header(h, "Cache-Control"))
+		evhttp_add_header(h, "Cache-Control", "no-store");
+	size_t bytes = evbuffer_get_length(body);
+	if (r->method == EVHTTP_REQ_HEAD)
+		evbuffer_drain(body, bytes);
+	evhttp_send_reply(r->ev, status, reason(status), body);
+	evbuffer_free(body);
+	log_request(r, bytes);
+}
+
+static void on_conn_close(struct evhttp_connection *evcon, void *arg)
+{
+	struct req *r = arg;
+	r->conn_gone = true;
+}
+
+void req_finish(struct req *r, int status)
+{
+	if (status == HTTP_ASYNC) {
+		/* The handler went async: remember if the client leaves meanwhile. */
+		struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
+		if (evcon)
+			evhttp_connection_set_closecb(evcon, on_conn_close, r);
+		return;
+	}
+	struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
+	if (evcon)
+		evhttp_connection_set_closecb(evcon, NULL, NULL);
+	if (status == HTTP_DETACHED) {
+		server_request_end(r->w);
+		req_free(r);
+		return;
+	}
+	r->status = status;
+	if (!r->conn_gone)
+		send_reply(r);
+	server_request_end(r->w);
+	req_free(r);
+}
+
+/* ---- the pipeline --------------------------------------------------------------------------- */
+
+static int parse_query(struct req *r, const char *query)
+{
+	if (!query || !*query)
+		return 0;
+	struct evkeyvalq q;
+	TAILQ_INIT(&q);
+	if (evhttp_parse_query_str(query, &q) < 0)
+		return req_error(r, 400, "bad_request", "malformed query string");
+	int rc = 0;
+	for (int i = 0; i < MAX_QUERY_PARAMS && r->route->params[i].name && rc == 0; i++) {
+		const struct param_spec *ps = &r->route->params[i];
+		const char *v = evhttp_find_header(&q, ps->name);
+		if (!v || !*v)
+			continue;
+		if (!utf8_valid(v, strlen(v))) {
+			rc = req_error(r, 400, "bad_request", "parameter %s is not valid UTF-8", ps->name);
+			break;
+		}
+		if (ps->type == PARAM_INT) {
+			char *end;
+			long long n = strtoll(v, &end, 10);
+			if (*end || n < 0 || strlen(v) > 18) {
+				rc = req_error(r, 400, "bad_request", "parameter %s must be a non-negative integer", ps->name);
+				break;
+			}
+		}
+		r->query_vals[i] = xstrdup(v);
+	}
+	evhttp_clear_headers(&q);
+	return rc;
+}
+
+static int parse_body(struct req *r)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
+	size_t n = evbuffer_get_length(in);
+	size_t max = r->route->max_body ? r->route->max_body : DEFAULT_MAX_BODY;
+	if (n > max)
+		return req_error(r, 413, "too_large", "request body over %zu bytes", max);
+	r->raw = n ? evbuffer_pullup(in, (ev_ssize_t)n) : (const unsigned char *)"";
+	r->raw_len = n;
+	if (r->route->flags & ROUTE_RAW_BODY)
+		return 0;
+	if (r->method == EVHTTP_REQ_GET || r->method == EVHTTP_REQ_HEAD || r->method == EVHTTP_REQ_DELETE) {
+		if (n == 0)
+			return 0;
+	}
+	if (n == 0) {
+		r->body = json_object();
+		return 0;
+	}
+	if (!utf8_valid((const char *)r->raw, n))
+		return req_error(r, 400, "bad_request", "body is not valid UTF-8");
+	json_error_t jerr;
+	r->body = json_loadb((const char *)r->raw, n, JSON_REJECT_DUPLICATES, &jerr);
+	if (!r->body)
+		return req_error(r, 400, "bad_request", "malformed JSON: %s", jerr.text);
+	if (!json_is_object(r->body))
+		return req_error(r, 400, "bad_request", "body must be a JSON object");
+	return 0;
+}
+
+static int run_pipeline(struct req *r)
+{
+	const struct route *rt = r->route;
+	int rc = parse_body(r);
+	if (rc)
+		return rc;
+	if (session_load(r) < 0)
+		return req_internal(r, "session lookup");
+	enum access_result ar = authz_check_role(r->who, rt->access);
+	if (ar != ACCESS_OK)
+		goto denied;
+	bool unsafe = r->method != EVHTTP_REQ_GET && r->method != EVHTTP_REQ_HEAD;
+	if (unsafe && !(rt->flags & ROUTE_NO_CSRF) && !(rt->access & ACCESS_PUBLIC)) {
+		const char *tok = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "X-CSRF-Token");
+		if (!tok || !r->csrf || !crypto_streq(tok, r->csrf))
+			return req_error(r, 403, "csrf", "missing or wrong X-CSRF-Token");
+	}
+	json_t *pending = NULL;
+	ar = authz_check_gate(r->db, r->who, rt->access, &pending);
+	if (ar == ACCESS_DENIED_CONSENT) {
+		r->err_extra = json_object();
+		json_object_set_new(r->err_extra, "pending", pending);
+		return req_error(r, 403, "consent_required", "consent to the current documents is required");
+	}
+	if (ar != ACCESS_OK)
+		goto denied;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->ev);
+	rc = parse_query(r, evhttp_uri_get_query(uri));
+	if (rc)
+		return rc;
+	return rt->handler(r);
+denied:
+	switch (ar) {
+	case ACCESS_DENIED_UNAUTHENTICATED:
+		return req_error(r, 401, "unauthenticated", "sign in first");
+	case ACCESS_DENIED_INACTIVE:
+		return req_error(r, 403, "company_inactive", "your company has withdrawn from the program");
+	case ACCESS_DENIED_READ_ONLY:
+		return req_error(r, 403, "read_only", "your company has completed the program; content is read-only");
+	default:
+		return req_forbidden(r);
+	}
+}
+
+void router_dispatch(struct worker *w, struct evhttp_request *ev)
+{
+	struct req *r = xcalloc(1, sizeof *r);
+	r->started_us = now_us_monotonic();
+	r->ev = ev;
+	r->w = w;
+	r->db = w->db;
+	r->cfg = w->cfg;
+	r->method = evhttp_request_get_command(ev);
+	server_request_begin(w);
+
+	struct evhttp_connection *evcon = evhttp_request_get_connection(ev);
+	char *peer = NULL;
+	ev_uint16_t port = 0;
+	if (evcon)
+		evhttp_connection_get_peer(evcon, &peer, &port);
+	snprintf(r->ip, sizeof r->ip, "%s", peer ? peer : "");
+	r->user_agent = evhttp_find_header(evhttp_request_get_input_headers(ev), "User-Agent");
+	if (!r->user_agent)
+		r->user_agent = "";
+
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ev);
+	const char *raw_path = uri ? evhttp_uri_get_path(uri) : NULL;
+	if (!raw_path || !*raw_path || strlen(raw_path) > MAX_PATH_LEN) {
+		req_finish(r, req_error(r, 400, "bad_request", "bad request path"));
+		return;
+	}
+	size_t plen = 0;
+	r->path = evhttp_uridecode(raw_path, 0, &plen);
+	if (!r->path || strlen(r->path) != plen || !utf8_valid(r->path, plen)) {
+		req_finish(r, req_error(r, 400, "bad_request", "bad request path"));
+		return;
+	}
+	if (strncmp(r->path, "/api/", 5) != 0) {
+		req_finish(r, static_serve(r));
+		return;
+	}
+	bool mismatch;
+	r->route = router_match(r->method, r->path, r, &mismatch);
+	if (!r->route) {
+		if (mismatch)
+			req_finish(r, req_error(r, 405, "method_not_allowed", "method not allowed"));
+		else
+			req_finish(r, req_not_found(r));
+		return;
+	}
+	int status = run_pipeline(r);
+	req_finish(r, status);
+}
+
+int router_worker_init(struct worker *w)
+{
+	for (const struct feature *f = features; f->name; f++)
+		if (f->worker_init && f->worker_init(w) < 0)
+			return -1;
+	return 0;
+}
+
+void router_worker_free(struct worker *w)
+{
+	for (const struct feature *f = features; f->name; f++)
+		if (f->worker_free)
+			f->worker_free(w);
+}
+
+void router_drain(struct worker *w)
+{
+	for (const struct feature *f = features; f->name; f++)
+		if (f->drain)
+			f->drain(w);
+}
+
+void router_tick(struct worker *w)
+{
+	for (const struct feature *f = features; f->name; f++)
+		if (f->tick)
+			f->tick(w);
+}

@@ -1,0 +1,493 @@
+/* server.c — threads, sockets and signals. Each worker owns an event base, an evhttp, a
+ * listening socket on the shared port (SO_REUSEPORT) and a SQLite connection. Accepted
+ * connections get TCP_NODELAY (evhttp over TLS otherwise stalls ~44 ms per response on delayed
+ * ACKs), a per-worker connection cap and a deadline by which each request must have arrived,
+ * so slow clients cannot hold sockets forever. The main thread only waits for signals. */
+#include "server.h"
+
+#include "config.h"
+#include "db.h"
+#include "router.h"
+#include "tls.h"
+#include "util.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/http.h>
+#include <event2/listener.h>
+#include <event2/thread.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define LISTEN_BACKLOG 4096
+
+struct post_msg {
+	worker_fn fn;
+	void *arg;
+	struct post_msg *next;
+};
+
+struct worker_priv {
+	pthread_t thread;
+	struct evconnlistener *listener;
+	int nconns;
+	int inflight;
+	struct event *drain_ev;   /* activated by the main thread at SIGTERM */
+	struct event *drain_poll; /* waits for in-flight requests to finish */
+	struct event *inbox_ev;
+	pthread_mutex_t inbox_lock;
+	struct post_msg *inbox, **inbox_tail;
+	struct event *tick; /* once a second: ticket key rotation, housekeeping */
+	int64_t drain_started;
+};
+
+/* One accepted connection; freed with its SSL (ex_data free callback). */
+struct conn {
+	struct worker *w;
+	struct bufferevent *bev;
+	struct event *deadline;
+	bool active;    /* a request arrived since the last deadline check */
+	bool streaming; /* a long-lived response (event stream) */
+	bool nodelay;
+};
+
+static struct worker *workers;
+static int nworkers;
+static atomic_bool stopping;
+static int conn_ex_index = -1;
+
+/* ---- helper pool ------------------------------------------------------------------------ */
+
+struct job {
+	job_fn work, done;
+	void *arg;
+	struct event *ev;
+	struct job *next;
+};
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_cond = PTHREAD_COND_INITIALIZER;
+static struct job *pool_head, **pool_tail = &pool_head;
+static bool pool_quit;
+static pthread_t *pool_threads;
+static int pool_size;
+
+static void job_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct job *j = arg;
+	j->done(j->arg);
+	event_free(j->ev);
+	free(j);
+}
+
+void pool_submit(struct worker *w, job_fn work, job_fn done, void *arg)
+{
+	struct job *j = xcalloc(1, sizeof *j);
+	j->work = work;
+	j->done = done;
+	j->arg = arg;
+	j->ev = event_new(w->base, -1, 0, job_done_cb, j);
+	pthread_mutex_lock(&pool_lock);
+	*pool_tail = j;
+	pool_tail = &j->next;
+	pthread_cond_signal(&pool_cond);
+	pthread_mutex_unlock(&pool_lock);
+}
+
+static void *pool_main(void *arg)
+{
+	for (;;) {
+		pthread_mutex_lock(&pool_lock);
+		while (!pool_head && !pool_quit)
+			pthread_cond_wait(&pool_cond, &pool_lock);
+		struct job *j = pool_head;
+		if (!j) {
+			pthread_mutex_unlock(&pool_lock);
+			return NULL;
+		}
+		pool_head = j->next;
+		if (!pool_head)
+			pool_tail = &pool_head;
+		pthread_mutex_unlock(&pool_lock);
+		j->work(j->arg);
+		event_active(j->ev, 0, 0); /* thread-safe: evthread_use_pthreads() */
+	}
+}
+
+/* ---- cross-worker messages ---------------------------------------------------------------- */
+
+static void inbox_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct worker_priv *wp = w->priv;
+	pthread_mutex_lock(&wp->inbox_lock);
+	struct post_msg *m = wp->inbox;
+	wp->inbox = NULL;
+	wp->inbox_tail = &wp->inbox;
+	pthread_mutex_unlock(&wp->inbox_lock);
+	while (m) {
+		struct post_msg *next = m->next;
+		m->fn(w, m->arg);
+		free(m);
+		m = next;
+	}
+}
+
+void worker_post(struct worker *w, worker_fn fn, void *arg)
+{
+	struct worker_priv *wp = w->priv;
+	struct post_msg *m = xcalloc(1, sizeof *m);
+	m->fn = fn;
+	m->arg = arg;
+	pthread_mutex_lock(&wp->inbox_lock);
+	bool was_empty = wp->inbox == NULL;
+	*wp->inbox_tail = m;
+	wp->inbox_tail = &m->next;
+	pthread_mutex_unlock(&wp->inbox_lock);
+	if (was_empty)
+		event_active(wp->inbox_ev, 0, 0);
+}
+
+int server_worker_count(void)
+{
+	return nworkers;
+}
+
+struct worker *server_worker(int i)
+{
+	return &workers[i];
+}
+
+bool server_stopping(void)
+{
+	return atomic_load(&stopping);
+}
+
+/* ---- connections -------------------------------------------------------------------------- */
+
+static void conn_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+	struct conn *c = ptr;
+	if (!c)
+		return;
+	struct worker_priv *wp = c->w->priv;
+	wp->nconns--;
+	event_free(c->deadline);
+	free(c);
+}
+
+static struct conn *conn_of_request(struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	if (!evcon)
+		return NULL;
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+	return ssl ? SSL_get_ex_data(ssl, conn_ex_index) : NULL;
+}
+
+void server_conn_set_streaming(struct evhttp_request *req, bool on)
+{
+	struct conn *c = conn_of_request(req);
+	if (c)
+		c->streaming = on;
+}
+
+static void deadline_cb(evutil_socket_t unused, short what, void *arg)
+{
+	struct conn *c = arg;
+	if (c->active || c->streaming) {
+		c->active = false;
+		return;
+	}
+	/* No request arrived within the deadline: a slow or idle client. Shutting the socket down
+	 * makes evhttp see EOF and free the connection through its normal path. */
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+	if (fd >= 0)
+		shutdown(fd, SHUT_RDWR);
+}
+
+static void server_request_seen(struct evhttp_request *req)
+{
+	struct conn *c = conn_of_request(req);
+	if (!c)
+		return;
+	if (!c->nodelay) {
+		/* Linux copies TCP_NODELAY from the listener; set it anyway, once, to be sure. */
+		int one = 1;
+		evutil_socket_t fd = bufferevent_getfd(c->bev);
+		if (fd >= 0)
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		c->nodelay = true;
+	}
+	c->active = true;
+}
+
+/* evhttp asks for the connection's bufferevent before it sets the fd; the conn record rides
+ * on the SSL object, so it lives exactly as long as the connection does. */
+static struct bufferevent *bevcb(struct event_base *base, void *arg)
+{
+	struct worker *w = arg;
+	SSL *ssl = tls_new_ssl();
+	if (!ssl)
+		return NULL;
+	struct bufferevent *bev = bufferevent_openssl_socket_new(
+		base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (!bev)
+		return NULL;
+	struct worker_priv *wp = w->priv;
+	struct conn *c = xcalloc(1, sizeof *c);
+	c->w = w;
+	c->bev = bev;
+	/* Over the connection cap (or draining): the connection is shut at once by its deadline. */
+	bool refuse = atomic_load(&stopping) || wp->nconns >= w->cfg->max_connections;
+	c->active = !refuse;
+	c->deadline = event_new(base, -1, EV_PERSIST, deadline_cb, c);
+	struct timeval tv = {refuse ? 0 : w->cfg->timeout_seconds, 0};
+	event_add(c->deadline, &tv);
+	SSL_set_ex_data(ssl, conn_ex_index, c);
+	((struct worker_priv *)w->priv)->nconns++;
+	return bev;
+}
+
+static void request_cb(struct evhttp_request *req, void *arg)
+{
+	struct worker *w = arg;
+	server_request_seen(req);
+	router_dispatch(w, req);
+}
+
+void server_request_begin(struct worker *w)
+{
+	((struct worker_priv *)w->priv)->inflight++;
+}
+
+void server_request_end(struct worker *w)
+{
+	((struct worker_priv *)w->priv)->inflight--;
+}
+
+/* ---- worker lifecycle ----------------------------------------------------------------------- */
+
+static int listen_socket(const char *listen_addr)
+{
+	char *host = xstrdup(listen_addr);
+	char *colon = strrchr(host, ':');
+	*colon = 0;
+	const char *port = colon + 1;
+	char *h = host;
+	if (h[0] == '[') {
+		h++;
+		h[strlen(h) - 1] = 0;
+	}
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV}, *ai = NULL;
+	int fd = -1;
+	if (getaddrinfo(*h ? h : NULL, port, &hints, &ai) != 0 || !ai) {
+		log_error("listen: cannot resolve %s", listen_addr);
+		goto out;
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1;
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
+		log_error("listen: %s: %s", listen_addr, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+out:
+	if (ai)
+		freeaddrinfo(ai);
+	free(host);
+	return fd;
+}
+
+static void drain_poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct worker_priv *wp = w->priv;
+	if (wp->inflight > 0 && now_unix() - wp->drain_started < 30)
+		return;
+	event_del(wp->drain_poll);
+	event_base_loopexit(w->base, NULL);
+}
+
+static void drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct worker_priv *wp = w->priv;
+	if (wp->listener) {
+		/* Stop accepting; evhttp owns the bound listener and frees it with the evhttp. */
+		evconnlistener_disable(wp->listener);
+	}
+	router_drain(w); /* ends event streams */
+	wp->drain_started = now_unix();
+	struct timeval tv = {0, 20000};
+	wp->drain_poll = event_new(w->base, -1, EV_PERSIST, drain_poll_cb, w);
+	event_add(wp->drain_poll, &tv);
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	if (w->index == 0)
+		tls_rotate_ticket_keys();
+	router_tick(w);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	event_base_dispatch(w->base);
+	return NULL;
+}
+
+static int worker_init(struct worker *w, int index, const struct config *cfg)
+{
+	struct worker_priv *wp = xcalloc(1, sizeof *wp);
+	w->priv = wp;
+	w->index = index;
+	w->cfg = cfg;
+	pthread_mutex_init(&wp->inbox_lock, NULL);
+	wp->inbox_tail = &wp->inbox;
+	if (db_open(cfg->data_dir, false, &w->db) < 0)
+		return -1;
+	w->base = event_base_new();
+	w->http = evhttp_new(w->base);
+	evhttp_set_bevcb(w->http, bevcb, w);
+	evhttp_set_gencb(w->http, request_cb, w);
+	evhttp_set_max_headers_size(w->http, 32 * 1024);
+	evhttp_set_max_body_size(w->http, (ev_ssize_t)cfg->max_attachment_bytes + 4096);
+	evhttp_set_timeout(w->http, cfg->timeout_seconds);
+	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+						    EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
+						    EVHTTP_REQ_OPTIONS);
+	evhttp_set_default_content_type(w->http, "application/json; charset=utf-8");
+	int fd = listen_socket(cfg->listen);
+	if (fd < 0)
+		return -1;
+	wp->listener = evconnlistener_new(w->base, NULL, NULL, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	if (!wp->listener || !evhttp_bind_listener(w->http, wp->listener))
+		return -1;
+	wp->inbox_ev = event_new(w->base, -1, 0, inbox_cb, w);
+	wp->drain_ev = event_new(w->base, -1, 0, drain_cb, w);
+	wp->tick = event_new(w->base, -1, EV_PERSIST, tick_cb, w);
+	struct timeval sec = {1, 0};
+	event_add(wp->tick, &sec);
+	return router_worker_init(w);
+}
+
+static void worker_destroy(struct worker *w)
+{
+	struct worker_priv *wp = w->priv;
+	if (!wp)
+		return;
+	router_worker_free(w);
+	if (w->http)
+		evhttp_free(w->http);
+	event_free(wp->inbox_ev);
+	event_free(wp->drain_ev);
+	if (wp->drain_poll)
+		event_free(wp->drain_poll);
+	event_free(wp->tick);
+	/* Messages still queued are dropped with their payloads. */
+	struct post_msg *m = wp->inbox;
+	while (m) {
+		struct post_msg *next = m->next;
+		free(m->arg);
+		free(m);
+		m = next;
+	}
+	if (w->base)
+		event_base_free(w->base);
+	db_close(w->db);
+	pthread_mutex_destroy(&wp->inbox_lock);
+	free(wp);
+	w->priv = NULL;
+}
+
+int server_run(const struct config *cfg)
+{
+	evthread_use_pthreads();
+	conn_ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_free_cb);
+	if (tls_load(cfg->tls_cert, cfg->tls_key) < 0)
+		return 1;
+
+	/* Signals are handled by the main thread alone, with sigwait. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct db *d = NULL;
+	if (db_open(cfg->data_dir, false, &d) < 0 || db_migrate(d) < 0) {
+		db_close(d);
+		return 1;
+	}
+	db_close(d);
+
+	nworkers = cfg->workers;
+	workers = xcalloc((size_t)nworkers, sizeof *workers);
+	int rc = 0;
+	for (int i = 0; i < nworkers && rc == 0; i++)
+		if (worker_init(&workers[i], i, cfg) < 0)
+			rc = 1;
+	pool_size = cfg->helpers;
+	pool_threads = xcalloc((size_t)pool_size, sizeof *pool_threads);
+	if (rc == 0) {
+		for (int i = 0; i < pool_size; i++)
+			pthread_create(&pool_threads[i], NULL, pool_main, NULL);
+		for (int i = 0; i < nworkers; i++)
+			pthread_create(&((struct worker_priv *)workers[i].priv)->thread, NULL, worker_main, &workers[i]);
+		log_info("mamori: serving https://%s with %d workers", cfg->listen, nworkers);
+
+		for (;;) {
+			int sig = 0;
+			sigwait(&set, &sig);
+			if (sig == SIGHUP) {
+				if (tls_load(cfg->tls_cert, cfg->tls_key) == 0)
+					log_info("mamori: TLS certificate reloaded");
+				else
+					log_error("mamori: TLS reload failed; keeping the previous certificate");
+				continue;
+			}
+			log_info("mamori: signal %d, draining", sig);
+			break;
+		}
+		atomic_store(&stopping, true);
+		for (int i = 0; i < nworkers; i++)
+			event_active(((struct worker_priv *)workers[i].priv)->drain_ev, 0, 0);
+		for (int i = 0; i < nworkers; i++)
+			pthread_join(((struct worker_priv *)workers[i].priv)->thread, NULL);
+		pthread_mutex_lock(&pool_lock);
+		pool_quit = true;
+		pthread_cond_broadcast(&pool_cond);
+		pthread_mutex_unlock(&pool_lock);
+		for (int i = 0; i < pool_size; i++)
+			pthread_join(pool_threads[i], NULL);
+	}
+	for (int i = 0; i < nworkers; i++)
+		worker_destroy(&workers[i]);
+	free(workers);
+	free(pool_threads);
+	tls_shutdown();
+	log_info("mamori: stopped");
+	return rc;
+}

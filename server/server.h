@@ -1,0 +1,52 @@
+/* server.h — the running server: worker threads (each with its own event base, evhttp and
+ * SQLite connection, sharing the port with SO_REUSEPORT), the helper pool for slow work, cross-
+ * thread messages between workers, and signal handling (SIGHUP reload, SIGTERM drain). */
+#ifndef MAMORI_SERVER_H
+#define MAMORI_SERVER_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct config;
+struct db;
+struct evhttp;
+struct evhttp_request;
+
+struct worker {
+	int index;
+	struct event_base *base;
+	struct evhttp *http;
+	struct db *db;
+	const struct config *cfg;
+	void *priv; /* server.c internals */
+	void *streams; /* events.c: this worker's event-stream subscribers */
+};
+
+/* Runs the server until SIGTERM/SIGINT; returns the process exit code. */
+int server_run(const struct config *cfg);
+
+/* The number of workers and worker i (for broadcasts). */
+int server_worker_count(void);
+struct worker *server_worker(int i);
+
+/* Runs work(arg) on a helper thread, then done(arg) on w's event loop. For slow work only
+ * (password hashing, mail, exports). Thread-safe. */
+typedef void (*job_fn)(void *arg);
+void pool_submit(struct worker *w, job_fn work, job_fn done, void *arg);
+
+/* Runs fn(w, arg) on w's event loop (from any thread). arg is owned by fn. */
+typedef void (*worker_fn)(struct worker *w, void *arg);
+void worker_post(struct worker *w, worker_fn fn, void *arg);
+
+/* Marks the connection of req as a long-lived stream: exempt from the idle deadline and ended
+ * by the drain at shutdown. */
+void server_conn_set_streaming(struct evhttp_request *req, bool on);
+
+/* Request accounting for a clean drain: a request is in flight from dispatch to reply. */
+void server_request_begin(struct worker *w);
+void server_request_end(struct worker *w);
+/* True once SIGTERM/SIGINT has been received. */
+bool server_stopping(void);
+
+#endif

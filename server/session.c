@@ -1,0 +1,135 @@
+/* session.c — cookie sessions and their CSRF tokens (API.md §2). Tokens come from OpenSSL's
+ * CSPRNG; only their hashes are stored, so a database leak yields no usable session. */
+#include "session.h"
+
+#include "config.h"
+#include "crypto.h"
+#include "db.h"
+#include "http.h"
+#include "util.h"
+
+#include <event2/http.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TOUCH_EVERY_SECONDS 300
+
+static const char load_sql[] =
+	"SELECT s.csrf_token, s.created_at, s.last_seen_at, " AUTHZ_PRINCIPAL_COLUMNS
+	" FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN companies c ON c.id = u.company_id"
+	" WHERE s.token_hash = :h AND u.status = 'active'";
+static const char delete_sql[] = "DELETE FROM sessions WHERE token_hash = :h";
+static const char touch_sql[] = "UPDATE sessions SET last_seen_at = :now WHERE token_hash = :h";
+static const char insert_sql[] =
+	"INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, ip, user_agent)"
+	" VALUES (:h, :uid, :csrf, :now, :now, :ip, :ua)";
+static const char delete_user_sql[] = "DELETE FROM sessions WHERE user_id = :uid";
+
+/* Finds our cookie's value in a Cookie header; returns a new string or NULL. */
+static char *cookie_value(const char *header)
+{
+	static const char name[] = SESSION_COOKIE "=";
+	const char *p = header;
+	while (p && *p) {
+		while (*p == ' ' || *p == ';')
+			p++;
+		if (strncmp(p, name, sizeof name - 1) == 0) {
+			p += sizeof name - 1;
+			size_t n = strcspn(p, ";");
+			return n ? xstrndup(p, n) : NULL;
+		}
+		p = strchr(p, ';');
+	}
+	return NULL;
+}
+
+static void write_once(struct db *d, const char *sql, const char *hash, int64_t now)
+{
+	if (db_tx_begin(d, "session_load") < 0)
+		return;
+	sqlite3_stmt *st = db_stmt(d, sql);
+	db_bind_text(st, ":h", hash);
+	db_bind_int64(st, ":now", now);
+	if (db_exec_stmt(d, st) < 0 || db_tx_commit(d) < 0)
+		db_tx_rollback(d);
+}
+
+int session_load(struct req *r)
+{
+	const char *hdr = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "Cookie");
+	char *token = hdr ? cookie_value(hdr) : NULL;
+	if (!token)
+		return 0;
+	char hash[65];
+	crypto_sha256_hex(token, strlen(token), hash);
+	free(token);
+	sqlite3_stmt *st = db_stmt(r->db, load_sql);
+	db_bind_text(st, ":h", hash);
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? 0 : -1;
+	}
+	int64_t now = now_unix(), created = sqlite3_column_int64(st, 1), seen = sqlite3_column_int64(st, 2);
+	if (now - seen > r->cfg->session_idle_seconds || now - created > r->cfg->session_max_seconds) {
+		sqlite3_reset(st);
+		write_once(r->db, delete_sql, hash, now);
+		return 0;
+	}
+	r->csrf = db_col_dup(st, 0);
+	authz_principal_fill(st, 3, &r->who_storage);
+	r->who = &r->who_storage;
+	r->session_hash = xstrdup(hash);
+	sqlite3_reset(st);
+	if (now - seen > TOUCH_EVERY_SECONDS)
+		write_once(r->db, touch_sql, hash, now);
+	return 0;
+}
+
+char *session_create(struct req *r, int64_t user_id)
+{
+	char *token = crypto_token_new(), *csrf = crypto_token_new();
+	char hash[65];
+	crypto_sha256_hex(token, strlen(token), hash);
+	sqlite3_stmt *st = db_stmt(r->db, insert_sql);
+	db_bind_text(st, ":h", hash);
+	db_bind_int64(st, ":uid", user_id);
+	db_bind_text(st, ":csrf", csrf);
+	db_bind_int64(st, ":now", now_unix());
+	db_bind_text(st, ":ip", r->ip);
+	db_bind_text(st, ":ua", r->user_agent);
+	if (db_exec_stmt(r->db, st) < 0) {
+		free(token);
+		free(csrf);
+		return NULL;
+	}
+	char *cookie = xasprintf(SESSION_COOKIE "=%s; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=%d",
+				 token, r->cfg->session_max_seconds);
+	req_header(r, "Set-Cookie", cookie);
+	free(cookie);
+	free(token);
+	return csrf;
+}
+
+int session_end(struct req *r)
+{
+	req_header(r, "Set-Cookie", SESSION_COOKIE "=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
+	if (!r->session_hash)
+		return 0;
+	if (db_tx_begin(r->db, "session_end") < 0)
+		return -1;
+	sqlite3_stmt *st = db_stmt(r->db, delete_sql);
+	db_bind_text(st, ":h", r->session_hash);
+	if (db_exec_stmt(r->db, st) < 0 || db_tx_commit(r->db) < 0) {
+		db_tx_rollback(r->db);
+		return -1;
+	}
+	return 0;
+}
+
+int session_end_all(struct db *d, int64_t user_id)
+{
+	sqlite3_stmt *st = db_stmt(d, delete_user_sql);
+	db_bind_int64(st, ":uid", user_id);
+	return db_exec_stmt(d, st);
+}

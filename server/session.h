@@ -1,0 +1,24 @@
+/* session.h — sign-in sessions and CSRF tokens. The cookie carries a 256-bit random token;
+ * the database keeps only its SHA-256. Sessions expire when idle and at an absolute age. */
+#ifndef MAMORI_SESSION_H
+#define MAMORI_SESSION_H
+
+#include <stdint.h>
+
+struct req;
+struct db;
+
+#define SESSION_COOKIE "__Host-mamori"
+
+/* Resolves the request's cookie to r->who, r->session_hash and r->csrf (all NULL when there is
+ * no valid session). Expired sessions are deleted. Returns 0, or -1 on a database error. */
+int session_load(struct req *r);
+/* Creates a session for user_id inside the caller's write transaction, sets the cookie on the
+ * response, and returns the CSRF token (caller frees) or NULL on a database error. */
+char *session_create(struct req *r, int64_t user_id);
+/* Ends the request's session (server-side) and clears the cookie. Returns 0 or -1. */
+int session_end(struct req *r);
+/* Ends every session of a user (suspension), inside the caller's transaction. Returns 0 or -1. */
+int session_end_all(struct db *d, int64_t user_id);
+
+#endif

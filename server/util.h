@@ -1,0 +1,51 @@
+/* util.h — process-wide helpers: allocation that aborts on failure, small string tools,
+ * logging, time. Everything here is thread-safe and has no state of its own. */
+#ifndef MAMORI_UTIL_H
+#define MAMORI_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Allocation: abort the process with a message on failure; never return NULL. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* printf into a new string; caller frees. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Logging to stderr, one line each, with a UTC timestamp. */
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Microseconds of a monotonic clock (for durations). */
+int64_t now_us_monotonic(void);
+/* Seconds since the epoch (wall clock, UTC). */
+int64_t now_unix(void);
+/* Formats t (seconds since the epoch) as RFC 3339 UTC "2026-11-25T11:00:00Z" into buf[32]. */
+void time_format_utc(int64_t t, char buf[32]);
+/* Parses an RFC 3339 time with Z or a ±hh:mm offset into seconds since the epoch; 0 on success. */
+int time_parse_rfc3339(const char *s, int64_t *out);
+
+/* True when s is valid UTF-8 of length n (no overlongs, no surrogates, max U+10FFFF). */
+bool utf8_valid(const char *s, size_t n);
+
+/* A growable byte buffer. */
+struct buf {
+	char *data;
+	size_t len, cap;
+};
+void buf_append(struct buf *b, const void *p, size_t n);
+void buf_puts(struct buf *b, const char *s);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Ensures NUL termination and returns data (owned by b). */
+const char *buf_cstr(struct buf *b);
+void buf_free(struct buf *b);
+
+#endif

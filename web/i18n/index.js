@@ -1,0 +1,31 @@
+// t('key', {n: 3}) → the string in the current language with {n} filled in.
+// Japanese is the default and the fallback; English is a switch in the header.
+import ja from './ja.js';
+import en from './en.js';
+import { state } from '../js/store.js';
+
+const dicts = { ja, en };
+
+export function t(key, params) {
+  const d = dicts[state.lang] || ja;
+  let s = d[key];
+  if (s === undefined) s = ja[key];
+  if (s === undefined) return key;
+  if (params) s = s.replace(/\{(\w+)\}/g, (m, k) => (params[k] !== undefined ? String(params[k]) : m));
+  return s;
+}
+
+export function has(key) {
+  return Object.prototype.hasOwnProperty.call(ja, key);
+}
+
+/** The Japanese (or English) message for an API error code. */
+export function errorText(err) {
+  if (!err) return '';
+  const code = err.code || 'error';
+  const params = { retry: err.retryAfter || '' };
+  if (code === 'rate_limited' && err.retryAfter) return t('err.rate_limited_after', params);
+  if (has('err.' + code)) return t('err.' + code, params);
+  // An unknown code: show the server's own message if it gave one, else a generic line.
+  return (err.message && err.message !== code ? err.message + ' ' : '') + t('err.unknown', { code });
+}

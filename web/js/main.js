@@ -1,0 +1,250 @@
+// Entry point: asks who is signed in, then renders the screen for the current hash route.
+import { html, render, useState, useEffect } from './html.js';
+import * as api from './api.js';
+import { state, setState, subscribe, emit, toast, isSecretariat } from './store.js';
+import { parseHash, go } from './router.js';
+import { t } from '../i18n/index.js';
+import { NotFound, Loading } from './components.js';
+import { Login, Invite } from './views/auth.js';
+import { Consent } from './views/consent.js';
+import { Home, CategoryView } from './views/threads.js';
+import { ThreadView } from './views/thread.js';
+import { NewThread } from './views/compose.js';
+import { Search } from './views/search.js';
+import { Notifications, refreshUnread } from './views/notifications.js';
+import { Escalations, Triage } from './views/questions.js';
+import { Moderation, Audit } from './views/moderation.js';
+import { ConsentReport, Documents } from './views/consents.js';
+import { Registry } from './views/registry.js';
+import { Account } from './views/account.js';
+
+// ---- session ---------------------------------------------------------------------------
+
+export function applyMe(me) {
+  if (!me) return;
+  if (me.csrf_token) api.setCsrf(me.csrf_token);
+  setState({ user: me.user || null, pending: me.pending_consents || [] });
+}
+
+export async function refreshMe() {
+  try {
+    applyMe(await api.get('/me', { quiet: true }));
+  } catch (e) {
+    if (e.code === 'unauthenticated') { api.setCsrf(''); setState({ user: null, pending: [] }); }
+  }
+}
+
+async function signOut() {
+  try { await api.del('/session', { quiet: true }); } catch (_) { /* the session may be gone already */ }
+  api.setCsrf('');
+  stopEvents();
+  setState({ user: null, pending: [], unread: 0 });
+  go('/');
+}
+
+api.hooks.unauthenticated = () => {
+  if (state.user) toast(t('err.session_expired'), 'warn');
+  api.setCsrf('');
+  stopEvents();
+  setState({ user: null, pending: [] });
+};
+api.hooks.consentRequired = (pending) => {
+  // Show the consent screen; the route stays, so the reader lands where they were going.
+  setState({ pending: pending && pending.length ? pending : [{ kind: 'unknown' }] });
+  refreshMe();
+};
+
+// ---- event stream ----------------------------------------------------------------------
+
+let source = null;
+let retryTimer = null;
+function startEvents() {
+  if (source || typeof EventSource === 'undefined') return;
+  source = new EventSource('/api/v1/events');
+  source.onopen = () => setState({ live: true });
+  for (const type of ['thread', 'post', 'notification']) {
+    source.addEventListener(type, (ev) => {
+      let data = {};
+      try { data = JSON.parse(ev.data || '{}'); } catch (_) { /* ignore */ }
+      emit(type, data);
+      if (type === 'notification') {
+        refreshUnread();
+        toast(t('notif.new'), 'info');
+      }
+    });
+  }
+  source.onerror = () => {
+    setState({ live: false });
+    if (source && source.readyState === EventSource.CLOSED) {
+      source = null;
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(() => { if (canReadContent()) startEvents(); }, 15000);
+    }
+  };
+}
+function stopEvents() {
+  clearTimeout(retryTimer);
+  if (source) { source.close(); source = null; }
+  setState({ live: false });
+}
+
+function canReadContent() {
+  return !!state.user && (isSecretariat(state.user) || !state.pending.length);
+}
+
+// ---- routes ----------------------------------------------------------------------------
+
+function routeView(route, user) {
+  const [a, b] = route.parts;
+  const sec = isSecretariat(user);
+  switch (a) {
+    case undefined: return html`<${Home} query=${route.query} />`;
+    case 'categories': return html`<${CategoryView} id=${b} query=${route.query} />`;
+    case 'threads': return b ? html`<${ThreadView} id=${b} query=${route.query} />` : html`<${Home} query=${route.query} />`;
+    case 'new': return html`<${NewThread} query=${route.query} />`;
+    case 'search': return html`<${Search} query=${route.query} />`;
+    case 'notifications': return html`<${Notifications} />`;
+    case 'account': return html`<${Account} />`;
+    case 'escalations': return user.role !== 'participant' ? html`<${Escalations} query=${route.query} />` : html`<${NotFound} />`;
+    case 'triage': return sec ? html`<${Triage} />` : html`<${NotFound} />`;
+    case 'moderation': return sec ? html`<${Moderation} />` : html`<${NotFound} />`;
+    case 'audit': return sec ? html`<${Audit} />` : html`<${NotFound} />`;
+    case 'consents': return sec ? html`<${ConsentReport} />` : html`<${NotFound} />`;
+    case 'documents': return sec ? html`<${Documents} />` : html`<${NotFound} />`;
+    case 'registry': return sec ? html`<${Registry} tab=${b} />` : html`<${NotFound} />`;
+    default: return html`<${NotFound} />`;
+  }
+}
+
+function navItems(user) {
+  const items = [
+    { path: '/', key: 'nav.home', match: (p) => !p[0] || p[0] === 'categories' || p[0] === 'threads' || p[0] === 'new' },
+    { path: '/search', key: 'nav.search' },
+    { path: '/notifications', key: 'nav.notifications', count: true },
+  ];
+  if (user.role === 'expert') items.push({ path: '/escalations', key: 'nav.my_escalations' });
+  if (user.role === 'secretariat') {
+    items.push(
+      { path: '/triage', key: 'nav.triage' },
+      { path: '/escalations', key: 'nav.escalations' },
+      { path: '/moderation', key: 'nav.moderation' },
+      { path: '/consents', key: 'nav.consents' },
+      { path: '/documents', key: 'nav.documents' },
+      { path: '/registry', key: 'nav.registry' },
+      { path: '/audit', key: 'nav.audit' },
+    );
+  }
+  return items;
+}
+
+function LangSwitch() {
+  const other = state.lang === 'ja' ? 'en' : 'ja';
+  const change = () => {
+    try { localStorage.setItem('mamori.lang', other); } catch (_) { /* ignore */ }
+    document.documentElement.lang = other;
+    setState({ lang: other });
+  };
+  return html`<button type="button" class="btn btn-ghost btn-small lang-switch" data-testid="lang-switch"
+    lang=${other} onClick=${change} aria-label=${t('lang.switch_label')}>${t('lang.other')}</button>`;
+}
+
+function Header({ user, onMenu, menuOpen }) {
+  return html`<header class="site-header">
+    <div class="header-inner">
+      ${user ? html`<button type="button" class="btn btn-ghost menu-toggle" aria-expanded=${menuOpen}
+        aria-controls="site-nav" data-testid="menu-toggle" onClick=${onMenu}>${t('nav.menu')}</button>` : null}
+      <a class="brand" href="#/">
+        <span class="brand-mark" aria-hidden="true"></span>
+        <span class="brand-text">
+          <span class="brand-name">${t('app.name')}</span>
+          <span class="brand-sub">${t('app.subtitle')}</span>
+        </span>
+      </a>
+      <div class="header-tools">
+        <${LangSwitch} />
+        ${user ? html`<a class="user-chip" href="#/account" data-testid="current-user">
+            <span class="user-name">${user.name}</span>
+            <span class="user-role">${t('role.' + user.role)}</span></a>
+          <button type="button" class="btn btn-ghost btn-small" data-testid="sign-out" onClick=${signOut}>${t('nav.sign_out')}</button>`
+        : null}
+      </div>
+    </div>
+  </header>`;
+}
+
+function Nav({ user, route, open, onNavigate }) {
+  return html`<nav id="site-nav" class=${'site-nav' + (open ? ' open' : '')} aria-label=${t('nav.label')}>
+    <ul>
+      ${navItems(user).map((it) => {
+        const current = it.match ? it.match(route.parts) : ('/' + (route.parts[0] || '')) === it.path;
+        return html`<li key=${it.path}><a href=${'#' + it.path} aria-current=${current ? 'page' : undefined}
+          data-testid=${'nav-' + it.path.replace(/\W/g, '') } onClick=${onNavigate}>
+          <span>${t(it.key)}</span>
+          ${it.count && state.unread ? html`<span class="count" data-testid="unread-notifications"
+            aria-label=${t('notif.unread_count', { n: state.unread })}>${state.unread}</span>` : null}
+        </a></li>`;
+      })}
+    </ul>
+    <p class=${'live ' + (state.live ? 'on' : 'off')}>${state.live ? t('live.on') : t('live.off')}</p>
+  </nav>`;
+}
+
+function Toast() {
+  const tt = state.toast;
+  return html`<div class="toast-region" aria-live="polite" role="status">
+    ${tt ? html`<div class=${'toast toast-' + tt.kind} data-testid="toast">${tt.text}</div>` : null}
+  </div>`;
+}
+
+function App() {
+  const [, force] = useState(0);
+  const [route, setRoute] = useState(parseHash());
+  const [menuOpen, setMenuOpen] = useState(false);
+
+  useEffect(() => subscribe(() => force((n) => n + 1)), []);
+  useEffect(() => {
+    const onHash = () => { setRoute(parseHash()); setMenuOpen(false); };
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
+  // Move focus to the new page's heading so keyboard and screen-reader users follow the change.
+  useEffect(() => {
+    const el = document.querySelector('[data-page-title]');
+    if (el && document.activeElement === document.body) el.focus({ preventScroll: true });
+    window.scrollTo(0, 0);
+  }, [route.path]);
+
+  const user = state.user;
+  const gated = !!user && !isSecretariat(user) && state.pending.length > 0;
+
+  useEffect(() => {
+    document.documentElement.lang = state.lang;
+    document.title = t('app.title');
+  }, [state.lang]);
+  useEffect(() => {
+    if (user && !gated) { startEvents(); refreshUnread(); } else stopEvents();
+  }, [user && user.id, gated]);
+
+  let main;
+  if (!state.ready) main = html`<${Loading} />`;
+  else if (route.parts[0] === 'invite' && route.parts[1]) main = html`<${Invite} token=${route.parts[1]}
+    onSignedIn=${(r) => applyMe({ user: r.user, csrf_token: r.csrf_token })} afterSignIn=${refreshMe} />`;
+  else if (!user) main = html`<${Login} onSignedIn=${(r) => applyMe({ user: r.user, csrf_token: r.csrf_token })} afterSignIn=${refreshMe} />`;
+  else if (gated) main = html`<${Consent} user=${user} pending=${state.pending} onDone=${refreshMe} />`;
+  else main = routeView(route, user);
+
+  const withNav = user && !gated && state.ready;
+  return html`<a class="skip-link" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById('main').focus(); }}>${t('nav.skip')}</a>
+    <${Header} user=${user} menuOpen=${menuOpen} onMenu=${() => setMenuOpen(!menuOpen)} />
+    <div class=${'layout' + (withNav ? ' with-nav' : '')}>
+      ${withNav ? html`<${Nav} user=${user} route=${route} open=${menuOpen} onNavigate=${() => setMenuOpen(false)} />` : null}
+      <main id="main" tabindex="-1" class="main">${main}</main>
+    </div>
+    <footer class="site-footer"><p>${t('app.footer')}</p></footer>
+    <${Toast} />`;
+}
+
+const root = document.getElementById('app');
+root.textContent = '';
+render(html`<${App} />`, root);
+refreshMe().finally(() => setState({ ready: true }));

@@ -1,0 +1,170 @@
+// Secretariat: the consent report (table + CSV), paper consents, and publishing documents.
+import { html, useState } from '../html.js';
+import * as api from '../api.js';
+import { t } from '../../i18n/index.js';
+import { toast } from '../store.js';
+import { ErrorBox, Field, Loaded, Notice, PageHead, useApi, useAction, useId, Time } from '../components.js';
+
+const KINDS = ['participation', 'nda'];
+
+function consentOf(row, kind) {
+  if (!row) return null;
+  if (row.consents && kind in row.consents) return row.consents[kind];
+  if (kind in row) return row[kind];
+  return null;
+}
+
+function ConsentCell({ value }) {
+  if (!value) return html`<span class="badge missing">${t('report.missing')}</span>`;
+  if (typeof value !== 'object') return html`<span>${String(value)}</span>`;
+  const at = value.accepted_at || value.at || value.time || value.created_at;
+  return html`<span class="consent-ok"><span class="badge ok">${t('report.version', { v: value.version })}</span>
+    ${at ? html` <span class="small muted"><${Time} value=${at} /></span>` : null}
+    ${value.method && value.method !== 'online' ? html` <span class="small muted">(${value.method})</span>` : null}</span>`;
+}
+
+function ReportTable({ rows, kind, testid }) {
+  const isCompany = kind === 'company';
+  return html`<div class="table-wrap" tabindex="0" role="region" aria-label=${t(isCompany ? 'report.companies' : 'report.users')}>
+    <table class="table" data-testid=${testid}>
+      <thead><tr>
+        <th scope="col">${t(isCompany ? 'report.company' : 'report.user')}</th>
+        ${isCompany ? html`<th scope="col">${t('registry.track')}</th>` : html`<th scope="col">${t('report.role_company')}</th>`}
+        ${KINDS.map((k) => html`<th scope="col">${t('doc.kind.' + k)}</th>`)}
+      </tr></thead>
+      <tbody>
+        ${rows.map((r, i) => html`<tr key=${r.id || i}>
+          <th scope="row">${r.name || r.company_name || r.email}${!isCompany && r.email ? html`<div class="small muted">${r.email}</div>` : null}</th>
+          ${isCompany ? html`<td>${r.track ? t('track.' + r.track) : ''}</td>`
+            : html`<td>${r.role ? t('role.' + r.role) : ''}${r.company_name ? html`<div class="small muted">${r.company_name}</div>` : null}</td>`}
+          ${KINDS.map((k) => html`<td><${ConsentCell} value=${consentOf(r, k)} /></td>`)}
+        </tr>`)}
+      </tbody>
+    </table>
+  </div>`;
+}
+
+export function ConsentReport() {
+  const res = useApi('/consents/report');
+  return html`<div>
+    <${PageHead} title=${t('report.title')}>
+      <a class="btn" href="/api/v1/consents/report?format=csv" download="consents.csv" data-testid="report-csv">${t('report.csv')}</a>
+    </${PageHead}>
+    <p class="lead">${t('report.lead')}</p>
+    <${Loaded} res=${res}>${(data) => {
+      const companies = api.listOf(data, 'companies');
+      const users = api.listOf(data, 'users');
+      const rows = !companies.length && !users.length ? api.listOf(data, 'rows') : [];
+      return html`
+        <section class="section" aria-labelledby="rep-c"><h2 id="rep-c">${t('report.companies')}</h2>
+          ${companies.length ? html`<${ReportTable} rows=${companies} kind="company" testid="report-companies" />` : html`<p class="muted">${t('report.none')}</p>`}
+        </section>
+        <section class="section" aria-labelledby="rep-u"><h2 id="rep-u">${t('report.users')}</h2>
+          ${users.length || rows.length ? html`<${ReportTable} rows=${users.length ? users : rows} kind="user" testid="report-users" />` : html`<p class="muted">${t('report.none')}</p>`}
+        </section>`;
+    }}</${Loaded}>
+    <${PaperConsent} onDone=${res.reload} />
+  </div>`;
+}
+
+function PaperConsent({ onDone }) {
+  const id = useId('paper');
+  const companies = useApi('/companies');
+  const docs = useApi('/documents/current');
+  const [company, setCompany] = useState('');
+  const [doc, setDoc] = useState('');
+  const [method, setMethod] = useState('paper');
+  const [reference, setReference] = useState('');
+  const [send, busy, error] = useAction(async (e) => {
+    e.preventDefault();
+    await api.post('/companies/' + company + '/consents', { document_id: Number(doc), method, reference });
+    toast(t('report.paper_done'), 'success');
+    setReference('');
+    onDone();
+  });
+  const cl = companies.data ? api.listOf(companies.data, 'companies') : [];
+  const dl = docs.data ? api.listOf(docs.data, 'documents') : [];
+  return html`<details class="panel admin-box">
+    <summary data-testid="paper-toggle">${t('report.paper_title')}</summary>
+    <p class="small muted">${t('report.paper_lead')}</p>
+    <form class="grid-form" onSubmit=${send} data-testid="paper-form">
+      <div class="field"><label for=${id + '-c'}>${t('report.company')}</label>
+        <select id=${id + '-c'} required value=${company} onChange=${(e) => setCompany(e.currentTarget.value)}>
+          <option value="">${t('common.choose')}</option>
+          ${cl.map((c) => html`<option value=${c.id}>${c.name}</option>`)}
+        </select></div>
+      <div class="field"><label for=${id + '-d'}>${t('report.document')}</label>
+        <select id=${id + '-d'} required value=${doc} onChange=${(e) => setDoc(e.currentTarget.value)}>
+          <option value="">${t('common.choose')}</option>
+          ${dl.map((d) => html`<option value=${d.id}>${t('doc.kind.' + d.kind)} — ${d.title} (v${d.version})</option>`)}
+        </select></div>
+      <div class="field"><label for=${id + '-m'}>${t('report.method')}</label>
+        <select id=${id + '-m'} value=${method} onChange=${(e) => setMethod(e.currentTarget.value)}>
+          <option value="paper">${t('report.method.paper')}</option>
+          <option value="pdf">${t('report.method.pdf')}</option>
+          <option value="other">${t('report.method.other')}</option>
+        </select></div>
+      <div class="field"><label for=${id + '-r'}>${t('report.reference')}</label>
+        <input id=${id + '-r'} value=${reference} onInput=${(e) => setReference(e.currentTarget.value)} /></div>
+      <${ErrorBox} error=${error} />
+      <div class="form-actions wide"><button type="submit" class="btn btn-primary" disabled=${busy}>${t('report.paper_submit')}</button></div>
+    </form>
+  </details>`;
+}
+
+export function Documents() {
+  const res = useApi('/documents/current');
+  const ids = { kind: useId('dk'), title: useId('dt'), body: useId('db') };
+  const [kind, setKind] = useState('participation');
+  const [title, setTitle] = useState('');
+  const [body, setBody] = useState('');
+  const [material, setMaterial] = useState(true);
+  const [published, setPublished] = useState(null);
+  const [send, busy, error] = useAction(async (e) => {
+    e.preventDefault();
+    const r = await api.post('/documents', { kind, title: title.trim(), body, material });
+    setPublished(r);
+    setTitle(''); setBody('');
+    res.reload();
+  });
+  return html`<div>
+    <${PageHead} title=${t('docs.title')} />
+    <p class="lead">${t('docs.lead')}</p>
+    <section class="section" aria-labelledby="docs-cur"><h2 id="docs-cur">${t('docs.current')}</h2>
+      <${Loaded} res=${res}>${(data) => {
+        const list = api.listOf(data, 'documents');
+        if (!list.length) return html`<p class="muted" data-testid="documents-empty">${t('docs.none')}</p>`;
+        return html`<div class="doc-grid">${list.map((d) => html`<article class="panel" key=${d.id} data-testid=${'document-' + d.kind}>
+          <p class="doc-kind">${t('doc.kind.' + d.kind)}</p>
+          <h3>${d.title}</h3>
+          <p class="small muted">${t('consent.version', { v: d.version })}
+            ${d.published_at || d.created_at ? html` · <${Time} value=${d.published_at || d.created_at} />` : null}</p>
+          <p class="small"><span class="muted">SHA-256</span> <code class="hash">${d.sha256}</code></p>
+          <details><summary>${t('docs.show_body')}</summary><div class="doc-body">${d.body}</div></details>
+        </article>`)}</div>`;
+      }}</${Loaded}>
+    </section>
+    <section class="section" aria-labelledby="docs-new"><h2 id="docs-new">${t('docs.publish')}</h2>
+      <form class="panel form" onSubmit=${send} data-testid="document-form">
+        <${Field} id=${ids.kind} label=${t('docs.kind')} required>
+          <select id=${ids.kind} value=${kind} data-testid="document-kind" onChange=${(e) => setKind(e.currentTarget.value)}>
+            ${KINDS.map((k) => html`<option value=${k}>${t('doc.kind.' + k)}</option>`)}
+          </select>
+        </${Field}>
+        <${Field} id=${ids.title} label=${t('docs.doc_title')} required>
+          <input id=${ids.title} required value=${title} data-testid="document-title" onInput=${(e) => setTitle(e.currentTarget.value)} />
+        </${Field}>
+        <${Field} id=${ids.body} label=${t('docs.body')} hint=${t('docs.body_hint')} required>
+          <textarea id=${ids.body} rows="10" required value=${body} data-testid="document-body"
+            onInput=${(e) => setBody(e.currentTarget.value)}></textarea>
+        </${Field}>
+        <label class="check"><input type="checkbox" checked=${material} data-testid="document-material"
+          onChange=${(e) => setMaterial(e.currentTarget.checked)} /><span>${t('docs.material')}</span></label>
+        <p class="hint">${t('docs.material_hint')}</p>
+        <${ErrorBox} error=${error} />
+        ${published ? html`<${Notice} kind="success" testid="document-published">${t('docs.published', { v: published.version, kind: t('doc.kind.' + published.kind) })}</${Notice}>` : null}
+        <div class="form-actions"><button type="submit" class="btn btn-primary" disabled=${busy} data-testid="document-submit">${t('docs.submit')}</button></div>
+      </form>
+    </section>
+  </div>`;
+}

@@ -1,0 +1,130 @@
+// The expert's queue (their escalations) and, for the secretariat, all escalations and the triage board.
+import { html, useState, useEffect } from '../html.js';
+import * as api from '../api.js';
+import { t } from '../../i18n/index.js';
+import { state, on, isSecretariat, toast } from '../store.js';
+import { go } from '../router.js';
+import { Loaded, PageHead, useApi, useAction, ErrorBox, Time, useId } from '../components.js';
+import { parseTime, personName } from '../format.js';
+
+const STATES = ['assigned', 'answered', 'declined'];
+
+function overdue(e) {
+  const due = parseTime(e.due_at);
+  return !!due && e.state === 'assigned' && due.getTime() < Date.now();
+}
+
+export function Escalations({ query }) {
+  const sec = isSecretariat(state.user);
+  const filter = query.state || (sec ? '' : 'assigned');
+  const res = useApi('/escalations' + api.qs({ state: filter }), [filter]);
+  useEffect(() => {
+    const offs = [on('notification', () => res.reload()), on('thread', () => res.reload())];
+    return () => offs.forEach((f) => f());
+  }, [res.reload]);
+  return html`<div>
+    <${PageHead} title=${sec ? t('esc.all_title') : t('esc.queue_title')} />
+    <p class="lead">${sec ? t('esc.all_lead') : t('esc.queue_lead')}</p>
+    <div class="filters" role="group" aria-label=${t('filter.label')}>
+      <label><span>${t('esc.state')}</span>
+        <select value=${filter} data-testid="escalation-state" onChange=${(e) => go('/escalations', { state: e.currentTarget.value })}>
+          <option value="">${t('filter.all')}</option>
+          ${STATES.map((s) => html`<option value=${s}>${t('esc.state.' + s)}</option>`)}
+        </select></label>
+    </div>
+    <${Loaded} res=${res}>${(data) => {
+      const list = api.listOf(data, 'escalations');
+      if (!list.length) return html`<p class="muted" data-testid="escalations-empty">${t('esc.none')}</p>`;
+      return html`<ul class="card-list" data-testid="escalation-list">
+        ${list.map((e) => html`<${EscalationCard} key=${e.id} esc=${e} sec=${sec} reload=${res.reload} />`)}
+      </ul>`;
+    }}</${Loaded}>
+  </div>`;
+}
+
+function EscalationCard({ esc, sec, reload }) {
+  const id = useId('dec');
+  const [declining, setDeclining] = useState(false);
+  const [reason, setReason] = useState('');
+  const [decline, busy, error] = useAction(async (ev) => {
+    ev.preventDefault();
+    await api.post('/escalations/' + esc.id + '/decline', { reason });
+    toast(t('esc.declined_toast'), 'success');
+    reload();
+  });
+  const late = overdue(esc);
+  const title = esc.thread_title || (esc.thread && esc.thread.title) || t('esc.thread_n', { n: esc.thread_id });
+  return html`<li class=${'card' + (late ? ' overdue' : '')} data-testid="escalation" data-thread-id=${esc.thread_id}>
+    <div class="card-head">
+      <span class=${'badge esc-' + esc.state}>${t('esc.state.' + esc.state)}</span>
+      ${late ? html`<span class="badge overdue-badge">${t('esc.overdue')}</span>` : null}
+      <a class="card-title" href=${'#/threads/' + esc.thread_id} data-testid="escalation-link">${title}</a>
+    </div>
+    <dl class="facts">
+      <div><dt>${t('esc.due_at')}</dt><dd><${Time} value=${esc.due_at} /></dd></div>
+      ${esc.created_at ? html`<div><dt>${t('esc.created_at')}</dt><dd><${Time} value=${esc.created_at} /></dd></div>` : null}
+      ${sec ? html`<div><dt>${t('esc.expert')}</dt><dd>${personName(esc.expert) || esc.expert_name || ('#' + esc.expert_id)}</dd></div>` : null}
+      ${esc.note ? html`<div class="wide"><dt>${t('esc.note')}</dt><dd>${esc.note}</dd></div>` : null}
+      ${esc.reason ? html`<div class="wide"><dt>${t('esc.decline_reason')}</dt><dd>${esc.reason}</dd></div>` : null}
+    </dl>
+    ${!sec && esc.state === 'assigned' ? html`<div class="card-actions">
+      <a class="btn btn-primary btn-small" href=${'#/threads/' + esc.thread_id}>${t('esc.answer')}</a>
+      <button type="button" class="btn btn-small btn-ghost" aria-expanded=${declining} data-testid="escalation-decline"
+        onClick=${() => setDeclining(!declining)}>${t('esc.decline')}</button>
+    </div>` : null}
+    ${declining ? html`<form class="inline-form" onSubmit=${decline}>
+      <div class="field"><label for=${id}>${t('esc.decline_reason')}</label>
+        <input id=${id} required value=${reason} data-testid="escalation-decline-reason" onInput=${(e) => setReason(e.currentTarget.value)} /></div>
+      <${ErrorBox} error=${error} />
+      <button type="submit" class="btn btn-small btn-danger" disabled=${busy} data-testid="escalation-decline-submit">${t('esc.decline_do')}</button>
+    </form>` : null}
+  </li>`;
+}
+
+const REASONS = ['overdue', 'declined', 'unanswered'];
+
+export function Triage() {
+  const res = useApi('/triage');
+  // Escalations give the due times for overdue and declined items.
+  const escs = useApi('/escalations');
+  useEffect(() => {
+    const offs = [on('thread', () => res.reload()), on('post', () => res.reload())];
+    return () => offs.forEach((f) => f());
+  }, [res.reload]);
+  const escList = escs.data ? api.listOf(escs.data, 'escalations') : [];
+  return html`<div>
+    <${PageHead} title=${t('triage.title')}>
+      <button type="button" class="btn" data-testid="triage-refresh" onClick=${() => { res.reload(); escs.reload(); }}>${t('common.refresh')}</button>
+    </${PageHead}>
+    <p class="lead">${t('triage.lead')}</p>
+    <${Loaded} res=${res}>${(data) => {
+      const items = api.listOf(data, 'items');
+      if (!items.length) return html`<p class="muted empty" data-testid="triage-empty">${t('triage.none')}</p>`;
+      return html`<div class="board" data-testid="triage-board">
+        ${REASONS.map((reason) => {
+          const col = items.filter((i) => i.reason === reason);
+          return html`<section class="board-col" key=${reason} aria-labelledby=${'tri-' + reason}>
+            <h2 id=${'tri-' + reason} class=${'board-h tri-' + reason}>${t('triage.reason.' + reason)}
+              <span class="count">${col.length}</span></h2>
+            <p class="small muted">${t('triage.explain.' + reason)}</p>
+            ${col.length ? html`<ul class="card-list">
+              ${col.map((it) => {
+                const esc = escList.filter((e) => e.thread_id === it.thread_id).sort((a, b) => (b.id || 0) - (a.id || 0))[0];
+                const due = it.due_at || (esc && esc.due_at);
+                const title = it.title || it.thread_title || (esc && esc.thread_title) || t('esc.thread_n', { n: it.thread_id });
+                return html`<li class="card" data-testid="triage-item" data-thread-id=${it.thread_id}>
+                  <a class="card-title" href=${'#/threads/' + it.thread_id}>${title}</a>
+                  <dl class="facts">
+                    ${due ? html`<div><dt>${t('esc.due_at')}</dt><dd><${Time} value=${due} /></dd></div>` : null}
+                    ${it.since || it.created_at ? html`<div><dt>${t('triage.since')}</dt><dd><${Time} value=${it.since || it.created_at} /></dd></div>` : null}
+                    ${esc && reason !== 'unanswered' ? html`<div><dt>${t('esc.expert')}</dt><dd>${personName(esc.expert) || esc.expert_name || ('#' + esc.expert_id)}</dd></div>` : null}
+                  </dl>
+                </li>`;
+              })}
+            </ul>` : html`<p class="muted small">${t('triage.col_none')}</p>`}
+          </section>`;
+        })}
+      </div>`;
+    }}</${Loaded}>
+  </div>`;
+}
