@@ -223,9 +223,11 @@ static void national_days(int y, struct day_list *l)
 	list_add(l, y, 11, 23, "勤労感謝の日");
 	if (y >= 1989 && y <= 2018)
 		list_add(l, y, 12, 23, "天皇誕生日");
-	for (size_t i = 0; i < ARRAY_LEN(one_off_days); i++)
-		if (one_off_days[i].year == y)
-			list_add(l, y, one_off_days[i].month, one_off_days[i].day, one_off_days[i].name);
+	for (size_t i = 0; i < ARRAY_LEN(one_off_days); i++) {
+		const struct holiday *o = &one_off_days[i];
+		if (o->year == y)
+			list_add(l, y, o->month, o->day, o->name);
+	}
 	qsort(l->h, (size_t)l->n, sizeof l->h[0], holiday_cmp);
 }
 
@@ -564,7 +566,7 @@ void calendar_format_jst(int64_t t, char buf[32])
 	int64_t day = floor_div(local, DAY_SECONDS), sec = local - day * DAY_SECONDS;
 	int y, m, d;
 	civil_from_days(day, &y, &m, &d);
-	/* The clamp keeps the text at 25 bytes; the wider buffer only quiets -Wformat-truncation. */
+	/* The clamp keeps the text at 25 bytes; the wide buffer only quiets -Wformat-truncation. */
 	char tmp[64];
 	snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d+09:00", y, m, d, (int)(sec / 3600),
 		 (int)(sec / 60 % 60), (int)(sec % 60));
@@ -664,8 +666,8 @@ static int cli_add_business_hours(const char *time_arg, const char *hours_arg)
 		return 2;
 	}
 	if (rc != 0) {
-		fprintf(stderr, "mamori calendar: HOURS must be a non-negative number such as 16 or 1.5, "
-				"not '%s'\n",
+		fprintf(stderr,
+			"mamori calendar: HOURS must be a number of hours like 16 or 1.5, not '%s'\n",
 			hours_arg);
 		return 2;
 	}
@@ -696,7 +698,7 @@ int calendar_cli(int argc, char **argv)
 			return cli_usage();
 		return cli_add_business_hours(argv[2], argv[3]);
 	}
-	fprintf(stderr, "mamori calendar: unknown sub-command '%s' (holidays, add-business-hours)\n",
-		cmd);
+	fprintf(stderr,
+		"mamori calendar: unknown sub-command '%s' (holidays, add-business-hours)\n", cmd);
 	return 2;
 }

@@ -61,7 +61,8 @@ int64_t calendar_add_business_seconds(const struct business_hours *bh, int64_t t
  * has no business time. For any t and s >= 0 with a representable result,
  * calendar_business_seconds_between(bh, t, calendar_add_business_seconds(bh, t, s)) == s.
  * Times are clamped to the years 1..9999. */
-int64_t calendar_business_seconds_between(const struct business_hours *bh, int64_t from, int64_t to);
+int64_t calendar_business_seconds_between(const struct business_hours *bh, int64_t from,
+					  int64_t to);
 
 /* Formats t as RFC 3339 in Japan time, "2026-11-27T10:00:00+09:00", into buf[32]. Times after the
  * year 9999 print as 9999-12-31T23:59:59+09:00, before the year 1 as 0001-01-01T00:00:00+09:00. */

@@ -1,9 +1,8 @@
-/* common_passwords.h — common passwords refused by crypto_password_policy, lowercase ASCII,
- * 4 to 64 bytes, sorted by strcmp for bsearch, no duplicates. Written from the public lists
- * (RockYou and SecLists top passwords, keyboard walks, names, teams, pop culture) plus
- * Japanese-context words, places and names in romaji. Entries shorter than 4 bytes are left
- * out: the policy matches an entry followed by digits/symbols, and 3-letter cores would
- * refuse too many honest passwords. Included only by crypto.c; tests check the order. */
+/* common_passwords.h — passwords crypto_password_policy refuses: lowercase ASCII, 4 to 64
+ * bytes, strcmp order for bsearch, no duplicates; from the public top lists (RockYou, SecLists),
+ * keyboard walks, names, teams, pop culture and Japanese words, places and names in romaji.
+ * No entry under 4 bytes: with the digits/symbols suffix rule, 3-letter ones would refuse too
+ * many honest passwords. Included only by crypto.c; test_crypto.c checks the order. */
 #ifndef MAMORI_COMMON_PASSWORDS_H
 #define MAMORI_COMMON_PASSWORDS_H
 

@@ -559,7 +559,7 @@ static uint32_t hotp(const unsigned char *secret, size_t len, uint64_t counter, 
 /* The 30-second step holding t, rounding towards minus infinity. */
 static int64_t totp_step(int64_t t)
 {
-	return t >= 0 ? t / 30 : -((-t + 29) / 30);
+	return t >= 0 ? t / 30 : (t + 1) / 30 - 1;
 }
 
 uint32_t crypto_totp_digits(const unsigned char *secret, size_t len, int64_t t, int digits)

@@ -33,12 +33,13 @@ enum crypto_policy {
  * loop. Returns NULL only when OpenSSL fails. Thread-safe. */
 char *crypto_password_hash_new(const char *password);
 
-/* Verifies password against stored, a string made by crypto_password_hash_new. The parameters
- * (ln, r, p, salt and key length) are read from stored, so hashes made with older parameters
- * keep verifying; they are bounded (ln 1..20, r 1..32, p 1..16, at most 256 MiB of memory,
- * salt 1..64 bytes, key 16..64 bytes) so a corrupt row cannot stall the process. The key
- * comparison is constant time (CRYPTO_memcmp). Returns 1 on a match, 0 on no match, -1 when
- * stored is malformed or out of bounds (or OpenSSL fails). Thread-safe; as slow as hashing. */
+/* Verifies password (non-NULL) against stored, a string made by crypto_password_hash_new.
+ * The parameters (ln, r, p, salt and key length) are read from stored, so hashes made with
+ * older parameters keep verifying; they are bounded (ln 1..20, r 1..32, p 1..16, at most
+ * 256 MiB of memory, salt 1..64 bytes, key 16..64 bytes) so a corrupt row cannot stall the
+ * process. The key comparison is constant time (CRYPTO_memcmp). Returns 1 on a match, 0 on no
+ * match, -1 when stored is NULL, malformed or out of bounds (or OpenSSL fails). Thread-safe;
+ * as slow as hashing. */
 int crypto_password_verify(const char *password, const char *stored);
 
 /* True when stored was made with parameters other than the current ones (or is malformed),

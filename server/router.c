@@ -533,3 +533,11 @@ void router_tick(struct worker *w)
 		if (f->tick)
 			f->tick(w);
 }
+
+int router_run_post_hooks(struct req *r, int64_t thread_id, int64_t post_id)
+{
+	for (const struct feature *f = features; f->name; f++)
+		if (f->on_post && f->on_post(r, thread_id, post_id) < 0)
+			return -1;
+	return 0;
+}

@@ -17,6 +17,10 @@ struct feature {
 	void (*worker_free)(struct worker *w);
 	void (*drain)(struct worker *w); /* SIGTERM: end long-lived responses */
 	void (*tick)(struct worker *w);  /* once a second */
+	/* Called inside the writing transaction after a post is stored (a thread's first post
+	 * included), so features can react (escalation answered, mentions...). Return 0 or -1
+	 * (the whole write is then rolled back). */
+	int (*on_post)(struct req *r, int64_t thread_id, int64_t post_id);
 };
 /* Defined in features.c, terminated by {0}. */
 extern const struct feature features[];
@@ -35,6 +39,9 @@ const struct route *router_match(enum evhttp_cmd_type method, const char *path, 
 /* Self-check of the table: every route declares its access. Returns 0, or -1 with err naming
  * the route. Run at start and by a unit test. */
 int router_check_table(char err[256]);
+
+/* Runs every feature's on_post hook; returns 0 or the first failure (-1). */
+int router_run_post_hooks(struct req *r, int64_t thread_id, int64_t post_id);
 
 /* Handler return for a stream that keeps the evhttp request (event stream): the router frees
  * its request record but does not reply. */

@@ -41,6 +41,10 @@ static const char *add_h(const struct business_hours *bh, const char *start, dou
 }
 
 #define DEF (&calendar_default_hours)
+/* Asserts that start + hours business hours under bh formats as want (in +09:00). */
+#define EXPECT_ADD(bh, start, hours, want) assert_string_equal(add_h(bh, start, hours), want)
+/* Business seconds between two RFC 3339 times under the default hours. */
+#define BETWEEN(from, to) calendar_business_seconds_between(DEF, T(from), T(to))
 
 /* ---- Full years, as published by the Cabinet Office (内閣府「国民の祝日について」) -------- */
 
@@ -104,7 +108,8 @@ static void test_published_years(void **state)
 			char got[128];
 			snprintf(got, sizeof got, "%02d-%02d %s", h[i].month, h[i].day, h[i].name);
 			if (strcmp(got, yc->lines[i]) != 0)
-				fail_msg("%d entry %d: got '%s', want '%s'", yc->year, i, got, yc->lines[i]);
+				fail_msg("%d entry %d: got '%s', want '%s'", yc->year, i, got,
+					 yc->lines[i]);
 			assert_int_equal(h[i].year, yc->year);
 		}
 		if (n != want)
@@ -147,9 +152,11 @@ static void test_order_and_lookup_agree(void **state)
 		assert_int_equal(listed, n);
 		for (int i = 0; i < n; i++) {
 			assert_non_null(h[i].name);
-			assert_string_equal(calendar_holiday_name(y, h[i].month, h[i].day), h[i].name);
+			const char *name = calendar_holiday_name(y, h[i].month, h[i].day);
+			assert_string_equal(name, h[i].name);
 			if (i > 0)
-				assert_true(h[i - 1].month * 100 + h[i - 1].day < h[i].month * 100 + h[i].day);
+				assert_true(h[i - 1].month * 100 + h[i - 1].day <
+					    h[i].month * 100 + h[i].day);
 		}
 	}
 }
@@ -166,7 +173,8 @@ static void check_days(const struct day_case *c, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const char *got = calendar_holiday_name(c[i].y, c[i].m, c[i].d);
 		if (!c[i].name && got)
-			fail_msg("%04d-%02d-%02d: got '%s', want no holiday", c[i].y, c[i].m, c[i].d, got);
+			fail_msg("%04d-%02d-%02d: got '%s', not a holiday", c[i].y, c[i].m, c[i].d,
+				 got);
 		if (c[i].name && (!got || strcmp(got, c[i].name) != 0))
 			fail_msg("%04d-%02d-%02d: got '%s', want '%s'", c[i].y, c[i].m, c[i].d,
 				 got ? got : "(none)", c[i].name);
@@ -192,7 +200,7 @@ static void test_substitute_holidays(void **state)
 		{2025, 11, 24, "休日"},
 		{2020, 2, 24, "休日"},     /* 天皇誕生日 2/23 on a Sunday */
 		{2025, 5, 5, "こどもの日"}, /* a holiday on Monday keeps its own name */
-		{2026, 5, 2, NULL},        /* Saturday holidays have no substitute; 5/2 is no holiday */
+		{2026, 5, 2, NULL},        /* Saturday holidays get no substitute */
 		{2022, 4, 30, NULL},
 	};
 	check_days(c, ARRAY_LEN(c));
@@ -273,27 +281,26 @@ static void test_business_basic(void **state)
 {
 	(void)state;
 	/* Within one day; ending exactly at closing stays at closing. */
-	assert_string_equal(add_h(DEF, "2026-11-24T10:00:00+09:00", 2), "2026-11-24T12:00:00+09:00");
-	assert_string_equal(add_h(DEF, "2026-11-24T09:00:00+09:00", 8), "2026-11-24T17:00:00+09:00");
-	assert_string_equal(add_h(DEF, "2026-11-24T09:00:00+09:00", 8.5),
-			    "2026-11-25T09:30:00+09:00");
+	EXPECT_ADD(DEF, "2026-11-24T10:00:00+09:00", 2, "2026-11-24T12:00:00+09:00");
+	EXPECT_ADD(DEF, "2026-11-24T09:00:00+09:00", 8, "2026-11-24T17:00:00+09:00");
+	EXPECT_ADD(DEF, "2026-11-24T09:00:00+09:00", 8.5, "2026-11-25T09:30:00+09:00");
 	/* Weekend: Friday 16:00 + 2 h is Monday 10:00. */
-	assert_string_equal(add_h(DEF, "2026-11-27T16:00:00+09:00", 2), "2026-11-30T10:00:00+09:00");
+	EXPECT_ADD(DEF, "2026-11-27T16:00:00+09:00", 2, "2026-11-30T10:00:00+09:00");
 	/* A holiday: Friday 11/20 16:00 + 2 h skips 勤労感謝の日 (Monday 11/23). */
-	assert_string_equal(add_h(DEF, "2026-11-20T16:00:00+09:00", 2), "2026-11-24T10:00:00+09:00");
+	EXPECT_ADD(DEF, "2026-11-20T16:00:00+09:00", 2, "2026-11-24T10:00:00+09:00");
 	/* 16 business hours, the expert SLA: Wednesday 11:00 → Friday 11:00. */
-	assert_string_equal(add_h(DEF, "2026-11-25T11:00:00+09:00", 16), "2026-11-27T11:00:00+09:00");
+	EXPECT_ADD(DEF, "2026-11-25T11:00:00+09:00", 16, "2026-11-27T11:00:00+09:00");
 }
 
 static void test_business_year_end(void **state)
 {
 	(void)state;
 	/* Monday 28 Dec 16:00 + 2 h: 29 Dec – 3 Jan closed, Monday 4 Jan is open. */
-	assert_string_equal(add_h(DEF, "2026-12-28T16:00:00+09:00", 2), "2027-01-04T10:00:00+09:00");
+	EXPECT_ADD(DEF, "2026-12-28T16:00:00+09:00", 2, "2027-01-04T10:00:00+09:00");
 	/* Friday 26 Dec 2025 16:00 + 2 h: 4 Jan 2026 is a Sunday, so Monday 5 Jan. */
-	assert_string_equal(add_h(DEF, "2025-12-26T16:00:00+09:00", 2), "2026-01-05T10:00:00+09:00");
+	EXPECT_ADD(DEF, "2025-12-26T16:00:00+09:00", 2, "2026-01-05T10:00:00+09:00");
 	/* Starting inside the closure counts from the first opening after it. */
-	assert_string_equal(add_h(DEF, "2026-12-30T10:00:00+09:00", 1), "2027-01-04T10:00:00+09:00");
+	EXPECT_ADD(DEF, "2026-12-30T10:00:00+09:00", 1, "2027-01-04T10:00:00+09:00");
 	assert_false(calendar_is_business_day(DEF, 2026, 12, 29));
 	assert_false(calendar_is_business_day(DEF, 2027, 1, 2)); /* a Saturday anyway */
 	assert_false(calendar_is_business_day(DEF, 2030, 1, 3)); /* a Thursday */
@@ -306,32 +313,32 @@ static void test_business_golden_week(void **state)
 {
 	(void)state;
 	/* Friday 1 May 2026 16:00 + 2 h: 5/2–5/6 are Saturday, Sunday, three holidays and 休日. */
-	assert_string_equal(add_h(DEF, "2026-05-01T16:00:00+09:00", 2), "2026-05-07T10:00:00+09:00");
+	EXPECT_ADD(DEF, "2026-05-01T16:00:00+09:00", 2, "2026-05-07T10:00:00+09:00");
 	/* Tuesday 28 April 16:00 + 9 h: 1 h, then 昭和の日 (4/29), then 8 h on 4/30. */
-	assert_string_equal(add_h(DEF, "2026-04-28T16:00:00+09:00", 9), "2026-04-30T17:00:00+09:00");
+	EXPECT_ADD(DEF, "2026-04-28T16:00:00+09:00", 9, "2026-04-30T17:00:00+09:00");
 	/* 2019's ten days off: Friday 4/26 17:00 + 1 h is Tuesday 5/7 10:00. */
-	assert_string_equal(add_h(DEF, "2019-04-26T17:00:00+09:00", 1), "2019-05-07T10:00:00+09:00");
+	EXPECT_ADD(DEF, "2019-04-26T17:00:00+09:00", 1, "2019-05-07T10:00:00+09:00");
 }
 
 static void test_business_utc_input_and_outside_start(void **state)
 {
 	(void)state;
 	/* 07:00Z is 16:00 in Tokyo. */
-	assert_string_equal(add_h(DEF, "2026-11-27T07:00:00Z", 2), "2026-11-30T10:00:00+09:00");
+	EXPECT_ADD(DEF, "2026-11-27T07:00:00Z", 2, "2026-11-30T10:00:00+09:00");
 	/* 23:30Z on Sunday is 08:30 Monday in Tokyo: counting starts at 09:00. */
-	assert_string_equal(add_h(DEF, "2026-11-29T23:30:00Z", 1), "2026-11-30T10:00:00+09:00");
+	EXPECT_ADD(DEF, "2026-11-29T23:30:00Z", 1, "2026-11-30T10:00:00+09:00");
 	/* Before opening, after closing, on a Saturday. */
-	assert_string_equal(add_h(DEF, "2026-11-24T07:00:00+09:00", 1), "2026-11-24T10:00:00+09:00");
-	assert_string_equal(add_h(DEF, "2026-11-24T17:00:00+09:00", 1), "2026-11-25T10:00:00+09:00");
-	assert_string_equal(add_h(DEF, "2026-11-24T23:59:59+09:00", 1), "2026-11-25T10:00:00+09:00");
-	assert_string_equal(add_h(DEF, "2026-11-28T12:00:00+09:00", 1), "2026-11-30T10:00:00+09:00");
+	EXPECT_ADD(DEF, "2026-11-24T07:00:00+09:00", 1, "2026-11-24T10:00:00+09:00");
+	EXPECT_ADD(DEF, "2026-11-24T17:00:00+09:00", 1, "2026-11-25T10:00:00+09:00");
+	EXPECT_ADD(DEF, "2026-11-24T23:59:59+09:00", 1, "2026-11-25T10:00:00+09:00");
+	EXPECT_ADD(DEF, "2026-11-28T12:00:00+09:00", 1, "2026-11-30T10:00:00+09:00");
 	/* Adding nothing: unchanged inside hours, the next opening outside them. */
-	assert_string_equal(add_h(DEF, "2026-11-24T12:34:56+09:00", 0), "2026-11-24T12:34:56+09:00");
-	assert_string_equal(add_h(DEF, "2026-11-28T12:00:00+09:00", 0), "2026-11-30T09:00:00+09:00");
-	assert_string_equal(add_h(DEF, "2026-11-24T12:00:00+09:00", -5), "2026-11-24T12:00:00+09:00");
+	EXPECT_ADD(DEF, "2026-11-24T12:34:56+09:00", 0, "2026-11-24T12:34:56+09:00");
+	EXPECT_ADD(DEF, "2026-11-28T12:00:00+09:00", 0, "2026-11-30T09:00:00+09:00");
+	EXPECT_ADD(DEF, "2026-11-24T12:00:00+09:00", -5, "2026-11-24T12:00:00+09:00");
 	/* Offsets other than Z and +09:00. */
 	/* 02:00-05:00 is 16:00 Friday in Tokyo; the hour ends at closing. */
-	assert_string_equal(add_h(DEF, "2026-11-27T02:00:00-05:00", 1), "2026-11-27T17:00:00+09:00");
+	EXPECT_ADD(DEF, "2026-11-27T02:00:00-05:00", 1, "2026-11-27T17:00:00+09:00");
 }
 
 static void test_business_custom_hours(void **state)
@@ -347,9 +354,9 @@ static void test_business_custom_hours(void **state)
 	assert_int_equal(calendar_hours_check(&ok), 0);
 	assert_int_equal(calendar_hours_check(DEF), 0);
 	/* Friday 17:00 + 2 h: 1 h Friday, Monday and Tuesday closed, Wednesday 11:00. */
-	assert_string_equal(add_h(&ok, "2026-11-27T17:00:00+09:00", 2), "2026-12-02T11:00:00+09:00");
+	EXPECT_ADD(&ok, "2026-11-27T17:00:00+09:00", 2, "2026-12-02T11:00:00+09:00");
 	/* The malformed entry is ignored; the valid ones still apply. */
-	assert_string_equal(add_h(&bh, "2026-11-27T17:00:00+09:00", 2), "2026-12-02T11:00:00+09:00");
+	EXPECT_ADD(&bh, "2026-11-27T17:00:00+09:00", 2, "2026-12-02T11:00:00+09:00");
 	assert_false(calendar_is_business_day(&ok, 2026, 11, 30));
 	assert_true(calendar_is_business_day(DEF, 2026, 11, 30));
 	/* An extra date on a holiday or a weekend changes nothing. */
@@ -357,12 +364,10 @@ static void test_business_custom_hours(void **state)
 	const struct business_hours d = {.open_min = 540, .close_min = 1020, .extra_closed = dup};
 	assert_int_equal(calendar_business_seconds_between(&d, T("2026-11-01T00:00:00+09:00"),
 							   T("2026-12-01T00:00:00+09:00")),
-			 calendar_business_seconds_between(DEF, T("2026-11-01T00:00:00+09:00"),
-							   T("2026-12-01T00:00:00+09:00")));
+			 BETWEEN("2026-11-01T00:00:00+09:00", "2026-12-01T00:00:00+09:00"));
 	/* Round the clock. */
-	const struct business_hours all_day = {.open_min = 0, .close_min = 1440, .extra_closed = NULL};
-	assert_string_equal(add_h(&all_day, "2026-11-27T23:00:00+09:00", 2),
-			    "2026-11-30T01:00:00+09:00");
+	const struct business_hours all_day = {.open_min = 0, .close_min = 1440};
+	EXPECT_ADD(&all_day, "2026-11-27T23:00:00+09:00", 2, "2026-11-30T01:00:00+09:00");
 	/* Hours with no business time never finish and count nothing. */
 	const struct business_hours bad = {.open_min = 600, .close_min = 600, .extra_closed = NULL};
 	assert_int_equal(calendar_hours_check(&bad), -22);
@@ -373,26 +378,17 @@ static void test_business_custom_hours(void **state)
 static void test_business_between(void **state)
 {
 	(void)state;
-	assert_int_equal(calendar_business_seconds_between(DEF, T("2026-11-27T16:00:00+09:00"),
-							   T("2026-11-30T10:00:00+09:00")),
+	assert_int_equal(BETWEEN("2026-11-27T16:00:00+09:00", "2026-11-30T10:00:00+09:00"),
 			 2 * 3600);
-	assert_int_equal(calendar_business_seconds_between(DEF, T("2026-11-30T10:00:00+09:00"),
-							   T("2026-11-27T16:00:00+09:00")),
+	assert_int_equal(BETWEEN("2026-11-30T10:00:00+09:00", "2026-11-27T16:00:00+09:00"),
 			 -2 * 3600);
-	assert_int_equal(calendar_business_seconds_between(DEF, T("2026-11-24T12:00:00Z"),
-							   T("2026-11-24T12:00:00Z")),
-			 0);
+	assert_int_equal(BETWEEN("2026-11-24T12:00:00Z", "2026-11-24T12:00:00Z"), 0);
 	/* Saturday to Sunday: nothing. Within the year-end closure: nothing. */
-	assert_int_equal(calendar_business_seconds_between(DEF, T("2026-11-28T00:00:00+09:00"),
-							   T("2026-11-30T00:00:00+09:00")),
-			 0);
-	assert_int_equal(calendar_business_seconds_between(DEF, T("2026-12-28T17:00:00+09:00"),
-							   T("2027-01-04T09:00:00+09:00")),
-			 0);
+	assert_int_equal(BETWEEN("2026-11-28T00:00:00+09:00", "2026-11-30T00:00:00+09:00"), 0);
+	assert_int_equal(BETWEEN("2026-12-28T17:00:00+09:00", "2027-01-04T09:00:00+09:00"), 0);
 	/* A whole 2026: 365 days less 104 weekend days, 16 weekday holidays and 休日 outside the
 	 * year-end closure, and 5 weekdays in it (1/1 Thursday, 1/2 Friday, 12/29–12/31). */
-	int64_t year = calendar_business_seconds_between(DEF, T("2026-01-01T00:00:00+09:00"),
-							 T("2027-01-01T00:00:00+09:00"));
+	int64_t year = BETWEEN("2026-01-01T00:00:00+09:00", "2027-01-01T00:00:00+09:00");
 	assert_int_equal(year, (int64_t)(365 - 104 - 16 - 5) * 8 * 3600);
 }
 
@@ -447,8 +443,8 @@ static void test_business_against_reference(void **state)
 		int64_t got = calendar_add_business_seconds(DEF, t, minutes * 60);
 		int64_t want = ref_add(t, minutes);
 		if (got != want)
-			fail_msg("%s + %lld min: got %s, want %s", jst(t), (long long)minutes, jst(got),
-				 jst(want));
+			fail_msg("%s + %lld min: got %s, want %s", jst(t), (long long)minutes,
+				 jst(got), jst(want));
 		int64_t to = t + (int64_t)(rand() % (20 * 24 * 60)) * 60;
 		assert_int_equal(calendar_business_seconds_between(DEF, t, to), ref_between(t, to));
 	}
@@ -461,7 +457,9 @@ static void test_business_round_trip(void **state)
 	srand(42);
 	for (int i = 0; i < 2000; i++) {
 		int64_t t = T("1960-01-01T00:00:00Z") + (int64_t)rand() * 7 % (140LL * 365 * 86400);
-		int64_t s = i % 3 == 0 ? rand() % (40 * 3600) : (int64_t)rand() * 97 % (30LL * 250 * 8 * 3600);
+		int64_t s = rand() % (40 * 3600); /* short spans, and 1 in 3 up to 30 years */
+		if (i % 3 == 0)
+			s = (int64_t)rand() * 97 % (30LL * 250 * 8 * 3600);
 		int64_t r = calendar_add_business_seconds(DEF, t, s);
 		assert_true(r >= t);
 		assert_int_equal(calendar_business_seconds_between(DEF, t, r), s);
@@ -498,9 +496,9 @@ static void test_business_extremes(void **state)
 	assert_true(far != INT64_MAX && far > t);
 	assert_int_equal(calendar_business_seconds_between(DEF, t, far), 1000LL * 250 * 8 * 3600);
 	/* Before 1970 (negative epoch and day numbers). */
-	assert_string_equal(add_h(DEF, "1969-07-10T18:00:00+09:00", 1), "1969-07-11T10:00:00+09:00");
+	EXPECT_ADD(DEF, "1969-07-10T18:00:00+09:00", 1, "1969-07-11T10:00:00+09:00");
 	/* Friday 26 Dec 1969 16:30: half an hour, then the year-end closure and a weekend. */
-	assert_string_equal(add_h(DEF, "1969-12-26T16:30:00+09:00", 1), "1970-01-05T09:30:00+09:00");
+	EXPECT_ADD(DEF, "1969-12-26T16:30:00+09:00", 1, "1970-01-05T09:30:00+09:00");
 	/* Years outside the holiday table still close on weekends and at the year end. */
 	assert_false(calendar_is_business_day(DEF, 2150, 1, 2));
 	assert_true(calendar_is_business_day(DEF, 2150, 1, 5));
@@ -613,7 +611,8 @@ static void test_cli_bad_arguments(void **state)
 		{"calendar", "add-business-hours", "2026-11-27T10:00:00Z", "", NULL},
 		{"calendar", "add-business-hours", "2026-11-27T10:00:00Z", ".", NULL},
 		{"calendar", "add-business-hours", "2026-11-27T10:00:00Z", "1.2.3", NULL},
-		{"calendar", "add-business-hours", "2026-11-27T10:00:00Z", "99999999999999999999", NULL},
+		{"calendar", "add-business-hours", "2026-11-27T10:00:00Z", "1000000.5", NULL},
+		{"calendar", "add-business-hours", "2026-11-27T10:00:00Z", "9999999999999", NULL},
 		{"calendar", "add-business-hours", "9999-12-31T10:00:00Z", "1000", NULL},
 	};
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
