@@ -667,7 +667,7 @@ static int cli_add_business_hours(const char *time_arg, const char *hours_arg)
 	}
 	if (rc != 0) {
 		fprintf(stderr,
-			"mamori calendar: HOURS must be a number of hours like 16 or 1.5, not '%s'\n",
+			"mamori calendar: HOURS must be a number such as 16 or 1.5, not '%s'\n",
 			hours_arg);
 		return 2;
 	}
