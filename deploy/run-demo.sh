@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# One command for a fresh Debian 12 machine: installs what is missing, builds a release
+# binary, initialises ./var with a demo secretariat account (credentials printed below) and
+# serves https://127.0.0.1:8443 in the foreground (Ctrl-C stops it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash deploy/install-deps.sh run
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build-release -j"$(nproc)"
+data=${MAMORI_DATA:-./var}
+./build-release/mamori init --data "$data"
+email=admin@example.jp
+if [ ! -f "$data/demo-admin.txt" ]; then
+	password=$(openssl rand -base64 18 | tr -d '/+=' | cut -c1-20)
+	printf '%s\n' "$password" | ./build-release/mamori user add --data "$data" --role secretariat \
+		--email "$email" --name "事務局（デモ）"
+	umask 077
+	printf 'email=%s\npassword=%s\n' "$email" "$password" >"$data/demo-admin.txt"
+fi
+. "$data/demo-admin.txt"
+cat <<MSG
+
+  mamori demo: https://127.0.0.1:8443  (self-signed certificate for development)
+  secretariat sign-in:  $email  /  $password
+  (saved in $data/demo-admin.txt)
+
+MSG
+exec ./build-release/mamori serve --data "$data" --listen 127.0.0.1:8443
