@@ -146,17 +146,22 @@ static char *trim(char *s)
 	return s;
 }
 
-int config_load_file(struct config *c, const char *path, char err[256])
+int config_load_text(struct config *c, const char *text, size_t len, const char *name, char err[256])
 {
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, 256, "config: cannot read %s: %s", path, strerror(errno));
-		return -1;
-	}
-	char line[4096];
-	int lineno = 0, rc = 0;
-	while (rc == 0 && fgets(line, sizeof line, f)) {
+	int lineno = 0;
+	const char *p = text, *end = text + len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		lineno++;
+		if (n >= 4096 || memchr(p, 0, n)) {
+			snprintf(err, 256, "config: %.64s:%d: line too long or not text", name, lineno);
+			return -1;
+		}
+		char line[4096];
+		memcpy(line, p, n);
+		line[n] = 0;
+		p += n + (nl ? 1 : 0);
 		char *hash = strchr(line, '#');
 		if (hash)
 			*hash = 0;
@@ -165,19 +170,34 @@ int config_load_file(struct config *c, const char *path, char err[256])
 			continue;
 		char *eq = strchr(s, '=');
 		if (!eq) {
-			snprintf(err, 256, "config: %s:%d: expected 'key = value'", path, lineno);
-			rc = -1;
-			break;
+			snprintf(err, 256, "config: %.64s:%d: expected 'key = value'", name, lineno);
+			return -1;
 		}
 		*eq = 0;
-		char *key = trim(s), *value = trim(eq + 1);
 		char kerr[256];
-		if (config_set(c, key, value, kerr) < 0) {
-			snprintf(err, 256, "%.160s (%.64s line %d)", kerr, path, lineno);
-			rc = -1;
+		if (config_set(c, trim(s), trim(eq + 1), kerr) < 0) {
+			snprintf(err, 256, "%.160s (%.64s line %d)", kerr, name, lineno);
+			return -1;
 		}
 	}
+	return 0;
+}
+
+int config_load_file(struct config *c, const char *path, char err[256])
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, 256, "config: cannot read %.160s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct buf b = {0};
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len < (1u << 20))
+		buf_append(&b, chunk, n);
 	fclose(f);
+	int rc = config_load_text(c, buf_cstr(&b), b.len, path, err);
+	buf_free(&b);
 	return rc;
 }
 

@@ -4,6 +4,7 @@
 #define MAMORI_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct config {
@@ -39,6 +40,8 @@ int config_set(struct config *c, const char *key, const char *value, char err[25
  * and key. */
 int config_load_file(struct config *c, const char *path, char err[256]);
 /* Fills in values derived from others (TLS paths from data_dir, base_url from listen). */
+/* The same for text already in memory (name is used in messages); used by the fuzz target. */
+int config_load_text(struct config *c, const char *text, size_t len, const char *name, char err[256]);
 void config_finish(struct config *c);
 void config_free(struct config *c);
 

@@ -15,6 +15,11 @@
 #define MARKDOWN_FLAGS                                                                           \
 	(MD_FLAG_NOHTML | MD_FLAG_TABLES | MD_FLAG_STRIKETHROUGH | MD_FLAG_PERMISSIVEAUTOLINKS)
 
+/* md4c 0.4.8 reads a byte past the end of its input (valgrind shows it on ordinary text), and
+ * with an unlucky byte there ("[a](b" followed by ')') reports text that runs past the end. So
+ * md4c parses a private copy followed by this many NUL bytes, and text is clamped to the copy. */
+#define INPUT_PAD 16
+
 #define MENTION_MAX_LEN 64
 #define MENTION_MAX_COUNT 100
 
@@ -24,6 +29,7 @@ static const char replacement_char[] = "\xEF\xBF\xBD"; /* U+FFFD */
  * image nested in an emitted one is shown as text, so the HTML never nests anchors. */
 struct render {
 	struct buf *out;
+	uintptr_t src, src_end; /* the padded copy md4c parses, for clamp_text() */
 	unsigned link_depth; /* open A and IMG spans, emitted or not */
 	unsigned emit_depth; /* link_depth at which the open <a> was emitted; 0 when none */
 	size_t img_mark;     /* out->len just after an emitted image's <a ...> */
@@ -530,9 +536,30 @@ static int cb_leave_span(MD_SPANTYPE type, void *detail, void *userdata)
 	return 0;
 }
 
+/* Returns a new copy of src[0..len) followed by INPUT_PAD NUL bytes (see INPUT_PAD). */
+static char *input_copy_new(const char *src, size_t len)
+{
+	char *copy = xmalloc(len + INPUT_PAD);
+	if (len)
+		memcpy(copy, src, len);
+	memset(copy + len, 0, INPUT_PAD);
+	return copy;
+}
+
+/* Returns size cut so that text, when it points into the input copy [src, src_end + INPUT_PAD),
+ * does not reach beyond src_end. Text elsewhere (md4c's own constants) is left alone. */
+static MD_SIZE clamp_text(uintptr_t src, uintptr_t src_end, const MD_CHAR *text, MD_SIZE size)
+{
+	uintptr_t t = (uintptr_t)text;
+	if (t < src || t >= src_end + INPUT_PAD || t + size <= src_end)
+		return size;
+	return t < src_end ? (MD_SIZE)(src_end - t) : 0;
+}
+
 static int cb_text(MD_TEXTTYPE type, const MD_CHAR *text, MD_SIZE size, void *userdata)
 {
 	struct render *r = userdata;
+	size = clamp_text(r->src, r->src_end, text, size);
 	switch (type) {
 	case MD_TEXT_NULLCHAR:
 		buf_puts(r->out, replacement_char);
@@ -589,39 +616,50 @@ int markdown_render(const char *src, size_t len, struct buf *out)
 		.leave_span = cb_leave_span,
 		.text = cb_text,
 	};
-	struct render r = {.out = out};
+	char *copy = input_copy_new(src, len);
+	struct render r = {.out = out, .src = (uintptr_t)copy, .src_end = (uintptr_t)copy + len};
 	size_t start = out->len;
 	buf_append(out, "", 0); /* so anchor_enter may always write out->data[start] */
-	if (md_parse(src, (MD_SIZE)len, &parser, &r) != 0)
-		return -1;
-	utf8_repair(out, start);
-	return 0;
+	int rc = md_parse(copy, (MD_SIZE)len, &parser, &r) != 0 ? -1 : 0;
+	free(copy);
+	if (rc == 0)
+		utf8_repair(out, start);
+	return rc;
 }
 
 /* Mention extraction: md4c flattens the document to the text a reader sees, with a separator at
  * every block, code span and entity boundary, so code and markup never join into a name. */
+struct flatten {
+	struct buf text;
+	uintptr_t src, src_end;
+};
+
 static int cb_mention_block(MD_BLOCKTYPE type, void *detail, void *userdata)
 {
+	struct flatten *f = userdata;
 	(void)type;
 	(void)detail;
-	buf_puts(userdata, "\n");
+	buf_puts(&f->text, "\n");
 	return 0;
 }
 
 static int cb_mention_span(MD_SPANTYPE type, void *detail, void *userdata)
 {
+	struct flatten *f = userdata;
 	(void)detail;
 	if (type == MD_SPAN_CODE)
-		buf_puts(userdata, "\n");
+		buf_puts(&f->text, "\n");
 	return 0;
 }
 
 static int cb_mention_text(MD_TEXTTYPE type, const MD_CHAR *text, MD_SIZE size, void *userdata)
 {
+	struct flatten *f = userdata;
+	size = clamp_text(f->src, f->src_end, text, size);
 	if (type != MD_TEXT_NORMAL)
-		buf_puts(userdata, "\n");
+		buf_puts(&f->text, "\n");
 	else if (size > 0) /* text may be NULL when size is 0 */
-		buf_append(userdata, text, size);
+		buf_append(&f->text, text, size);
 	return 0;
 }
 
@@ -635,7 +673,8 @@ char **markdown_mentions_new(const char *src, size_t len)
 {
 	char **names = xcalloc(MENTION_MAX_COUNT + 1, sizeof *names);
 	size_t count = 0;
-	struct buf flat = {0};
+	char *copy = NULL;
+	struct flatten f = {0};
 	MD_PARSER parser = {
 		.flags = MARKDOWN_FLAGS,
 		.enter_block = cb_mention_block,
@@ -644,16 +683,22 @@ char **markdown_mentions_new(const char *src, size_t len)
 		.leave_span = cb_mention_span,
 		.text = cb_mention_text,
 	};
-	if (len > UINT32_MAX || md_parse(src, (MD_SIZE)len, &parser, &flat) != 0)
+	if (len > UINT32_MAX)
+		goto out;
+	copy = input_copy_new(src, len);
+	f.src = (uintptr_t)copy;
+	f.src_end = (uintptr_t)copy + len;
+	if (md_parse(copy, (MD_SIZE)len, &parser, &f) != 0)
 		goto out;
 
-	const char *s = buf_cstr(&flat);
-	for (size_t i = 0; i < flat.len && count < MENTION_MAX_COUNT; i++) {
+	const char *s = buf_cstr(&f.text);
+	size_t flat_len = f.text.len;
+	for (size_t i = 0; i < flat_len && count < MENTION_MAX_COUNT; i++) {
 		if (s[i] != '@' || (i > 0 && mention_char(s[i - 1])))
 			continue;
 		const char *name = s + i + 1;
 		size_t n = 0;
-		while (i + 1 + n < flat.len && mention_char(name[n]))
+		while (i + 1 + n < flat_len && mention_char(name[n]))
 			n++;
 		i += n; /* the loop's i++ then lands on the character after the name */
 		while (n && name[n - 1] == '.')
@@ -667,7 +712,8 @@ char **markdown_mentions_new(const char *src, size_t len)
 			names[count++] = xstrndup(name, n);
 	}
 out:
-	buf_free(&flat);
+	buf_free(&f.text);
+	free(copy);
 	return names;
 }
 

@@ -262,7 +262,7 @@ static void log_request(struct req *r, size_t bytes)
 	for (unsigned i = 0; i < ARRAY_LEN(names); i++)
 		if (r->method == (enum evhttp_cmd_type)(1u << i))
 			m = names[i];
-	fprintf(stderr, "req %s %s %d %zu %lldus\n", m, r->route ? r->route->pattern : "static", r->status,
+	fprintf(stderr, "req %s %s %d %zu %lldus\n", m, r->route ? r->route->pattern : "-", r->status,
 		bytes, (long long)(now_us_monotonic() - r->started_us));
 }
 

@@ -356,7 +356,9 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static int worker_init(struct worker *w, int index, const struct config *cfg)
+/* Everything a worker needs but its socket: database, event base, evhttp with limits, the
+ * inbox and the timers. tls selects the TLS bufferevent callback. */
+static int worker_setup(struct worker *w, int index, const struct config *cfg, bool tls)
 {
 	struct worker_priv *wp = xcalloc(1, sizeof *wp);
 	w->priv = wp;
@@ -368,7 +370,8 @@ static int worker_init(struct worker *w, int index, const struct config *cfg)
 		return -1;
 	w->base = event_base_new();
 	w->http = evhttp_new(w->base);
-	evhttp_set_bevcb(w->http, bevcb, w);
+	if (tls)
+		evhttp_set_bevcb(w->http, bevcb, w);
 	evhttp_set_gencb(w->http, request_cb, w);
 	evhttp_set_max_headers_size(w->http, 32 * 1024);
 	evhttp_set_max_body_size(w->http, (ev_ssize_t)cfg->max_attachment_bytes + 4096);
@@ -377,18 +380,26 @@ static int worker_init(struct worker *w, int index, const struct config *cfg)
 						    EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
 						    EVHTTP_REQ_OPTIONS);
 	evhttp_set_default_content_type(w->http, "application/json; charset=utf-8");
-	int fd = listen_socket(cfg->listen);
-	if (fd < 0)
-		return -1;
-	wp->listener = evconnlistener_new(w->base, NULL, NULL, LEV_OPT_CLOSE_ON_FREE, -1, fd);
-	if (!wp->listener || !evhttp_bind_listener(w->http, wp->listener))
-		return -1;
 	wp->inbox_ev = event_new(w->base, -1, 0, inbox_cb, w);
 	wp->drain_ev = event_new(w->base, -1, 0, drain_cb, w);
 	wp->tick = event_new(w->base, -1, EV_PERSIST, tick_cb, w);
 	struct timeval sec = {1, 0};
 	event_add(wp->tick, &sec);
 	return router_worker_init(w);
+}
+
+static int worker_init(struct worker *w, int index, const struct config *cfg)
+{
+	if (worker_setup(w, index, cfg, true) < 0)
+		return -1;
+	struct worker_priv *wp = w->priv;
+	int fd = listen_socket(cfg->listen);
+	if (fd < 0)
+		return -1;
+	wp->listener = evconnlistener_new(w->base, NULL, NULL, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	if (!wp->listener || !evhttp_bind_listener(w->http, wp->listener))
+		return -1;
+	return 0;
 }
 
 static void worker_destroy(struct worker *w)
@@ -418,6 +429,17 @@ static void worker_destroy(struct worker *w)
 	pthread_mutex_destroy(&wp->inbox_lock);
 	free(wp);
 	w->priv = NULL;
+}
+
+int server_test_worker_open(struct worker *w, const struct config *cfg)
+{
+	memset(w, 0, sizeof *w);
+	return worker_setup(w, 0, cfg, false);
+}
+
+void server_test_worker_close(struct worker *w)
+{
+	worker_destroy(w);
 }
 
 int server_run(const struct config *cfg)

@@ -46,6 +46,11 @@ void server_conn_set_streaming(struct evhttp_request *req, bool on);
 /* Request accounting for a clean drain: a request is in flight from dispatch to reply. */
 void server_request_begin(struct worker *w);
 void server_request_end(struct worker *w);
+/* For tests and fuzzing: a worker without TLS or a listening socket (bind its evhttp with
+ * evhttp_bind_socket_with_handle), driven by the caller's own loop. Returns 0 or -1. */
+int server_test_worker_open(struct worker *w, const struct config *cfg);
+void server_test_worker_close(struct worker *w);
+
 /* True once SIGTERM/SIGINT has been received. */
 bool server_stopping(void);
 
