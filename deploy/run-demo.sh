@@ -25,4 +25,12 @@ cat <<MSG
   (saved in $data/demo-admin.txt)
 
 MSG
-exec ./build-release/mamori serve --data "$data" --listen 127.0.0.1:8443
+./build-release/mamori serve --data "$data" --listen 127.0.0.1:8443 &
+server=$!
+trap 'kill -TERM $server 2>/dev/null; wait $server' INT TERM
+for _ in $(seq 100); do
+	curl -fsk https://127.0.0.1:8443/api/v1/health >/dev/null 2>&1 && break
+	sleep 0.1
+done
+python3 deploy/demo-seed.py https://127.0.0.1:8443 "$email" "$password" "$data/tls/cert.pem" || true
+wait $server

@@ -39,7 +39,7 @@ export function Login({ onSignedIn, afterSignIn, presetEmail, notice }) {
     <h1 id="login-title" tabindex="-1" data-page-title>${t('login.title')}</h1>
     <p class="lead">${t('login.lead')}</p>
     ${notice ? html`<${Notice} kind="success" testid="login-notice">${notice}</${Notice}>` : null}
-    <form onSubmit=${submit} data-testid="login-form" novalidate=${false}>
+    <form onSubmit=${submit} data-testid="login-form">
       <${Field} id=${ids.email} label=${t('login.email')} required>
         <input id=${ids.email} type="email" autocomplete="username" required value=${email}
           data-testid="login-email" onInput=${(e) => setEmail(e.currentTarget.value)} />
@@ -98,9 +98,9 @@ export function Invite({ token, onSignedIn, afterSignIn }) {
   return html`<section class="auth-card panel" aria-labelledby="invite-title">
     <h1 id="invite-title" tabindex="-1" data-page-title>${t('invite.title')}</h1>
     <p class="lead">${t('invite.lead')}</p>
-    <form onSubmit=${submit} data-testid="invite-form">
+    <form onSubmit=${submit} data-testid="invite-form" noValidate>
       <${Field} id=${ids.pw} label=${t('invite.password')} hint=${t('invite.password_hint')} required>
-        <input id=${ids.pw} type="password" autocomplete="new-password" required minlength="12" value=${pw}
+        <input id=${ids.pw} type="password" autocomplete="new-password" required value=${pw}
           data-testid="invite-password" aria-describedby=${ids.pw + '-hint'}
           onInput=${(e) => setPw(e.currentTarget.value)} />
       </${Field}>
