@@ -4,7 +4,7 @@
 # Idempotent: packages already present are not fetched again.
 set -euo pipefail
 what=${1:-test}
-pkgs=(build-essential cmake pkg-config openssl sqlite3
+pkgs=(build-essential cmake pkg-config openssl sqlite3 curl python3
       libevent-dev libssl-dev libsqlite3-dev libjansson-dev
       libmd4c-dev libmd4c-html0-dev libcurl4-openssl-dev)
 case "$what" in
