@@ -5,6 +5,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +20,17 @@ struct db {
 	sqlite3 *h;
 	struct stmt_slot slots[STMT_CACHE_SLOTS];
 	const char *tx_caller; /* non-NULL while a write transaction is open */
+	/* Group commit (db_batch_enable): transactions become savepoints inside one batch
+	 * transaction that db_batch_commit ends with a single durable COMMIT. */
+	bool batching, batch_open;
+	uint64_t write_seq; /* bumped by every successful db_tx_commit */
+	void (*on_open)(void *arg);
+	void *on_open_arg;
 };
+
+/* Serialises batches across the worker connections of this process: a worker waits on the
+ * mutex (woken at once by the commit) rather than in SQLite's sleeping busy handler. */
+static pthread_mutex_t batch_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int db_open(const char *dir, bool create, struct db **out)
 {
@@ -208,14 +219,36 @@ int64_t db_one_int64(sqlite3_stmt *st, int64_t dflt)
 	return v;
 }
 
+static int step_simple(struct db *d, const char *sql, const char *caller)
+{
+	if (sqlite3_step(db_stmt(d, sql)) != SQLITE_DONE) {
+		log_error("db: %s for %s: %s", sql, caller ? caller : "?", sqlite3_errmsg(d->h));
+		sqlite3_reset(db_stmt(d, sql));
+		return -1;
+	}
+	return 0;
+}
+
 int db_tx_begin(struct db *d, const char *caller)
 {
 	if (d->tx_caller) {
 		log_error("db: %s began a transaction inside %s", caller, d->tx_caller);
 		abort();
 	}
-	if (sqlite3_step(db_stmt(d, "BEGIN IMMEDIATE")) != SQLITE_DONE) {
-		log_error("db: BEGIN IMMEDIATE for %s: %s", caller, sqlite3_errmsg(d->h));
+	if (d->batching) {
+		if (!d->batch_open) {
+			pthread_mutex_lock(&batch_lock);
+			if (step_simple(d, "BEGIN IMMEDIATE", caller) < 0) {
+				pthread_mutex_unlock(&batch_lock);
+				return -1;
+			}
+			d->batch_open = true;
+			if (d->on_open)
+				d->on_open(d->on_open_arg);
+		}
+		if (step_simple(d, "SAVEPOINT tx", caller) < 0)
+			return -1;
+	} else if (step_simple(d, "BEGIN IMMEDIATE", caller) < 0) {
 		return -1;
 	}
 	d->tx_caller = caller;
@@ -224,21 +257,64 @@ int db_tx_begin(struct db *d, const char *caller)
 
 int db_tx_commit(struct db *d)
 {
-	int rc = sqlite3_step(db_stmt(d, "COMMIT"));
-	if (rc != SQLITE_DONE) {
-		log_error("db: COMMIT for %s: %s", d->tx_caller, sqlite3_errmsg(d->h));
+	if (step_simple(d, d->batching ? "RELEASE tx" : "COMMIT", d->tx_caller) < 0) {
 		db_tx_rollback(d);
 		return -1;
 	}
 	d->tx_caller = NULL;
+	d->write_seq++;
 	return 0;
 }
 
 void db_tx_rollback(struct db *d)
 {
-	if (sqlite3_get_autocommit(d->h) == 0)
+	if (d->batching && d->batch_open) {
+		/* Undo this writer's savepoint only; the batch goes on for the others. */
+		if (sqlite3_get_autocommit(d->h) == 0) {
+			sqlite3_step(db_stmt(d, "ROLLBACK TO tx"));
+			sqlite3_step(db_stmt(d, "RELEASE tx"));
+		}
+	} else if (sqlite3_get_autocommit(d->h) == 0) {
 		sqlite3_step(db_stmt(d, "ROLLBACK"));
+	}
 	d->tx_caller = NULL;
+}
+
+void db_batch_enable(struct db *d, void (*on_open)(void *arg), void *arg)
+{
+	d->batching = true;
+	d->on_open = on_open;
+	d->on_open_arg = arg;
+}
+
+bool db_batch_open(struct db *d)
+{
+	return d->batch_open;
+}
+
+uint64_t db_write_seq(struct db *d)
+{
+	return d->write_seq;
+}
+
+int db_batch_commit(struct db *d)
+{
+	if (!d->batch_open)
+		return 0;
+	int rc = 0;
+	if (d->tx_caller) {
+		log_error("db: batch commit while %s is inside a transaction", d->tx_caller);
+		abort();
+	}
+	if (sqlite3_step(db_stmt(d, "COMMIT")) != SQLITE_DONE) {
+		log_error("db: group COMMIT failed: %s", sqlite3_errmsg(d->h));
+		if (sqlite3_get_autocommit(d->h) == 0)
+			sqlite3_step(db_stmt(d, "ROLLBACK"));
+		rc = -1;
+	}
+	d->batch_open = false;
+	pthread_mutex_unlock(&batch_lock);
+	return rc;
 }
 
 char *db_col_dup(sqlite3_stmt *st, int col)

@@ -61,6 +61,20 @@ int db_tx_begin(struct db *d, const char *caller);
 int db_tx_commit(struct db *d);
 void db_tx_rollback(struct db *d);
 
+/* Group commit, for the worker connections of the server. When enabled, db_tx_begin opens
+ * (once) a batch transaction and then a savepoint; db_tx_commit releases the savepoint (the
+ * write is NOT durable yet) and db_tx_rollback undoes only that savepoint. The owner calls
+ * db_batch_commit once per event-loop turn: one COMMIT (one WAL fsync) makes every write of the
+ * turn durable, and only then are their replies sent. on_open runs when a batch opens, so the
+ * owner can schedule that commit. Batches of all connections in the process are serialised by
+ * a mutex. db_batch_commit returns 0, or -1 when the COMMIT failed and every write of the batch
+ * was rolled back. */
+void db_batch_enable(struct db *d, void (*on_open)(void *arg), void *arg);
+bool db_batch_open(struct db *d);
+int db_batch_commit(struct db *d);
+/* Counts successful db_tx_commit calls: a request that changed it has a write in the batch. */
+uint64_t db_write_seq(struct db *d);
+
 /* Column text copied into a new string (NULL for NULL). Caller frees. */
 char *db_col_dup(sqlite3_stmt *st, int col);
 /* Column text borrowed until the next step (never NULL: "" for NULL). */

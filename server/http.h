@@ -70,6 +70,7 @@ struct req {
 	char *err_msg;
 	json_t *err_extra;      /* extra members merged into the error body */
 	int64_t started_us;
+	uint64_t write_seq_start; /* db_write_seq at dispatch: a change means this request wrote */
 	bool finished;
 	bool conn_gone;         /* the client left while async work ran */
 	void *async_ctx;        /* per-handler state across HTTP_ASYNC */

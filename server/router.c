@@ -323,6 +323,25 @@ static void on_conn_close(struct evhttp_connection *evcon, void *arg)
 	r->conn_gone = true;
 }
 
+static void finish_after_commit(void *arg, bool committed)
+{
+	struct req *r = arg;
+	if (!committed) {
+		/* Nothing of this request was kept: say so instead of acknowledging. */
+		json_decref(r->out);
+		r->out = NULL;
+		if (r->raw_out) {
+			evbuffer_free(r->raw_out);
+			r->raw_out = NULL;
+		}
+		r->status = req_error(r, 503, "storage_unavailable", "the change could not be stored; try again");
+	}
+	if (!r->conn_gone)
+		send_reply(r);
+	server_request_end(r->w);
+	req_free(r);
+}
+
 void req_finish(struct req *r, int status)
 {
 	if (status == HTTP_ASYNC) {
@@ -341,6 +360,11 @@ void req_finish(struct req *r, int status)
 		return;
 	}
 	r->status = status;
+	if (db_batch_open(r->db) && db_write_seq(r->db) != r->write_seq_start) {
+		/* This request wrote: answer only once the write is durable (group commit). */
+		worker_after_commit(r->w, finish_after_commit, r);
+		return;
+	}
 	if (!r->conn_gone)
 		send_reply(r);
 	server_request_end(r->w);
@@ -464,6 +488,7 @@ void router_dispatch(struct worker *w, struct evhttp_request *ev)
 	r->db = w->db;
 	r->cfg = w->cfg;
 	r->method = evhttp_request_get_command(ev);
+	r->write_seq_start = db_write_seq(w->db);
 	server_request_begin(w);
 
 	struct evhttp_connection *evcon = evhttp_request_get_connection(ev);

@@ -49,7 +49,15 @@ struct worker_priv {
 	pthread_mutex_t inbox_lock;
 	struct post_msg *inbox, **inbox_tail;
 	struct event *tick; /* once a second: ticket key rotation, housekeeping */
+	struct event *commit_ev; /* zero-timeout timer: ends the write batch of this loop turn */
+	struct after_commit *after, **after_tail;
 	int64_t drain_started;
+};
+
+struct after_commit {
+	void (*fn)(void *arg, bool committed);
+	void *arg;
+	struct after_commit *next;
 };
 
 /* One accepted connection; freed with its SSL (ex_data free callback). */
@@ -278,6 +286,43 @@ void server_request_end(struct worker *w)
 	((struct worker_priv *)w->priv)->inflight--;
 }
 
+/* ---- group commit ----------------------------------------------------------------------------- */
+
+static void commit_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct worker_priv *wp = w->priv;
+	bool ok = db_batch_commit(w->db) == 0;
+	struct after_commit *a = wp->after;
+	wp->after = NULL;
+	wp->after_tail = &wp->after;
+	while (a) {
+		struct after_commit *next = a->next;
+		a->fn(a->arg, ok);
+		free(a);
+		a = next;
+	}
+}
+
+/* A batch opened on this worker's connection: commit it after the current loop turn, so every
+ * write of the turn shares one fsync. */
+static void batch_opened(void *arg)
+{
+	struct worker *w = arg;
+	static const struct timeval zero = {0, 0};
+	event_add(((struct worker_priv *)w->priv)->commit_ev, &zero);
+}
+
+void worker_after_commit(struct worker *w, void (*fn)(void *arg, bool committed), void *arg)
+{
+	struct worker_priv *wp = w->priv;
+	struct after_commit *a = xcalloc(1, sizeof *a);
+	a->fn = fn;
+	a->arg = arg;
+	*wp->after_tail = a;
+	wp->after_tail = &a->next;
+}
+
 /* ---- worker lifecycle ----------------------------------------------------------------------- */
 
 static int listen_socket(const char *listen_addr)
@@ -366,6 +411,7 @@ static int worker_setup(struct worker *w, int index, const struct config *cfg, b
 	w->cfg = cfg;
 	pthread_mutex_init(&wp->inbox_lock, NULL);
 	wp->inbox_tail = &wp->inbox;
+	wp->after_tail = &wp->after;
 	if (db_open(cfg->data_dir, false, &w->db) < 0)
 		return -1;
 	w->base = event_base_new();
@@ -385,6 +431,8 @@ static int worker_setup(struct worker *w, int index, const struct config *cfg, b
 	wp->tick = event_new(w->base, -1, EV_PERSIST, tick_cb, w);
 	struct timeval sec = {1, 0};
 	event_add(wp->tick, &sec);
+	wp->commit_ev = evtimer_new(w->base, commit_cb, w);
+	db_batch_enable(w->db, batch_opened, w);
 	return router_worker_init(w);
 }
 
@@ -408,6 +456,8 @@ static void worker_destroy(struct worker *w)
 	if (!wp)
 		return;
 	router_worker_free(w);
+	if (w->db && db_batch_open(w->db))
+		commit_cb(-1, 0, w);
 	if (w->http)
 		evhttp_free(w->http);
 	event_free(wp->inbox_ev);
@@ -415,6 +465,8 @@ static void worker_destroy(struct worker *w)
 	if (wp->drain_poll)
 		event_free(wp->drain_poll);
 	event_free(wp->tick);
+	if (wp->commit_ev)
+		event_free(wp->commit_ev);
 	/* Messages still queued are dropped with their payloads. */
 	struct post_msg *m = wp->inbox;
 	while (m) {

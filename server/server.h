@@ -39,6 +39,11 @@ void pool_submit(struct worker *w, job_fn work, job_fn done, void *arg);
 typedef void (*worker_fn)(struct worker *w, void *arg);
 void worker_post(struct worker *w, worker_fn fn, void *arg);
 
+/* Runs fn(arg, committed) on w's loop once the current write batch of w's connection has been
+ * committed (committed=true) or has failed and been rolled back (false). The router uses it to
+ * hold replies of writing requests until their writes are durable. */
+void worker_after_commit(struct worker *w, void (*fn)(void *arg, bool committed), void *arg);
+
 /* Marks the connection of req as a long-lived stream: exempt from the idle deadline and ended
  * by the drain at shutdown. */
 void server_conn_set_streaming(struct evhttp_request *req, bool on);

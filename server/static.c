@@ -1,6 +1,7 @@
 /* static.c — the web front end's files. Paths are checked segment by segment (no "..", no
- * hidden files, no backslashes) and opened with O_NOFOLLOW below the web directory; types come
- * from a fixed table; assets are cached briefly and revalidated by ETag. */
+ * hidden files, no backslashes) and opened with openat2(RESOLVE_BENEATH) below the web
+ * directory, so not even a symlinked directory leads outside it; types come from a fixed table;
+ * assets are cached briefly and revalidated by ETag. */
 #include "static.h"
 
 #include "config.h"
@@ -9,10 +10,13 @@
 
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static const struct {
@@ -51,6 +55,23 @@ static bool path_safe(const char *p)
 	return true;
 }
 
+/* Opens rel ("/a/b.css") for reading strictly below dir: no symlink or ".." may resolve to a
+ * place outside it. Kernels without openat2 (before 5.6) fall back to O_NOFOLLOW on the last
+ * component. Returns the fd or -1. */
+static int open_beneath(const char *dir, const char *rel)
+{
+	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -1;
+	struct open_how how = {.flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC,
+			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
+	int fd = (int)syscall(SYS_openat2, dfd, rel + 1, &how, sizeof how);
+	if (fd < 0 && (errno == ENOSYS || errno == EPERM))
+		fd = openat(dfd, rel + 1, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	close(dfd);
+	return fd;
+}
+
 int static_serve(struct req *r)
 {
 	if (r->method != EVHTTP_REQ_GET && r->method != EVHTTP_REQ_HEAD)
@@ -61,9 +82,7 @@ int static_serve(struct req *r)
 	const char *type = type_of(rel);
 	if (!type)
 		return req_not_found(r);
-	char *full = xasprintf("%s%s", r->cfg->web_dir, rel);
-	int fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	free(full);
+	int fd = open_beneath(r->cfg->web_dir, rel);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		if (fd >= 0)

@@ -180,6 +180,19 @@ test('the program story, end to end in the browser', { skip: haveServer ? false 
   const a = await person('participant A');
   const b = await person('participant B');
   const ex = await person('expert');
+  try {
+    await story(sec, a, b, ex);
+  } catch (err) {
+    // Keep what each person was looking at when it went wrong.
+    for (const x of [sec, a, b, ex]) {
+      await x.page.screenshot({ path: path.join(SHOTS, 'FAILED-' + x.label.replace(/\W+/g, '-') + '.png'), fullPage: true }).catch(() => {});
+    }
+    throw err;
+  }
+  for (const x of [sec, a, b, ex]) await x.context.close();
+});
+
+async function story(sec, a, b, ex) {
   const s = sec.page;
 
   // ---- the secretariat signs in --------------------------------------------------------------
@@ -388,5 +401,4 @@ test('the program story, end to end in the browser', { skip: haveServer ? false 
   await s.click(tid('lang-switch'));
 
   assert.deepEqual(problems, [], 'no CSP violations or page errors');
-  for (const x of [sec, a, b, ex]) await x.context.close();
-});
+}

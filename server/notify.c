@@ -1,0 +1,151 @@
+/* notify.c — in-app notifications (API.md §5): notify_user for every feature, and the list and
+ * mark-read routes. The list re-applies the visibility rule, so a notification about a thread
+ * the user can no longer read disappears from it (and from its counts). */
+#include "notify.h"
+
+#include "authz.h"
+#include "db.h"
+#include "events.h"
+#include "http.h"
+#include "router.h"
+#include "util.h"
+
+#include <string.h>
+
+#define PAGE_SIZE 50
+#define MAX_READ_IDS 1000
+
+static const char insert_sql[] =
+	"INSERT INTO notifications (user_id, kind, thread_id, post_id, actor_id, text, created_at)"
+	" VALUES (:uid, :kind, :tid, :pid, :actor, :text, :now)";
+
+int notify_user(struct db *d, int64_t user_id, const char *kind, int64_t thread_id, int64_t post_id,
+		int64_t actor_id, const char *text)
+{
+	if (user_id <= 0 || user_id == actor_id)
+		return 0;
+	struct principal p;
+	if (authz_principal_load(d, user_id, &p) < 0)
+		return 0; /* not an active user */
+	bool ok = !thread_id || authz_can_read_thread(d, &p, thread_id);
+	principal_clear(&p);
+	if (!ok)
+		return 0;
+	sqlite3_stmt *st = db_stmt(d, insert_sql);
+	db_bind_int64(st, ":uid", user_id);
+	db_bind_text(st, ":kind", kind);
+	if (thread_id)
+		db_bind_int64(st, ":tid", thread_id);
+	if (post_id)
+		db_bind_int64(st, ":pid", post_id);
+	if (actor_id)
+		db_bind_int64(st, ":actor", actor_id);
+	db_bind_text(st, ":text", text ? text : "");
+	db_bind_int64(st, ":now", now_unix());
+	if (db_exec_stmt(d, st) < 0)
+		return -1;
+	events_publish_notification(d, sqlite3_last_insert_rowid(db_handle(d)), user_id, thread_id);
+	return 1;
+}
+
+/* The caller's notifications whose thread (if any) they may still read. */
+#define NOTIFY_READABLE                                                                            \
+	" n.user_id = :p_uid AND (n.thread_id IS NULL OR EXISTS (SELECT 1 FROM threads t"            \
+	" WHERE t.id = n.thread_id AND " AUTHZ_THREAD_VISIBLE "))"
+
+static const char list_sql[] =
+	"SELECT n.id, n.kind, n.thread_id, n.post_id, n.actor_id, coalesce(a.name, ''), n.text, n.created_at,"
+	" n.read_at FROM notifications n LEFT JOIN users a ON a.id = n.actor_id"
+	" WHERE" NOTIFY_READABLE " AND (:unread = 0 OR n.read_at IS NULL)"
+	" ORDER BY n.id DESC LIMIT :lim OFFSET :off";
+static const char unread_sql[] =
+	"SELECT count(*) FROM notifications n WHERE" NOTIFY_READABLE " AND n.read_at IS NULL";
+static const char mark_sql[] =
+	"UPDATE notifications SET read_at = :now WHERE id = :id AND user_id = :uid AND read_at IS NULL";
+static const char mark_all_sql[] =
+	"UPDATE notifications SET read_at = :now WHERE user_id = :uid AND read_at IS NULL";
+
+static json_t *opt_id(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_integer(sqlite3_column_int64(st, col));
+}
+
+/* GET /api/v1/notifications?page=&unread= — gated readers (titles are content, so the
+ * company-status and consent checks apply); 200 {notifications:[{id, kind,
+ * thread_id, post_id, actor:{id,name}|null, text, created_at, read_at}], unread_count}, newest
+ * first, 50 a page, only about threads the caller may read now. */
+static int handle_list(struct req *r)
+{
+	int64_t page = req_query_int(r, "page", 1);
+	if (page < 1)
+		page = 1;
+	json_t *arr = json_array();
+	sqlite3_stmt *st = db_stmt(r->db, list_sql);
+	authz_bind(st, r->who);
+	db_bind_int64(st, ":unread", req_query_int(r, "unread", 0) ? 1 : 0);
+	db_bind_int64(st, ":lim", PAGE_SIZE);
+	db_bind_int64(st, ":off", (page - 1) * PAGE_SIZE);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *actor = json_null();
+		if (sqlite3_column_type(st, 4) != SQLITE_NULL)
+			actor = json_pack("{s:I, s:s}", "id", (json_int_t)sqlite3_column_int64(st, 4), "name",
+					  db_col_text(st, 5));
+		json_array_append_new(
+			arr, json_pack("{s:I, s:s, s:o, s:o, s:o, s:s, s:o, s:o}", "id",
+				       (json_int_t)sqlite3_column_int64(st, 0), "kind", db_col_text(st, 1), "thread_id",
+				       opt_id(st, 2), "post_id", opt_id(st, 3), "actor", actor, "text",
+				       db_col_text(st, 6), "created_at", json_time(sqlite3_column_int64(st, 7)),
+				       "read_at", json_time(sqlite3_column_int64(st, 8))));
+	}
+	sqlite3_reset(st);
+	st = db_stmt(r->db, unread_sql);
+	authz_bind(st, r->who);
+	int64_t unread = db_one_int64(st, 0);
+	return req_reply(r, 200, json_pack("{s:o, s:I}", "notifications", arr, "unread_count", (json_int_t)unread));
+}
+
+/* POST /api/v1/notifications/read {ids:[...]} or {all:true} — signed in; 204. Ids that are not
+ * the caller's are ignored; more than 1000 ids or a non-integer → 422 invalid. */
+static int handle_read(struct req *r)
+{
+	bool all = false;
+	if (req_body_bool(r, "all", &all) < 0)
+		return req_error(r, 422, "invalid", "all must be a boolean");
+	json_t *ids = json_object_get(r->body, "ids");
+	if (!all && (!json_is_array(ids) || json_array_size(ids) > MAX_READ_IDS))
+		return req_error(r, 422, "invalid", "ids must be an array of at most %d ids", MAX_READ_IDS);
+	size_t i;
+	json_t *v;
+	json_array_foreach(ids, i, v) if (!json_is_integer(v)) return req_error(r, 422, "invalid", "ids must be integers");
+	if (db_tx_begin(r->db, __func__) < 0)
+		return req_internal(r, "begin");
+	int64_t now = now_unix();
+	int rc = 0;
+	if (all) {
+		sqlite3_stmt *st = db_stmt(r->db, mark_all_sql);
+		db_bind_int64(st, ":now", now);
+		db_bind_int64(st, ":uid", r->who->user_id);
+		rc = db_exec_stmt(r->db, st);
+	} else {
+		json_array_foreach(ids, i, v) {
+			sqlite3_stmt *st = db_stmt(r->db, mark_sql);
+			db_bind_int64(st, ":now", now);
+			db_bind_int64(st, ":uid", r->who->user_id);
+			db_bind_int64(st, ":id", json_integer_value(v));
+			if ((rc = db_exec_stmt(r->db, st)) < 0)
+				break;
+		}
+	}
+	if (rc < 0 || db_tx_commit(r->db) < 0) {
+		db_tx_rollback(r->db);
+		return req_internal(r, "mark read");
+	}
+	return 204;
+}
+
+const struct route notify_routes[] = {
+	{EVHTTP_REQ_GET, "/api/v1/notifications", ACCESS_CONTENT, handle_list, 0, 0,
+	 {{"page", PARAM_INT}, {"unread", PARAM_INT}}},
+	{EVHTTP_REQ_POST, "/api/v1/notifications/read", ACCESS_CONTENT, handle_read, 0, 0, {{0}}},
+	{0},
+};
