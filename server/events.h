@@ -24,4 +24,12 @@ void events_publish_notification(struct db *d, int64_t notification_id, int64_t 
 /* Live subscribers on all workers (approximate; for tests and metrics). */
 int events_subscriber_count(void);
 
+/* Feature hooks, listed in features.c: per-worker subscriber lists, the SIGTERM drain that ends
+ * every stream, and the once-a-second tick (heartbeats, access re-checks). */
+struct worker;
+int events_worker_init(struct worker *w);
+void events_worker_free(struct worker *w);
+void events_drain(struct worker *w);
+void events_tick(struct worker *w);
+
 #endif

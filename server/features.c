@@ -1,12 +1,23 @@
 /* features.c — the list of feature modules: each contributes its routes and worker hooks.
  * Adding a feature is one line here; the router and the self-check pick it up. */
+#include "escalation.h"
+#include "mail.h"
 #include "router.h"
 
 extern const struct route system_routes[];
 extern const struct route audit_routes[];
+extern const struct route account_routes[], registry_routes[];
+extern const struct route consent_routes[];
+extern const struct route escalation_routes[], mail_routes[];
 
 const struct feature features[] = {
 	{.name = "system", .routes = system_routes},
 	{.name = "audit", .routes = audit_routes},
+	{.name = "account", .routes = account_routes},
+	{.name = "registry", .routes = registry_routes},
+	{.name = "consent", .routes = consent_routes},
+	{.name = "escalation", .routes = escalation_routes, .tick = escalation_tick, .on_post = escalation_on_post},
+	{.name = "mail", .routes = mail_routes, .worker_init = mail_worker_init, .worker_free = mail_worker_free,
+	 .tick = mail_tick},
 	{0},
 };

@@ -289,7 +289,7 @@ static bool url_append(struct buf *out, const MD_ATTRIBUTE *a)
 	}
 	for (size_t i = scheme_len; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x80 || strchr(" \"<>\\^`{|}", c)) {
+		if (c >= 0x80 || (c && strchr(" \"<>\\^`{|}", c))) {
 			buf_printf(out, "%%%02X", c);
 		} else if (c == '&') {
 			buf_puts(out, "&amp;");
@@ -356,7 +356,7 @@ static void code_block_enter(struct buf *out, const MD_BLOCK_CODE_DETAIL *d)
 	for (size_t i = 0; ok && i < lang.len; i++) {
 		unsigned char c = (unsigned char)lang.data[i];
 		ok = ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9') ||
-		     strchr("_+#.-", c);
+		     (c && strchr("_+#.-", c));
 	}
 	if (ok) {
 		buf_puts(out, "<pre><code class=\"language-");

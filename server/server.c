@@ -1,8 +1,10 @@
 /* server.c — threads, sockets and signals. Each worker owns an event base, an evhttp, a
  * listening socket on the shared port (SO_REUSEPORT) and a SQLite connection. Accepted
  * connections get TCP_NODELAY (evhttp over TLS otherwise stalls ~44 ms per response on delayed
- * ACKs), a per-worker connection cap and a deadline by which each request must have arrived,
- * so slow clients cannot hold sockets forever. The main thread only waits for signals. */
+ * ACKs), a per-worker connection cap and a deadline: within every timeout_seconds a connection
+ * must deliver a request or move at least MIN_BYTES_PER_SECOND, so slow clients cannot hold
+ * sockets forever while slow but honest uploads and downloads finish. The main thread only
+ * waits for signals. */
 #include "server.h"
 
 #include "config.h"
@@ -31,6 +33,9 @@
 #include <unistd.h>
 
 #define LISTEN_BACKLOG 4096
+/* Below this rate (bytes on the wire, both ways) a connection that delivers no request is cut
+ * by its deadline: far above a slowloris's trickle, far below any real client's upload. */
+#define MIN_BYTES_PER_SECOND 1024
 
 struct post_msg {
 	worker_fn fn;
@@ -66,6 +71,7 @@ struct conn {
 	struct bufferevent *bev;
 	struct event *deadline;
 	bool active;    /* a request arrived since the last deadline check */
+	uint64_t bytes; /* bytes read and written on the socket at the last deadline check */
 	bool streaming; /* a long-lived response (event stream) */
 	bool nodelay;
 };
@@ -189,6 +195,9 @@ static void conn_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, l
 	struct conn *c = ptr;
 	if (!c)
 		return;
+	/* libevent frees the SSL without SSL_shutdown; OpenSSL would then drop the session from
+	 * the cache as "bad". Mark it shut so session-ID resumption keeps working. */
+	SSL_set_shutdown(parent, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 	struct worker_priv *wp = c->w->priv;
 	wp->nconns--;
 	event_free(c->deadline);
@@ -212,10 +221,21 @@ void server_conn_set_streaming(struct evhttp_request *req, bool on)
 		c->streaming = on;
 }
 
+/* Bytes read from and written to the socket so far (TLS records included). */
+static uint64_t conn_bytes(struct conn *c)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	BIO *rb = ssl ? SSL_get_rbio(ssl) : NULL, *wb = ssl ? SSL_get_wbio(ssl) : NULL;
+	return (rb ? BIO_number_read(rb) : 0) + (wb ? BIO_number_written(wb) : 0);
+}
+
 static void deadline_cb(evutil_socket_t unused, short what, void *arg)
 {
 	struct conn *c = arg;
-	if (c->active || c->streaming) {
+	uint64_t bytes = conn_bytes(c), moved = bytes - c->bytes;
+	c->bytes = bytes;
+	if (c->active || c->streaming ||
+	    moved >= (uint64_t)MIN_BYTES_PER_SECOND * (uint64_t)c->w->cfg->timeout_seconds) {
 		c->active = false;
 		return;
 	}
@@ -258,9 +278,9 @@ static struct bufferevent *bevcb(struct event_base *base, void *arg)
 	struct conn *c = xcalloc(1, sizeof *c);
 	c->w = w;
 	c->bev = bev;
-	/* Over the connection cap (or draining): the connection is shut at once by its deadline. */
+	/* Over the connection cap (or draining): the connection is shut at once by its deadline.
+	 * Otherwise its first request is due within timeout_seconds of the accept. */
 	bool refuse = atomic_load(&stopping) || wp->nconns >= w->cfg->max_connections;
-	c->active = !refuse;
 	c->deadline = event_new(base, -1, EV_PERSIST, deadline_cb, c);
 	struct timeval tv = {refuse ? 0 : w->cfg->timeout_seconds, 0};
 	event_add(c->deadline, &tv);

@@ -29,6 +29,9 @@ if [ -x tests/fuzz/run.sh ]; then
 	tests/fuzz/run.sh
 fi
 
+step "security scans (testssl.sh, sqlmap)"
+MAMORI_BIN="$root/build-test/mamori" /usr/bin/python3 tests/scan/run_scans.py
+
 if [ -x tests/web/run.sh ]; then
 	step "browser story"
 	MAMORI_BIN="$root/build-test/mamori" tests/web/run.sh

@@ -1,0 +1,1000 @@
+/* escalation.c — questions and their escalation to experts (API.md §6): accepting an answer and
+ * reopening, escalations with a due time on the business-hours clock, the expert's decline, the
+ * expert queue, expert suggestions, the secretariat's triage list, the on_post hook that marks
+ * an escalation answered, and the timers (overdue, reminder). Who may read an escalated thread
+ * is decided by the visibility rule in authz.h, which reads the escalations table. */
+#include "escalation.h"
+
+#include "audit.h"
+#include "authz.h"
+#include "calendar.h"
+#include "config.h"
+#include "db.h"
+#include "http.h"
+#include "mail.h"
+#include "router.h"
+#include "server.h"
+#include "text.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NOTE_MAX 4000          /* bytes of an escalation note or a decline reason */
+#define REMIND_LEAD (2 * 3600) /* the reminder goes this many business seconds before due_at */
+#define SCAN_INTERVAL 30       /* seconds between timer scans */
+#define EXCERPT_MAX 600        /* bytes of an answer quoted in a community thread's mail */
+
+static int64_t hours_to_seconds(double h)
+{
+	return h <= 0 ? 0 : (int64_t)llround(h * 3600.0);
+}
+
+/* ---- in-app notifications ------------------------------------------------------------------ */
+
+static const char notify_sql[] =
+	"INSERT INTO notifications (user_id, kind, thread_id, post_id, actor_id, text, created_at)"
+	" VALUES (:uid, :kind, :thread, :post, :actor, :text, :now)";
+
+/* Adds an in-app notification for user_id about thread_id, only when that user may read the
+ * thread now (the rule every content path follows). text must not quote thread content.
+ * TODO(forum): switch to the forum's notify API (server/notify.h) once it lands, so the event
+ * stream carries these too. Returns 0 (also when skipped) or -1. */
+static int inapp_notify(struct db *d, int64_t user_id, const char *kind, int64_t thread_id, int64_t post_id,
+			int64_t actor_id, const char *text)
+{
+	struct principal p;
+	if (authz_principal_load(d, user_id, &p) < 0)
+		return 0;
+	bool ok = authz_can_read_thread(d, &p, thread_id);
+	principal_clear(&p);
+	if (!ok)
+		return 0;
+	sqlite3_stmt *st = db_stmt(d, notify_sql);
+	db_bind_int64(st, ":uid", user_id);
+	db_bind_text(st, ":kind", kind);
+	db_bind_int64(st, ":thread", thread_id);
+	if (post_id)
+		db_bind_int64(st, ":post", post_id);
+	else
+		db_bind_null(st, ":post");
+	if (actor_id)
+		db_bind_int64(st, ":actor", actor_id);
+	else
+		db_bind_null(st, ":actor");
+	db_bind_text(st, ":text", text);
+	db_bind_int64(st, ":now", now_unix());
+	return db_exec_stmt(d, st) < 0 ? -1 : 0;
+}
+
+/* Both channels at once: in the app and by mail. */
+static int tell(struct db *d, int64_t user_id, const char *inapp_kind, const char *mail_kind, int64_t thread_id,
+		int64_t post_id, int64_t actor_id, const char *text, const char *subject, const char *body)
+{
+	if (inapp_notify(d, user_id, inapp_kind, thread_id, post_id, actor_id, text) < 0)
+		return -1;
+	return mail_enqueue(d, user_id, mail_kind, thread_id, subject, body) < 0 ? -1 : 0;
+}
+
+static const char secretariat_sql[] = "SELECT id FROM users WHERE role = 'secretariat' AND status = 'active'"
+				      " ORDER BY id";
+
+/* Tells every active secretariat member. */
+static int tell_secretariat(struct db *d, const char *inapp_kind, const char *mail_kind, int64_t thread_id,
+			    int64_t actor_id, const char *text, const char *subject, const char *body)
+{
+	int64_t ids[256];
+	int n = 0;
+	sqlite3_stmt *st = db_stmt(d, secretariat_sql);
+	while (n < (int)ARRAY_LEN(ids) && sqlite3_step(st) == SQLITE_ROW)
+		ids[n++] = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	for (int i = 0; i < n; i++)
+		if (tell(d, ids[i], inapp_kind, mail_kind, thread_id, 0, actor_id, text, subject, body) < 0)
+			return -1;
+	return 0;
+}
+
+/* ---- threads ------------------------------------------------------------------------------- */
+
+struct qthread {
+	int64_t id, author_id, accepted_post_id;
+	char kind[16], visibility[16], status[16];
+	char *title;
+};
+
+static const char qthread_sql[] =
+	"SELECT id, author_id, kind, visibility, coalesce(status, ''), coalesce(accepted_post_id, 0), title"
+	" FROM threads WHERE id = :id";
+
+/* Loads thread id into *t (free t->title). Returns 0, or -1 when there is no such thread. */
+static int qthread_load(struct db *d, int64_t id, struct qthread *t)
+{
+	memset(t, 0, sizeof *t);
+	sqlite3_stmt *st = db_stmt(d, qthread_sql);
+	db_bind_int64(st, ":id", id);
+	int rc = -1;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		t->id = sqlite3_column_int64(st, 0);
+		t->author_id = sqlite3_column_int64(st, 1);
+		snprintf(t->kind, sizeof t->kind, "%s", db_col_text(st, 2));
+		snprintf(t->visibility, sizeof t->visibility, "%s", db_col_text(st, 3));
+		snprintf(t->status, sizeof t->status, "%s", db_col_text(st, 4));
+		t->accepted_post_id = sqlite3_column_int64(st, 5);
+		t->title = db_col_dup(st, 6);
+		rc = 0;
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+static const char thread_json_sql[] =
+	"SELECT t.id, t.category_id, t.author_id, coalesce(u.name, ''), t.title, t.kind, t.visibility,"
+	" t.company_id, t.group_id, t.status, t.accepted_post_id, t.pinned, t.locked, t.post_count,"
+	" t.created_at, t.last_post_at"
+	" FROM threads t LEFT JOIN users u ON u.id = t.author_id WHERE t.id = :id";
+
+static json_t *int_or_null(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_integer(sqlite3_column_int64(st, col));
+}
+
+/* The thread as accept/reopen return it (the fields of the forum's thread object that this
+ * flow changes, and enough to identify it). New reference, or NULL if the thread is gone. */
+static json_t *thread_json(struct db *d, int64_t id)
+{
+	sqlite3_stmt *st = db_stmt(d, thread_json_sql);
+	db_bind_int64(st, ":id", id);
+	json_t *o = NULL;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		o = json_object();
+		json_object_set_new(o, "id", json_integer(sqlite3_column_int64(st, 0)));
+		json_object_set_new(o, "category_id", json_integer(sqlite3_column_int64(st, 1)));
+		json_object_set_new(o, "author", json_pack("{s:I, s:s}", "id", (json_int_t)sqlite3_column_int64(st, 2),
+							    "name", db_col_text(st, 3)));
+		json_object_set_new(o, "title", json_string(db_col_text(st, 4)));
+		json_object_set_new(o, "kind", json_string(db_col_text(st, 5)));
+		json_object_set_new(o, "visibility", json_string(db_col_text(st, 6)));
+		json_object_set_new(o, "company_id", int_or_null(st, 7));
+		json_object_set_new(o, "group_id", int_or_null(st, 8));
+		json_object_set_new(o, "status", sqlite3_column_type(st, 9) == SQLITE_NULL
+							 ? json_null()
+							 : json_string(db_col_text(st, 9)));
+		json_object_set_new(o, "accepted_post_id", int_or_null(st, 10));
+		json_object_set_new(o, "pinned", json_boolean(sqlite3_column_int(st, 11)));
+		json_object_set_new(o, "locked", json_boolean(sqlite3_column_int(st, 12)));
+		json_object_set_new(o, "post_count", json_integer(sqlite3_column_int64(st, 13)));
+		json_object_set_new(o, "created_at", json_time(sqlite3_column_int64(st, 14)));
+		json_object_set_new(o, "last_post_at", json_time(sqlite3_column_int64(st, 15)));
+	}
+	sqlite3_reset(st);
+	return o;
+}
+
+static const char set_status_sql[] =
+	"UPDATE threads SET status = :status, accepted_post_id = :accepted WHERE id = :id";
+
+static int thread_set_status(struct db *d, int64_t id, const char *status, int64_t accepted)
+{
+	sqlite3_stmt *st = db_stmt(d, set_status_sql);
+	db_bind_text(st, ":status", status);
+	if (accepted)
+		db_bind_int64(st, ":accepted", accepted);
+	else
+		db_bind_null(st, ":accepted");
+	db_bind_int64(st, ":id", id);
+	return db_exec_stmt(d, st);
+}
+
+/* The checks accept and reopen share: readable (else 404), the question's author or the
+ * secretariat (else 403), a question (else 422). Loads *t. Returns 0 or an error status. */
+static int question_check(struct req *r, int64_t id, struct qthread *t)
+{
+	if (!authz_can_read_thread(r->db, r->who, id) || qthread_load(r->db, id, t) < 0)
+		return req_not_found(r);
+	if (t->author_id != r->who->user_id && !authz_is_secretariat(r->who))
+		return req_forbidden(r);
+	if (strcmp(t->kind, "question") != 0)
+		return req_error(r, 422, "invalid", "only a question can be accepted or reopened");
+	return 0;
+}
+
+static const char post_in_thread_sql[] =
+	"SELECT p.author_id, p.id = (SELECT min(f.id) FROM posts f WHERE f.thread_id = p.thread_id)"
+	" FROM posts p WHERE p.id = :post AND p.thread_id = :thread";
+
+/* Appends an audit entry about a thread; detail is borrowed. Returns 0 or -1. */
+static int audit_thread(struct req *r, const char *action, int64_t thread_id, json_t *detail)
+{
+	char target[48];
+	snprintf(target, sizeof target, "thread:%lld", (long long)thread_id);
+	return audit_append(r->db, r->who->user_id, action, target, r->ip, detail);
+}
+
+/* POST /api/v1/threads/{id}/accept {post_id} — the question's author or the secretariat.
+ * 200 the thread with status "resolved" and accepted_post_id. Unreadable → 404; another reader
+ * → 403; not a question, no post_id, a post of another thread, or the question's own opening
+ * post → 422 invalid. Accepting again moves the mark. Tells the accepted post's author (and the
+ * question's author when the secretariat accepted), in the app and by mail. */
+static int handle_accept(struct req *r)
+{
+	int64_t id, post_id = 0;
+	if (req_path_id(r, 0, &id) < 0)
+		return req_not_found(r);
+	struct qthread t;
+	int rc = question_check(r, id, &t);
+	if (rc)
+		goto out;
+	if (req_body_int(r, "post_id", &post_id) != 0 || post_id <= 0) {
+		rc = req_error(r, 422, "invalid", "post_id is required");
+		goto out;
+	}
+	sqlite3_stmt *st = db_stmt(r->db, post_in_thread_sql);
+	db_bind_int64(st, ":post", post_id);
+	db_bind_int64(st, ":thread", id);
+	int64_t post_author = 0;
+	bool opening = false;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		post_author = sqlite3_column_int64(st, 0);
+		opening = sqlite3_column_int(st, 1) != 0;
+	}
+	sqlite3_reset(st);
+	if (!post_author) {
+		rc = req_error(r, 422, "invalid", "post_id is not a post of this thread");
+		goto out;
+	}
+	if (opening) {
+		rc = req_error(r, 422, "invalid", "the question itself cannot be its answer");
+		goto out;
+	}
+	if (db_tx_begin(r->db, __func__) < 0) {
+		rc = req_internal(r, "begin");
+		goto out;
+	}
+	int64_t me = r->who->user_id;
+	json_t *detail = json_pack("{s:I}", "post_id", (json_int_t)post_id);
+	bool ok = thread_set_status(r->db, id, "resolved", post_id) == 0 &&
+		  audit_thread(r, "question.accept", id, detail) == 0;
+	json_decref(detail);
+	if (ok && post_author != me)
+		ok = tell(r->db, post_author, "answer.accepted", "acceptance", id, post_id, me,
+			  "あなたの回答が解決策として採用されました", "[mamori] あなたの回答が採用されました",
+			  "あなたの回答が、質問への解決策として採用されました。") == 0;
+	if (ok && t.author_id != me && t.author_id != post_author)
+		ok = tell(r->db, t.author_id, "question.resolved", "acceptance", id, post_id, me,
+			  "事務局があなたの質問の解決策を選びました", "[mamori] 質問が解決済みになりました",
+			  "事務局があなたの質問への回答を解決策として採用しました。") == 0;
+	if (!ok || db_tx_commit(r->db) < 0) {
+		db_tx_rollback(r->db);
+		rc = req_internal(r, "accept");
+		goto out;
+	}
+	rc = req_reply(r, 200, thread_json(r->db, id));
+out:
+	free(t.title);
+	return rc;
+}
+
+static const char assigned_count_sql[] =
+	"SELECT count(*) FROM escalations WHERE thread_id = :thread AND state = 'assigned'";
+
+/* POST /api/v1/threads/{id}/reopen — the question's author or the secretariat. 200 the thread
+ * with status "open" and no accepted post. A question waiting for an expert (`escalated`) →
+ * 409 conflict: the expert answers or declines first. Reopening an open question changes nothing. */
+static int handle_reopen(struct req *r)
+{
+	int64_t id;
+	if (req_path_id(r, 0, &id) < 0)
+		return req_not_found(r);
+	struct qthread t;
+	int rc = question_check(r, id, &t);
+	if (rc)
+		goto out;
+	sqlite3_stmt *st = db_stmt(r->db, assigned_count_sql);
+	db_bind_int64(st, ":thread", id);
+	if (strcmp(t.status, "escalated") == 0 && db_one_int64(st, 0) > 0) {
+		rc = req_error(r, 409, "conflict", "the question is waiting for an expert's answer");
+		goto out;
+	}
+	if (db_tx_begin(r->db, __func__) < 0) {
+		rc = req_internal(r, "begin");
+		goto out;
+	}
+	if (thread_set_status(r->db, id, "open", 0) < 0 ||
+	    audit_thread(r, "question.reopen", id, NULL) < 0 || db_tx_commit(r->db) < 0) {
+		db_tx_rollback(r->db);
+		rc = req_internal(r, "reopen");
+		goto out;
+	}
+	rc = req_reply(r, 200, thread_json(r->db, id));
+out:
+	free(t.title);
+	return rc;
+}
+
+/* ---- escalations ------------------------------------------------------------------------- */
+
+/* The escalation columns every list and reply uses, with the thread's title, status and the
+ * note shown only to a caller who may read the thread (AUTHZ_THREAD_VISIBLE over t). */
+#define ESC_COLUMNS                                                                                \
+	"e.id, e.thread_id, e.expert_id, coalesce(u.name, ''), e.state, e.due_at, e.created_by,"    \
+	" e.created_at, e.answered_at, e.declined_at, e.decline_reason,"                             \
+	" CASE WHEN " AUTHZ_THREAD_VISIBLE " THEN t.title END,"                                      \
+	" CASE WHEN " AUTHZ_THREAD_VISIBLE " THEN t.status END,"                                     \
+	" CASE WHEN " AUTHZ_THREAD_VISIBLE " THEN e.note END,"                                       \
+	" e.due_at <= :now AND e.state = 'assigned'"
+#define ESC_FROM " FROM escalations e JOIN threads t ON t.id = e.thread_id LEFT JOIN users u ON u.id = e.expert_id"
+
+static json_t *str_or_null(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_string(db_col_text(st, col));
+}
+
+static json_t *esc_json(sqlite3_stmt *st)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(st, 0)));
+	json_object_set_new(o, "thread_id", json_integer(sqlite3_column_int64(st, 1)));
+	json_object_set_new(o, "expert_id", json_integer(sqlite3_column_int64(st, 2)));
+	json_object_set_new(o, "expert", json_pack("{s:I, s:s}", "id", (json_int_t)sqlite3_column_int64(st, 2),
+						   "name", db_col_text(st, 3)));
+	json_object_set_new(o, "state", json_string(db_col_text(st, 4)));
+	json_object_set_new(o, "due_at", json_time(sqlite3_column_int64(st, 5)));
+	json_object_set_new(o, "created_by", int_or_null(st, 6));
+	json_object_set_new(o, "created_at", json_time(sqlite3_column_int64(st, 7)));
+	json_object_set_new(o, "answered_at", json_time(sqlite3_column_int64(st, 8)));
+	json_object_set_new(o, "declined_at", json_time(sqlite3_column_int64(st, 9)));
+	json_object_set_new(o, "reason", str_or_null(st, 10));
+	json_object_set_new(o, "title", str_or_null(st, 11));
+	json_object_set_new(o, "thread_status", str_or_null(st, 12));
+	json_object_set_new(o, "note", str_or_null(st, 13));
+	json_object_set_new(o, "overdue", json_boolean(sqlite3_column_int(st, 14)));
+	return o;
+}
+
+static const char esc_one_sql[] = "SELECT " ESC_COLUMNS ESC_FROM " WHERE e.id = :id";
+
+/* Escalation id as the caller p sees it (new reference), or NULL when missing. */
+static json_t *esc_load_json(struct db *d, const struct principal *p, int64_t id)
+{
+	sqlite3_stmt *st = db_stmt(d, esc_one_sql);
+	db_bind_int64(st, ":id", id);
+	db_bind_int64(st, ":now", now_unix());
+	authz_bind(st, p);
+	json_t *o = sqlite3_step(st) == SQLITE_ROW ? esc_json(st) : NULL;
+	sqlite3_reset(st);
+	return o;
+}
+
+static const char standing_sql[] =
+	"SELECT count(*) FROM escalations WHERE thread_id = :thread AND expert_id = :expert"
+	" AND state IN ('assigned','answered')";
+static const char esc_insert_sql[] =
+	"INSERT INTO escalations (thread_id, expert_id, note, state, due_at, remind_at, created_by, created_at)"
+	" VALUES (:thread, :expert, :note, 'assigned', :due, :remind, :by, :now)";
+
+/* POST /api/v1/threads/{id}/escalations {expert_id, note} — secretariat. 201 {id, thread_id,
+ * expert_id, state:"assigned", due_at, ...}; due_at is now plus sla_expert_hours business hours.
+ * The thread becomes `escalated` and the expert may read it whatever its visibility. No such
+ * thread → 404; not a question, expert_id not an active expert, bad note → 422 invalid; a
+ * resolved question, or the same expert already on it → 409 conflict. Audit escalation.create;
+ * the expert is told in the app and by mail. */
+static int handle_escalate(struct req *r)
+{
+	int64_t id, expert_id = 0;
+	const char *note = "";
+	if (req_path_id(r, 0, &id) < 0)
+		return req_not_found(r);
+	struct qthread t;
+	if (qthread_load(r->db, id, &t) < 0)
+		return req_not_found(r);
+	int rc = 0;
+	struct principal ex = {0};
+	if (strcmp(t.kind, "question") != 0) {
+		rc = req_error(r, 422, "invalid", "only a question can be escalated");
+		goto out;
+	}
+	if (req_body_int(r, "expert_id", &expert_id) != 0 || expert_id <= 0) {
+		rc = req_error(r, 422, "invalid", "expert_id is required");
+		goto out;
+	}
+	if (req_body_str(r, "note", &note) < 0 || strlen(note) > NOTE_MAX) {
+		rc = req_error(r, 422, "invalid", "note must be text of at most %d bytes", NOTE_MAX);
+		goto out;
+	}
+	if (authz_principal_load(r->db, expert_id, &ex) < 0 || !authz_is_expert(&ex)) {
+		rc = req_error(r, 422, "invalid", "expert_id is not an active expert");
+		goto out;
+	}
+	if (strcmp(t.status, "resolved") == 0) {
+		rc = req_error(r, 409, "conflict", "the question is resolved; reopen it first");
+		goto out;
+	}
+	if (db_tx_begin(r->db, __func__) < 0) {
+		rc = req_internal(r, "begin");
+		goto out;
+	}
+	/* Inside the transaction, so two secretaries cannot assign the same expert twice. */
+	sqlite3_stmt *st = db_stmt(r->db, standing_sql);
+	db_bind_int64(st, ":thread", id);
+	db_bind_int64(st, ":expert", expert_id);
+	if (db_one_int64(st, 0) > 0) {
+		db_tx_rollback(r->db);
+		rc = req_error(r, 409, "conflict", "this expert is already on this question");
+		goto out;
+	}
+	int64_t now = now_unix();
+	int64_t window = hours_to_seconds(r->cfg->sla_expert_hours);
+	int64_t due = calendar_add_business_seconds(&calendar_default_hours, now, window);
+	int64_t remind = calendar_add_business_seconds(&calendar_default_hours, now,
+						       window > 2 * REMIND_LEAD ? window - REMIND_LEAD : window / 2);
+	st = db_stmt(r->db, esc_insert_sql);
+	db_bind_int64(st, ":thread", id);
+	db_bind_int64(st, ":expert", expert_id);
+	db_bind_text(st, ":note", note);
+	db_bind_int64(st, ":due", due);
+	db_bind_int64(st, ":remind", remind);
+	db_bind_int64(st, ":by", r->who->user_id);
+	db_bind_int64(st, ":now", now);
+	bool ok = db_exec_stmt(r->db, st) == 0;
+	int64_t esc_id = sqlite3_last_insert_rowid(db_handle(r->db));
+	ok = ok && thread_set_status(r->db, id, "escalated", 0) == 0;
+	if (ok) {
+		char target[48];
+		snprintf(target, sizeof target, "escalation:%lld", (long long)esc_id);
+		json_t *detail = json_pack("{s:I, s:I}", "thread_id", (json_int_t)id, "expert_id", (json_int_t)expert_id);
+		ok = audit_append(r->db, r->who->user_id, "escalation.create", target, r->ip, detail) == 0;
+		json_decref(detail);
+	}
+	if (ok) {
+		char due_jst[32];
+		calendar_format_jst(due, due_jst);
+		char *body = xasprintf("回答期限: %s（営業時間で %g 時間）\n\n事務局からのメモ:\n%s", due_jst,
+				       r->cfg->sla_expert_hours, *note ? note : "（なし）");
+		char *subject = xasprintf("[mamori] 質問への回答のお願い: %s", t.title);
+		ok = tell(r->db, expert_id, "escalation.assigned", "assignment", id, 0, r->who->user_id,
+			  "質問への回答を依頼されました", subject, body) == 0;
+		free(body);
+		free(subject);
+	}
+	if (!ok || db_tx_commit(r->db) < 0) {
+		db_tx_rollback(r->db);
+		rc = req_internal(r, "escalate");
+		goto out;
+	}
+	rc = req_reply(r, 201, esc_load_json(r->db, r->who, esc_id));
+out:
+	principal_clear(&ex);
+	free(t.title);
+	return rc;
+}
+
+static const char esc_list_own_sql[] =
+	"SELECT " ESC_COLUMNS ESC_FROM " WHERE e.expert_id = :uid AND (:state IS NULL OR e.state = :state)"
+	" ORDER BY e.state <> 'assigned', e.due_at, e.id LIMIT :limit OFFSET :offset";
+static const char esc_list_all_sql[] =
+	"SELECT " ESC_COLUMNS ESC_FROM " WHERE (:state IS NULL OR e.state = :state)"
+	" ORDER BY e.state <> 'assigned', e.due_at, e.id LIMIT :limit OFFSET :offset";
+static const char esc_count_own_sql[] =
+	"SELECT count(*) FROM escalations e WHERE e.expert_id = :uid AND (:state IS NULL OR e.state = :state)";
+static const char esc_count_all_sql[] =
+	"SELECT count(*) FROM escalations e WHERE (:state IS NULL OR e.state = :state)";
+
+#define PAGE_SIZE 50
+
+/* GET /api/v1/escalations?state=&page= — an expert sees their own, the secretariat all;
+ * participants 403. 200 {escalations:[...], total}: the assigned ones first by due time, then
+ * the rest; each with the thread's title, status and the note only when the caller may read the
+ * thread (an expert who declined no longer can). state other than assigned, answered, declined
+ * → 400 bad_request. 50 a page, page 1 first. */
+static int handle_list(struct req *r)
+{
+	const char *state = req_query_str(r, "state");
+	if (state && strcmp(state, "assigned") != 0 && strcmp(state, "answered") != 0 && strcmp(state, "declined") != 0)
+		return req_error(r, 400, "bad_request", "state must be assigned, answered or declined");
+	int64_t page = req_query_int(r, "page", 1);
+	if (page < 1 || page > 100000)
+		page = 1;
+	bool all = authz_is_secretariat(r->who);
+	sqlite3_stmt *st = db_stmt(r->db, all ? esc_count_all_sql : esc_count_own_sql);
+	db_bind_text(st, ":state", state);
+	db_bind_int64(st, ":uid", r->who->user_id);
+	int64_t total = db_one_int64(st, 0);
+	st = db_stmt(r->db, all ? esc_list_all_sql : esc_list_own_sql);
+	authz_bind(st, r->who);
+	db_bind_text(st, ":state", state);
+	db_bind_int64(st, ":now", now_unix());
+	db_bind_int64(st, ":limit", PAGE_SIZE);
+	db_bind_int64(st, ":offset", (page - 1) * PAGE_SIZE);
+	json_t *list = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(list, esc_json(st));
+	sqlite3_reset(st);
+	return req_reply(r, 200, json_pack("{s:o, s:I}", "escalations", list, "total", (json_int_t)total));
+}
+
+static const char esc_owner_sql[] = "SELECT thread_id, expert_id, state FROM escalations WHERE id = :id";
+
+/* GET /api/v1/escalations/{id} — the assigned expert or the secretariat; 200 the escalation;
+ * anyone else 404. */
+static int handle_get(struct req *r)
+{
+	int64_t id;
+	if (req_path_id(r, 0, &id) < 0)
+		return req_not_found(r);
+	sqlite3_stmt *st = db_stmt(r->db, esc_owner_sql);
+	db_bind_int64(st, ":id", id);
+	int64_t expert = 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		expert = sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	if (!expert || (expert != r->who->user_id && !authz_is_secretariat(r->who)))
+		return req_not_found(r);
+	json_t *o = esc_load_json(r->db, r->who, id);
+	return o ? req_reply(r, 200, o) : req_not_found(r);
+}
+
+static const char decline_sql[] =
+	"UPDATE escalations SET state = 'declined', declined_at = :now, decline_reason = :reason"
+	" WHERE id = :id AND state = 'assigned'";
+static const char reopen_after_decline_sql[] =
+	"UPDATE threads SET status = 'open' WHERE id = :thread AND status = 'escalated'"
+	" AND NOT EXISTS (SELECT 1 FROM escalations WHERE thread_id = :thread AND state = 'assigned')";
+
+/* POST /api/v1/escalations/{id}/decline {reason} — the assigned expert only (the secretariat
+ * 403, another expert 404). 200 the escalation, now `declined`; the thread goes back to `open`
+ * unless another expert's escalation is still assigned; the expert loses the access the
+ * escalation gave. Not `assigned` any more → 409 conflict; no reason → 422 invalid. Audit
+ * escalation.decline; the secretariat is told in the app and by mail. */
+static int handle_decline(struct req *r)
+{
+	int64_t id;
+	const char *reason = NULL;
+	if (req_path_id(r, 0, &id) < 0)
+		return req_not_found(r);
+	sqlite3_stmt *st = db_stmt(r->db, esc_owner_sql);
+	db_bind_int64(st, ":id", id);
+	int64_t thread_id = 0, expert = 0;
+	char state[16] = "";
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		thread_id = sqlite3_column_int64(st, 0);
+		expert = sqlite3_column_int64(st, 1);
+		snprintf(state, sizeof state, "%s", db_col_text(st, 2));
+	}
+	sqlite3_reset(st);
+	if (!expert || expert != r->who->user_id)
+		return req_not_found(r);
+	if (req_body_str(r, "reason", &reason) != 0 || !*reason || strlen(reason) > NOTE_MAX)
+		return req_error(r, 422, "invalid", "reason is required (at most %d bytes)", NOTE_MAX);
+	if (strcmp(state, "assigned") != 0)
+		return req_error(r, 409, "conflict", "the escalation is already %s", state);
+	if (db_tx_begin(r->db, __func__) < 0)
+		return req_internal(r, "begin");
+	int64_t now = now_unix();
+	st = db_stmt(r->db, decline_sql);
+	db_bind_int64(st, ":now", now);
+	db_bind_text(st, ":reason", reason);
+	db_bind_int64(st, ":id", id);
+	bool ok = db_exec_stmt(r->db, st) == 0;
+	if (ok) {
+		st = db_stmt(r->db, reopen_after_decline_sql);
+		db_bind_int64(st, ":thread", thread_id);
+		ok = db_exec_stmt(r->db, st) == 0;
+	}
+	if (ok) {
+		char target[48];
+		snprintf(target, sizeof target, "escalation:%lld", (long long)id);
+		json_t *detail = json_pack("{s:I, s:s}", "thread_id", (json_int_t)thread_id, "reason", reason);
+		ok = audit_append(r->db, r->who->user_id, "escalation.decline", target, r->ip, detail) == 0;
+		json_decref(detail);
+	}
+	if (ok) {
+		struct qthread t;
+		char *subject = NULL, *body = NULL;
+		if (qthread_load(r->db, thread_id, &t) == 0) {
+			subject = xasprintf("[mamori] エスカレーションの辞退: %s", t.title);
+			body = xasprintf("%s さんが担当を辞退しました。\n\n理由:\n%s", r->who->name ? r->who->name : "",
+					 reason);
+		}
+		ok = tell_secretariat(r->db, "escalation.declined", "declined", thread_id, r->who->user_id,
+				      "専門家がエスカレーションを辞退しました", subject, body) == 0;
+		free(subject);
+		free(body);
+		free(t.title);
+	}
+	if (!ok || db_tx_commit(r->db) < 0) {
+		db_tx_rollback(r->db);
+		return req_internal(r, "decline");
+	}
+	json_t *o = esc_load_json(r->db, r->who, id);
+	return o ? req_reply(r, 200, o) : req_internal(r, "decline reload");
+}
+
+/* ---- expert suggestions ------------------------------------------------------------------- */
+
+static const char thread_tags_sql[] =
+	"SELECT g.name FROM thread_tags tt JOIN tags g ON g.id = tt.tag_id WHERE tt.thread_id = :thread ORDER BY g.name";
+static const char experts_sql[] =
+	"SELECT u.id, u.name, u.specialties,"
+	" (SELECT count(*) FROM escalations e WHERE e.expert_id = u.id AND e.state = 'assigned'),"
+	" EXISTS (SELECT 1 FROM expert_assignments ea WHERE ea.expert_id = u.id AND ea.company_id = :company)"
+	" FROM users u WHERE u.role = 'expert' AND u.status = 'active' ORDER BY u.id";
+static const char thread_company_sql[] = "SELECT coalesce(company_id, 0) FROM threads WHERE id = :id";
+
+struct suggestion {
+	json_t *o;
+	int matches;
+	int64_t open, id;
+};
+
+static int suggestion_cmp(const void *a, const void *b)
+{
+	const struct suggestion *x = a, *y = b;
+	if (x->matches != y->matches)
+		return y->matches - x->matches;
+	if (x->open != y->open)
+		return x->open < y->open ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* GET /api/v1/threads/{id}/expert-suggestions — secretariat. 200 {thread_id, tags, experts:[{id,
+ * name, specialties, matching_tags, open_escalations, assigned_to_company}]}: every active
+ * expert, those whose specialties match more of the question's tags first (compared folded:
+ * width- and case-insensitive), then those with fewer open (assigned) escalations. */
+static int handle_suggestions(struct req *r)
+{
+	int64_t id;
+	if (req_path_id(r, 0, &id) < 0)
+		return req_not_found(r);
+	sqlite3_stmt *st = db_stmt(r->db, thread_company_sql);
+	db_bind_int64(st, ":id", id);
+	int64_t company = db_one_int64(st, -1);
+	if (company < 0)
+		return req_not_found(r);
+	json_t *tags = json_array();
+	st = db_stmt(r->db, thread_tags_sql);
+	db_bind_int64(st, ":thread", id);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(tags, json_string(db_col_text(st, 0)));
+	sqlite3_reset(st);
+
+	struct suggestion *s = NULL;
+	size_t n = 0, cap = 0;
+	st = db_stmt(r->db, experts_sql);
+	db_bind_int64(st, ":company", company);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *spec = json_loads(db_col_text(st, 2), 0, NULL);
+		if (!json_is_array(spec)) {
+			json_decref(spec);
+			spec = json_array();
+		}
+		json_t *matching = json_array();
+		size_t i, j;
+		json_t *sv, *tv;
+		json_array_foreach(tags, i, tv) {
+			const char *tag = json_string_value(tv);
+			char *ft = text_fold_new(tag, strlen(tag));
+			json_array_foreach(spec, j, sv) {
+				if (!json_is_string(sv))
+					continue;
+				char *fs = text_fold_new(json_string_value(sv), json_string_length(sv));
+				bool eq = strcmp(ft, fs) == 0;
+				free(fs);
+				if (eq) {
+					json_array_append(matching, tv);
+					break;
+				}
+			}
+			free(ft);
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			s = xrealloc(s, cap * sizeof *s);
+		}
+		s[n].id = sqlite3_column_int64(st, 0);
+		s[n].open = sqlite3_column_int64(st, 3);
+		s[n].matches = (int)json_array_size(matching);
+		s[n].o = json_pack("{s:I, s:s, s:o, s:o, s:I, s:b}", "id", (json_int_t)s[n].id, "name",
+				   db_col_text(st, 1), "specialties", spec, "matching_tags", matching,
+				   "open_escalations", (json_int_t)s[n].open, "assigned_to_company",
+				   sqlite3_column_int(st, 4));
+		n++;
+	}
+	sqlite3_reset(st);
+	qsort(s, n, sizeof *s, suggestion_cmp);
+	json_t *experts = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(experts, s[i].o);
+	free(s);
+	return req_reply(r, 200, json_pack("{s:I, s:o, s:o}", "thread_id", (json_int_t)id, "tags", tags,
+					   "experts", experts));
+}
+
+/* ---- triage ------------------------------------------------------------------------------- */
+
+static const char triage_overdue_sql[] =
+	"SELECT t.id, t.title, e.id, e.expert_id, e.due_at FROM escalations e JOIN threads t ON t.id = e.thread_id"
+	" WHERE e.state = 'assigned' AND e.due_at <= :now AND t.status <> 'resolved' ORDER BY e.due_at";
+static const char triage_declined_sql[] =
+	"SELECT t.id, t.title, e.id, e.expert_id, e.declined_at, e.decline_reason FROM threads t"
+	" JOIN escalations e ON e.id = (SELECT max(x.id) FROM escalations x WHERE x.thread_id = t.id)"
+	" WHERE t.kind = 'question' AND t.status = 'open' AND e.state = 'declined'";
+static const char triage_open_sql[] =
+	"SELECT t.id, t.title, t.created_at FROM threads t WHERE t.kind = 'question' AND t.status = 'open'"
+	" AND t.accepted_post_id IS NULL AND t.created_at <= :cutoff ORDER BY t.created_at";
+
+struct triage_item {
+	json_t *o;
+	int64_t since, thread_id;
+};
+
+static int triage_cmp(const void *a, const void *b)
+{
+	const struct triage_item *x = a, *y = b;
+	if (x->since != y->since)
+		return x->since < y->since ? -1 : 1;
+	return x->thread_id < y->thread_id ? -1 : x->thread_id > y->thread_id;
+}
+
+struct triage {
+	struct triage_item *items;
+	size_t n, cap;
+};
+
+static bool triage_has(const struct triage *tr, int64_t thread_id)
+{
+	for (size_t i = 0; i < tr->n; i++)
+		if (tr->items[i].thread_id == thread_id)
+			return true;
+	return false;
+}
+
+static json_t *triage_add(struct triage *tr, int64_t thread_id, const char *title, const char *reason, int64_t since)
+{
+	if (tr->n == tr->cap) {
+		tr->cap = tr->cap ? tr->cap * 2 : 32;
+		tr->items = xrealloc(tr->items, tr->cap * sizeof *tr->items);
+	}
+	json_t *o = json_pack("{s:I, s:s, s:s, s:o}", "thread_id", (json_int_t)thread_id, "title", title, "reason",
+			      reason, "since", json_time(since));
+	tr->items[tr->n++] = (struct triage_item){o, since, thread_id};
+	return o;
+}
+
+/* GET /api/v1/triage — secretariat. 200 {items:[{thread_id, title, reason, since, due_at?,
+ * escalation_id?, expert_id?}]}, oldest `since` first, one item per thread (overdue before
+ * declined before unanswered):
+ *   overdue    — an `assigned` escalation past its due_at, on a question not resolved;
+ *                since = due_at.
+ *   declined   — an `open` question whose latest escalation was declined; since = declined_at.
+ *   unanswered — an `open` question with no accepted answer whose age in business hours is at
+ *                least sla_peer_hours. Peer replies do not stop this clock (the contract says
+ *                "with no accepted answer"); accepting or escalating does. since = the moment
+ *                the window ran out. The clock counts from the thread's creation. */
+static int handle_triage(struct req *r)
+{
+	int64_t now = now_unix();
+	struct triage tr = {0};
+	sqlite3_stmt *st = db_stmt(r->db, triage_overdue_sql);
+	db_bind_int64(st, ":now", now);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t tid = sqlite3_column_int64(st, 0);
+		if (triage_has(&tr, tid))
+			continue;
+		int64_t due = sqlite3_column_int64(st, 4);
+		json_t *o = triage_add(&tr, tid, db_col_text(st, 1), "overdue", due);
+		json_object_set_new(o, "due_at", json_time(due));
+		json_object_set_new(o, "escalation_id", json_integer(sqlite3_column_int64(st, 2)));
+		json_object_set_new(o, "expert_id", json_integer(sqlite3_column_int64(st, 3)));
+	}
+	sqlite3_reset(st);
+	st = db_stmt(r->db, triage_declined_sql);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t tid = sqlite3_column_int64(st, 0);
+		if (triage_has(&tr, tid))
+			continue;
+		json_t *o = triage_add(&tr, tid, db_col_text(st, 1), "declined", sqlite3_column_int64(st, 4));
+		json_object_set_new(o, "escalation_id", json_integer(sqlite3_column_int64(st, 2)));
+		json_object_set_new(o, "expert_id", json_integer(sqlite3_column_int64(st, 3)));
+		json_object_set_new(o, "decline_reason", str_or_null(st, 5));
+	}
+	sqlite3_reset(st);
+	int64_t window = hours_to_seconds(r->cfg->sla_peer_hours);
+	st = db_stmt(r->db, triage_open_sql);
+	db_bind_int64(st, ":cutoff", now - window); /* wall time is never shorter than business time */
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t tid = sqlite3_column_int64(st, 0), created = sqlite3_column_int64(st, 2);
+		if (triage_has(&tr, tid))
+			continue;
+		if (calendar_business_seconds_between(&calendar_default_hours, created, now) < window)
+			continue;
+		int64_t since = calendar_add_business_seconds(&calendar_default_hours, created, window);
+		json_t *o = triage_add(&tr, tid, db_col_text(st, 1), "unanswered", since);
+		json_object_set_new(o, "created_at", json_time(created));
+	}
+	sqlite3_reset(st);
+	qsort(tr.items, tr.n, sizeof *tr.items, triage_cmp);
+	json_t *items = json_array();
+	for (size_t i = 0; i < tr.n; i++)
+		json_array_append_new(items, tr.items[i].o);
+	free(tr.items);
+	return req_reply(r, 200, json_pack("{s:o}", "items", items));
+}
+
+/* ---- the on_post hook -------------------------------------------------------------------- */
+
+static const char answered_sql[] =
+	"UPDATE escalations SET state = 'answered', answered_at = :now"
+	" WHERE thread_id = :thread AND expert_id = :expert AND state = 'assigned'";
+static const char thread_answered_sql[] =
+	"UPDATE threads SET status = 'answered' WHERE id = :thread AND status = 'escalated'";
+static const char post_body_sql[] = "SELECT body FROM posts WHERE id = :id";
+
+int escalation_on_post(struct req *r, int64_t thread_id, int64_t post_id)
+{
+	if (!r->who || !authz_is_expert(r->who))
+		return 0;
+	struct db *d = r->db;
+	sqlite3_stmt *st = db_stmt(d, answered_sql);
+	db_bind_int64(st, ":now", now_unix());
+	db_bind_int64(st, ":thread", thread_id);
+	db_bind_int64(st, ":expert", r->who->user_id);
+	if (db_exec_stmt(d, st) < 0)
+		return -1;
+	if (sqlite3_changes(db_handle(d)) == 0)
+		return 0; /* not this expert's assigned escalation: an ordinary reply */
+	st = db_stmt(d, thread_answered_sql);
+	db_bind_int64(st, ":thread", thread_id);
+	if (db_exec_stmt(d, st) < 0)
+		return -1;
+	struct qthread t;
+	if (qthread_load(d, thread_id, &t) < 0)
+		return 0;
+	int rc = 0;
+	if (t.author_id != r->who->user_id) {
+		st = db_stmt(d, post_body_sql);
+		db_bind_int64(st, ":id", post_id);
+		char *text = NULL;
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			const char *b = db_col_text(st, 0);
+			size_t n = strlen(b);
+			if (n > EXCERPT_MAX) {
+				n = EXCERPT_MAX;
+				while (n > 0 && ((unsigned char)b[n] & 0xC0) == 0x80)
+					n--;
+			}
+			text = xasprintf("回答の冒頭:\n%.*s%s", (int)n, b, n < strlen(b) ? "…" : "");
+		}
+		sqlite3_reset(st);
+		char *subject = xasprintf("[mamori] 専門家が回答しました: %s", t.title);
+		rc = tell(d, t.author_id, "question.answered", "answer", thread_id, post_id, r->who->user_id,
+			  "あなたの質問に専門家が回答しました", subject, text);
+		free(subject);
+		free(text);
+	}
+	free(t.title);
+	return rc;
+}
+
+/* ---- timers ------------------------------------------------------------------------------- */
+
+static const char overdue_scan_sql[] =
+	"SELECT e.id, e.thread_id, e.expert_id, t.title, t.status FROM escalations e JOIN threads t ON t.id = e.thread_id"
+	" WHERE e.state = 'assigned' AND e.due_at <= :now AND e.overdue_notified_at IS NULL LIMIT 100";
+static const char overdue_mark_sql[] = "UPDATE escalations SET overdue_notified_at = :now WHERE id = :id";
+static const char remind_scan_sql[] =
+	"SELECT e.id, e.thread_id, e.expert_id, t.title, t.status, e.due_at FROM escalations e"
+	" JOIN threads t ON t.id = e.thread_id"
+	" WHERE e.state = 'assigned' AND e.remind_at <= :now AND e.reminded_at IS NULL LIMIT 100";
+static const char remind_mark_sql[] = "UPDATE escalations SET reminded_at = :now WHERE id = :id";
+
+struct timer_row {
+	int64_t id, thread_id, expert_id, due_at;
+	char *title;
+	bool resolved;
+};
+
+static int timer_rows(struct db *d, const char *sql, int64_t now, struct timer_row *rows, int max)
+{
+	sqlite3_stmt *st = db_stmt(d, sql);
+	db_bind_int64(st, ":now", now);
+	int n = 0;
+	while (n < max && sqlite3_step(st) == SQLITE_ROW) {
+		struct timer_row *t = &rows[n++];
+		t->id = sqlite3_column_int64(st, 0);
+		t->thread_id = sqlite3_column_int64(st, 1);
+		t->expert_id = sqlite3_column_int64(st, 2);
+		t->title = db_col_dup(st, 3);
+		t->resolved = strcmp(db_col_text(st, 4), "resolved") == 0;
+		t->due_at = sqlite3_column_count(st) > 5 ? sqlite3_column_int64(st, 5) : 0;
+	}
+	sqlite3_reset(st);
+	return n;
+}
+
+static int mark(struct db *d, const char *sql, int64_t id, int64_t now)
+{
+	sqlite3_stmt *st = db_stmt(d, sql);
+	db_bind_int64(st, ":now", now);
+	db_bind_int64(st, ":id", id);
+	return db_exec_stmt(d, st);
+}
+
+/* One scan: every escalation newly overdue, then every reminder due, each marked so it fires
+ * once. Runs in one write transaction. */
+static void timers_scan(struct db *d, int64_t now)
+{
+	struct timer_row rows[100];
+	if (db_tx_begin(d, __func__) < 0)
+		return;
+	bool ok = true;
+	int n = timer_rows(d, overdue_scan_sql, now, rows, 100);
+	for (int i = 0; i < n; i++) {
+		struct timer_row *t = &rows[i];
+		if (ok)
+			ok = mark(d, overdue_mark_sql, t->id, now) == 0;
+		if (ok && !t->resolved) {
+			char *subject = xasprintf("[mamori] 回答期限切れ: %s", t->title);
+			ok = tell_secretariat(d, "escalation.overdue", "overdue", t->thread_id, 0,
+					      "エスカレーションが回答期限を過ぎました", subject,
+					      "専門家への質問が回答期限を過ぎました。担当の見直しをご検討ください。") == 0 &&
+			     tell(d, t->expert_id, "escalation.overdue", "overdue", t->thread_id, 0, 0,
+				  "ご担当の質問が回答期限を過ぎました", subject,
+				  "ご担当の質問が回答期限を過ぎました。回答または辞退をお願いします。") == 0;
+			free(subject);
+		}
+		free(t->title);
+	}
+	n = timer_rows(d, remind_scan_sql, now, rows, 100);
+	for (int i = 0; i < n; i++) {
+		struct timer_row *t = &rows[i];
+		if (ok)
+			ok = mark(d, remind_mark_sql, t->id, now) == 0;
+		if (ok && !t->resolved && t->due_at > now) {
+			char due_jst[32];
+			calendar_format_jst(t->due_at, due_jst);
+			char *subject = xasprintf("[mamori] 回答期限が近づいています: %s", t->title);
+			char *body = xasprintf("回答期限: %s\n回答が難しい場合は辞退してください。", due_jst);
+			ok = tell(d, t->expert_id, "escalation.reminder", "reminder", t->thread_id, 0, 0,
+				  "ご担当の質問の回答期限が近づいています", subject, body) == 0;
+			free(subject);
+			free(body);
+		}
+		free(t->title);
+	}
+	if (!ok || db_tx_commit(d) < 0) {
+		db_tx_rollback(d);
+		log_error("escalation: timer scan failed; it runs again in %d s", SCAN_INTERVAL);
+	}
+}
+
+void escalation_tick(struct worker *w)
+{
+	static int64_t last_scan; /* worker 0's thread only */
+	if (w->index != 0 || server_stopping())
+		return;
+	int64_t now = now_unix();
+	if (now - last_scan < SCAN_INTERVAL)
+		return;
+	last_scan = now;
+	timers_scan(w->db, now);
+}
+
+const struct route escalation_routes[] = {
+	{EVHTTP_REQ_POST, "/api/v1/threads/{id}/accept", ACCESS_WRITE, handle_accept, 0, 0, {{0}}},
+	{EVHTTP_REQ_POST, "/api/v1/threads/{id}/reopen", ACCESS_WRITE, handle_reopen, 0, 0, {{0}}},
+	{EVHTTP_REQ_POST, "/api/v1/threads/{id}/escalations", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_escalate, 0,
+	 0, {{0}}},
+	{EVHTTP_REQ_GET, "/api/v1/threads/{id}/expert-suggestions", ACCESS_CONTENT | ACCESS_SECRETARIAT,
+	 handle_suggestions, 0, 0, {{0}}},
+	{EVHTTP_REQ_GET, "/api/v1/escalations", ACCESS_CONTENT | ACCESS_EXPERT | ACCESS_SECRETARIAT, handle_list, 0,
+	 0, {{"state", PARAM_STR}, {"page", PARAM_INT}}},
+	{EVHTTP_REQ_GET, "/api/v1/escalations/{id}", ACCESS_CONTENT | ACCESS_EXPERT | ACCESS_SECRETARIAT, handle_get,
+	 0, 0, {{0}}},
+	{EVHTTP_REQ_POST, "/api/v1/escalations/{id}/decline", ACCESS_WRITE | ACCESS_EXPERT, handle_decline, 0, 0,
+	 {{0}}},
+	{EVHTTP_REQ_GET, "/api/v1/triage", ACCESS_CONTENT | ACCESS_SECRETARIAT, handle_triage, 0, 0, {{0}}},
+	{0},
+};

@@ -1,0 +1,380 @@
+/* events.c — the event stream (GET /api/v1/events, Server-Sent Events, API.md §5) and the
+ * publish calls of events.h. A publish is queued on the publishing worker and fanned out after
+ * the current callback (so after the writer's commit) to every worker with worker_post; each
+ * worker delivers to its own subscribers, asking authz_can_read_thread for each subscriber at
+ * delivery time, so assignments, escalations and visibility changes apply at once. A
+ * subscriber costs one small record; its principal is re-loaded every few seconds, and the
+ * stream ends when the session ends, the user is suspended, or the gate no longer passes. */
+#include "events.h"
+
+#include "authz.h"
+#include "db.h"
+#include "http.h"
+#include "router.h"
+#include "server.h"
+#include "util.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HEARTBEAT_SECONDS 20
+#define RECHECK_SECONDS 5
+#define MAX_BACKLOG_BYTES (256 * 1024) /* a client this far behind is cut off */
+
+enum ev_type { EV_THREAD = 1, EV_POST, EV_NOTIFICATION };
+
+struct ev_item {
+	enum ev_type type;
+	int64_t thread_id, post_id, notification_id, user_id;
+};
+
+/* One message to a worker: a flat allocation (server.c frees undelivered ones with free()). */
+struct ev_batch {
+	size_t n;
+	struct ev_item items[];
+};
+
+struct sub {
+	struct sub *prev, *next;
+	struct evhttp_request *req;
+	struct worker *w;
+	struct principal who;
+	char session_hash[65];
+	int64_t last_beat, last_check;
+	bool attached;       /* our close callback is set on the connection */
+	bool attach_pending; /* attach_cb still to run: it frees u if u ended meanwhile */
+	bool dead;
+};
+
+/* Per worker (w->streams); touched only on that worker's thread. */
+struct streams {
+	struct sub *head;
+	int count;
+	struct ev_item *pending;
+	size_t npending, cap;
+	bool flush_scheduled;
+};
+
+static atomic_int total_subscribers;
+
+int events_subscriber_count(void)
+{
+	return atomic_load(&total_subscribers);
+}
+
+static const char post_exists_sql[] = "SELECT 1 FROM posts WHERE id = :id AND thread_id = :tid";
+static const char notification_sql[] =
+	"SELECT coalesce(thread_id, 0) FROM notifications WHERE id = :id AND user_id = :uid";
+static const char session_alive_sql[] = "SELECT 1 FROM sessions WHERE token_hash = :h";
+
+/* ---- publishing --------------------------------------------------------------------------- */
+
+static struct worker *worker_of_db(struct db *d)
+{
+	for (int i = 0; i < server_worker_count(); i++) {
+		struct worker *w = server_worker(i);
+		if (w->db == d)
+			return w;
+	}
+	return NULL;
+}
+
+static void deliver(struct worker *w, void *arg);
+
+/* Runs after the publishing callback has returned: hands a copy of the batch to every worker. */
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct streams *s = w->streams;
+	s->flush_scheduled = false;
+	if (!s->npending)
+		return;
+	size_t bytes = sizeof(struct ev_batch) + s->npending * sizeof(struct ev_item);
+	for (int i = 0; i < server_worker_count(); i++) {
+		struct ev_batch *b = xmalloc(bytes);
+		b->n = s->npending;
+		memcpy(b->items, s->pending, s->npending * sizeof(struct ev_item));
+		worker_post(server_worker(i), deliver, b);
+	}
+	s->npending = 0;
+}
+
+static void publish(struct db *d, struct ev_item it)
+{
+	struct worker *w = worker_of_db(d);
+	if (!w || !w->streams)
+		return;
+	struct streams *s = w->streams;
+	if (s->npending == s->cap)
+		s->pending = xrealloc(s->pending, (s->cap = s->cap ? s->cap * 2 : 16) * sizeof *s->pending);
+	s->pending[s->npending++] = it;
+	if (!s->flush_scheduled) {
+		struct timeval zero = {0, 0};
+		s->flush_scheduled = event_base_once(w->base, -1, EV_TIMEOUT, flush_cb, w, &zero) == 0;
+	}
+}
+
+void events_publish_thread(struct db *d, int64_t thread_id)
+{
+	publish(d, (struct ev_item){.type = EV_THREAD, .thread_id = thread_id});
+}
+
+void events_publish_post(struct db *d, int64_t thread_id, int64_t post_id)
+{
+	publish(d, (struct ev_item){.type = EV_POST, .thread_id = thread_id, .post_id = post_id});
+}
+
+void events_publish_notification(struct db *d, int64_t notification_id, int64_t user_id, int64_t thread_id)
+{
+	publish(d, (struct ev_item){.type = EV_NOTIFICATION, .notification_id = notification_id, .user_id = user_id,
+				    .thread_id = thread_id});
+}
+
+/* ---- subscribers ---------------------------------------------------------------------------- */
+
+static void sub_unlink(struct sub *u)
+{
+	struct streams *s = u->w->streams;
+	if (u->prev)
+		u->prev->next = u->next;
+	else
+		s->head = u->next;
+	if (u->next)
+		u->next->prev = u->prev;
+	s->count--;
+	atomic_fetch_sub(&total_subscribers, 1);
+	principal_clear(&u->who);
+	if (u->attach_pending)
+		u->dead = true;
+	else
+		free(u);
+}
+
+/* Ends the response (when the connection is still there) and forgets the subscriber. */
+static void sub_end(struct sub *u)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(u->req);
+	if (evcon && u->attached)
+		evhttp_connection_set_closecb(evcon, NULL, NULL);
+	if (evcon)
+		server_conn_set_streaming(u->req, false);
+	evhttp_send_reply_end(u->req); /* with no connection left, this frees the request */
+	sub_unlink(u);
+}
+
+/* The client went away. If evhttp already detached the request (EOF while streaming), it is
+ * ours to free; otherwise evhttp frees it with the connection right after this callback. */
+static void on_close(struct evhttp_connection *evcon, void *arg)
+{
+	struct sub *u = arg;
+	if (!evhttp_request_get_connection(u->req))
+		evhttp_request_free(u->req);
+	sub_unlink(u);
+}
+
+/* Sends raw text; cuts off a client that does not keep up. Returns false when u was ended. */
+static bool sub_send(struct sub *u, const char *text, size_t n)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(u->req);
+	if (!evcon) {
+		sub_end(u);
+		return false;
+	}
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+	if (bev && evbuffer_get_length(bufferevent_get_output(bev)) > MAX_BACKLOG_BYTES) {
+		sub_end(u);
+		return false;
+	}
+	struct evbuffer *b = evbuffer_new();
+	evbuffer_add(b, text, n);
+	evhttp_send_reply_chunk(u->req, b);
+	evbuffer_free(b);
+	return true;
+}
+
+/* The router clears the connection's close callback when a handler detaches; set ours after. */
+static void attach_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sub *u = arg;
+	u->attach_pending = false;
+	if (u->dead) {
+		free(u);
+		return;
+	}
+	struct evhttp_connection *evcon = evhttp_request_get_connection(u->req);
+	if (!evcon) {
+		sub_end(u); /* left before we got here: evhttp handed the request to us */
+		return;
+	}
+	evhttp_connection_set_closecb(evcon, on_close, u);
+	u->attached = true;
+}
+
+/* Re-loads the subscriber's principal; false when the stream must end (session gone, user not
+ * active, company withdrawn, consent no longer given). */
+static bool sub_recheck(struct worker *w, struct sub *u)
+{
+	sqlite3_stmt *st = db_stmt(w->db, session_alive_sql);
+	db_bind_text(st, ":h", u->session_hash);
+	if (db_one_int64(st, 0) != 1)
+		return false;
+	struct principal p;
+	if (authz_principal_load(w->db, u->who.user_id, &p) < 0)
+		return false;
+	json_t *pending = NULL;
+	enum access_result ar = authz_check_gate(w->db, &p, ACCESS_CONTENT, &pending);
+	json_decref(pending);
+	principal_clear(&u->who);
+	u->who = p;
+	return ar == ACCESS_OK;
+}
+
+/* Delivers a batch to this worker's subscribers. Each event is looked up once (so a rolled-back
+ * write sends nothing) and checked against each subscriber with the visibility rule. */
+static void deliver(struct worker *w, void *arg)
+{
+	struct ev_batch *b = arg;
+	struct streams *s = w->streams;
+	for (size_t i = 0; s && s->head && i < b->n; i++) {
+		struct ev_item *it = &b->items[i];
+		char line[200];
+		int n = 0;
+		if (it->type == EV_POST) {
+			sqlite3_stmt *st = db_stmt(w->db, post_exists_sql);
+			db_bind_int64(st, ":id", it->post_id);
+			db_bind_int64(st, ":tid", it->thread_id);
+			if (db_one_int64(st, 0) != 1)
+				continue;
+			n = snprintf(line, sizeof line, "event: post\ndata: {\"post_id\":%lld,\"thread_id\":%lld}\n\n",
+				     (long long)it->post_id, (long long)it->thread_id);
+		} else if (it->type == EV_THREAD) {
+			n = snprintf(line, sizeof line, "event: thread\ndata: {\"thread_id\":%lld}\n\n",
+				     (long long)it->thread_id);
+		} else {
+			sqlite3_stmt *st = db_stmt(w->db, notification_sql);
+			db_bind_int64(st, ":id", it->notification_id);
+			db_bind_int64(st, ":uid", it->user_id);
+			int64_t tid = db_one_int64(st, -1);
+			if (tid < 0)
+				continue;
+			it->thread_id = tid;
+			if (tid)
+				n = snprintf(line, sizeof line, "event: notification\ndata: {\"id\":%lld,\"thread_id\":%lld}\n\n",
+					     (long long)it->notification_id, (long long)tid);
+			else
+				n = snprintf(line, sizeof line, "event: notification\ndata: {\"id\":%lld}\n\n",
+					     (long long)it->notification_id);
+		}
+		struct sub *next;
+		for (struct sub *u = s->head; u; u = next) {
+			next = u->next;
+			if (it->type == EV_NOTIFICATION && u->who.user_id != it->user_id)
+				continue;
+			if (it->thread_id && !authz_can_read_thread(w->db, &u->who, it->thread_id))
+				continue;
+			sub_send(u, line, (size_t)n);
+		}
+	}
+	free(b);
+}
+
+/* ---- the route and the worker hooks ---------------------------------------------------------- */
+
+/* GET /api/v1/events — gated readers; 200 text/event-stream that stays open: events `thread`
+ * {thread_id}, `post` {post_id, thread_id} and `notification` {id, thread_id?}, each only about
+ * content the caller may read at that moment; a comment line every 20 seconds keeps it alive. */
+static int handle_events(struct req *r)
+{
+	struct streams *s = r->w->streams;
+	if (server_stopping() || !s)
+		return req_error(r, 503, "unavailable", "the server is shutting down");
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+	evhttp_add_header(h, "Content-Type", "text/event-stream; charset=utf-8");
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_add_header(h, "X-Accel-Buffering", "no");
+	evhttp_add_header(h, "Strict-Transport-Security", "max-age=63072000; includeSubDomains");
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	evhttp_send_reply_start(r->ev, 200, "OK");
+	server_conn_set_streaming(r->ev, true);
+	struct sub *u = xcalloc(1, sizeof *u);
+	u->req = r->ev;
+	u->w = r->w;
+	u->who = *r->who;
+	u->who.name = r->who->name ? xstrdup(r->who->name) : NULL;
+	u->who.email = r->who->email ? xstrdup(r->who->email) : NULL;
+	snprintf(u->session_hash, sizeof u->session_hash, "%s", r->session_hash ? r->session_hash : "");
+	u->last_beat = u->last_check = now_unix();
+	u->next = s->head;
+	if (s->head)
+		s->head->prev = u;
+	s->head = u;
+	s->count++;
+	atomic_fetch_add(&total_subscribers, 1);
+	static const char hello[] = "retry: 5000\n: connected\n\n";
+	struct timeval zero = {0, 0};
+	u->attach_pending = true;
+	if (event_base_once(r->w->base, -1, EV_TIMEOUT, attach_cb, u, &zero) < 0)
+		u->attach_pending = false; /* no close callback: the heartbeat finds a dead connection */
+	sub_send(u, hello, sizeof hello - 1);
+	fprintf(stderr, "req GET /api/v1/events 200 stream\n");
+	return HTTP_DETACHED;
+}
+
+int events_worker_init(struct worker *w)
+{
+	w->streams = xcalloc(1, sizeof(struct streams));
+	return 0;
+}
+
+/* SIGTERM: end every stream so the drain does not wait for them. */
+void events_drain(struct worker *w)
+{
+	struct streams *s = w->streams;
+	while (s && s->head)
+		sub_end(s->head);
+}
+
+void events_worker_free(struct worker *w)
+{
+	events_drain(w);
+	struct streams *s = w->streams;
+	if (s)
+		free(s->pending);
+	free(s);
+	w->streams = NULL;
+}
+
+/* Once a second: heartbeats, and the periodic re-check of each subscriber's access. */
+void events_tick(struct worker *w)
+{
+	struct streams *s = w->streams;
+	int64_t now = now_unix();
+	struct sub *next;
+	for (struct sub *u = s ? s->head : NULL; u; u = next) {
+		next = u->next;
+		if (now - u->last_check >= RECHECK_SECONDS) {
+			u->last_check = now;
+			if (!sub_recheck(w, u)) {
+				sub_end(u);
+				continue;
+			}
+		}
+		if (now - u->last_beat >= HEARTBEAT_SECONDS) {
+			u->last_beat = now;
+			static const char ping[] = ": ping\n\n";
+			sub_send(u, ping, sizeof ping - 1);
+		}
+	}
+}
+
+const struct route events_routes[] = {
+	{EVHTTP_REQ_GET, "/api/v1/events", ACCESS_CONTENT, handle_events, 0, ROUTE_STREAM, {{0}}},
+	{0},
+};
+

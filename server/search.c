@@ -1,0 +1,337 @@
+/* search.c — full-text search over titles and posts (API.md §5) for Japanese and English, and
+ * the index kept in step with every write (search.h). Text is folded (text_fold_new) on both
+ * sides, so ＵＴＭ finds UTM. Terms of 3+ characters go to an FTS5 trigram index ranked by
+ * bm25; terms of 1-2 characters cannot match trigrams, so search_short indexes every character
+ * and every adjacent pair as hex tokens (exact, indexed, no scan). User text never becomes FTS5
+ * syntax (text_fts_query_new quotes every term; short tokens are hex). Every result query joins
+ * threads t under AUTHZ_THREAD_VISIBLE, so only readable posts are matched, ranked or quoted. */
+#include "search.h"
+
+#include "authz.h"
+#include "db.h"
+#include "http.h"
+#include "router.h"
+#include "text.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PAGE_SIZE 20
+#define MAX_SHORT_CHECKS 4   /* short terms checked beside long ones (more are ignored) */
+#define MAX_QUERY_BYTES 1000
+#define SNIPPET_BEFORE 30    /* code points shown before the first match */
+#define SNIPPET_TOTAL 120    /* code points in a snippet */
+
+static const char fts_insert_sql[] = "INSERT INTO search_fts (rowid, title, body) VALUES (:id, :title, :body)";
+static const char short_insert_sql[] = "INSERT INTO search_short (rowid, tokens) VALUES (:id, :tokens)";
+static const char fts_old_sql[] = "SELECT title, body FROM search_fts WHERE rowid = :id";
+static const char short_delete_sql[] =
+	"INSERT INTO search_short (search_short, rowid, tokens) VALUES ('delete', :id, :tokens)";
+static const char fts_delete_sql[] = "DELETE FROM search_fts WHERE rowid = :id";
+
+/* Long terms (trigram MATCH, bm25) with up to four short terms checked on the folded text of
+ * the same rows. */
+static const char long_sql[] =
+	"SELECT p.id, p.thread_id, t.title, p.body FROM search_fts"
+	" JOIN posts p ON p.id = search_fts.rowid JOIN threads t ON t.id = p.thread_id"
+	" WHERE search_fts MATCH :q AND " AUTHZ_THREAD_VISIBLE
+	" AND (:s1 IS NULL OR instr(search_fts.title, :s1) > 0 OR instr(search_fts.body, :s1) > 0)"
+	" AND (:s2 IS NULL OR instr(search_fts.title, :s2) > 0 OR instr(search_fts.body, :s2) > 0)"
+	" AND (:s3 IS NULL OR instr(search_fts.title, :s3) > 0 OR instr(search_fts.body, :s3) > 0)"
+	" AND (:s4 IS NULL OR instr(search_fts.title, :s4) > 0 OR instr(search_fts.body, :s4) > 0)"
+	" ORDER BY bm25(search_fts, 4.0, 1.0), p.id DESC LIMIT :lim OFFSET :off";
+/* Only short terms: exact token lookups, newest first (FTS5 walks rowids in order, so LIMIT
+ * stops early). */
+static const char short_sql[] =
+	"SELECT p.id, p.thread_id, t.title, p.body FROM search_short"
+	" JOIN posts p ON p.id = search_short.rowid JOIN threads t ON t.id = p.thread_id"
+	" WHERE search_short MATCH :q AND " AUTHZ_THREAD_VISIBLE
+	" ORDER BY search_short.rowid DESC LIMIT :lim OFFSET :off";
+
+static bool is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* Length of the UTF-8 sequence at s (1 for an invalid byte), never past end. */
+static size_t cp_len(const char *s, const char *end)
+{
+	unsigned char c = (unsigned char)*s;
+	size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
+	if ((size_t)(end - s) < n)
+		return 1;
+	for (size_t i = 1; i < n; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			return 1;
+	return n;
+}
+
+static void put_hex(struct buf *b, char prefix, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	char tmp[1 + 16 * 2];
+	size_t k = 0;
+	tmp[k++] = prefix;
+	for (size_t i = 0; i < n && i < 16; i++) {
+		tmp[k++] = hex[(unsigned char)s[i] >> 4];
+		tmp[k++] = hex[(unsigned char)s[i] & 15];
+	}
+	buf_append(b, tmp, k);
+}
+
+/* Appends the short-term tokens of folded text s: 'u'+hex of each character, 'b'+hex of each
+ * pair of adjacent non-space characters, space-separated. */
+static void short_tokens(struct buf *b, const char *s)
+{
+	const char *end = s + strlen(s);
+	while (s < end) {
+		if (is_space((unsigned char)*s)) {
+			s++;
+			continue;
+		}
+		size_t n = cp_len(s, end);
+		put_hex(b, 'u', s, n);
+		buf_append(b, " ", 1);
+		if (s + n < end && !is_space((unsigned char)s[n])) {
+			size_t m = cp_len(s + n, end);
+			put_hex(b, 'b', s, n + m);
+			buf_append(b, " ", 1);
+		}
+		s += n;
+	}
+}
+
+int search_index_post(struct db *d, int64_t post_id, const char *title, const char *body)
+{
+	char *ft = text_fold_new(title ? title : "", title ? strlen(title) : 0);
+	char *fb = text_fold_new(body, strlen(body));
+	struct buf tok = {0};
+	short_tokens(&tok, ft);
+	short_tokens(&tok, fb);
+	sqlite3_stmt *st = db_stmt(d, fts_insert_sql);
+	db_bind_int64(st, ":id", post_id);
+	db_bind_text(st, ":title", ft);
+	db_bind_text(st, ":body", fb);
+	int rc = db_exec_stmt(d, st);
+	if (rc == 0) {
+		st = db_stmt(d, short_insert_sql);
+		db_bind_int64(st, ":id", post_id);
+		db_bind_text(st, ":tokens", buf_cstr(&tok));
+		rc = db_exec_stmt(d, st);
+	}
+	buf_free(&tok);
+	free(ft);
+	free(fb);
+	return rc < 0 ? -1 : 0;
+}
+
+int search_unindex_post(struct db *d, int64_t post_id)
+{
+	sqlite3_stmt *st = db_stmt(d, fts_old_sql);
+	db_bind_int64(st, ":id", post_id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return 0;
+	}
+	/* search_short keeps no content: its delete must replay exactly the tokens indexed. */
+	struct buf tok = {0};
+	short_tokens(&tok, db_col_text(st, 0));
+	short_tokens(&tok, db_col_text(st, 1));
+	sqlite3_reset(st);
+	st = db_stmt(d, short_delete_sql);
+	db_bind_int64(st, ":id", post_id);
+	db_bind_text(st, ":tokens", buf_cstr(&tok));
+	int rc = db_exec_stmt(d, st);
+	buf_free(&tok);
+	if (rc == 0) {
+		st = db_stmt(d, fts_delete_sql);
+		db_bind_int64(st, ":id", post_id);
+		rc = db_exec_stmt(d, st);
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+/* Folds raw[0..n) one character at a time, recording for each folded byte the raw offset of
+ * the character it came from (map has folded length + 1 entries, the last = n). A katakana
+ * followed by a voiced mark is folded together, as text_fold_new composes them. */
+static char *fold_with_map(const char *raw, size_t n, size_t **map_out, size_t *flen)
+{
+	struct buf f = {0};
+	size_t cap = n + 16, *map = xmalloc(cap * sizeof *map), k = 0;
+	const char *end = raw + n;
+	for (const char *s = raw; s < end;) {
+		size_t l = cp_len(s, end);
+		if ((unsigned char)*s < 0x80) {
+			char c = (*s >= 'A' && *s <= 'Z') ? (char)(*s + 32) : *s;
+			buf_append(&f, &c, 1);
+		} else {
+			size_t l2 = s + l < end ? cp_len(s + l, end) : 0;
+			/* U+3099/309A (e3 82 99/9a) and U+FF9E/FF9F (ef be 9e/9f) compose with the kana before */
+			if (l2 == 3 && ((memcmp(s + l, "\xe3\x82", 2) == 0 && (s[l + 2] == '\x99' || s[l + 2] == '\x9a')) ||
+					(memcmp(s + l, "\xef\xbe", 2) == 0 && (s[l + 2] == '\x9e' || s[l + 2] == '\x9f'))))
+				l += l2;
+			char *one = text_fold_new(s, l);
+			buf_puts(&f, one);
+			free(one);
+		}
+		while (k < f.len) {
+			if (k + 1 >= cap)
+				map = xrealloc(map, (cap *= 2) * sizeof *map);
+			map[k++] = (size_t)(s - raw);
+		}
+		s += l;
+	}
+	if (k + 1 >= cap)
+		map = xrealloc(map, (cap + 1) * sizeof *map);
+	map[k] = n;
+	*map_out = map;
+	*flen = f.len;
+	char *out = xstrdup(f.data ? buf_cstr(&f) : "");
+	buf_free(&f);
+	return out;
+}
+
+/* A plain-text snippet of body around the first occurrence of any folded term (or its start),
+ * on one line, with "…" where cut. New string. The caller passes only readable posts. */
+static char *snippet_new(const char *body, char **terms, size_t nterms)
+{
+	size_t n = strlen(body), *map = NULL, flen = 0;
+	char *folded = fold_with_map(body, n, &map, &flen);
+	size_t start = n; /* raw offset of the earliest match */
+	for (size_t i = 0; i < nterms; i++) {
+		const char *hit = *terms[i] ? strstr(folded, terms[i]) : NULL;
+		if (hit && map[hit - folded] < start)
+			start = map[hit - folded];
+	}
+	free(folded);
+	free(map);
+	if (start == n)
+		start = 0;
+	const char *end = body + n, *s = body + start;
+	/* back up SNIPPET_BEFORE characters */
+	for (int back = 0; back < SNIPPET_BEFORE && s > body; back++) {
+		s--;
+		while (s > body && ((unsigned char)*s & 0xC0) == 0x80)
+			s--;
+	}
+	struct buf out = {0};
+	if (s > body)
+		buf_puts(&out, "…");
+	bool space = false;
+	int cps = 0;
+	while (s < end && cps < SNIPPET_TOTAL) {
+		size_t l = cp_len(s, end);
+		if (is_space((unsigned char)*s)) {
+			space = out.len > 0;
+		} else {
+			if (space)
+				buf_append(&out, " ", 1);
+			space = false;
+			buf_append(&out, s, l);
+		}
+		s += l;
+		cps++;
+	}
+	if (s < end)
+		buf_puts(&out, "…");
+	char *res = xstrdup(out.data ? buf_cstr(&out) : "");
+	buf_free(&out);
+	if (!utf8_valid(res, strlen(res))) { /* an invalid byte cannot be stored, but be safe */
+		char *fixed = text_fold_new(res, strlen(res));
+		free(res);
+		res = fixed;
+	}
+	return res;
+}
+
+/* Splits the folded query into terms (for snippets). NULL-terminated; free with text_terms_free. */
+static char **terms_new(const char *q, size_t *count)
+{
+	char *f = text_fold_new(q, strlen(q));
+	size_t cap = 8, n = 0;
+	char **terms = xcalloc(cap + 1, sizeof *terms);
+	for (char *tok = strtok(f, " \t\n\r\f\v"); tok; tok = strtok(NULL, " \t\n\r\f\v")) {
+		if (n == cap) {
+			terms = xrealloc(terms, (cap * 2 + 1) * sizeof *terms);
+			cap *= 2;
+		}
+		terms[n++] = xstrdup(tok);
+		terms[n] = NULL;
+	}
+	free(f);
+	*count = n;
+	return terms;
+}
+
+/* GET /api/v1/search?q=&page= — gated readers; 200 {results:[{thread_id, post_id, title,
+ * snippet}], page}, 20 a page. Terms are ANDed; terms of 3+ characters are ranked by bm25 (title
+ * weighted 4x); a query of only 1-2 character terms lists the newest matching posts first. Any
+ * input is a literal: FTS5 syntax in it is searched for, never run. A blank query gives no
+ * results; a query over 1,000 bytes → 422 invalid. */
+static int handle_search(struct req *r)
+{
+	const char *q = req_query_str(r, "q");
+	int64_t page = req_query_int(r, "page", 1);
+	if (page < 1 || page > 1000)
+		page = 1;
+	if (q && strlen(q) > MAX_QUERY_BYTES)
+		return req_error(r, 422, "invalid", "the query is over %d bytes", MAX_QUERY_BYTES);
+	json_t *results = json_array();
+	char **shorts = NULL, **terms = NULL;
+	size_t nterms = 0;
+	char *expr = q ? text_fts_query_new(q, &shorts) : NULL;
+	sqlite3_stmt *st = NULL;
+	if (expr) {
+		st = db_stmt(r->db, long_sql);
+		db_bind_text(st, ":q", expr);
+		static const char *const names[MAX_SHORT_CHECKS] = {":s1", ":s2", ":s3", ":s4"};
+		for (int i = 0; i < MAX_SHORT_CHECKS && shorts[i]; i++)
+			db_bind_text(st, names[i], shorts[i]);
+	} else if (shorts && shorts[0]) {
+		struct buf m = {0};
+		for (char **s = shorts; *s; s++) {
+			size_t len = strlen(*s);
+			bool pair = text_codepoints(*s, len) == 2;
+			buf_append(&m, "\"", 1);
+			put_hex(&m, pair ? 'b' : 'u', *s, len);
+			buf_append(&m, "\" ", 2);
+		}
+		st = db_stmt(r->db, short_sql);
+		db_bind_text(st, ":q", buf_cstr(&m));
+		buf_free(&m);
+	}
+	if (st) {
+		authz_bind(st, r->who);
+		db_bind_int64(st, ":lim", PAGE_SIZE);
+		db_bind_int64(st, ":off", (page - 1) * PAGE_SIZE);
+		terms = terms_new(q, &nterms);
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			char *snip = snippet_new(db_col_text(st, 3), terms, nterms);
+			json_array_append_new(results, json_pack("{s:I, s:I, s:s, s:s}", "thread_id",
+								 (json_int_t)sqlite3_column_int64(st, 1), "post_id",
+								 (json_int_t)sqlite3_column_int64(st, 0), "title",
+								 db_col_text(st, 2), "snippet", snip));
+			free(snip);
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			free(expr);
+			text_terms_free(shorts);
+			text_terms_free(terms);
+			json_decref(results);
+			return req_internal(r, "search");
+		}
+	}
+	free(expr);
+	text_terms_free(shorts);
+	text_terms_free(terms);
+	return req_reply(r, 200, json_pack("{s:o, s:I}", "results", results, "page", (json_int_t)page));
+}
+
+const struct route search_routes[] = {
+	{EVHTTP_REQ_GET, "/api/v1/search", ACCESS_CONTENT, handle_search, 0, 0, {{"q", PARAM_STR}, {"page", PARAM_INT}}},
+	{0},
+};

@@ -1,0 +1,531 @@
+/* thread.c — threads (API.md §5): creation with the thread's company and group taken from its
+ * author, the list with filters and a total counted under the same visibility rule, one thread
+ * with its posts (marking it read), follows, and the secretariat's thread update. Every query
+ * that touches a thread embeds AUTHZ_THREAD_VISIBLE; an unreadable thread answers 404. */
+#include "audit.h"
+#include "authz.h"
+#include "db.h"
+#include "events.h"
+#include "http.h"
+#include "post.h"
+#include "router.h"
+#include "text.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LIST_PAGE_SIZE 20
+#define LIST_MAX_PAGE_SIZE 100
+#define POSTS_PAGE_SIZE 100
+#define TITLE_MAX_CODEPOINTS 200
+#define MAX_TAGS 10
+#define TAG_MAX_CODEPOINTS 40
+
+/* The columns of a thread as the API shows it; the caller joins users u on the author. */
+#define THREAD_COLUMNS                                                                             \
+	"t.id, t.category_id, t.title, t.kind, t.visibility, t.company_id, t.group_id, t.status,"      \
+	" t.accepted_post_id, t.pinned, t.locked, t.post_count, t.created_at, t.last_post_at,"         \
+	" u.id, u.name, u.role,"                                                                      \
+	" (SELECT json_group_array(g.name) FROM thread_tags tt JOIN tags g ON g.id = tt.tag_id"        \
+	"   WHERE tt.thread_id = t.id),"                                                               \
+	" t.post_count - coalesce((SELECT seen_count FROM thread_reads rd"                              \
+	"   WHERE rd.user_id = :p_uid AND rd.thread_id = t.id), 0)"
+
+#define LIST_FILTERS                                                                               \
+	" AND (:cat IS NULL OR t.category_id = :cat) AND (:kind IS NULL OR t.kind = :kind)"            \
+	" AND (:status IS NULL OR t.status = :status)"                                                \
+	" AND (:tag IS NULL OR EXISTS (SELECT 1 FROM thread_tags tt JOIN tags g ON g.id = tt.tag_id"   \
+	"   WHERE tt.thread_id = t.id AND g.name = :tag))"
+
+static const char list_sql[] =
+	"SELECT " THREAD_COLUMNS " FROM threads t JOIN users u ON u.id = t.author_id"
+	" WHERE " AUTHZ_THREAD_VISIBLE LIST_FILTERS
+	" ORDER BY t.pinned DESC, t.last_post_at DESC, t.id DESC LIMIT :lim OFFSET :off";
+static const char count_sql[] =
+	"SELECT count(*) FROM threads t WHERE " AUTHZ_THREAD_VISIBLE LIST_FILTERS;
+static const char one_sql[] =
+	"SELECT " THREAD_COLUMNS " FROM threads t JOIN users u ON u.id = t.author_id"
+	" WHERE t.id = :id AND " AUTHZ_THREAD_VISIBLE;
+static const char posts_sql[] =
+	"SELECT p.id, p.body, p.html, p.created_at, p.edited_at, u.id, u.name, u.role"
+	" FROM posts p JOIN users u ON u.id = p.author_id"
+	" WHERE p.thread_id = :id ORDER BY p.id LIMIT :lim OFFSET :off";
+static const char following_sql[] = "SELECT 1 FROM thread_follows WHERE thread_id = :id AND user_id = :uid";
+static const char category_exists_sql[] = "SELECT 1 FROM categories WHERE id = :id";
+static const char company_group_sql[] = "SELECT coalesce(group_id, 0) FROM companies WHERE id = :id";
+static const char group_exists_sql[] = "SELECT 1 FROM groups WHERE id = :id";
+static const char insert_sql[] =
+	"INSERT INTO threads (category_id, author_id, title, kind, visibility, company_id, group_id, status,"
+	" created_at, last_post_at) VALUES (:cat, :author, :title, :kind, :vis, :company, :grp, :status, :now, :now)";
+static const char tag_insert_sql[] = "INSERT INTO tags (name) VALUES (:name) ON CONFLICT (name) DO NOTHING";
+static const char tag_link_sql[] =
+	"INSERT OR IGNORE INTO thread_tags (thread_id, tag_id) SELECT :tid, id FROM tags WHERE name = :name";
+static const char follow_sql[] =
+	"INSERT OR IGNORE INTO thread_follows (thread_id, user_id, created_at) VALUES (:id, :uid, :now)";
+static const char unfollow_sql[] = "DELETE FROM thread_follows WHERE thread_id = :id AND user_id = :uid";
+static const char mark_read_sql[] =
+	"INSERT INTO thread_reads (user_id, thread_id, seen_count, last_post_id, read_at)"
+	" SELECT :uid, t.id, t.post_count, coalesce((SELECT max(id) FROM posts WHERE thread_id = t.id), 0), :now"
+	" FROM threads t WHERE t.id = :id"
+	" ON CONFLICT (user_id, thread_id) DO UPDATE SET seen_count = excluded.seen_count,"
+	" last_post_id = excluded.last_post_id, read_at = excluded.read_at";
+static const char update_sql[] =
+	"UPDATE threads SET locked = coalesce(:locked, locked), pinned = coalesce(:pinned, pinned),"
+	" category_id = coalesce(:cat, category_id), visibility = coalesce(:vis, visibility) WHERE id = :id";
+static const char thread_scope_sql[] =
+	"SELECT visibility, coalesce(company_id, 0), coalesce(group_id, 0) FROM threads WHERE id = :id";
+
+static bool one_of(const char *s, const char *const *set)
+{
+	for (; *set; set++)
+		if (strcmp(s, *set) == 0)
+			return true;
+	return false;
+}
+static const char *const kinds[] = {"discussion", "question", "announcement", NULL};
+static const char *const visibilities[] = {"community", "group", "company", "staff", NULL};
+static const char *const statuses[] = {"open", "escalated", "answered", "resolved", NULL};
+
+static json_t *opt_int(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_integer(sqlite3_column_int64(st, col));
+}
+
+/* One thread from THREAD_COLUMNS. */
+static json_t *thread_json(sqlite3_stmt *st)
+{
+	json_t *tags = json_loads(db_col_text(st, 17), 0, NULL);
+	if (!json_is_array(tags)) {
+		json_decref(tags);
+		tags = json_array();
+	}
+	json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:b, s:b, s:I, s:o, s:o, s:o, s:o, s:I}",
+			      "id", (json_int_t)sqlite3_column_int64(st, 0), "category_id",
+			      (json_int_t)sqlite3_column_int64(st, 1), "title", db_col_text(st, 2), "kind",
+			      db_col_text(st, 3), "visibility", db_col_text(st, 4), "company_id", opt_int(st, 5),
+			      "group_id", opt_int(st, 6), "status",
+			      sqlite3_column_type(st, 7) == SQLITE_NULL ? json_null() : json_string(db_col_text(st, 7)),
+			      "accepted_post_id", opt_int(st, 8), "pinned", sqlite3_column_int(st, 9) != 0, "locked",
+			      sqlite3_column_int(st, 10) != 0, "post_count", (json_int_t)sqlite3_column_int64(st, 11),
+			      "created_at", json_time(sqlite3_column_int64(st, 12)), "last_post_at",
+			      json_time(sqlite3_column_int64(st, 13)), "author", post_author_json(st, 14), "tags", tags,
+			      "unread", (json_int_t)sqlite3_column_int64(st, 18));
+	return o;
+}
+
+/* Binds the list filters; returns 0 or a 422 status set on r. */
+static int bind_filters(struct req *r, sqlite3_stmt *st)
+{
+	const char *kind = req_query_str(r, "kind"), *status = req_query_str(r, "status"), *tag = req_query_str(r, "tag");
+	if (kind && !one_of(kind, kinds))
+		return req_error(r, 422, "invalid", "unknown kind");
+	if (status && !one_of(status, statuses))
+		return req_error(r, 422, "invalid", "unknown status");
+	if (req_query_str(r, "category_id"))
+		db_bind_int64(st, ":cat", req_query_int(r, "category_id", 0));
+	db_bind_text(st, ":kind", kind);
+	db_bind_text(st, ":status", status);
+	if (tag) {
+		char *folded = text_fold_new(tag, strlen(tag));
+		db_bind_text(st, ":tag", folded);
+		free(folded);
+	}
+	return 0;
+}
+
+/* GET /api/v1/threads?category_id=&kind=&status=&tag=&page=&per_page= — gated readers; 200
+ * {threads:[...], total, page, per_page}: only threads the caller may read, pinned first, then
+ * by latest post; `total` is counted under the same rule and filters. Each thread carries the
+ * caller's `unread` count. A bad kind or status → 422 invalid. */
+static int handle_list(struct req *r)
+{
+	int64_t page = req_query_int(r, "page", 1), per = req_query_int(r, "per_page", LIST_PAGE_SIZE);
+	if (page < 1)
+		page = 1;
+	if (per < 1 || per > LIST_MAX_PAGE_SIZE)
+		per = LIST_PAGE_SIZE;
+	sqlite3_stmt *st = db_stmt(r->db, count_sql);
+	authz_bind(st, r->who);
+	int rc = bind_filters(r, st);
+	if (rc) {
+		sqlite3_reset(st);
+		return rc;
+	}
+	int64_t total = db_one_int64(st, 0);
+	st = db_stmt(r->db, list_sql);
+	authz_bind(st, r->who);
+	bind_filters(r, st);
+	db_bind_int64(st, ":lim", per);
+	db_bind_int64(st, ":off", (page - 1) * per);
+	json_t *arr = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(arr, thread_json(st));
+	sqlite3_reset(st);
+	return req_reply(r, 200, json_pack("{s:o, s:I, s:I, s:I}", "threads", arr, "total", (json_int_t)total, "page",
+					   (json_int_t)page, "per_page", (json_int_t)per));
+}
+
+/* Loads the thread as the caller sees it, or NULL when missing or unreadable. New reference. */
+static json_t *thread_load(struct req *r, int64_t id)
+{
+	sqlite3_stmt *st = db_stmt(r->db, one_sql);
+	db_bind_int64(st, ":id", id);
+	authz_bind(st, r->who);
+	json_t *t = NULL;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		t = thread_json(st);
+	sqlite3_reset(st);
+	return t;
+}
+
+/* Marks the thread read by the caller and, when the caller is outside a `company` thread's
+ * company, appends the thread.read audit entry (API.md §7). One short transaction, only when
+ * there is something to write. Returns 0 or -1. */
+static int thread_mark_read(struct req *r, int64_t id, json_t *t)
+{
+	bool outsider = strcmp(json_string_value(json_object_get(t, "visibility")), "company") == 0 &&
+			json_integer_value(json_object_get(t, "company_id")) != r->who->company_id;
+	bool unread = json_integer_value(json_object_get(t, "unread")) != 0;
+	if (!outsider && !unread)
+		return 0;
+	if (db_tx_begin(r->db, __func__) < 0)
+		return -1;
+	sqlite3_stmt *st = db_stmt(r->db, mark_read_sql);
+	db_bind_int64(st, ":uid", r->who->user_id);
+	db_bind_int64(st, ":id", id);
+	db_bind_int64(st, ":now", now_unix());
+	int rc = unread ? db_exec_stmt(r->db, st) : 0;
+	if (rc == 0 && outsider) {
+		char target[32];
+		snprintf(target, sizeof target, "thread:%lld", (long long)id);
+		rc = audit_append(r->db, r->who->user_id, "thread.read", target, r->ip, NULL);
+	}
+	if (rc < 0 || db_tx_commit(r->db) < 0) {
+		db_tx_rollback(r->db);
+		return -1;
+	}
+	json_object_set_new(t, "unread", json_integer(0));
+	return 0;
+}
+
+/* GET /api/v1/threads/{id}?page= — readers of the thread; 200 {thread, posts:[{id, author:{id,
+ * name, role}, body, html, created_at, edited_at}]} with 100 posts a page, oldest first; marks
+ * the thread read. Missing or unreadable → 404. */
+static int handle_get(struct req *r)
+{
+	int64_t id;
+	if (req_path_id(r, 0, &id) < 0)
+		return req_not_found(r);
+	json_t *t = thread_load(r, id);
+	if (!t)
+		return req_not_found(r);
+	int64_t page = req_query_int(r, "page", 1);
+	if (page < 1)
+		page = 1;
+	json_t *posts = json_array();
+	sqlite3_stmt *st = db_stmt(r->db, posts_sql);
+	db_bind_int64(st, ":id", id);
+	db_bind_int64(st, ":lim", POSTS_PAGE_SIZE);
+	db_bind_int64(st, ":off", (page - 1) * POSTS_PAGE_SIZE);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_array_append_new(
+			posts, json_pack("{s:I, s:I, s:o, s:s, s:s, s:o, s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+					 "thread_id", (json_int_t)id, "author", post_author_json(st, 5), "body",
+					 db_col_text(st, 1), "html", db_col_text(st, 2), "created_at",
+					 json_time(sqlite3_column_int64(st, 3)), "edited_at",
+					 json_time(sqlite3_column_int64(st, 4))));
+	}
+	sqlite3_reset(st);
+	st = db_stmt(r->db, following_sql);
+	db_bind_int64(st, ":id", id);
+	db_bind_int64(st, ":uid", r->who->user_id);
+	json_object_set_new(t, "following", json_boolean(db_one_int64(st, 0) == 1));
+	if (thread_mark_read(r, id, t) < 0) {
+		json_decref(t);
+		json_decref(posts);
+		return req_internal(r, "mark read");
+	}
+	return req_reply(r, 200, json_pack("{s:o, s:o, s:I}", "thread", t, "posts", posts, "page", (json_int_t)page));
+}
+
+/* Folds, trims and checks the tags member into a NULL-terminated new array (*out, free with
+ * text_terms_free). Returns 0 or a 422 status set on r. */
+static int tags_from_request(struct req *r, char ***out)
+{
+	json_t *tags = json_object_get(r->body, "tags");
+	char **list = xcalloc(MAX_TAGS + 1, sizeof *list);
+	*out = list;
+	if (!tags || json_is_null(tags))
+		return 0;
+	if (!json_is_array(tags) || json_array_size(tags) > MAX_TAGS)
+		return req_error(r, 422, "invalid", "tags must be an array of at most %d strings", MAX_TAGS);
+	size_t i, n = 0;
+	json_t *v;
+	json_array_foreach(tags, i, v) {
+		if (!json_is_string(v))
+			return req_error(r, 422, "invalid", "tags must be strings");
+		char *f = text_fold_new(json_string_value(v), json_string_length(v));
+		char *s = f, *e = f + strlen(f);
+		while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+			s++;
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+			e--;
+		*e = 0;
+		size_t cps = text_codepoints(s, strlen(s));
+		bool bad = cps == 0 || cps > TAG_MAX_CODEPOINTS || strpbrk(s, "\n\r\t") != NULL;
+		bool dup = false;
+		for (size_t k = 0; k < n && !bad; k++)
+			dup = dup || strcmp(list[k], s) == 0;
+		if (!bad && !dup)
+			list[n++] = xstrdup(s);
+		free(f);
+		if (bad)
+			return req_error(r, 422, "invalid", "a tag must be 1-%d characters on one line", TAG_MAX_CODEPOINTS);
+	}
+	return 0;
+}
+
+static bool blank(const char *s)
+{
+	for (; *s; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+			return false;
+	return true;
+}
+
+/* Decides the new thread's company and group (API.md §5: the author's at creation). A
+ * participant's come from their company; experts and the secretariat have none, so a `group`
+ * or `company` thread of theirs needs a group_id or company_id, which only the secretariat may
+ * give (422 invalid otherwise); participants may not create `staff` threads (403 forbidden).
+ * Returns 0 or an error status set on r. */
+static int thread_scope(struct req *r, const char *vis, int64_t *company, int64_t *group)
+{
+	int64_t want_company = 0, want_group = 0;
+	int hc = req_body_int(r, "company_id", &want_company), hg = req_body_int(r, "group_id", &want_group);
+	if (hc < 0 || hg < 0)
+		return req_error(r, 422, "invalid", "company_id and group_id must be integers");
+	if (strcmp(vis, "staff") == 0 && authz_is_participant(r->who))
+		return req_forbidden(r);
+	if (!authz_is_secretariat(r->who)) {
+		if (hc == 0 || hg == 0)
+			return req_error(r, 422, "invalid", "only the secretariat chooses a thread's company or group");
+		*company = r->who->company_id;
+		*group = r->who->group_id;
+		if (strcmp(vis, "group") == 0 && !*group)
+			return req_error(r, 422, "invalid", "group visibility needs a workshop group; you have none");
+		if (strcmp(vis, "company") == 0 && !*company)
+			return req_error(r, 422, "invalid", "company visibility needs a company; you have none");
+		return 0;
+	}
+	if (hc == 0) {
+		sqlite3_stmt *st = db_stmt(r->db, company_group_sql);
+		db_bind_int64(st, ":id", want_company);
+		int64_t g = db_one_int64(st, -1);
+		if (g < 0)
+			return req_error(r, 422, "invalid", "no such company");
+		if (hg == 0 && want_group != g)
+			return req_error(r, 422, "invalid", "group_id is not the company's group");
+		*company = want_company;
+		*group = g;
+	} else if (hg == 0) {
+		sqlite3_stmt *st = db_stmt(r->db, group_exists_sql);
+		db_bind_int64(st, ":id", want_group);
+		if (db_one_int64(st, 0) != 1)
+			return req_error(r, 422, "invalid", "no such group");
+		*group = want_group;
+	}
+	if (strcmp(vis, "company") == 0 && !*company)
+		return req_error(r, 422, "invalid", "a company thread by the secretariat needs company_id");
+	if (strcmp(vis, "group") == 0 && !*group)
+		return req_error(r, 422, "invalid", "a group thread by the secretariat needs group_id or company_id");
+	return 0;
+}
+
+/* POST /api/v1/threads {category_id, title, body, kind, visibility, tags?, company_id?,
+ * group_id?} — gated writers; 201 the thread (as in the list) with first_post_id. kind
+ * announcement is the secretariat's (403 forbidden); question threads start `open`. Empty title
+ * or body → 422 invalid; body over 65,536 bytes → 413 too_large. */
+static int handle_create(struct req *r)
+{
+	const char *title = NULL, *kind = NULL, *vis = NULL, *body = NULL;
+	int64_t cat = 0, company = 0, group = 0, thread_id = 0, post_id = 0;
+	char **tags = NULL;
+	int rc;
+	if (req_body_int(r, "category_id", &cat) != 0)
+		return req_error(r, 422, "invalid", "category_id is required");
+	if (req_body_str(r, "title", &title) != 0 || blank(title))
+		return req_error(r, 422, "invalid", "title is empty");
+	if (text_codepoints(title, strlen(title)) > TITLE_MAX_CODEPOINTS || strpbrk(title, "\n\r"))
+		return req_error(r, 422, "invalid", "title must be one line of at most %d characters", TITLE_MAX_CODEPOINTS);
+	if (req_body_str(r, "kind", &kind) < 0 || (kind && !one_of(kind, kinds)))
+		return req_error(r, 422, "invalid", "kind must be discussion, question or announcement");
+	if (!kind)
+		kind = "discussion";
+	if (req_body_str(r, "visibility", &vis) != 0 || !one_of(vis, visibilities))
+		return req_error(r, 422, "invalid", "visibility must be community, group, company or staff");
+	if ((rc = post_body_from_request(r, &body)) != 0)
+		return rc;
+	if (strcmp(kind, "announcement") == 0 && !authz_is_secretariat(r->who))
+		return req_forbidden(r);
+	if ((rc = thread_scope(r, vis, &company, &group)) != 0)
+		return rc;
+	sqlite3_stmt *st = db_stmt(r->db, category_exists_sql);
+	db_bind_int64(st, ":id", cat);
+	if (db_one_int64(st, 0) != 1)
+		return req_error(r, 422, "invalid", "no such category");
+	if ((rc = tags_from_request(r, &tags)) != 0)
+		goto out;
+	if (db_tx_begin(r->db, __func__) < 0) {
+		rc = req_internal(r, "begin");
+		goto out;
+	}
+	int64_t now = now_unix();
+	st = db_stmt(r->db, insert_sql);
+	db_bind_int64(st, ":cat", cat);
+	db_bind_int64(st, ":author", r->who->user_id);
+	db_bind_text(st, ":title", title);
+	db_bind_text(st, ":kind", kind);
+	db_bind_text(st, ":vis", vis);
+	if (company)
+		db_bind_int64(st, ":company", company);
+	if (group)
+		db_bind_int64(st, ":grp", group);
+	db_bind_text(st, ":status", strcmp(kind, "question") == 0 ? "open" : NULL);
+	db_bind_int64(st, ":now", now);
+	if (db_exec_stmt(r->db, st) < 0)
+		goto fail;
+	thread_id = sqlite3_last_insert_rowid(db_handle(r->db));
+	for (char **t = tags; *t; t++) {
+		st = db_stmt(r->db, tag_insert_sql);
+		db_bind_text(st, ":name", *t);
+		if (db_exec_stmt(r->db, st) < 0)
+			goto fail;
+		st = db_stmt(r->db, tag_link_sql);
+		db_bind_int64(st, ":tid", thread_id);
+		db_bind_text(st, ":name", *t);
+		if (db_exec_stmt(r->db, st) < 0)
+			goto fail;
+	}
+	st = db_stmt(r->db, follow_sql);
+	db_bind_int64(st, ":id", thread_id);
+	db_bind_int64(st, ":uid", r->who->user_id);
+	db_bind_int64(st, ":now", now);
+	if (db_exec_stmt(r->db, st) < 0 || post_insert(r, thread_id, title, body, &post_id) < 0)
+		goto fail;
+	if (db_tx_commit(r->db) < 0)
+		goto fail;
+	events_publish_thread(r->db, thread_id);
+	json_t *t = thread_load(r, thread_id);
+	if (!t) { /* the author can always read what they wrote; a failure here is a bug */
+		rc = req_internal(r, "reload new thread");
+		goto out;
+	}
+	json_object_set_new(t, "first_post_id", json_integer(post_id));
+	rc = req_reply(r, 201, t);
+	goto out;
+fail:
+	db_tx_rollback(r->db);
+	rc = req_internal(r, "create thread");
+out:
+	text_terms_free(tags);
+	return rc;
+}
+
+/* POST and DELETE /api/v1/threads/{id}/follow — readers of the thread; 204. Following means
+ * being notified of replies. Missing or unreadable → 404. */
+static int handle_follow(struct req *r)
+{
+	int64_t id;
+	if (req_path_id(r, 0, &id) < 0 || !authz_can_read_thread(r->db, r->who, id))
+		return req_not_found(r);
+	if (db_tx_begin(r->db, __func__) < 0)
+		return req_internal(r, "begin");
+	sqlite3_stmt *st = db_stmt(r->db, r->method == EVHTTP_REQ_DELETE ? unfollow_sql : follow_sql);
+	db_bind_int64(st, ":id", id);
+	db_bind_int64(st, ":uid", r->who->user_id);
+	db_bind_int64(st, ":now", now_unix());
+	if (db_exec_stmt(r->db, st) < 0 || db_tx_commit(r->db) < 0) {
+		db_tx_rollback(r->db);
+		return req_internal(r, "follow");
+	}
+	return 204;
+}
+
+/* PATCH /api/v1/threads/{id} {locked?, pinned?, category_id?, visibility?} — secretariat; 200
+ * the thread. A visibility change takes effect at once on every path (each query reads it
+ * live); `company` needs a thread with a company and `group` one with a group (422 invalid).
+ * Audited as thread.update. (API.md §7; the moderation feature may extend this.) */
+static int handle_update(struct req *r)
+{
+	int64_t id, cat = 0;
+	bool locked = false, pinned = false;
+	const char *vis = NULL;
+	if (req_path_id(r, 0, &id) < 0 || !authz_can_read_thread(r->db, r->who, id))
+		return req_not_found(r);
+	int hl = req_body_bool(r, "locked", &locked), hp = req_body_bool(r, "pinned", &pinned);
+	int hc = req_body_int(r, "category_id", &cat), hv = req_body_str(r, "visibility", &vis);
+	if (hl < 0 || hp < 0 || hc < 0 || hv < 0 || (vis && !one_of(vis, visibilities)))
+		return req_error(r, 422, "invalid", "locked, pinned (booleans), category_id (integer) or visibility is malformed");
+	if (hc == 0) {
+		sqlite3_stmt *st = db_stmt(r->db, category_exists_sql);
+		db_bind_int64(st, ":id", cat);
+		if (db_one_int64(st, 0) != 1)
+			return req_error(r, 422, "invalid", "no such category");
+	}
+	if (db_tx_begin(r->db, __func__) < 0)
+		return req_internal(r, "begin");
+	sqlite3_stmt *st = db_stmt(r->db, thread_scope_sql);
+	db_bind_int64(st, ":id", id);
+	int64_t company = 0, group = 0;
+	char old_vis[16] = "";
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(old_vis, sizeof old_vis, "%s", db_col_text(st, 0));
+		company = sqlite3_column_int64(st, 1);
+		group = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
+	if (vis && ((strcmp(vis, "company") == 0 && !company) || (strcmp(vis, "group") == 0 && !group))) {
+		db_tx_rollback(r->db);
+		return req_error(r, 422, "invalid", "this thread has no %s to restrict it to",
+				 strcmp(vis, "company") == 0 ? "company" : "group");
+	}
+	st = db_stmt(r->db, update_sql);
+	db_bind_int64(st, ":id", id);
+	if (hl == 0)
+		db_bind_int64(st, ":locked", locked);
+	if (hp == 0)
+		db_bind_int64(st, ":pinned", pinned);
+	if (hc == 0)
+		db_bind_int64(st, ":cat", cat);
+	db_bind_text(st, ":vis", vis);
+	json_t *detail = json_deep_copy(r->body);
+	if (vis)
+		json_object_set_new(detail, "previous_visibility", json_string(old_vis));
+	char target[32];
+	snprintf(target, sizeof target, "thread:%lld", (long long)id);
+	int rc = db_exec_stmt(r->db, st);
+	if (rc == 0)
+		rc = audit_append(r->db, r->who->user_id, "thread.update", target, r->ip, detail);
+	json_decref(detail);
+	if (rc < 0 || db_tx_commit(r->db) < 0) {
+		db_tx_rollback(r->db);
+		return req_internal(r, "update thread");
+	}
+	events_publish_thread(r->db, id);
+	json_t *t = thread_load(r, id);
+	return t ? req_reply(r, 200, t) : req_not_found(r);
+}
+
+const struct route thread_routes[] = {
+	{EVHTTP_REQ_GET, "/api/v1/threads", ACCESS_CONTENT, handle_list, 0, 0,
+	 {{"category_id", PARAM_INT}, {"kind", PARAM_STR}, {"status", PARAM_STR}, {"tag", PARAM_STR},
+	  {"page", PARAM_INT}, {"per_page", PARAM_INT}}},
+	{EVHTTP_REQ_POST, "/api/v1/threads", ACCESS_WRITE, handle_create, 0, 0, {{0}}},
+	{EVHTTP_REQ_GET, "/api/v1/threads/{id}", ACCESS_CONTENT, handle_get, 0, 0, {{"page", PARAM_INT}}},
+	{EVHTTP_REQ_PATCH, "/api/v1/threads/{id}", ACCESS_CONTENT | ACCESS_SECRETARIAT, handle_update, 0, 0, {{0}}},
+	{EVHTTP_REQ_POST, "/api/v1/threads/{id}/follow", ACCESS_CONTENT, handle_follow, 0, 0, {{0}}},
+	{EVHTTP_REQ_DELETE, "/api/v1/threads/{id}/follow", ACCESS_CONTENT, handle_follow, 0, 0, {{0}}},
+	{0},
+};
