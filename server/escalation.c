@@ -10,8 +10,11 @@
 #include "calendar.h"
 #include "config.h"
 #include "db.h"
+#include "events.h"
 #include "http.h"
 #include "mail.h"
+#include "notify.h"
+#include "post.h"
 #include "router.h"
 #include "server.h"
 #include "text.h"
@@ -32,48 +35,14 @@ static int64_t hours_to_seconds(double h)
 	return h <= 0 ? 0 : (int64_t)llround(h * 3600.0);
 }
 
-/* ---- in-app notifications ------------------------------------------------------------------ */
-
-static const char notify_sql[] =
-	"INSERT INTO notifications (user_id, kind, thread_id, post_id, actor_id, text, created_at)"
-	" VALUES (:uid, :kind, :thread, :post, :actor, :text, :now)";
-
-/* Adds an in-app notification for user_id about thread_id, only when that user may read the
- * thread now (the rule every content path follows). text must not quote thread content.
- * TODO(forum): switch to the forum's notify API (server/notify.h) once it lands, so the event
- * stream carries these too. Returns 0 (also when skipped) or -1. */
-static int inapp_notify(struct db *d, int64_t user_id, const char *kind, int64_t thread_id, int64_t post_id,
-			int64_t actor_id, const char *text)
-{
-	struct principal p;
-	if (authz_principal_load(d, user_id, &p) < 0)
-		return 0;
-	bool ok = authz_can_read_thread(d, &p, thread_id);
-	principal_clear(&p);
-	if (!ok)
-		return 0;
-	sqlite3_stmt *st = db_stmt(d, notify_sql);
-	db_bind_int64(st, ":uid", user_id);
-	db_bind_text(st, ":kind", kind);
-	db_bind_int64(st, ":thread", thread_id);
-	if (post_id)
-		db_bind_int64(st, ":post", post_id);
-	else
-		db_bind_null(st, ":post");
-	if (actor_id)
-		db_bind_int64(st, ":actor", actor_id);
-	else
-		db_bind_null(st, ":actor");
-	db_bind_text(st, ":text", text);
-	db_bind_int64(st, ":now", now_unix());
-	return db_exec_stmt(d, st) < 0 ? -1 : 0;
-}
+/* ---- notifications ------------------------------------------------------------------------ */
 
 /* Both channels at once: in the app and by mail. */
 static int tell(struct db *d, int64_t user_id, const char *inapp_kind, const char *mail_kind, int64_t thread_id,
 		int64_t post_id, int64_t actor_id, const char *text, const char *subject, const char *body)
 {
-	if (inapp_notify(d, user_id, inapp_kind, thread_id, post_id, actor_id, text) < 0)
+	/* notify_user stores nothing for a user who may not read the thread, nor for the actor. */
+	if (notify_user(d, user_id, inapp_kind, thread_id, post_id, actor_id, text) < 0)
 		return -1;
 	return mail_enqueue(d, user_id, mail_kind, thread_id, subject, body) < 0 ? -1 : 0;
 }
@@ -130,44 +99,56 @@ static int qthread_load(struct db *d, int64_t id, struct qthread *t)
 	return rc;
 }
 
+/* The thread as the forum shows it (thread.c's columns, less the caller's unread count). */
 static const char thread_json_sql[] =
-	"SELECT t.id, t.category_id, t.author_id, coalesce(u.name, ''), t.title, t.kind, t.visibility,"
-	" t.company_id, t.group_id, t.status, t.accepted_post_id, t.pinned, t.locked, t.post_count,"
-	" t.created_at, t.last_post_at"
-	" FROM threads t LEFT JOIN users u ON u.id = t.author_id WHERE t.id = :id";
+	"SELECT t.id, t.category_id, t.title, t.kind, t.visibility, t.company_id, t.group_id, t.status,"
+	" t.accepted_post_id, t.pinned, t.locked, t.post_count, t.created_at, t.last_post_at,"
+	" u.id, u.name, u.role,"
+	" (SELECT json_group_array(g.name) FROM thread_tags tt JOIN tags g ON g.id = tt.tag_id"
+	"   WHERE tt.thread_id = t.id)"
+	" FROM threads t JOIN users u ON u.id = t.author_id WHERE t.id = :id";
 
 static json_t *int_or_null(sqlite3_stmt *st, int col)
 {
 	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_integer(sqlite3_column_int64(st, col));
 }
 
-/* The thread as accept/reopen return it (the fields of the forum's thread object that this
- * flow changes, and enough to identify it). New reference, or NULL if the thread is gone. */
+static json_t *str_or_null(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_string(db_col_text(st, col));
+}
+
+/* The thread as accept/reopen return it: the fields of the forum's thread object. New
+ * reference, or NULL if the thread is gone. The caller has checked that it may be read.
+ * TODO(forum): use a public thread JSON function once thread.c exports one. */
 static json_t *thread_json(struct db *d, int64_t id)
 {
 	sqlite3_stmt *st = db_stmt(d, thread_json_sql);
 	db_bind_int64(st, ":id", id);
 	json_t *o = NULL;
 	if (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *tags = json_loads(db_col_text(st, 17), 0, NULL);
+		if (!json_is_array(tags)) {
+			json_decref(tags);
+			tags = json_array();
+		}
 		o = json_object();
 		json_object_set_new(o, "id", json_integer(sqlite3_column_int64(st, 0)));
 		json_object_set_new(o, "category_id", json_integer(sqlite3_column_int64(st, 1)));
-		json_object_set_new(o, "author", json_pack("{s:I, s:s}", "id", (json_int_t)sqlite3_column_int64(st, 2),
-							    "name", db_col_text(st, 3)));
-		json_object_set_new(o, "title", json_string(db_col_text(st, 4)));
-		json_object_set_new(o, "kind", json_string(db_col_text(st, 5)));
-		json_object_set_new(o, "visibility", json_string(db_col_text(st, 6)));
-		json_object_set_new(o, "company_id", int_or_null(st, 7));
-		json_object_set_new(o, "group_id", int_or_null(st, 8));
-		json_object_set_new(o, "status", sqlite3_column_type(st, 9) == SQLITE_NULL
-							 ? json_null()
-							 : json_string(db_col_text(st, 9)));
-		json_object_set_new(o, "accepted_post_id", int_or_null(st, 10));
-		json_object_set_new(o, "pinned", json_boolean(sqlite3_column_int(st, 11)));
-		json_object_set_new(o, "locked", json_boolean(sqlite3_column_int(st, 12)));
-		json_object_set_new(o, "post_count", json_integer(sqlite3_column_int64(st, 13)));
-		json_object_set_new(o, "created_at", json_time(sqlite3_column_int64(st, 14)));
-		json_object_set_new(o, "last_post_at", json_time(sqlite3_column_int64(st, 15)));
+		json_object_set_new(o, "title", json_string(db_col_text(st, 2)));
+		json_object_set_new(o, "kind", json_string(db_col_text(st, 3)));
+		json_object_set_new(o, "visibility", json_string(db_col_text(st, 4)));
+		json_object_set_new(o, "company_id", int_or_null(st, 5));
+		json_object_set_new(o, "group_id", int_or_null(st, 6));
+		json_object_set_new(o, "status", str_or_null(st, 7));
+		json_object_set_new(o, "accepted_post_id", int_or_null(st, 8));
+		json_object_set_new(o, "pinned", json_boolean(sqlite3_column_int(st, 9)));
+		json_object_set_new(o, "locked", json_boolean(sqlite3_column_int(st, 10)));
+		json_object_set_new(o, "post_count", json_integer(sqlite3_column_int64(st, 11)));
+		json_object_set_new(o, "created_at", json_time(sqlite3_column_int64(st, 12)));
+		json_object_set_new(o, "last_post_at", json_time(sqlite3_column_int64(st, 13)));
+		json_object_set_new(o, "author", post_author_json(st, 14));
+		json_object_set_new(o, "tags", tags);
 	}
 	sqlite3_reset(st);
 	return o;
@@ -176,6 +157,8 @@ static json_t *thread_json(struct db *d, int64_t id)
 static const char set_status_sql[] =
 	"UPDATE threads SET status = :status, accepted_post_id = :accepted WHERE id = :id";
 
+/* Sets a thread's status and accepted post (0: none) and publishes a `thread` event (sent after
+ * the commit). Returns 0 or -1. */
 static int thread_set_status(struct db *d, int64_t id, const char *status, int64_t accepted)
 {
 	sqlite3_stmt *st = db_stmt(d, set_status_sql);
@@ -185,7 +168,10 @@ static int thread_set_status(struct db *d, int64_t id, const char *status, int64
 	else
 		db_bind_null(st, ":accepted");
 	db_bind_int64(st, ":id", id);
-	return db_exec_stmt(d, st);
+	if (db_exec_stmt(d, st) < 0)
+		return -1;
+	events_publish_thread(d, id);
+	return 0;
 }
 
 /* The checks accept and reopen share: readable (else 404), the question's author or the
@@ -326,11 +312,6 @@ out:
 	" CASE WHEN " AUTHZ_THREAD_VISIBLE " THEN e.note END,"                                       \
 	" e.due_at <= :now AND e.state = 'assigned'"
 #define ESC_FROM " FROM escalations e JOIN threads t ON t.id = e.thread_id LEFT JOIN users u ON u.id = e.expert_id"
-
-static json_t *str_or_null(sqlite3_stmt *st, int col)
-{
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_string(db_col_text(st, col));
-}
 
 static json_t *esc_json(sqlite3_stmt *st)
 {
@@ -582,6 +563,7 @@ static int handle_decline(struct req *r)
 		st = db_stmt(r->db, reopen_after_decline_sql);
 		db_bind_int64(st, ":thread", thread_id);
 		ok = db_exec_stmt(r->db, st) == 0;
+		events_publish_thread(r->db, thread_id);
 	}
 	if (ok) {
 		char target[48];
@@ -849,6 +831,7 @@ int escalation_on_post(struct req *r, int64_t thread_id, int64_t post_id)
 	db_bind_int64(st, ":thread", thread_id);
 	if (db_exec_stmt(d, st) < 0)
 		return -1;
+	events_publish_thread(d, thread_id);
 	struct qthread t;
 	if (qthread_load(d, thread_id, &t) < 0)
 		return 0;

@@ -1,6 +1,7 @@
 /* features.c — the list of feature modules: each contributes its routes and worker hooks.
  * Adding a feature is one line here; the router and the self-check pick it up. */
 #include "escalation.h"
+#include "events.h"
 #include "mail.h"
 #include "router.h"
 
@@ -9,6 +10,8 @@ extern const struct route audit_routes[];
 extern const struct route account_routes[], registry_routes[];
 extern const struct route consent_routes[];
 extern const struct route escalation_routes[], mail_routes[];
+extern const struct route category_routes[], thread_routes[], post_routes[], search_routes[];
+extern const struct route attachment_routes[], events_routes[], notify_routes[];
 
 const struct feature features[] = {
 	{.name = "system", .routes = system_routes},
@@ -19,5 +22,13 @@ const struct feature features[] = {
 	{.name = "escalation", .routes = escalation_routes, .tick = escalation_tick, .on_post = escalation_on_post},
 	{.name = "mail", .routes = mail_routes, .worker_init = mail_worker_init, .worker_free = mail_worker_free,
 	 .tick = mail_tick},
+	{.name = "category", .routes = category_routes},
+	{.name = "thread", .routes = thread_routes},
+	{.name = "post", .routes = post_routes},
+	{.name = "search", .routes = search_routes},
+	{.name = "attachment", .routes = attachment_routes},
+	{.name = "notify", .routes = notify_routes},
+	{.name = "events", .routes = events_routes, .worker_init = events_worker_init,
+	 .worker_free = events_worker_free, .drain = events_drain, .tick = events_tick},
 	{0},
 };

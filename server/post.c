@@ -27,6 +27,12 @@ static const char insert_sql[] =
 	"INSERT INTO posts (thread_id, author_id, body, html, created_at) VALUES (:tid, :author, :body, :html, :now)";
 static const char bump_sql[] =
 	"UPDATE threads SET post_count = post_count + 1, last_post_at = :now WHERE id = :tid";
+/* The author has seen the thread up to their own post. */
+static const char seen_sql[] =
+	"INSERT INTO thread_reads (user_id, thread_id, seen_count, last_post_id, read_at)"
+	" SELECT :uid, id, post_count, :pid, :now FROM threads WHERE id = :tid"
+	" ON CONFLICT (user_id, thread_id) DO UPDATE SET seen_count = excluded.seen_count,"
+	" last_post_id = excluded.last_post_id, read_at = excluded.read_at";
 static const char followers_sql[] = "SELECT user_id FROM thread_follows WHERE thread_id = :tid";
 static const char title_sql[] = "SELECT title FROM threads WHERE id = :tid";
 static const char mention_sql[] =
@@ -111,9 +117,9 @@ static int post_notify(struct req *r, int64_t thread_id, int64_t post_id, const 
 	size_t ndone = 0, cap = 0;
 	int rc = 0;
 	char **names = markdown_mentions_new(body, strlen(body));
-	for (char **n = names; *n && rc == 0; n++) {
+	for (char **nm = names; *nm && rc == 0; nm++) {
 		st = db_stmt(r->db, mention_sql);
-		db_bind_text(st, ":name", *n);
+		db_bind_text(st, ":name", *nm);
 		int64_t ids[8];
 		size_t k = 0;
 		while (k < ARRAY_LEN(ids) && sqlite3_step(st) == SQLITE_ROW)
@@ -169,6 +175,13 @@ int post_insert(struct req *r, int64_t thread_id, const char *title, const char 
 		return -1;
 	*post_id = sqlite3_last_insert_rowid(db_handle(r->db));
 	st = db_stmt(r->db, bump_sql);
+	db_bind_int64(st, ":tid", thread_id);
+	db_bind_int64(st, ":now", now);
+	if (db_exec_stmt(r->db, st) < 0)
+		return -1;
+	st = db_stmt(r->db, seen_sql);
+	db_bind_int64(st, ":uid", r->who->user_id);
+	db_bind_int64(st, ":pid", *post_id);
 	db_bind_int64(st, ":tid", thread_id);
 	db_bind_int64(st, ":now", now);
 	if (db_exec_stmt(r->db, st) < 0 || search_index_post(r->db, *post_id, title, body) < 0 ||

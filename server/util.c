@@ -62,7 +62,7 @@ char *xasprintf(const char *fmt, ...)
 	return out;
 }
 
-static void vlog(const char *level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vlog(const char *level, const char *fmt, va_list ap)
 {
 	char ts[32], line[2048];
 	time_format_utc(now_unix(), ts);
@@ -187,6 +187,8 @@ bool utf8_valid(const char *s, size_t n)
 
 void buf_append(struct buf *b, const void *p, size_t n)
 {
+	if (n == 0 && b->data)
+		return;
 	if (b->len + n + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 256;
 		while (cap < b->len + n + 1)
@@ -194,7 +196,8 @@ void buf_append(struct buf *b, const void *p, size_t n)
 		b->data = xrealloc(b->data, cap);
 		b->cap = cap;
 	}
-	memcpy(b->data + b->len, p, n);
+	if (n)
+		memcpy(b->data + b->len, p, n);
 	b->len += n;
 	b->data[b->len] = 0;
 }

@@ -113,18 +113,24 @@ async function person(label) {
 }
 
 async function shot(page, name) {
+  // Toasts float over the content; keep them out of the pictures.
+  await page.evaluate(() => { const t = document.querySelector('.toast-region'); if (t) t.hidden = true; });
   await page.waitForTimeout(150);
   await page.screenshot({ path: path.join(SHOTS, name + '-desktop.png'), fullPage: true });
   await page.setViewportSize(PHONE);
   await page.waitForTimeout(150);
   await page.screenshot({ path: path.join(SHOTS, name + '-phone.png'), fullPage: true });
   await page.setViewportSize(DESKTOP);
+  await page.evaluate(() => { const t = document.querySelector('.toast-region'); if (t) t.hidden = false; });
 }
 
 const tid = (id) => `[data-testid="${id}"]`;
 
 async function go(page, hash) {
-  await page.goto(base + '/#' + hash);
+  const url = base + '/#' + hash;
+  // A hash-only change to the same address does not navigate; load the page afresh then.
+  if (page.url() === url) await page.reload();
+  else await page.goto(url);
 }
 
 async function signIn(page, email, password) {

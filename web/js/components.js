@@ -22,7 +22,12 @@ export function useApi(path, deps = []) {
     }
   }, [path, ...deps]);
   useEffect(() => { load(false); }, [load]);
-  return { ...res, reload: () => load(true) };
+  // A stable reload function, so that effects depending on it are not torn down on every render
+  // (which would cancel a pending live-update reload).
+  const loadRef = useRef(load);
+  loadRef.current = load;
+  const reload = useRef(() => loadRef.current(true)).current;
+  return { ...res, reload };
 }
 
 /** Run an async action with busy/error state; returns [run, busy, error, setError]. */

@@ -148,10 +148,10 @@ function LangSwitch() {
     lang=${other} onClick=${change} aria-label=${t('lang.switch_label')}>${t('lang.other')}</button>`;
 }
 
-function Header({ user, onMenu, menuOpen }) {
+function Header({ user, onMenu, menuOpen, hasNav }) {
   return html`<header class="site-header">
     <div class="header-inner">
-      ${user ? html`<button type="button" class="btn btn-ghost menu-toggle" aria-expanded=${menuOpen}
+      ${hasNav ? html`<button type="button" class="btn btn-ghost menu-toggle" aria-expanded=${menuOpen}
         aria-controls="site-nav" data-testid="menu-toggle" onClick=${onMenu}>${t('nav.menu')}</button>` : null}
       <a class="brand" href="#/">
         <span class="brand-mark" aria-hidden="true"></span>
@@ -235,7 +235,7 @@ function App() {
 
   const withNav = user && !gated && state.ready;
   return html`<a class="skip-link" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById('main').focus(); }}>${t('nav.skip')}</a>
-    <${Header} user=${user} menuOpen=${menuOpen} onMenu=${() => setMenuOpen(!menuOpen)} />
+    <${Header} user=${user} hasNav=${withNav} menuOpen=${menuOpen} onMenu=${() => setMenuOpen(!menuOpen)} />
     <div class=${'layout' + (withNav ? ' with-nav' : '')}>
       ${withNav ? html`<${Nav} user=${user} route=${route} open=${menuOpen} onNavigate=${() => setMenuOpen(false)} />` : null}
       <main id="main" tabindex="-1" class="main">${main}</main>

@@ -1,0 +1,341 @@
+/* attachment.c — files attached to threads (API.md §5). Content is stored once per SHA-256
+ * under DATA/files/ab/cdef..., written to a temporary file, fsynced, renamed into place and its
+ * directory fsynced on a helper thread before the database row commits, so a committed row
+ * always names a durable file. Files are served only to readers of their thread, always as a
+ * download (Content-Disposition: attachment, application/octet-stream, nosniff). */
+#include "authz.h"
+#include "config.h"
+#include "crypto.h"
+#include "db.h"
+#include "http.h"
+#include "router.h"
+#include "server.h"
+#include "util.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FILENAME_MAX_BYTES 255
+
+static const char thread_state_sql[] =
+	"SELECT t.locked FROM threads t WHERE t.id = :id AND " AUTHZ_THREAD_VISIBLE;
+static const char insert_sql[] =
+	"INSERT INTO attachments (thread_id, uploader_id, filename, size, sha256, created_at)"
+	" VALUES (:tid, :uid, :name, :size, :sha, :now)";
+static const char one_sql[] =
+	"SELECT a.id, a.thread_id, a.filename, a.size, a.sha256, a.created_at, a.uploader_id"
+	" FROM attachments a JOIN threads t ON t.id = a.thread_id WHERE a.id = :id AND " AUTHZ_THREAD_VISIBLE;
+static const char list_sql[] =
+	"SELECT a.id, a.thread_id, a.filename, a.size, a.sha256, a.created_at, a.uploader_id"
+	" FROM attachments a JOIN threads t ON t.id = a.thread_id WHERE a.thread_id = :id AND "
+	AUTHZ_THREAD_VISIBLE " ORDER BY a.id";
+
+static json_t *attachment_json(sqlite3_stmt *st)
+{
+	return json_pack("{s:I, s:I, s:s, s:I, s:s, s:o, s:I}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+			 "thread_id", (json_int_t)sqlite3_column_int64(st, 1), "filename", db_col_text(st, 2), "size",
+			 (json_int_t)sqlite3_column_int64(st, 3), "sha256", db_col_text(st, 4), "created_at",
+			 json_time(sqlite3_column_int64(st, 5)), "uploader_id", (json_int_t)sqlite3_column_int64(st, 6));
+}
+
+/* DATA/files/ab/cdef... for a sha256 hex digest. New string. */
+static char *blob_path_new(const char *data_dir, const char *sha)
+{
+	return xasprintf("%s/files/%.2s/%s", data_dir, sha, sha + 2);
+}
+
+static int fsync_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* Creates dir if missing; when it was created, fsyncs its parent so the entry is durable. */
+static int ensure_dir(const char *dir, const char *parent)
+{
+	if (mkdir(dir, 0700) == 0)
+		return fsync_dir(parent);
+	return errno == EEXIST ? 0 : -1;
+}
+
+struct upload {
+	struct req *r;
+	int64_t thread_id;
+	char *filename;
+	char sha[65];
+	int err; /* errno of a failed store, 0 on success */
+};
+
+/* Helper thread: hash the bytes and store them durably (temp file, fsync, rename, dir fsync). */
+static void upload_work(void *arg)
+{
+	struct upload *u = arg;
+	const char *data = u->r->cfg->data_dir;
+	crypto_sha256_hex(u->r->raw, u->r->raw_len, u->sha);
+	char *files = xasprintf("%s/files", data), *tmpdir = xasprintf("%s/files/tmp", data);
+	char *dir = xasprintf("%s/files/%.2s", data, u->sha), *final = blob_path_new(data, u->sha);
+	char *tmp = xasprintf("%s/upload-XXXXXX", tmpdir);
+	int fd = -1;
+	u->err = 0;
+	if (ensure_dir(files, data) < 0 || ensure_dir(tmpdir, files) < 0 || ensure_dir(dir, files) < 0)
+		goto fail;
+	struct stat sb;
+	if (stat(final, &sb) == 0 && (size_t)sb.st_size == u->r->raw_len) {
+		/* Same content stored before (its row committed after its fsync); make sure anyway. */
+		if (fsync_dir(dir) < 0)
+			goto fail;
+		goto out;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		goto fail;
+	for (size_t off = 0; off < u->r->raw_len;) {
+		ssize_t n = write(fd, u->r->raw + off, u->r->raw_len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail_unlink;
+		off += (size_t)n;
+	}
+	if (fsync(fd) < 0 || close(fd) < 0) {
+		fd = -1;
+		goto fail_unlink;
+	}
+	fd = -1;
+	if (rename(tmp, final) < 0 || fsync_dir(dir) < 0)
+		goto fail_unlink;
+	goto out;
+fail_unlink:
+	u->err = errno ? errno : EIO;
+	unlink(tmp);
+	goto out;
+fail:
+	u->err = errno ? errno : EIO;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(files);
+	free(tmpdir);
+	free(dir);
+	free(final);
+	free(tmp);
+}
+
+/* Worker thread again: the file is durable; commit the row (re-checking access) and reply. */
+static void upload_done(void *arg)
+{
+	struct upload *u = arg;
+	struct req *r = u->r;
+	int status;
+	if (u->err) {
+		log_error("attachment: storing %s failed: %s", u->sha, strerror(u->err));
+		status = u->err == ENOSPC ? req_error(r, 507, "insufficient_storage", "no space left for the file")
+					  : req_internal(r, "store attachment");
+		goto out;
+	}
+	if (db_tx_begin(r->db, __func__) < 0) {
+		status = req_internal(r, "begin");
+		goto out;
+	}
+	sqlite3_stmt *st = db_stmt(r->db, thread_state_sql);
+	db_bind_int64(st, ":id", u->thread_id);
+	authz_bind(st, r->who);
+	int64_t locked = db_one_int64(st, -1);
+	if (locked != 0) {
+		db_tx_rollback(r->db);
+		status = locked < 0 ? req_not_found(r) : req_error(r, 403, "locked", "the thread is locked");
+		goto out;
+	}
+	int64_t now = now_unix();
+	st = db_stmt(r->db, insert_sql);
+	db_bind_int64(st, ":tid", u->thread_id);
+	db_bind_int64(st, ":uid", r->who->user_id);
+	db_bind_text(st, ":name", u->filename);
+	db_bind_int64(st, ":size", (int64_t)r->raw_len);
+	db_bind_text(st, ":sha", u->sha);
+	db_bind_int64(st, ":now", now);
+	if (db_exec_stmt(r->db, st) < 0 || db_tx_commit(r->db) < 0) {
+		db_tx_rollback(r->db);
+		status = req_internal(r, "insert attachment");
+		goto out;
+	}
+	int64_t id = sqlite3_last_insert_rowid(db_handle(r->db));
+	status = req_reply(r, 201, json_pack("{s:I, s:I, s:s, s:I, s:s, s:o}", "id", (json_int_t)id, "thread_id",
+					     (json_int_t)u->thread_id, "filename", u->filename, "size",
+					     (json_int_t)r->raw_len, "sha256", u->sha, "created_at", json_time(now)));
+out:
+	free(u->filename);
+	free(u);
+	req_finish(r, status);
+}
+
+/* The last path segment of name (either slash), or NULL when it is empty, over 255 bytes,
+ * "." or "..", or holds a control character. New string. */
+static char *clean_filename_new(const char *name)
+{
+	const char *base = name;
+	for (const char *p = name; *p; p++)
+		if (*p == '/' || *p == '\\')
+			base = p + 1;
+	size_t n = strlen(base);
+	if (n == 0 || n > FILENAME_MAX_BYTES || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)base; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return NULL;
+	return xstrdup(base);
+}
+
+/* POST /api/v1/threads/{id}/attachments?filename=NAME (raw bytes, any Content-Type) — gated
+ * writers who may read the thread; 201 {id, filename, size, sha256, thread_id, created_at}.
+ * Missing or unreadable thread → 404; locked → 403 locked; no or bad filename, or no bytes →
+ * 422 invalid; over max_attachment_bytes → 413 too_large. */
+static int handle_upload(struct req *r)
+{
+	int64_t tid;
+	if (req_path_id(r, 0, &tid) < 0)
+		return req_not_found(r);
+	sqlite3_stmt *st = db_stmt(r->db, thread_state_sql);
+	db_bind_int64(st, ":id", tid);
+	authz_bind(st, r->who);
+	int64_t locked = db_one_int64(st, -1);
+	if (locked < 0)
+		return req_not_found(r);
+	if (locked)
+		return req_error(r, 403, "locked", "the thread is locked");
+	if ((int64_t)r->raw_len > r->cfg->max_attachment_bytes)
+		return req_error(r, 413, "too_large", "attachments are at most %lld bytes",
+				 (long long)r->cfg->max_attachment_bytes);
+	const char *name = req_query_str(r, "filename");
+	char *clean = name ? clean_filename_new(name) : NULL;
+	if (!clean)
+		return req_error(r, 422, "invalid", "filename must be 1-255 bytes without control characters");
+	if (r->raw_len == 0) {
+		free(clean);
+		return req_error(r, 422, "invalid", "the file is empty");
+	}
+	struct upload *u = xcalloc(1, sizeof *u);
+	u->r = r;
+	u->thread_id = tid;
+	u->filename = clean;
+	pool_submit(r->w, upload_work, upload_done, u);
+	return HTTP_ASYNC;
+}
+
+/* filename="..." (ASCII, unsafe characters as _) and filename*=UTF-8''percent-encoded, per
+ * RFC 6266 / RFC 5987. New string. */
+static char *disposition_new(const char *name)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct buf b = {0};
+	buf_puts(&b, "attachment; filename=\"");
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		if (*p >= 0x80) {
+			while ((p[1] & 0xC0) == 0x80)
+				p++;
+			buf_append(&b, "_", 1);
+		} else {
+			char c = (*p < 0x20 || *p == '"' || *p == '\\' || *p == 0x7f || *p == ';') ? '_' : (char)*p;
+			buf_append(&b, &c, 1);
+		}
+	}
+	buf_puts(&b, "\"; filename*=UTF-8''");
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    strchr("!#$&+-.^_`|~", *p)) {
+			buf_append(&b, p, 1);
+		} else {
+			char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+			buf_append(&b, e, 3);
+		}
+	}
+	char *s = xstrdup(buf_cstr(&b));
+	buf_free(&b);
+	return s;
+}
+
+/* GET /api/v1/attachments/{id} — readers of its thread; 200 the bytes as a download
+ * (application/octet-stream, Content-Disposition: attachment, nosniff, sandboxed). Missing or
+ * unreadable → 404. */
+static int handle_download(struct req *r)
+{
+	int64_t id;
+	if (req_path_id(r, 0, &id) < 0)
+		return req_not_found(r);
+	sqlite3_stmt *st = db_stmt(r->db, one_sql);
+	db_bind_int64(st, ":id", id);
+	authz_bind(st, r->who);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return req_not_found(r);
+	}
+	char *name = db_col_dup(st, 2), *sha = db_col_dup(st, 4);
+	int64_t size = sqlite3_column_int64(st, 3);
+	sqlite3_reset(st);
+	char *path = blob_path_new(r->cfg->data_dir, sha);
+	int status;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat sb;
+	if (fd < 0 || fstat(fd, &sb) < 0 || sb.st_size != size) {
+		if (fd >= 0)
+			close(fd);
+		log_error("attachment %lld: %s missing or of the wrong size", (long long)id, path);
+		status = req_internal(r, "attachment file");
+		goto out;
+	}
+	r->raw_out = evbuffer_new();
+	if (size > 0 && evbuffer_add_file(r->raw_out, fd, 0, size) < 0) {
+		close(fd);
+		status = req_internal(r, "read attachment");
+		goto out;
+	}
+	if (size == 0)
+		close(fd);
+	char *disp = disposition_new(name);
+	req_header(r, "Content-Type", "application/octet-stream");
+	req_header(r, "Content-Disposition", disp);
+	req_header(r, "Cache-Control", "private, no-store");
+	free(disp);
+	status = 200;
+out:
+	free(name);
+	free(sha);
+	free(path);
+	return status;
+}
+
+/* GET /api/v1/threads/{id}/attachments — readers of the thread; 200 {attachments:[...]}. */
+static int handle_list(struct req *r)
+{
+	int64_t tid;
+	if (req_path_id(r, 0, &tid) < 0 || !authz_can_read_thread(r->db, r->who, tid))
+		return req_not_found(r);
+	json_t *arr = json_array();
+	sqlite3_stmt *st = db_stmt(r->db, list_sql);
+	db_bind_int64(st, ":id", tid);
+	authz_bind(st, r->who);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(arr, attachment_json(st));
+	sqlite3_reset(st);
+	return req_reply(r, 200, json_pack("{s:o}", "attachments", arr));
+}
+
+const struct route attachment_routes[] = {
+	/* max_body is the route's ceiling; the configured max_attachment_bytes is checked above
+	 * (evhttp itself refuses bodies over max_attachment_bytes + 4 KiB). */
+	{EVHTTP_REQ_POST, "/api/v1/threads/{id}/attachments", ACCESS_WRITE, handle_upload, (size_t)1 << 40,
+	 ROUTE_RAW_BODY, {{"filename", PARAM_STR}}},
+	{EVHTTP_REQ_GET, "/api/v1/threads/{id}/attachments", ACCESS_CONTENT, handle_list, 0, 0, {{0}}},
+	{EVHTTP_REQ_GET, "/api/v1/attachments/{id}", ACCESS_CONTENT, handle_download, 0, 0, {{0}}},
+	{0},
+};
