@@ -9,6 +9,9 @@ ALTER TABLE users ADD COLUMN totp_pending TEXT;
 -- The trusted-device token's hash a failed attempt presented (NULL when none), so failures
 -- from a trusted browser count against that browser rather than against the account.
 ALTER TABLE login_failures ADD COLUMN device TEXT;
+-- 1 while the attempt's password is still being checked (the row is written before hashing so
+-- that concurrent attempts count); it becomes 0 on failure and is deleted on success.
+ALTER TABLE login_failures ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX login_failures_device ON login_failures(device, at);
 CREATE INDEX login_failures_at ON login_failures(at);
 

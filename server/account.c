@@ -33,14 +33,18 @@
  * API.md §2: after 10 failed sign-ins for one account or from one address within 15 minutes,
  * POST /api/v1/session answers 429 rate_limited with Retry-After. How it works here:
  *
- * - Every attempt that passes the check is written to login_failures *before* its password is
- *   hashed, in the same BEGIN IMMEDIATE transaction as the check, and the row is deleted again
- *   when the attempt succeeds. So attempts still being hashed count as failures and a burst of
- *   concurrent guesses cannot slip past the limit; a success removes only its own row and never
- *   clears the counters of the account or the address.
+ * - Every attempt that passes the check is written to login_failures as `pending` *before* its
+ *   password is hashed, in the same write transaction as the check; it becomes a failure when
+ *   the password (or TOTP code) is wrong and is deleted when the attempt succeeds. Pending
+ *   attempts count toward the limit, so a burst of concurrent guesses cannot slip past it while
+ *   the first ones are still being hashed; a success removes only its own row and never clears
+ *   the counters of the account or the address.
+ * - Retry-After: when 10 failures are in the window, the seconds until enough of them have left
+ *   it for the next attempt to be allowed; when the limit is reached only because attempts are
+ *   still being checked, 1 (they finish within milliseconds). A pending row older than
+ *   PENDING_STALE (a crash mid-hash) counts as a failure.
  * - Throttled attempts are answered at once, are not recorded and do not extend the lockout:
- *   each failure ages out of the 15-minute window on its own, and Retry-After is the number of
- *   seconds until enough of them have left it for the next attempt to be allowed.
+ *   each failure ages out of the 15-minute window on its own.
  * - An address is an IPv4 address, or an IPv6 /64 (one host usually holds the whole /64).
  * - Trusted browsers. Aging out alone would let an attacker keep a user locked out for ever
  *   with 10 guesses every 15 minutes from anywhere, so a successful sign-in leaves a random
@@ -56,12 +60,17 @@
  */
 #define THROTTLE_WINDOW 900
 #define THROTTLE_MAX 10
+#define PENDING_STALE 120
 #define DEVICE_COOKIE "__Host-mamori-dev"
 #define DEVICE_MAX_AGE (90 * 86400)
 
-#define FAIL_COUNT(col) "SELECT count(*) FROM login_failures WHERE " col " = :key AND at > :since"
+/* Rows of one key in the window: all of them, and the failures among them. */
+#define FAIL_COUNT(col)                                                                              \
+	"SELECT count(*), coalesce(sum(pending = 0 OR at <= :stale), 0) FROM login_failures"          \
+	" WHERE " col " = :key AND at > :since"
 #define FAIL_NTH(col)                                                                                \
-	"SELECT at FROM login_failures WHERE " col " = :key AND at > :since ORDER BY at LIMIT 1 OFFSET :off"
+	"SELECT at FROM login_failures WHERE " col " = :key AND at > :since"                           \
+	" AND (pending = 0 OR at <= :stale) ORDER BY at LIMIT 1 OFFSET :off"
 static const char fail_count_email_sql[] = FAIL_COUNT("email");
 static const char fail_nth_email_sql[] = FAIL_NTH("email");
 static const char fail_count_ip_sql[] = FAIL_COUNT("ip");
@@ -69,8 +78,9 @@ static const char fail_nth_ip_sql[] = FAIL_NTH("ip");
 static const char fail_count_device_sql[] = FAIL_COUNT("device");
 static const char fail_nth_device_sql[] = FAIL_NTH("device");
 static const char fail_insert_sql[] =
-	"INSERT INTO login_failures (email, ip, device, at) VALUES (:email, :ip, :device, :now)";
+	"INSERT INTO login_failures (email, ip, device, at, pending) VALUES (:email, :ip, :device, :now, 1)";
 static const char fail_delete_sql[] = "DELETE FROM login_failures WHERE id = :id";
+static const char fail_settle_sql[] = "UPDATE login_failures SET pending = 0, at = :now WHERE id = :id";
 static const char fail_prune_sql[] = "DELETE FROM login_failures WHERE at <= :cutoff";
 
 static const char device_user_sql[] =
@@ -83,18 +93,28 @@ static const char device_forget_sql[] = "DELETE FROM trusted_devices WHERE user_
 
 /* Seconds until an attempt keyed by `key` in column count_sql/nth_sql would be allowed, or 0
  * when it is allowed now. With n >= THROTTLE_MAX failures in the window, the attempt becomes
- * allowed when the (n - THROTTLE_MAX + 1)th oldest leaves it. */
+ * allowed when the (n - THROTTLE_MAX + 1)th oldest leaves it; with fewer failures but as many
+ * rows counting the pending ones, in a second. */
 static int64_t throttle_wait(struct db *d, const char *count_sql, const char *nth_sql, const char *key, int64_t now)
 {
 	sqlite3_stmt *st = db_stmt(d, count_sql);
 	db_bind_text(st, ":key", key);
 	db_bind_int64(st, ":since", now - THROTTLE_WINDOW);
-	int64_t n = db_one_int64(st, 0);
-	if (n < THROTTLE_MAX)
+	db_bind_int64(st, ":stale", now - PENDING_STALE);
+	int64_t all = 0, n = 0;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		all = sqlite3_column_int64(st, 0);
+		n = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (all < THROTTLE_MAX)
 		return 0;
+	if (n < THROTTLE_MAX)
+		return 1;
 	st = db_stmt(d, nth_sql);
 	db_bind_text(st, ":key", key);
 	db_bind_int64(st, ":since", now - THROTTLE_WINDOW);
+	db_bind_int64(st, ":stale", now - PENDING_STALE);
 	db_bind_int64(st, ":off", n - THROTTLE_MAX);
 	int64_t wait = db_one_int64(st, now) + THROTTLE_WINDOW - now;
 	return wait > 0 ? wait : 1;
@@ -142,7 +162,7 @@ static int rate_limited(struct req *r, int64_t wait)
 	char v[24];
 	snprintf(v, sizeof v, "%" PRId64, wait);
 	req_header(r, "Retry-After", v);
-	return req_error(r, 429, "rate_limited", "too many failed sign-ins; try again in %" PRId64 " seconds", wait);
+	return req_error(r, 429, "rate_limited", "too many sign-in attempts; try again in %" PRId64 " s", wait);
 }
 
 /* Checks the throttle and records the attempt as a failure, atomically. Returns 0 (a->id set),
@@ -182,6 +202,15 @@ static int attempt_forget(struct db *d, const struct attempt *a)
 {
 	sqlite3_stmt *st = db_stmt(d, fail_delete_sql);
 	db_bind_int64(st, ":id", a->id);
+	return db_exec_stmt(d, st);
+}
+
+/* The attempt failed: its row becomes a failure dated now. Inside the caller's transaction. */
+static int attempt_failed(struct db *d, const struct attempt *a)
+{
+	sqlite3_stmt *st = db_stmt(d, fail_settle_sql);
+	db_bind_int64(st, ":id", a->id);
+	db_bind_int64(st, ":now", now_unix());
 	return db_exec_stmt(d, st);
 }
 
@@ -461,10 +490,12 @@ static int signin_finish(struct signin *s)
 	}
 	if (!*status)
 		reason = "unknown_email";
+	else if (strcmp(status, "invited") == 0)
+		reason = "not_activated"; /* no password yet: it was checked against the dummy */
 	else if (!s->verified)
 		reason = "wrong_password";
 	else if (strcmp(status, "active") != 0)
-		reason = strcmp(status, "invited") == 0 ? "not_activated" : "suspended";
+		reason = "suspended";
 	else if (secret && !s->totp)
 		need_totp = true;
 	else if (secret) {
@@ -479,9 +510,9 @@ static int signin_finish(struct signin *s)
 	free(secret);
 
 	if (reason) {
-		/* The attempt's row in login_failures stays: it is this failure. */
 		detail = json_pack("{s:s,s:s}", "email", s->a.email, "reason", reason);
-		if (audit_user(r, s->user_id, "session.login_failed", *status ? s->user_id : 0, detail) < 0 ||
+		if (attempt_failed(d, &s->a) < 0 ||
+		    audit_user(r, s->user_id, "session.login_failed", *status ? s->user_id : 0, detail) < 0 ||
 		    db_tx_commit(d) < 0)
 			goto fail;
 		json_decref(detail);
@@ -1112,7 +1143,7 @@ static int pwchange_finish(struct pwchange *p)
 		return req_internal(r, "begin");
 	if (!p->verified) {
 		json_t *detail = json_pack("{s:s,s:s}", "email", p->a.email, "reason", "password_change");
-		int arc = audit_user(r, uid, "session.login_failed", uid, detail);
+		int arc = attempt_failed(r->db, &p->a) < 0 ? -1 : audit_user(r, uid, "session.login_failed", uid, detail);
 		json_decref(detail);
 		if (arc < 0 || db_tx_commit(r->db) < 0)
 			goto fail;

@@ -6,9 +6,11 @@
 
 #include "audit.h"
 #include "authz.h"
+#include "config.h"
 #include "crypto.h"
 #include "db.h"
 #include "http.h"
+#include "mail.h"
 #include "notify.h"
 #include "router.h"
 #include "util.h"
@@ -32,9 +34,9 @@
 
 /* A document row plus, for its kind, the current material version (what the gate demands; NULL
  * before the first material publication) and the id of the newest version (what to accept). */
-#define DOC_COLUMNS                                                                                \
-	"d.id, d.kind, d.version, d.title, d.body, d.sha256, d.material, d.created_at, d.created_by," \
-	" (SELECT max(m.version) FROM documents m WHERE m.kind = d.kind AND m.material = 1),"      \
+#define DOC_COLUMNS                                                                                          \
+	"d.id, d.kind, d.version, d.title, d.body, d.sha256, d.material, d.created_at, d.created_by,"        \
+	" (SELECT max(m.version) FROM documents m WHERE m.kind = d.kind AND m.material = 1),"                \
 	" (SELECT x.id FROM documents x WHERE x.kind = d.kind ORDER BY x.version DESC LIMIT 1)"
 enum {
 	DC_ID,
@@ -52,13 +54,14 @@ enum {
 
 static const char doc_by_id_sql[] = "SELECT " DOC_COLUMNS " FROM documents d WHERE d.id = :id";
 static const char doc_current_sql[] =
-	"SELECT " DOC_COLUMNS
-	" FROM (SELECT 'participation' AS kind, 0 AS pos UNION ALL SELECT 'nda', 1) k"
+	"SELECT " DOC_COLUMNS " FROM (SELECT 'participation' AS kind, 0 AS pos UNION ALL SELECT 'nda', 1) k"
 	" JOIN documents d ON d.id = (SELECT x.id FROM documents x WHERE x.kind = k.kind"
 	"   ORDER BY x.version DESC LIMIT 1)"
 	" ORDER BY k.pos";
-static const char doc_list_sql[] = "SELECT " DOC_COLUMNS " FROM documents d ORDER BY d.kind DESC, d.version DESC";
-static const char doc_next_version_sql[] = "SELECT coalesce(max(version), 0) + 1 FROM documents WHERE kind = :kind";
+static const char doc_list_sql[] = "SELECT " DOC_COLUMNS
+				   " FROM documents d ORDER BY d.kind DESC, d.version DESC";
+static const char doc_next_version_sql[] =
+	"SELECT coalesce(max(version), 0) + 1 FROM documents WHERE kind = :kind";
 static const char doc_insert_sql[] =
 	"INSERT INTO documents (kind, version, title, body, sha256, material, created_by, created_at)"
 	" VALUES (:kind, :version, :title, :body, :sha256, :material, :by, :at)";
@@ -73,15 +76,15 @@ static const char notify_targets_sql[] =
  * not a withdrawal: exactly what the gate reads), and whether its version is at least the
  * current material one. The two NOT EXISTS name their scope literally so that 002's partial
  * indexes serve them. */
-#define CONSENT_COLUMNS                                                                            \
-	"c.id, c.action, c.scope, c.kind, c.user_id, c.company_id, c.document_id, c.version,"     \
-	" c.sha256, c.method, c.reference, c.withdraws_id, c.actor_id, c.at, c.ip, c.user_agent," \
-	" (c.action <> 'withdraw' AND CASE c.scope"                                               \
-	"   WHEN 'personal' THEN NOT EXISTS (SELECT 1 FROM consents l WHERE l.scope = 'personal'" \
-	"     AND l.user_id = c.user_id AND l.kind = c.kind AND l.id > c.id)"                     \
-	"   ELSE NOT EXISTS (SELECT 1 FROM consents l WHERE l.scope = 'company'"                  \
-	"     AND l.company_id = c.company_id AND l.kind = c.kind AND l.id > c.id) END),"         \
-	" (c.action <> 'withdraw' AND c.version >= coalesce((SELECT max(m.version) FROM documents m" \
+#define CONSENT_COLUMNS                                                                                      \
+	"c.id, c.action, c.scope, c.kind, c.user_id, c.company_id, c.document_id, c.version,"                \
+	" c.sha256, c.method, c.reference, c.withdraws_id, c.actor_id, c.at, c.ip, c.user_agent,"            \
+	" (c.action <> 'withdraw' AND CASE c.scope"                                                          \
+	"   WHEN 'personal' THEN NOT EXISTS (SELECT 1 FROM consents l WHERE l.scope = 'personal'"            \
+	"     AND l.user_id = c.user_id AND l.kind = c.kind AND l.id > c.id)"                                \
+	"   ELSE NOT EXISTS (SELECT 1 FROM consents l WHERE l.scope = 'company'"                             \
+	"     AND l.company_id = c.company_id AND l.kind = c.kind AND l.id > c.id) END),"                    \
+	" (c.action <> 'withdraw' AND c.version >= coalesce((SELECT max(m.version) FROM documents m"         \
 	"   WHERE m.kind = c.kind AND m.material = 1), 0))"
 enum {
 	CC_ID,
@@ -116,22 +119,24 @@ static const char consent_insert_sql[] =
 static const char consents_mine_sql[] =
 	"SELECT " CONSENT_COLUMNS " FROM consents c"
 	" WHERE (c.user_id = :uid OR (c.scope = 'company' AND c.company_id = :cid))" CONSENT_PAGE;
-static const char consents_by_user_sql[] =
-	"SELECT " CONSENT_COLUMNS " FROM consents c WHERE c.user_id = :uid" CONSENT_PAGE;
-static const char consents_by_company_sql[] =
-	"SELECT " CONSENT_COLUMNS " FROM consents c WHERE c.company_id = :cid" CONSENT_PAGE;
+static const char consents_by_user_sql[] = "SELECT " CONSENT_COLUMNS
+					   " FROM consents c WHERE c.user_id = :uid" CONSENT_PAGE;
+static const char consents_by_company_sql[] = "SELECT " CONSENT_COLUMNS
+					      " FROM consents c WHERE c.company_id = :cid" CONSENT_PAGE;
 static const char consents_by_both_sql[] =
-	"SELECT " CONSENT_COLUMNS " FROM consents c WHERE c.user_id = :uid AND c.company_id = :cid" CONSENT_PAGE;
+	"SELECT " CONSENT_COLUMNS
+	" FROM consents c WHERE c.user_id = :uid AND c.company_id = :cid" CONSENT_PAGE;
 static const char consents_all_sql[] = "SELECT " CONSENT_COLUMNS " FROM consents c WHERE 1" CONSENT_PAGE;
 
 static const char company_exists_sql[] = "SELECT 1 FROM companies WHERE id = :id";
 
 /* The report: per company (company scope) and per user (personal scope), the latest act of each
  * kind, found through 002's partial indexes. */
-#define LATEST_ACT(alias, scope, subject_col, subject, kind)                                       \
-	" LEFT JOIN consents " alias " ON " alias ".id = (SELECT max(x.id) FROM consents x"        \
+#define LATEST_ACT(alias, scope, subject_col, subject, kind)                                                 \
+	" LEFT JOIN consents " alias " ON " alias ".id = (SELECT max(x.id) FROM consents x"                  \
 	" WHERE x.scope = '" scope "' AND x." subject_col " = " subject " AND x.kind = '" kind "')"
 #define HELD_COLUMNS(a) a ".action, " a ".version, " a ".at, " a ".method, " a ".document_id, " a ".id"
+/* clang-format off */
 static const char report_companies_sql[] =
 	"SELECT co.id, co.name, co.track, co.status, co.group_id, " HELD_COLUMNS("p") ", " HELD_COLUMNS("n")
 	" FROM companies co"
@@ -145,6 +150,7 @@ static const char report_users_sql[] =
 	LATEST_ACT("p", "personal", "user_id", "u.id", "participation")
 	LATEST_ACT("n", "personal", "user_id", "u.id", "nda")
 	" WHERE u.status IN ('active', 'invited') ORDER BY u.id";
+/* clang-format on */
 static const char report_material_sql[] =
 	"SELECT (SELECT max(version) FROM documents WHERE kind = 'participation' AND material = 1),"
 	" (SELECT max(version) FROM documents WHERE kind = 'nda' AND material = 1)";
@@ -163,7 +169,8 @@ static bool blank(const char *s)
 	while (*s) {
 		if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
 			s++;
-		else if ((unsigned char)s[0] == 0xE3 && (unsigned char)s[1] == 0x80 && (unsigned char)s[2] == 0x80)
+		else if ((unsigned char)s[0] == 0xE3 && (unsigned char)s[1] == 0x80 &&
+			 (unsigned char)s[2] == 0x80)
 			s += 3;
 		else
 			return false;
@@ -188,7 +195,8 @@ static char *user_agent_new(const char *ua)
 
 static json_t *col_int_or_null(sqlite3_stmt *st, int col)
 {
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_integer(sqlite3_column_int64(st, col));
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null()
+							   : json_integer(sqlite3_column_int64(st, col));
 }
 
 static json_t *col_string(sqlite3_stmt *st, int col)
@@ -243,8 +251,9 @@ static json_t *doc_json(sqlite3_stmt *st, bool with_body)
 	json_object_set_new(o, "created_at", json_time(sqlite3_column_int64(st, DC_CREATED_AT)));
 	json_object_set_new(o, "created_by", col_int_or_null(st, DC_CREATED_BY));
 	json_object_set_new(o, "current_material_version", col_int_or_null(st, DC_CURRENT_MATERIAL));
-	json_object_set_new(o, "latest", json_boolean(sqlite3_column_int64(st, DC_LATEST_ID) ==
-						      sqlite3_column_int64(st, DC_ID)));
+	json_object_set_new(
+		o, "latest",
+		json_boolean(sqlite3_column_int64(st, DC_LATEST_ID) == sqlite3_column_int64(st, DC_ID)));
 	return o;
 }
 
@@ -255,9 +264,11 @@ static void doc_add_pending(json_t *doc, json_t *pending)
 	json_t *scopes = json_array(), *p;
 	json_int_t id = json_integer_value(json_object_get(doc, "id"));
 	size_t i;
-	json_array_foreach (pending, i, p)
+	json_array_foreach(pending, i, p)
+	{
 		if (json_integer_value(json_object_get(p, "document_id")) == id)
 			json_array_append(scopes, json_object_get(p, "scope"));
+	}
 	json_object_set_new(doc, "pending", scopes);
 }
 
@@ -271,13 +282,19 @@ static json_t *doc_json_by_id(struct db *d, int64_t id)
 	return o;
 }
 
-/* Notifies, inside the publishing transaction, everyone whom the new material version of kind
- * now holds at the gate: the gate is asked afresh per person, so participants get both kinds,
- * experts the NDA only, and the secretariat nothing. Sets *count. Returns 0 or -1. */
-static int notify_affected(struct req *r, const char *kind, const char *title, int64_t version, int64_t *count)
+/* Tells, inside the publishing transaction, everyone whom the new material version of kind now
+ * holds at the gate, in the app (kind consent_version) and by e-mail (mail kind "consent", which
+ * the recipient's preferences may turn off). The gate is asked afresh per person, so
+ * participants hear of both kinds, experts of the NDA only, and the secretariat of nothing.
+ * Sets *count to the in-app notifications stored. Returns 0 or -1. */
+static int notify_affected(struct req *r, const char *kind, const char *title, int64_t version,
+			   int64_t *count)
 {
-	char *text = xasprintf("%s（第%" PRId64 "版）が公開されました。内容をご確認のうえ、改めて同意してください。",
+	char *text = xasprintf("%s（第%" PRId64
+			       "版）が公開されました。内容をご確認のうえ、改めて同意してください。",
 			       title, version);
+	char *mail = xasprintf("%s\n\nサインインすると、新しい版の全文と同意の画面が表示されます。\n%s/\n",
+			       text, r->cfg->base_url);
 	sqlite3_stmt *st = db_stmt(r->db, notify_targets_sql);
 	int rc = 0, step = SQLITE_DONE;
 	*count = 0;
@@ -287,13 +304,15 @@ static int notify_affected(struct req *r, const char *kind, const char *title, i
 		json_t *pending = authz_pending_consents(r->db, &p), *e;
 		bool affected = false;
 		size_t i;
-		json_array_foreach (pending, i, e)
+		json_array_foreach(pending, i, e)
+		{
 			if (strcmp(json_string_value(json_object_get(e, "kind")), kind) == 0)
 				affected = true;
+		}
 		json_decref(pending);
 		if (affected) {
 			int n = notify_user(r->db, p.user_id, "consent_version", 0, 0, r->who->user_id, text);
-			if (n < 0)
+			if (n < 0 || mail_enqueue(r->db, p.user_id, "consent", 0, NULL, mail) < 0)
 				rc = -1;
 			else
 				*count += n;
@@ -304,6 +323,7 @@ static int notify_affected(struct req *r, const char *kind, const char *title, i
 		rc = -1;
 	sqlite3_reset(st);
 	free(text);
+	free(mail);
 	return rc;
 }
 
@@ -334,6 +354,7 @@ static int handle_publish(struct req *r)
 	json_t *out = NULL, *detail = NULL;
 	if (db_tx_begin(r->db, __func__) < 0)
 		return req_internal(r, "begin");
+	bool in_tx = true; /* db_tx_commit rolls back itself when it fails */
 	sqlite3_stmt *st = db_stmt(r->db, doc_next_version_sql);
 	db_bind_text(st, ":kind", kind);
 	int64_t version = db_one_int64(st, 1), now = now_unix(), notified = 0;
@@ -357,21 +378,26 @@ static int handle_publish(struct req *r)
 	}
 	char target[40];
 	snprintf(target, sizeof target, "document:%" PRId64, id);
-	detail = json_pack("{s:s, s:I, s:b, s:s, s:I}", "kind", kind, "version", (json_int_t)version, "material",
-			   material, "sha256", sha, "notified", (json_int_t)notified);
+	detail = json_pack("{s:s, s:I, s:b, s:s, s:I}", "kind", kind, "version", (json_int_t)version,
+			   "material", material, "sha256", sha, "notified", (json_int_t)notified);
 	if (audit_append(r->db, r->who->user_id, "consent.publish", target, r->ip, detail) < 0) {
 		status = req_internal(r, "audit");
 		goto out;
 	}
 	out = doc_json_by_id(r->db, id);
-	if (!out || db_tx_commit(r->db) < 0) {
+	if (!out) {
+		status = req_internal(r, "reload");
+		goto out;
+	}
+	in_tx = false;
+	if (db_tx_commit(r->db) < 0) {
 		status = req_internal(r, "commit");
 		goto out;
 	}
 	status = req_reply(r, 201, out);
 	out = NULL;
 out:
-	if (status != 201)
+	if (in_tx)
 		db_tx_rollback(r->db);
 	json_decref(out);
 	json_decref(detail);
@@ -535,8 +561,9 @@ static int document_changed(struct req *r, const struct doc *d, const char *why)
  * material one no longer counts, so storing it would only confuse. Returns 0 or the 409. */
 static int check_version(struct req *r, const struct doc *d)
 {
-	if (0)
-		return document_changed(r, d, "this version has been replaced; read and accept the current one");
+	if (d->version < d->current_material)
+		return document_changed(r, d,
+					"this version has been replaced; read and accept the current one");
 	return 0;
 }
 
@@ -565,6 +592,7 @@ static int handle_accept(struct req *r)
 	struct doc d;
 	if (db_tx_begin(r->db, __func__) < 0)
 		return req_internal(r, "begin");
+	bool in_tx = true; /* db_tx_commit rolls back itself when it fails */
 	if (doc_load(r->db, doc_id, &d) < 0) {
 		status = req_not_found(r);
 		goto out;
@@ -574,7 +602,8 @@ static int handle_accept(struct req *r)
 		goto out;
 	}
 	if (on_behalf && !(authz_is_participant(r->who) && r->who->representative)) {
-		status = req_error(r, 403, "forbidden", "only your company's representative may accept for the company");
+		status = req_error(r, 403, "forbidden",
+				   "only your company's representative may accept for the company");
 		goto out;
 	}
 	if (strcasecmp(sha, d.sha256) != 0) {
@@ -607,6 +636,7 @@ static int handle_accept(struct req *r)
 	out = consent_json_by_id(r->db, personal_id);
 	if (company_id)
 		json_object_set_new(out, "company_record", consent_json_by_id(r->db, company_id));
+	in_tx = false;
 	if (db_tx_commit(r->db) < 0) {
 		status = req_internal(r, "commit");
 		goto out;
@@ -614,7 +644,7 @@ static int handle_accept(struct req *r)
 	status = req_reply(r, 201, out);
 	out = NULL;
 out:
-	if (status != 201)
+	if (in_tx)
 		db_tx_rollback(r->db);
 	json_decref(out);
 	return status;
@@ -633,15 +663,18 @@ static int handle_record(struct req *r)
 	if (req_body_int(r, "document_id", &doc_id) != 0 || doc_id <= 0)
 		return req_error(r, 422, "invalid", "document_id is required");
 	if (req_body_str(r, "method", &method) != 0 || blank(method) || strlen(method) > METHOD_MAX_BYTES)
-		return req_error(r, 422, "invalid", "method is required (e.g. paper), at most %d bytes", METHOD_MAX_BYTES);
+		return req_error(r, 422, "invalid", "method is required (e.g. paper), at most %d bytes",
+				 METHOD_MAX_BYTES);
 	if (req_body_str(r, "reference", &reference) < 0 || strlen(reference) > REFERENCE_MAX_BYTES)
-		return req_error(r, 422, "invalid", "reference must be text of at most %d bytes", REFERENCE_MAX_BYTES);
+		return req_error(r, 422, "invalid", "reference must be text of at most %d bytes",
+				 REFERENCE_MAX_BYTES);
 
 	int status;
 	json_t *out = NULL;
 	struct doc d;
 	if (db_tx_begin(r->db, __func__) < 0)
 		return req_internal(r, "begin");
+	bool in_tx = true; /* db_tx_commit rolls back itself when it fails */
 	sqlite3_stmt *st = db_stmt(r->db, company_exists_sql);
 	db_bind_int64(st, ":id", company_id);
 	if (db_one_int64(st, 0) != 1) {
@@ -669,6 +702,7 @@ static int handle_record(struct req *r)
 		goto out;
 	}
 	out = consent_json_by_id(r->db, id);
+	in_tx = false;
 	if (db_tx_commit(r->db) < 0) {
 		status = req_internal(r, "commit");
 		goto out;
@@ -676,7 +710,7 @@ static int handle_record(struct req *r)
 	status = req_reply(r, 201, out);
 	out = NULL;
 out:
-	if (status != 201)
+	if (in_tx)
 		db_tx_rollback(r->db);
 	json_decref(out);
 	return status;
@@ -709,12 +743,14 @@ static int handle_withdraw(struct req *r)
 	if (req_path_id(r, 0, &id) < 0)
 		return req_not_found(r);
 	if (req_body_str(r, "reason", &reason) < 0 || strlen(reason) > REFERENCE_MAX_BYTES)
-		return req_error(r, 422, "invalid", "reason must be text of at most %d bytes", REFERENCE_MAX_BYTES);
+		return req_error(r, 422, "invalid", "reason must be text of at most %d bytes",
+				 REFERENCE_MAX_BYTES);
 
 	int status;
 	json_t *out = NULL;
 	if (db_tx_begin(r->db, __func__) < 0)
 		return req_internal(r, "begin");
+	bool in_tx = true; /* db_tx_commit rolls back itself when it fails */
 	sqlite3_stmt *st = db_stmt(r->db, consent_by_id_sql);
 	db_bind_int64(st, ":id", id);
 	if (sqlite3_step(st) != SQLITE_ROW || consent_view(r->who, st) != VIEW_FULL) {
@@ -724,7 +760,8 @@ static int handle_withdraw(struct req *r)
 	}
 	if (!sqlite3_column_int(st, CC_IN_EFFECT)) {
 		sqlite3_reset(st);
-		status = req_error(r, 409, "not_in_effect", "this record was already withdrawn or replaced by a later one");
+		status = req_error(r, 409, "not_in_effect",
+				   "this record was already withdrawn or replaced by a later one");
 		goto out;
 	}
 	char kind[16], scope[16], sha[65];
@@ -749,6 +786,7 @@ static int handle_withdraw(struct req *r)
 		goto out;
 	}
 	out = consent_json_by_id(r->db, wid);
+	in_tx = false;
 	if (db_tx_commit(r->db) < 0) {
 		status = req_internal(r, "commit");
 		goto out;
@@ -756,7 +794,7 @@ static int handle_withdraw(struct req *r)
 	status = req_reply(r, 200, out);
 	out = NULL;
 out:
-	if (status != 200)
+	if (in_tx)
 		db_tx_rollback(r->db);
 	json_decref(out);
 	return status;
@@ -957,7 +995,8 @@ static void report_csv(json_t *rep, struct buf *b)
 		    "nda_version,nda_at,nda_current,cleared\r\n");
 	size_t i;
 	json_t *o;
-	json_array_foreach (json_object_get(rep, "companies"), i, o) {
+	json_array_foreach(json_object_get(rep, "companies"), i, o)
+	{
 		buf_puts(b, "company,");
 		csv_value(b, json_object_get(o, "id"));
 		buf_puts(b, ",");
@@ -975,8 +1014,10 @@ static void report_csv(json_t *rep, struct buf *b)
 		csv_held(b, json_object_get(o, "nda"));
 		buf_puts(b, ",\r\n"); /* cleared: a property of people */
 	}
-	json_array_foreach (json_object_get(rep, "users"), i, o) {
-		static const char *const cols[] = {"id", "name", "email", "role", "status", "company_id", "company_name"};
+	json_array_foreach(json_object_get(rep, "users"), i, o)
+	{
+		static const char *const cols[] = {"id",     "name",       "email",       "role",
+						   "status", "company_id", "company_name"};
 		buf_puts(b, "user");
 		for (unsigned c = 0; c < ARRAY_LEN(cols); c++) {
 			buf_puts(b, ",");
@@ -1019,17 +1060,43 @@ static int handle_report(struct req *r)
 }
 
 const struct route consent_routes[] = {
-	{EVHTTP_REQ_POST, "/api/v1/documents", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_publish, 0, 0, {{0}}},
+	{EVHTTP_REQ_POST,
+	 "/api/v1/documents",
+	 ACCESS_SESSION | ACCESS_SECRETARIAT,
+	 handle_publish,
+	 0,
+	 0,
+	 {{0}}},
 	{EVHTTP_REQ_GET, "/api/v1/documents", ACCESS_SESSION, handle_list_documents, 0, 0, {{0}}},
 	{EVHTTP_REQ_GET, "/api/v1/documents/current", ACCESS_SESSION, handle_current, 0, 0, {{0}}},
 	{EVHTTP_REQ_GET, "/api/v1/documents/{id}", ACCESS_SESSION, handle_get_document, 0, 0, {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/documents/{id}/accept", ACCESS_SESSION | ACCESS_PARTICIPANT | ACCESS_EXPERT,
-	 handle_accept, 0, 0, {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/companies/{id}/consents", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_record, 0, 0,
+	{EVHTTP_REQ_POST,
+	 "/api/v1/documents/{id}/accept",
+	 ACCESS_SESSION | ACCESS_PARTICIPANT | ACCESS_EXPERT,
+	 handle_accept,
+	 0,
+	 0,
 	 {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/consents/report", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_report, 0, 0,
+	{EVHTTP_REQ_POST,
+	 "/api/v1/companies/{id}/consents",
+	 ACCESS_SESSION | ACCESS_SECRETARIAT,
+	 handle_record,
+	 0,
+	 0,
+	 {{0}}},
+	{EVHTTP_REQ_GET,
+	 "/api/v1/consents/report",
+	 ACCESS_SESSION | ACCESS_SECRETARIAT,
+	 handle_report,
+	 0,
+	 0,
 	 {{"format", PARAM_STR}}},
-	{EVHTTP_REQ_GET, "/api/v1/consents", ACCESS_SESSION, handle_list_consents, 0, 0,
+	{EVHTTP_REQ_GET,
+	 "/api/v1/consents",
+	 ACCESS_SESSION,
+	 handle_list_consents,
+	 0,
+	 0,
 	 {{"user_id", PARAM_INT}, {"company_id", PARAM_INT}, {"before", PARAM_INT}, {"limit", PARAM_INT}}},
 	{EVHTTP_REQ_GET, "/api/v1/consents/{id}", ACCESS_SESSION, handle_get_consent, 0, 0, {{0}}},
 	{EVHTTP_REQ_POST, "/api/v1/consents/{id}/withdraw", ACCESS_SESSION, handle_withdraw, 0, 0, {{0}}},

@@ -39,12 +39,12 @@ static int64_t hours_to_seconds(double h)
 
 /* Both channels at once: in the app and by mail. */
 static int tell(struct db *d, int64_t user_id, const char *inapp_kind, const char *mail_kind, int64_t thread_id,
-		int64_t post_id, int64_t actor_id, const char *text, const char *subject, const char *body)
+		int64_t post_id, int64_t actor_id, const char *text, const char *body)
 {
 	/* notify_user stores nothing for a user who may not read the thread, nor for the actor. */
 	if (notify_user(d, user_id, inapp_kind, thread_id, post_id, actor_id, text) < 0)
 		return -1;
-	return mail_enqueue(d, user_id, mail_kind, thread_id, subject, body) < 0 ? -1 : 0;
+	return mail_enqueue(d, user_id, mail_kind, thread_id, NULL, body) < 0 ? -1 : 0;
 }
 
 static const char secretariat_sql[] = "SELECT id FROM users WHERE role = 'secretariat' AND status = 'active'"
@@ -52,7 +52,7 @@ static const char secretariat_sql[] = "SELECT id FROM users WHERE role = 'secret
 
 /* Tells every active secretariat member. */
 static int tell_secretariat(struct db *d, const char *inapp_kind, const char *mail_kind, int64_t thread_id,
-			    int64_t actor_id, const char *text, const char *subject, const char *body)
+			    int64_t actor_id, const char *text, const char *body)
 {
 	int64_t ids[256];
 	int n = 0;
@@ -61,7 +61,7 @@ static int tell_secretariat(struct db *d, const char *inapp_kind, const char *ma
 		ids[n++] = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	for (int i = 0; i < n; i++)
-		if (tell(d, ids[i], inapp_kind, mail_kind, thread_id, 0, actor_id, text, subject, body) < 0)
+		if (tell(d, ids[i], inapp_kind, mail_kind, thread_id, 0, actor_id, text, body) < 0)
 			return -1;
 	return 0;
 }
@@ -178,6 +178,7 @@ static int thread_set_status(struct db *d, int64_t id, const char *status, int64
  * secretariat (else 403), a question (else 422). Loads *t. Returns 0 or an error status. */
 static int question_check(struct req *r, int64_t id, struct qthread *t)
 {
+	memset(t, 0, sizeof *t);
 	if (!authz_can_read_thread(r->db, r->who, id) || qthread_load(r->db, id, t) < 0)
 		return req_not_found(r);
 	if (t->author_id != r->who->user_id && !authz_is_secretariat(r->who))
@@ -246,11 +247,11 @@ static int handle_accept(struct req *r)
 	json_decref(detail);
 	if (ok && post_author != me)
 		ok = tell(r->db, post_author, "answer.accepted", "acceptance", id, post_id, me,
-			  "あなたの回答が解決策として採用されました", "[mamori] あなたの回答が採用されました",
+			  "あなたの回答が解決策として採用されました",
 			  "あなたの回答が、質問への解決策として採用されました。") == 0;
 	if (ok && t.author_id != me && t.author_id != post_author)
 		ok = tell(r->db, t.author_id, "question.resolved", "acceptance", id, post_id, me,
-			  "事務局があなたの質問の解決策を選びました", "[mamori] 質問が解決済みになりました",
+			  "事務局があなたの質問の解決策を選びました",
 			  "事務局があなたの質問への回答を解決策として採用しました。") == 0;
 	if (!ok || db_tx_commit(r->db) < 0) {
 		db_tx_rollback(r->db);
@@ -434,11 +435,9 @@ static int handle_escalate(struct req *r)
 		calendar_format_jst(due, due_jst);
 		char *body = xasprintf("回答期限: %s（営業時間で %g 時間）\n\n事務局からのメモ:\n%s", due_jst,
 				       r->cfg->sla_expert_hours, *note ? note : "（なし）");
-		char *subject = xasprintf("[mamori] 質問への回答のお願い: %s", t.title);
 		ok = tell(r->db, expert_id, "escalation.assigned", "assignment", id, 0, r->who->user_id,
-			  "質問への回答を依頼されました", subject, body) == 0;
+			  "質問への回答を依頼されました", body) == 0;
 		free(body);
-		free(subject);
 	}
 	if (!ok || db_tx_commit(r->db) < 0) {
 		db_tx_rollback(r->db);
@@ -453,7 +452,7 @@ out:
 }
 
 static const char esc_list_own_sql[] =
-	"SELECT " ESC_COLUMNS ESC_FROM " WHERE e.expert_id = :uid AND (:state IS NULL OR e.state = :state)"
+	"SELECT " ESC_COLUMNS ESC_FROM " WHERE e.expert_id = :p_uid AND (:state IS NULL OR e.state = :state)"
 	" ORDER BY e.state <> 'assigned', e.due_at, e.id LIMIT :limit OFFSET :offset";
 static const char esc_list_all_sql[] =
 	"SELECT " ESC_COLUMNS ESC_FROM " WHERE (:state IS NULL OR e.state = :state)"
@@ -573,18 +572,11 @@ static int handle_decline(struct req *r)
 		json_decref(detail);
 	}
 	if (ok) {
-		struct qthread t;
-		char *subject = NULL, *body = NULL;
-		if (qthread_load(r->db, thread_id, &t) == 0) {
-			subject = xasprintf("[mamori] エスカレーションの辞退: %s", t.title);
-			body = xasprintf("%s さんが担当を辞退しました。\n\n理由:\n%s", r->who->name ? r->who->name : "",
-					 reason);
-		}
+		char *body = xasprintf("%s さんが担当を辞退しました。\n\n理由:\n%s", r->who->name ? r->who->name : "",
+				       reason);
 		ok = tell_secretariat(r->db, "escalation.declined", "declined", thread_id, r->who->user_id,
-				      "専門家がエスカレーションを辞退しました", subject, body) == 0;
-		free(subject);
+				      "専門家がエスカレーションを辞退しました", body) == 0;
 		free(body);
-		free(t.title);
 	}
 	if (!ok || db_tx_commit(r->db) < 0) {
 		db_tx_rollback(r->db);
@@ -851,10 +843,8 @@ int escalation_on_post(struct req *r, int64_t thread_id, int64_t post_id)
 			text = xasprintf("回答の冒頭:\n%.*s%s", (int)n, b, n < strlen(b) ? "…" : "");
 		}
 		sqlite3_reset(st);
-		char *subject = xasprintf("[mamori] 専門家が回答しました: %s", t.title);
 		rc = tell(d, t.author_id, "question.answered", "answer", thread_id, post_id, r->who->user_id,
-			  "あなたの質問に専門家が回答しました", subject, text);
-		free(subject);
+			  "あなたの質問に専門家が回答しました", text);
 		free(text);
 	}
 	free(t.title);
@@ -919,14 +909,12 @@ static void timers_scan(struct db *d, int64_t now)
 		if (ok)
 			ok = mark(d, overdue_mark_sql, t->id, now) == 0;
 		if (ok && !t->resolved) {
-			char *subject = xasprintf("[mamori] 回答期限切れ: %s", t->title);
 			ok = tell_secretariat(d, "escalation.overdue", "overdue", t->thread_id, 0,
-					      "エスカレーションが回答期限を過ぎました", subject,
+					      "エスカレーションが回答期限を過ぎました",
 					      "専門家への質問が回答期限を過ぎました。担当の見直しをご検討ください。") == 0 &&
 			     tell(d, t->expert_id, "escalation.overdue", "overdue", t->thread_id, 0, 0,
-				  "ご担当の質問が回答期限を過ぎました", subject,
+				  "ご担当の質問が回答期限を過ぎました",
 				  "ご担当の質問が回答期限を過ぎました。回答または辞退をお願いします。") == 0;
-			free(subject);
 		}
 		free(t->title);
 	}
@@ -938,11 +926,9 @@ static void timers_scan(struct db *d, int64_t now)
 		if (ok && !t->resolved && t->due_at > now) {
 			char due_jst[32];
 			calendar_format_jst(t->due_at, due_jst);
-			char *subject = xasprintf("[mamori] 回答期限が近づいています: %s", t->title);
 			char *body = xasprintf("回答期限: %s\n回答が難しい場合は辞退してください。", due_jst);
 			ok = tell(d, t->expert_id, "escalation.reminder", "reminder", t->thread_id, 0, 0,
-				  "ご担当の質問の回答期限が近づいています", subject, body) == 0;
-			free(subject);
+				  "ご担当の質問の回答期限が近づいています", body) == 0;
 			free(body);
 		}
 		free(t->title);

@@ -1,6 +1,6 @@
 /* events.c — the event stream (GET /api/v1/events, Server-Sent Events, API.md §5) and the
  * publish calls of events.h. A publish is queued on the publishing worker and fanned out after
- * the current callback (so after the writer's commit) to every worker with worker_post; each
+ * the write batch of the publishing worker commits (group commit, db.h) to every worker with worker_post; each
  * worker delivers to its own subscribers, asking authz_can_read_thread for each subscriber at
  * delivery time, so assignments, escalations and visibility changes apply at once. A
  * subscriber costs one small record; its principal is re-loaded every few seconds, and the
@@ -87,11 +87,14 @@ static struct worker *worker_of_db(struct db *d)
 
 static void deliver(struct worker *w, void *arg);
 
-/* Runs after the publishing callback has returned: hands a copy of the batch to every worker. */
+/* Runs once the publishing writes are durable (or after the publishing callback when nothing
+ * was written): hands a copy of the pending events to every worker. */
 static void flush_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
 	struct streams *s = w->streams;
+	if (!s)
+		return;
 	s->flush_scheduled = false;
 	if (!s->npending)
 		return;
@@ -105,6 +108,16 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 	s->npending = 0;
 }
 
+/* The worker's write batch ended: events of a rolled-back batch are dropped. */
+static void after_commit_cb(void *arg, bool committed)
+{
+	struct worker *w = arg;
+	struct streams *s = w->streams;
+	if (s && !committed)
+		s->npending = 0;
+	flush_cb(-1, 0, w);
+}
+
 static void publish(struct db *d, struct ev_item it)
 {
 	struct worker *w = worker_of_db(d);
@@ -114,10 +127,16 @@ static void publish(struct db *d, struct ev_item it)
 	if (s->npending == s->cap)
 		s->pending = xrealloc(s->pending, (s->cap = s->cap ? s->cap * 2 : 16) * sizeof *s->pending);
 	s->pending[s->npending++] = it;
-	if (!s->flush_scheduled) {
-		struct timeval zero = {0, 0};
-		s->flush_scheduled = event_base_once(w->base, -1, EV_TIMEOUT, flush_cb, w, &zero) == 0;
-	}
+	if (s->flush_scheduled)
+		return;
+	s->flush_scheduled = true;
+	/* With group commit the writes of this loop turn become visible to the other workers only
+	 * at the batch's COMMIT; fan out after it. */
+	struct timeval zero = {0, 0};
+	if (db_batch_open(d))
+		worker_after_commit(w, after_commit_cb, w);
+	else if (event_base_once(w->base, -1, EV_TIMEOUT, flush_cb, w, &zero) < 0)
+		s->flush_scheduled = false;
 }
 
 void events_publish_thread(struct db *d, int64_t thread_id)

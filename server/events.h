@@ -18,8 +18,9 @@ void events_publish_notification(struct db *d, int64_t notification_id, int64_t 
 
 /* All three may be called inside or outside a write transaction, from a worker thread (d is
  * that worker's connection; from any other thread they do nothing). Nothing is sent before the
- * current event-loop callback returns, i.e. after the caller has committed or rolled back; at
- * delivery the row is looked up again, so an event of a rolled-back write is never sent. */
+ * worker's write batch has committed (group commit, db.h); events of a batch that fails are
+ * dropped, and at delivery the row is looked up again, so an event of a rolled-back write is
+ * never sent. */
 
 /* Live subscribers on all workers (approximate; for tests and metrics). */
 int events_subscriber_count(void);

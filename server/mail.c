@@ -164,8 +164,11 @@ int mail_enqueue(struct db *d, int64_t user_id, const char *kind, int64_t thread
 	enum mail_scope scope = mail_scope_for(d, &p, thread_id, &title);
 	if (scope == MAIL_SKIP || !prefs_allow(d, user_id, k))
 		goto out;
-	if (scope == MAIL_FULL) {
-		subj = text_clip_new(subject ? subject : k->label, MAIL_SUBJECT_MAX, true);
+	if (scope == MAIL_FULL && subject) {
+		subj = text_clip_new(subject, MAIL_SUBJECT_MAX, true);
+		text = text_clip_new(body ? body : "", MAIL_BODY_MAX, false);
+	} else if (scope == MAIL_FULL) {
+		subj = title ? title_subject_new(k, title) : xasprintf("[mamori] %s", k->label);
 		text = text_clip_new(body ? body : "", MAIL_BODY_MAX, false);
 	} else {
 		/* Not the caller's text: the outbox never holds a confidential thread's content. */
@@ -229,8 +232,9 @@ static void base64_append(struct buf *b, const unsigned char *p, size_t n)
 	free(tmp);
 }
 
-/* Appends "Subject: " and s as RFC 2047 encoded words of at most 45 bytes each (60 base64
- * characters), cut at UTF-8 character boundaries, folded one word per line. */
+/* Appends "Subject: " and s as RFC 2047 encoded words of at most 39 bytes each (52 base64
+ * characters, so the first line is 73 columns), cut at UTF-8 character boundaries, folded one
+ * word per line. */
 static void subject_append(struct buf *b, const char *s)
 {
 	buf_puts(b, "Subject:");
@@ -241,7 +245,7 @@ static void subject_append(struct buf *b, const char *s)
 	}
 	size_t i = 0;
 	while (i < n) {
-		size_t take = n - i > 45 ? 45 : n - i;
+		size_t take = n - i > 39 ? 39 : n - i;
 		while (i + take < n && take > 1 && ((unsigned char)s[i + take] & 0xC0) == 0x80)
 			take--;
 		buf_puts(b, i ? "\r\n =?UTF-8?B?" : " =?UTF-8?B?");

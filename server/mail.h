@@ -28,8 +28,11 @@ struct worker;
  * the mail says only what happened (from kind), the thread's title and its link
  * (cfg->base_url + "/#/threads/ID"). The same check runs again just before sending, so a thread
  * made confidential meanwhile never leaks through a queued mail.
- * subject: one line (UTF-8, encoded by the sender). body: plain UTF-8 text; the sender adds the
- * greeting ("NAME 様"), the thread link and a footer. Both are copied.
+ * subject: one line (UTF-8, encoded by the sender), or NULL for the standard one,
+ * "[mamori] <what happened>: <thread title>" (what mamori's own mails use, so a mail reads the
+ * same whatever the thread's visibility). body: plain UTF-8 text, may be NULL; the sender adds
+ * the greeting ("NAME 様"), what happened, the thread's title and link, and a footer. Both are
+ * copied.
  *
  * Returns 0 when queued, 1 when nothing was queued (the recipient is not an active user, turned
  * that kind off, or may not read the thread), -1 on a database error (the caller rolls back).

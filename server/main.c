@@ -105,7 +105,8 @@ static int cmd_user_add(int argc, char **argv)
 		fprintf(stderr, "mamori user add: --role must be participant, expert or secretariat\n");
 		return 2;
 	}
-	if ((role == ROLE_PARTICIPANT) != (v[4] != NULL)) {
+	/* Who belongs to a company is the access module's rule, asked of the account to be. */
+	if (authz_is_participant(&(struct principal){.role = role}) != (v[4] != NULL)) {
 		fprintf(stderr, "mamori user add: --company is required for participants and only for them\n");
 		return 2;
 	}
@@ -233,15 +234,34 @@ static int cmd_backup(int argc, char **argv)
 		fprintf(stderr, "mamori backup: %s exists; refusing to overwrite\n", v[1]);
 		return 2;
 	}
+	char *dbpath = xasprintf("%s/mamori.db", v[0]);
+	bool exists = access(dbpath, R_OK) == 0;
+	free(dbpath);
+	if (!exists) {
+		fprintf(stderr, "mamori backup: no database in %s\n", v[0]);
+		return 2;
+	}
+	/* The copy holds password hashes and confidential threads: readable by the owner only. */
+	umask(077);
 	struct db *d = NULL;
 	if (db_open(v[0], false, &d) < 0)
 		return 1;
 	char *tmp = xasprintf("%s.partial", v[1]);
 	unlink(tmp);
-	int rc = db_backup(d, tmp) == 0 && rename(tmp, v[1]) == 0 ? 0 : 1;
-	if (rc)
-		unlink(tmp);
-	else
+	/* link() rather than rename(): a file that appeared at --out meanwhile is never replaced. */
+	int rc = 1;
+	if (db_backup(d, tmp) == 0) {
+		if (link(tmp, v[1]) == 0) {
+			rc = 0;
+		} else if (errno == EEXIST) {
+			fprintf(stderr, "mamori backup: %s exists; refusing to overwrite\n", v[1]);
+			rc = 2;
+		} else {
+			fprintf(stderr, "mamori backup: cannot create %s: %s\n", v[1], strerror(errno));
+		}
+	}
+	unlink(tmp);
+	if (rc == 0)
 		printf("backup written to %s\n", v[1]);
 	free(tmp);
 	db_close(d);

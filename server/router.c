@@ -288,6 +288,8 @@ static void send_reply(struct req *r)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
 	security_headers(h);
+	if (server_stopping())
+		evhttp_add_header(h, "Connection", "close"); /* draining: no next request here */
 	struct evbuffer *body = evbuffer_new();
 	int status = r->status;
 	if (r->err_code) {

@@ -47,6 +47,7 @@ struct worker_priv {
 	pthread_t thread;
 	struct evconnlistener *listener;
 	int nconns;
+	struct conn *conns; /* open connections, for the drain */
 	int inflight;
 	struct event *drain_ev;   /* activated by the main thread at SIGTERM */
 	struct event *drain_poll; /* waits for in-flight requests to finish */
@@ -74,6 +75,7 @@ struct conn {
 	uint64_t bytes; /* bytes read and written on the socket at the last deadline check */
 	bool streaming; /* a long-lived response (event stream) */
 	bool nodelay;
+	struct conn *next, **pprev; /* the worker's open connections (worker_priv.conns) */
 };
 
 static struct worker *workers;
@@ -200,6 +202,9 @@ static void conn_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, l
 	SSL_set_shutdown(parent, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 	struct worker_priv *wp = c->w->priv;
 	wp->nconns--;
+	*c->pprev = c->next;
+	if (c->next)
+		c->next->pprev = c->pprev;
 	event_free(c->deadline);
 	free(c);
 }
@@ -285,7 +290,12 @@ static struct bufferevent *bevcb(struct event_base *base, void *arg)
 	struct timeval tv = {refuse ? 0 : w->cfg->timeout_seconds, 0};
 	event_add(c->deadline, &tv);
 	SSL_set_ex_data(ssl, conn_ex_index, c);
-	((struct worker_priv *)w->priv)->nconns++;
+	wp->nconns++;
+	c->next = wp->conns;
+	if (c->next)
+		c->next->pprev = &c->next;
+	c->pprev = &wp->conns;
+	wp->conns = c;
 	return bev;
 }
 
@@ -381,11 +391,21 @@ out:
 	return fd;
 }
 
+/* True while some connection still has reply bytes that have not reached the socket: a reply
+ * that evhttp has taken is not delivered until then, and leaving the loop would drop it. */
+static bool replies_unsent(struct worker_priv *wp)
+{
+	for (struct conn *c = wp->conns; c; c = c->next)
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+			return true;
+	return false;
+}
+
 static void drain_poll_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
 	struct worker_priv *wp = w->priv;
-	if (wp->inflight > 0 && now_unix() - wp->drain_started < 30)
+	if ((wp->inflight > 0 || replies_unsent(wp)) && now_unix() - wp->drain_started < 30)
 		return;
 	event_del(wp->drain_poll);
 	event_base_loopexit(w->base, NULL);

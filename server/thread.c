@@ -40,13 +40,13 @@
 	"   WHERE tt.thread_id = t.id AND g.name = :tag))"
 
 static const char list_sql[] =
-	"SELECT " THREAD_COLUMNS " FROM threads t JOIN users u ON u.id = t.author_id"
+	"SELECT " THREAD_COLUMNS " FROM threads t CROSS JOIN users u ON u.id = t.author_id"
 	" WHERE " AUTHZ_THREAD_VISIBLE LIST_FILTERS
 	" ORDER BY t.pinned DESC, t.last_post_at DESC, t.id DESC LIMIT :lim OFFSET :off";
 static const char count_sql[] =
 	"SELECT count(*) FROM threads t WHERE " AUTHZ_THREAD_VISIBLE LIST_FILTERS;
 static const char one_sql[] =
-	"SELECT " THREAD_COLUMNS " FROM threads t JOIN users u ON u.id = t.author_id"
+	"SELECT " THREAD_COLUMNS " FROM threads t CROSS JOIN users u ON u.id = t.author_id"
 	" WHERE t.id = :id AND " AUTHZ_THREAD_VISIBLE;
 static const char posts_sql[] =
 	"SELECT p.id, p.body, p.html, p.created_at, p.edited_at, u.id, u.name, u.role"
@@ -115,6 +115,62 @@ static json_t *thread_json(sqlite3_stmt *st)
 	return o;
 }
 
+/* The list's total scans every thread the filters allow (the rule is evaluated per row), so
+ * totals are cached per worker thread, keyed by everything the rule and the filters read: the
+ * principal's id, role, company and group, the filters, and the database's data version (which
+ * changes with every commit by any connection) plus this connection's write count (which
+ * changes with each of its own writes inside a group-commit batch). Any change to threads,
+ * assignments, escalations, companies or users therefore misses the cache. */
+#define COUNT_SLOTS 64
+struct count_slot {
+	bool used;
+	int64_t uid, company, group, cat;
+	int role;
+	char filters[160]; /* kind \x1f status \x1f tag */
+	unsigned data_version;
+	uint64_t write_seq;
+	int64_t total;
+};
+static _Thread_local struct count_slot count_cache[COUNT_SLOTS];
+
+/* Fills *key for the request; returns false when it cannot be cached (filters too long). */
+static bool count_key(struct req *r, struct count_slot *key)
+{
+	memset(key, 0, sizeof *key);
+	const char *kind = req_query_str(r, "kind"), *status = req_query_str(r, "status"), *tag = req_query_str(r, "tag");
+	int n = snprintf(key->filters, sizeof key->filters, "%s\x1f%s\x1f%s", kind ? kind : "", status ? status : "",
+			 tag ? tag : "");
+	if (n < 0 || (size_t)n >= sizeof key->filters)
+		return false;
+	key->used = true;
+	key->uid = r->who->user_id;
+	key->role = (int)r->who->role;
+	key->company = r->who->company_id;
+	key->group = r->who->group_id;
+	key->cat = req_query_str(r, "category_id") ? req_query_int(r, "category_id", 0) : -1;
+	sqlite3_file_control(db_handle(r->db), "main", SQLITE_FCNTL_DATA_VERSION, &key->data_version);
+	key->write_seq = db_write_seq(r->db);
+	return true;
+}
+
+static struct count_slot *count_slot_for(const struct count_slot *key)
+{
+	uint64_t h = 1469598103934665603ull;
+	const int64_t parts[] = {key->uid, key->company, key->group, key->cat, key->role};
+	for (size_t i = 0; i < ARRAY_LEN(parts); i++)
+		h = (h ^ (uint64_t)parts[i]) * 1099511628211ull;
+	for (const char *c = key->filters; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ull;
+	return &count_cache[h % COUNT_SLOTS];
+}
+
+static bool count_same(const struct count_slot *a, const struct count_slot *b)
+{
+	return a->used && a->uid == b->uid && a->role == b->role && a->company == b->company && a->group == b->group &&
+	       a->cat == b->cat && a->data_version == b->data_version && a->write_seq == b->write_seq &&
+	       strcmp(a->filters, b->filters) == 0;
+}
+
 /* Binds the list filters; returns 0 or a 422 status set on r. */
 static int bind_filters(struct req *r, sqlite3_stmt *st)
 {
@@ -146,17 +202,34 @@ static int handle_list(struct req *r)
 		page = 1;
 	if (per < 1 || per > LIST_MAX_PAGE_SIZE)
 		per = LIST_PAGE_SIZE;
-	sqlite3_stmt *st = db_stmt(r->db, count_sql);
+	struct count_slot key;
+	bool cacheable = count_key(r, &key);
+	struct count_slot *slot = cacheable ? count_slot_for(&key) : NULL;
+	int64_t total;
+	sqlite3_stmt *st;
+	if (slot && count_same(slot, &key)) {
+		total = slot->total;
+	} else {
+		st = db_stmt(r->db, count_sql);
+		authz_bind(st, r->who);
+		int rc = bind_filters(r, st);
+		if (rc) {
+			sqlite3_reset(st);
+			return rc;
+		}
+		total = db_one_int64(st, 0);
+		if (slot) {
+			*slot = key;
+			slot->total = total;
+		}
+	}
+	st = db_stmt(r->db, list_sql);
 	authz_bind(st, r->who);
 	int rc = bind_filters(r, st);
 	if (rc) {
 		sqlite3_reset(st);
 		return rc;
 	}
-	int64_t total = db_one_int64(st, 0);
-	st = db_stmt(r->db, list_sql);
-	authz_bind(st, r->who);
-	bind_filters(r, st);
 	db_bind_int64(st, ":lim", per);
 	db_bind_int64(st, ":off", (page - 1) * per);
 	json_t *arr = json_array();

@@ -101,7 +101,7 @@ class EventReader:
         ev = None
         try:
             while True:
-                line = self.resp.fp.readline()
+                line = self.resp.readline()
                 if not line:
                     break
                 line = line.decode().rstrip("\r\n")

@@ -524,7 +524,7 @@ def test_throttle_per_address():
     for _ in range(3):
         err(*c.login(srv.admin_email, "x" * 12), 429, "rate_limited", "still throttled")
     db = sqlite3.connect(os.path.join(srv.data, "mamori.db"))
-    n = db.execute("SELECT count(*) FROM login_failures WHERE ip = ?", (src,)).fetchone()[0]
+    n = db.execute("SELECT count(*) FROM login_failures WHERE ip = ? AND pending = 0", (src,)).fetchone()[0]
     db.close()
     expect(n == 10, f"{n} failures recorded for the address")
     # other addresses are unaffected
@@ -543,6 +543,31 @@ def test_throttle_per_address():
     db.close()
     st, b = c.login(srv.admin_email, srv.admin_password)
     expect(st == 200, f"after the window: {st} {b}")
+
+
+def test_throttle_attempts_in_progress():
+    """Attempts still being checked count toward the limit, but only for a moment: the wait they
+    cause is 1 s, not the window; one that never finished (a crash) counts as a failure."""
+    src = "127.0.2.9"
+    now = int(time.time())
+    db = sqlite3.connect(os.path.join(srv.data, "mamori.db"), timeout=10)
+    with db:
+        for i in range(10):
+            db.execute("INSERT INTO login_failures (email, ip, at, pending) VALUES (?, ?, ?, 1)",
+                       (f"inflight{i}@example.jp", src, now))
+    c = Peer(srv, src)
+    err(*c.login(srv.admin_email, srv.admin_password), 429, "rate_limited", "10 attempts in progress")
+    expect(c.last_headers.get("retry-after") == "1", f"Retry-After {c.last_headers.get('retry-after')}")
+    with db:
+        db.execute("UPDATE login_failures SET at = at - 300 WHERE ip = ?", (src,))
+    err(*c.login(srv.admin_email, srv.admin_password), 429, "rate_limited", "stale attempts")
+    ra = int(c.last_headers.get("retry-after", "0"))
+    expect(590 <= ra <= 600, f"stale attempts count as failures: Retry-After {ra}")
+    with db:
+        db.execute("DELETE FROM login_failures WHERE ip = ?", (src,))
+    db.close()
+    st, _ = c.login(srv.admin_email, srv.admin_password)
+    expect(st == 200, f"after the rows are gone: {st}")
 
 
 def test_throttle_concurrent_burst():
@@ -599,7 +624,7 @@ def test_totp_flow():
     err(*p.login(user["email"], PASSWORD, totp="12345"), 401, "bad_credentials", "malformed code")
     # the wrong codes counted as failed sign-ins; the totp_required answer did not
     db = sqlite3.connect(os.path.join(srv.data, "mamori.db"))
-    n = db.execute("SELECT count(*) FROM login_failures WHERE ip = '127.0.4.1'").fetchone()[0]
+    n = db.execute("SELECT count(*) FROM login_failures WHERE ip = '127.0.4.1' AND pending = 0").fetchone()[0]
     db.close()
     expect(n == 5, f"{n} failures recorded (expected 5)")
     # the secretariat resets a lost phone
@@ -666,6 +691,7 @@ def main():
             test_password_change,
             test_throttle_per_account,
             test_throttle_per_address,
+            test_throttle_attempts_in_progress,
             test_throttle_concurrent_burst,
             test_totp_flow,
             test_totp_disable,

@@ -386,9 +386,12 @@ def test_material_version_gates_until_reaccepted():
         # everyone the version gates is told, in the app; the secretariat is not
         db = sqlite3.connect(os.path.join(w.srv.data, "mamori.db"), timeout=10)
         rows = db.execute("SELECT user_id, text FROM notifications WHERE kind = 'consent_version'").fetchall()
+        mails = db.execute("SELECT user_id, body FROM mail_outbox WHERE kind = 'consent'").fetchall()
         db.close()
         expect(sorted(r[0] for r in rows) == sorted([rep.id, staff.id, ex.id]), f"notified: {rows}")
         expect(all("機密保持の同意書" in r[1] for r in rows), f"notification text: {rows}")
+        expect(sorted(m[0] for m in mails) == sorted([rep.id, staff.id, ex.id]), f"mailed: {mails}")
+        expect(all("機密保持の同意書（第2版）" in m[1] for m in mails), f"mail text: {mails}")
 
         w.accept(rep, n2, on_behalf=True)
         expect_passes(rep, "representative after re-accepting")
@@ -403,6 +406,11 @@ def test_material_version_gates_until_reaccepted():
         expect_passes(ex, "expert after a participation version")
         expect_gated(staff, "colleague after a participation version",
                      [("participation", "personal", p2), ("participation", "company", p2)])
+        db = sqlite3.connect(os.path.join(w.srv.data, "mamori.db"), timeout=10)
+        told = dict(db.execute("SELECT user_id, count(*) FROM notifications WHERE kind = 'consent_version'"
+                               " GROUP BY user_id").fetchall())
+        db.close()
+        expect(told == {rep.id: 2, staff.id: 2, ex.id: 1}, f"only those gated are told: {told}")
         st, notes = staff.get("/api/v1/documents/current")
         expect(st == 200, "documents readable while gated")
 

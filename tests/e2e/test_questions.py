@@ -99,8 +99,11 @@ class World:
     participant each, two experts, and a category."""
 
     def __init__(self, config=None, smtp=True):
-        self.smtp = Smtp().start() if smtp else None
-        cfg = {"smtp_host": "127.0.0.1", "smtp_port": str(self.smtp.port if smtp else free_port()),
+        """smtp=False: the relay is down (nothing listens on self.smtp.port until smtp.start())."""
+        self.smtp = Smtp()
+        if smtp:
+            self.smtp.start()
+        cfg = {"smtp_host": "127.0.0.1", "smtp_port": str(self.smtp.port),
                "mail_from": "mamori@example.jp", "base_url": BASE_URL}
         cfg.update(config or {})
         self.srv = Server(config=cfg)
@@ -130,8 +133,7 @@ class World:
         for c in self.clients:
             c.close()
         self.srv.__exit__(None, None, None)
-        if self.smtp:
-            self.smtp.stop()
+        self.smtp.stop()
 
     def __enter__(self):
         return self
@@ -513,7 +515,7 @@ def test_timers_notify_overdue_once_and_remind_before_due():
         w.wait_notification(w.admin, "escalation.overdue", late["id"], timeout=45)
         w.wait_notification(w.e1, "escalation.overdue", late["id"], timeout=5)
         w.wait_notification(w.e2, "escalation.reminder", soon["id"], timeout=45)
-        w.mail_to(w.admin, "回答期限切れ")
+        w.mail_to(w.admin, "回答期限を過ぎました")
         w.mail_to(w.e2, "回答期限が近づいています")
         # An overdue escalation gets no reminder: it is already late.
         kinds = [n["kind"] for n in w.notifications(w.e1)]

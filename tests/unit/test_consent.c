@@ -4,8 +4,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
+#include <cmocka.h>
 #include <string.h>
 
 #include "consent.h"

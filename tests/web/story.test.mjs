@@ -318,6 +318,11 @@ async function story(sec, a, b, ex) {
   assert.ok(threadId, 'the new thread has an id');
   assert.equal(await p.getAttribute(tid('badge-visibility'), 'data-value'), 'company');
   assert.equal(await p.getAttribute(tid('badge-status'), 'data-value'), 'open');
+  await p.setInputFiles(tid('attachment-input'), { name: 'utm-設定.txt', mimeType: 'text/plain', buffer: Buffer.from('ike-lifetime=28800\n') });
+  await p.click(tid('attachment-upload'));
+  await p.waitForSelector(`${tid('attachment-link')} >> text=utm-設定.txt`);
+  const attachmentHref = await p.getAttribute(tid('attachment-link'), 'href');
+  assert.match(attachmentHref, /^\/api\/v1\/attachments\/\d+$/);
 
   // ---- the secretariat escalates it to the expert ---------------------------------------------
   await go(s, '/triage');
@@ -340,15 +345,17 @@ async function story(sec, a, b, ex) {
   await go(e, '/notifications');
   await e.waitForSelector(tid('notification'));
   await shot(e, '11-notifications');
-  await go(e, '/escalations');
-  await e.waitForSelector(`${tid('escalation')}[data-thread-id="${threadId}"]`);
-  await shot(e, '12-expert-queue');
-  await e.click(`${tid('escalation')}[data-thread-id="${threadId}"] ${tid('escalation-link')}`);
+  await e.click(`${tid('notification')} a[href="#/threads/${threadId}"]`);
   await e.waitForSelector(tid('reply-form'));
   await e.fill(tid('reply-body'), 'ファームウェア更新で **IKEの再鍵交換間隔** の既定値が変わった可能性があります。\n\n1. 両拠点の設定を比較してください\n2. DPD を有効にしてください');
   await e.click(tid('reply-submit'));
   await e.waitForFunction(() => document.querySelectorAll('[data-testid="post"]').length >= 2);
   await e.waitForSelector(`${tid('badge-status')}[data-value="answered"]`);
+
+  // The expert's own queue lists it, now answered.
+  await go(e, '/escalations?state=answered');
+  await e.waitForSelector(`${tid('escalation')}[data-thread-id="${threadId}"]`);
+  await shot(e, '12-expert-queue');
 
   // ---- participant A accepts the answer -------------------------------------------------------
   await go(p, '/threads/' + threadId);
@@ -371,6 +378,8 @@ async function story(sec, a, b, ex) {
   await q.waitForSelector(tid('not-found'));
   assert.equal(await q.getByText(title).count(), 0, 'not by direct URL');
   await shot(q, '14-not-found');
+  assert.equal((await b.context.request.get(base + attachmentHref)).status(), 404, 'nor its attachment');
+  assert.equal((await a.context.request.get(base + attachmentHref)).status(), 200, 'while A can download it');
   for (const word of ['ファームウェア', 'VPN', 'IKE']) {
     await go(q, '/search?q=' + encodeURIComponent(word));
     await q.waitForSelector(`${tid('search-results')}, ${tid('search-empty')}`);
@@ -382,20 +391,24 @@ async function story(sec, a, b, ex) {
   await p.waitForSelector(`${tid('search-result')}[data-thread-id="${threadId}"]`);
   await shot(p, '16-search-a');
 
+  await go(p, '/account');
+  await p.waitForSelector(tid('my-consents'));
+  await shot(p, '17-account');
+
   // ---- the remaining secretariat screens ------------------------------------------------------
   await go(s, '/consents');
   await s.waitForSelector(tid('report-users'));
   assert.equal(await s.getAttribute(tid('report-csv'), 'href'), '/api/v1/consents/report?format=csv');
-  await shot(s, '17-consent-report');
+  await shot(s, '18-consent-report');
   await go(s, '/moderation');
   await s.waitForSelector(`${tid('flag-list')}, ${tid('flags-empty')}`);
-  await shot(s, '18-moderation');
+  await shot(s, '19-moderation');
   await go(s, '/escalations');
   await s.waitForSelector(tid('escalation-list'));
-  await shot(s, '19-escalations');
+  await shot(s, '20-escalations');
   await go(s, '/');
   await s.waitForSelector(`${tid('thread-row')}[data-thread-id="${threadId}"]`);
-  await shot(s, '20-home-secretariat');
+  await shot(s, '21-home-secretariat');
 
   // English switch works and times stay in JST.
   await s.click(tid('lang-switch'));
@@ -403,7 +416,7 @@ async function story(sec, a, b, ex) {
   await go(s, '/threads/' + threadId);
   await s.waitForSelector(tid('thread-view'));
   assert.match(await s.locator('time').first().textContent(), /JST$/);
-  await shot(s, '21-thread-english');
+  await shot(s, '22-thread-english');
   await s.click(tid('lang-switch'));
 
   assert.deepEqual(problems, [], 'no CSP violations or page errors');

@@ -27,6 +27,9 @@ export function Login({ onSignedIn, afterSignIn, presetEmail, notice }) {
       if (err.code === 'totp_required' && !needTotp) {
         setNeedTotp(true);
         setTimeout(() => { const el = document.getElementById(ids.totp); if (el) el.focus(); }, 0);
+      } else if (needTotp && err.code === 'bad_credentials') {
+        // The password was right a moment ago, so it is the code that did not match.
+        setError({ code: 'bad_totp' });
       } else {
         setError(err);
       }

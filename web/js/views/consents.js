@@ -14,19 +14,30 @@ function consentOf(row, kind) {
   return null;
 }
 
-function ConsentCell({ value }) {
+/** Whether a row needs this kind at all: the secretariat is not gated, an expert signs the NDA only. */
+function applies(row, kind, isCompany) {
+  if (isCompany) return true;
+  if (row.role === 'secretariat') return false;
+  if (row.role === 'expert') return kind === 'nda';
+  return true;
+}
+
+function ConsentCell({ value, applicable = true }) {
+  if (!applicable) return html`<span class="muted small" title=${t('report.not_applicable')}>—</span>`;
   if (!value) return html`<span class="badge missing">${t('report.missing')}</span>`;
   if (typeof value !== 'object') return html`<span>${String(value)}</span>`;
   const at = value.accepted_at || value.at || value.time || value.created_at;
-  return html`<span class="consent-ok"><span class="badge ok">${t('report.version', { v: value.version })}</span>
+  const old = value.current === false;
+  return html`<span class="consent-ok"><span class=${'badge ' + (old ? 'missing' : 'ok')}
+      title=${old ? t('report.outdated') : ''}>${t('report.version', { v: value.version })}${old ? ' ' + t('report.outdated_short') : ''}</span>
     ${at ? html` <span class="small muted"><${Time} value=${at} /></span>` : null}
-    ${value.method && value.method !== 'online' ? html` <span class="small muted">(${value.method})</span>` : null}</span>`;
+    ${value.method && !['online', 'web'].includes(value.method) ? html` <span class="small muted">(${value.method})</span>` : null}</span>`;
 }
 
 function ReportTable({ rows, kind, testid }) {
   const isCompany = kind === 'company';
   return html`<div class="table-wrap" tabindex="0" role="region" aria-label=${t(isCompany ? 'report.companies' : 'report.users')}>
-    <table class="table" data-testid=${testid}>
+    <table class="table stack" data-testid=${testid}>
       <thead><tr>
         <th scope="col">${t(isCompany ? 'report.company' : 'report.user')}</th>
         ${isCompany ? html`<th scope="col">${t('registry.track')}</th>` : html`<th scope="col">${t('report.role_company')}</th>`}
@@ -35,9 +46,9 @@ function ReportTable({ rows, kind, testid }) {
       <tbody>
         ${rows.map((r, i) => html`<tr key=${r.id || i}>
           <th scope="row">${r.name || r.company_name || r.email}${!isCompany && r.email ? html`<div class="small muted">${r.email}</div>` : null}</th>
-          ${isCompany ? html`<td>${r.track ? t('track.' + r.track) : ''}</td>`
-            : html`<td>${r.role ? t('role.' + r.role) : ''}${r.company_name ? html`<div class="small muted">${r.company_name}</div>` : null}</td>`}
-          ${KINDS.map((k) => html`<td><${ConsentCell} value=${consentOf(r, k)} /></td>`)}
+          ${isCompany ? html`<td data-label=${t('registry.track')}>${r.track ? t('track.' + r.track) : ''}</td>`
+            : html`<td data-label=${t('report.role_company')}>${r.role ? t('role.' + r.role) : ''}${r.company_name ? html`<div class="small muted">${r.company_name}</div>` : null}</td>`}
+          ${KINDS.map((k) => html`<td data-label=${t('doc.kind.' + k)}><${ConsentCell} value=${consentOf(r, k)} applicable=${applies(r, k, isCompany)} /></td>`)}
         </tr>`)}
       </tbody>
     </table>

@@ -10,14 +10,16 @@ export async function refreshUnread() {
   try {
     const data = await api.get('/notifications', { quiet: true });
     const list = api.listOf(data, 'notifications');
-    const n = typeof data.unread === 'number' ? data.unread : list.filter((x) => !x.read_at).length;
+    const n = typeof data.unread_count === 'number' ? data.unread_count
+      : (typeof data.unread === 'number' ? data.unread : list.filter((x) => !x.read_at).length);
     setState({ unread: n });
   } catch (_) { /* not fatal */ }
 }
 
 function describe(n) {
   const text = n.text || n.message || n.body || n.summary;
-  if (text) return plainText(text);
+  const title = n.thread_title || n.title || '';
+  if (text) return plainText(text) + (title && !text.includes(title) ? ' — ' + title : '');
   const kind = n.kind || n.type || n.event;
   const key = 'notif.kind.' + kind;
   const s = t(key, { title: n.thread_title || n.title || '' });

@@ -52,8 +52,8 @@ function EscalationCard({ esc, sec, reload }) {
     toast(t('esc.declined_toast'), 'success');
     reload();
   });
-  const late = overdue(esc);
-  const title = esc.thread_title || (esc.thread && esc.thread.title) || t('esc.thread_n', { n: esc.thread_id });
+  const late = esc.overdue === true || overdue(esc);
+  const title = esc.title || esc.thread_title || (esc.thread && esc.thread.title) || t('esc.thread_n', { n: esc.thread_id });
   return html`<li class=${'card' + (late ? ' overdue' : '')} data-testid="escalation" data-thread-id=${esc.thread_id}>
     <div class="card-head">
       <span class=${'badge esc-' + esc.state}>${t('esc.state.' + esc.state)}</span>
@@ -111,7 +111,7 @@ export function Triage() {
               ${col.map((it) => {
                 const esc = escList.filter((e) => e.thread_id === it.thread_id).sort((a, b) => (b.id || 0) - (a.id || 0))[0];
                 const due = it.due_at || (esc && esc.due_at);
-                const title = it.title || it.thread_title || (esc && esc.thread_title) || t('esc.thread_n', { n: it.thread_id });
+                const title = it.title || it.thread_title || (esc && (esc.title || esc.thread_title)) || t('esc.thread_n', { n: it.thread_id });
                 return html`<li class="card" data-testid="triage-item" data-thread-id=${it.thread_id}>
                   <a class="card-title" href=${'#/threads/' + it.thread_id}>${title}</a>
                   <dl class="facts">

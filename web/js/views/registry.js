@@ -2,7 +2,7 @@
 import { html, useState } from '../html.js';
 import * as api from '../api.js';
 import { t } from '../../i18n/index.js';
-import { toast } from '../store.js';
+import { state, toast } from '../store.js';
 import { ErrorBox, Field, Loaded, Notice, PageHead, useApi, useAction, useId } from '../components.js';
 import { yen, num } from '../format.js';
 
@@ -54,7 +54,7 @@ function Groups() {
     ${res.error && res.error.code !== 'not_found' ? html`<${ErrorBox} error=${res.error} />` : null}
     ${list.length ? html`<ul class="card-list compact" data-testid="group-list">${list.map((g) => html`<li class="card" key=${g.id}>
       <strong>${g.name}</strong> <span class="muted small">#${g.id}</span>
-      ${typeof g.company_count === 'number' ? html` <span class="muted small">${t('registry.n_companies', { n: g.company_count })}</span>` : null}
+      ${typeof (g.company_count ?? g.companies) === 'number' ? html` <span class="muted small">${t('registry.n_companies', { n: g.company_count ?? g.companies })}</span>` : null}
     </li>`)}</ul>` : html`<p class="muted">${t('registry.no_groups')}</p>`}
   </section>`;
 }
@@ -213,7 +213,7 @@ function Users() {
       const list = api.listOf(data, 'users');
       if (!list.length) return html`<p class="muted">${t('registry.no_users')}</p>`;
       return html`<div class="table-wrap" tabindex="0" role="region" aria-label=${t('registry.tab.users')}>
-        <table class="table" data-testid="user-table">
+        <table class="table stack" data-testid="user-table">
           <thead><tr><th scope="col">${t('registry.user_name')}</th><th scope="col">${t('registry.role')}</th>
             <th scope="col">${t('registry.company')}</th><th scope="col">${t('registry.status')}</th><th scope="col"><span class="visually-hidden">${t('common.actions')}</span></th></tr></thead>
           <tbody>${list.map((u) => html`<${UserRow} key=${u.id} user=${u} companyName=${companyName} reload=${res.reload} />`)}</tbody>
@@ -229,11 +229,11 @@ function UserRow({ user: u, companyName, reload }) {
   });
   return html`<tr data-testid="user-row" data-user-id=${u.id}>
     <th scope="row">${u.name}<div class="small muted">${u.email}</div></th>
-    <td>${t('role.' + u.role)}${u.representative ? html`<div class="small muted">${t('registry.representative')}</div>` : null}
+    <td data-label=${t('registry.role')}>${t('role.' + u.role)}${u.representative ? html`<div class="small muted">${t('registry.representative')}</div>` : null}
       ${u.specialties && u.specialties.length ? html`<div class="small muted">${[].concat(u.specialties).join(', ')}</div>` : null}</td>
-    <td>${u.company_name || companyName(u.company_id)}</td>
-    <td><span class=${'badge user-' + (u.status || 'active')}>${t('user.status.' + (u.status || 'active'))}</span></td>
-    <td>${u.status === 'invited' ? null : html`<button type="button" class="btn btn-small btn-ghost" disabled=${busy}
+    <td data-label=${t('registry.company')}>${u.company_name || companyName(u.company_id)}</td>
+    <td data-label=${t('registry.status')}><span class=${'badge user-' + (u.status || 'active')}>${t('user.status.' + (u.status || 'active'))}</span></td>
+    <td>${u.status === 'invited' || (state.user && u.id === state.user.id) ? null : html`<button type="button" class="btn btn-small btn-ghost" disabled=${busy}
       data-testid="user-toggle" onClick=${() => toggle()}>${u.status === 'suspended' ? t('registry.activate') : t('registry.suspend')}</button>`}
       ${error ? html`<${ErrorBox} error=${error} />` : null}</td>
   </tr>`;

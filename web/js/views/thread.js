@@ -53,7 +53,7 @@ function ThreadBody({ data, reload }) {
   const isAuthor = threadAuthorId(thread, posts) === user.id;
   const isQuestion = thread.kind === 'question';
   const canDecide = isQuestion && (isAuthor || sec);
-  const cats = useApi(sec ? '/categories' : null);
+  const cats = useApi('/categories');
   const catList = cats.data ? api.listOf(cats.data, 'categories') : [];
   const cat = catList.find((c) => c.id === thread.category_id);
 
@@ -71,7 +71,10 @@ function ThreadBody({ data, reload }) {
         <${StatusBadge} thread=${thread} />
         ${thread.locked ? html`<span class="badge locked" data-testid="badge-locked">${t('thread.locked')}</span>` : null}
       </div>
-      <h1 tabindex="-1" data-page-title data-testid="thread-title">${thread.title}</h1>
+      <div class="title-row">
+        <h1 tabindex="-1" data-page-title data-testid="thread-title">${thread.title}</h1>
+        ${typeof thread.following === 'boolean' ? html`<${FollowButton} thread=${thread} reload=${reload} />` : null}
+      </div>
       <p class="audience" data-testid="thread-audience">
         <span class="audience-label">${t('thread.audience')}</span> ${t('vis.' + thread.visibility + '.who')}</p>
       ${Array.isArray(thread.tags) && thread.tags.length ? html`<ul class="tags" aria-label=${t('thread.tags')}>
@@ -86,7 +89,7 @@ function ThreadBody({ data, reload }) {
           ${posts.map((p, i) => html`<${PostItem} key=${p.id} post=${p} thread=${thread} first=${i === 0}
             canAccept=${canDecide && i > 0 && thread.status !== 'resolved'} reload=${reload} />`)}
         </ol>
-        <${Attachments} thread=${thread} list=${attachments} reload=${reload} />
+        <${Attachments} thread=${thread} list=${attachments} />
         <${Reply} thread=${thread} reload=${reload} />
       </div>
       ${sec ? html`<aside class="thread-side" aria-label=${t('thread.staff_tools')}>
@@ -95,6 +98,19 @@ function ThreadBody({ data, reload }) {
       </aside>` : null}
     </div>
   </article>`;
+}
+
+function FollowButton({ thread, reload }) {
+  const [toggle, busy, error] = useAction(async () => {
+    await api.request(thread.following ? 'DELETE' : 'POST', '/threads/' + thread.id + '/follow', thread.following ? undefined : {});
+    reload();
+  });
+  return html`<div class="follow">
+    <button type="button" class=${'btn btn-small' + (thread.following ? ' btn-primary' : '')} aria-pressed=${!!thread.following}
+      disabled=${busy} data-testid="thread-follow" title=${t('thread.follow_hint')} onClick=${() => toggle()}>
+      ${thread.following ? t('thread.following') : t('thread.follow')}</button>
+    <${ErrorBox} error=${error} />
+  </div>`;
 }
 
 function QuestionBar({ thread, canDecide, reload }) {
@@ -268,18 +284,24 @@ export async function uploadFiles(threadId, files) {
   return errors;
 }
 
-function Attachments({ thread, list, reload }) {
+function Attachments({ thread, list: inline }) {
   const id = useId('att');
+  // The list has its own endpoint; a thread answer that already carries it is used until it loads.
+  const res = useApi('/threads/' + thread.id + '/attachments', [thread.id]);
+  const list = res.data ? api.listOf(res.data, 'attachments') : inline;
+  const reload = res.reload;
+  useEffect(() => on('post', (d) => { if (d && String(d.thread_id) === String(thread.id)) reload(); }), [thread.id]);
   const [files, setFiles] = useState([]);
   const [busy, setBusy] = useState(false);
   const [errors, setErrors] = useState([]);
   const upload = async (e) => {
     e.preventDefault();
+    const form = e.currentTarget; // gone from the event once we await
     if (!files.length) return;
     setBusy(true);
     const errs = await uploadFiles(thread.id, files);
     setErrors(errs); setBusy(false);
-    if (!errs.length) { setFiles([]); e.currentTarget.reset && e.currentTarget.reset(); }
+    if (!errs.length) { setFiles([]); form.reset(); }
     reload();
   };
   return html`<section class="panel attachments" aria-labelledby=${id + '-h'} data-testid="attachments">

@@ -24,6 +24,8 @@ export function Home({ query }) {
       <a class="btn btn-primary" href="#/new" data-testid="new-thread">${t('thread.new')}</a>
     </${PageHead}>
     <p class="lead">${t('home.lead', { name: state.user ? state.user.name : '' })}</p>
+    ${state.user && state.user.totp_setup_required ? html`<div class="alert alert-warn" role="status">
+      ${t('home.totp_banner')} <a href="#/account">${t('home.totp_banner_link')}</a></div>` : null}
     <section aria-labelledby="cat-h" class="section">
       <h2 id="cat-h">${t('home.categories')}</h2>
       <${Loaded} res=${cats}>${(data) => {

@@ -1,0 +1,171 @@
+"""The generated access matrix (API.md §5): every role × every visibility × every path that
+carries content, each cell asserting allowed (the content is there) or denied (404, or simply
+absent — never a hint, never a count).
+
+Roles: participant of the thread's company, of another company in the same group, of another
+group; expert assigned to the thread's company, assigned to another company of the group,
+unassigned, escalated to the thread; secretariat. Visibilities: community, group, company, staff,
+and a company thread not escalated (so the escalated expert has a negative case). Paths: thread
+GET, list membership, list total, post GET, revisions GET, search (long and short terms),
+attachment GET, notifications (everyone is @mentioned; only readers are told) and event-stream
+delivery."""
+import os
+import sys
+import time
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(__file__))
+import forum_world as fw  # noqa: E402
+from mamori import Server, expect  # noqa: E402
+
+COLUMNS = ["community", "group", "company", "staff", "company_noesc"]
+PAIRS = {"community": "鰯鰹", "group": "鯖鯵", "company": "鱈鰈", "staff": "鮪鮫", "company_noesc": "鰻鱒"}
+
+
+def reference(role, who, t):
+    """The rule of API.md §5, written independently of the server."""
+    if role == "secretariat":
+        return True
+    vis = t["visibility"]
+    if role == "participant":
+        return (vis == "community" or (vis == "group" and t["group"] is not None and t["group"] == who["group"])
+                or (vis == "company" and t["company"] == who["company"]))
+    if vis in ("community", "staff") or who["uid"] in t["escalated"]:
+        return True
+    if vis == "group":
+        return any(who_group == t["group"] for who_group in who["assigned_groups"])
+    if vis == "company":
+        return t["company"] in who["assigned"]
+    return False
+
+
+def main():
+    srv = Server(config={"participants_per_company": "3", "track_capacity": "100"})
+    srv.__enter__()
+    try:
+        run(srv)
+    finally:
+        srv.__exit__(None, None, None)
+
+
+def run(srv):
+    a = srv.admin()
+    a.uid = a.get("/api/v1/me")[1]["user"]["id"]
+    g1, g2 = fw.group(a), fw.group(a)
+    cA, cB, cC = fw.company(a, g1), fw.company(a, g1), fw.company(a, g2)
+    groups = {cA: g1, cB: g1, cC: g2}
+    author = fw.user(srv, a, "participant", cA)
+    users = {
+        "participant_same_company": ("participant", fw.user(srv, a, "participant", cA), cA),
+        "participant_same_group": ("participant", fw.user(srv, a, "participant", cB), cB),
+        "participant_other_group": ("participant", fw.user(srv, a, "participant", cC), cC),
+        "expert_assigned": ("expert", fw.user(srv, a, "expert"), None),
+        "expert_assigned_same_group": ("expert", fw.user(srv, a, "expert"), None),
+        "expert_unassigned": ("expert", fw.user(srv, a, "expert"), None),
+        "expert_escalated": ("expert", fw.user(srv, a, "expert"), None),
+        "secretariat": ("secretariat", a, None),
+    }
+    fw.assign(a, cA, users["expert_assigned"][1].uid)
+    fw.assign(a, cB, users["expert_assigned_same_group"][1].uid)
+    assigned = {"expert_assigned": [cA], "expert_assigned_same_group": [cB]}
+    info = {}
+    for name, (role, c, co) in users.items():
+        info[name] = {"uid": c.uid, "company": co, "group": groups.get(co), "assigned": assigned.get(name, []),
+                      "assigned_groups": [groups[x] for x in assigned.get(name, [])]}
+
+    # every reader keeps an event stream open from the start
+    readers = {name: fw.EventReader(srv, c) for name, (_, c, _) in users.items()}
+    for name, rd in readers.items():
+        expect(rd.status == 200, f"{name}: events {rd.status}")
+
+    threads = {}
+    esc_uid = users["expert_escalated"][1].uid
+    for col in COLUMNS:
+        vis = "company" if col == "company_noesc" else col
+        cat = fw.category(a)
+        token = fw.uniq("mxtok")
+        creator = a if vis == "staff" else author
+        t = fw.thread(creator, cat, f"{col} thread {token}", f"本文 {token} {PAIRS[col]} です", vis, kind="question")
+        if col != "company_noesc":
+            st, body = a.post(f"/api/v1/threads/{t['id']}/escalations", {"expert_id": esc_uid, "note": "matrix"})
+            expect(st == 201, f"escalation: {st} {body}")
+        mentions = " ".join(f"@{c.handle}" for _, (_, c, _) in users.items() if hasattr(c, "handle"))
+        st, reply = creator.post(f"/api/v1/threads/{t['id']}/posts", {"body": f"reply {mentions}"})
+        expect(st == 201, reply)
+        st, _ = creator.patch(f"/api/v1/posts/{reply['id']}", {"body": f"edited reply {mentions}"})
+        expect(st == 200)
+        st, att = creator.request("POST", f"/api/v1/threads/{t['id']}/attachments?filename={col}.txt",
+                                  raw=f"secret {col}".encode())
+        expect(st == 201, att)
+        threads[col] = {"id": t["id"], "cat": cat, "token": token, "reply": reply["id"], "att": att["id"],
+                        "visibility": vis, "company": cA if vis != "staff" else None,
+                        "group": g1 if vis != "staff" else None,
+                        "escalated": [esc_uid] if col != "company_noesc" else []}
+    # one live post per thread after all streams are attached
+    live = {}
+    for col, t in threads.items():
+        st, p = a.post(f"/api/v1/threads/{t['id']}/posts", {"body": "live post"})
+        expect(st == 201)
+        live[col] = p["id"]
+
+    cells = failures = 0
+    problems = []
+
+    def cell(name, col, path, allowed, ok):
+        nonlocal cells, failures
+        cells += 1
+        if not ok:
+            failures += 1
+            problems.append(f"{name} × {col} × {path}: expected {'allowed' if allowed else 'denied'}")
+
+    deadline = time.time() + 5
+    for name, (role, c, _) in users.items():
+        st, notes = c.get("/api/v1/notifications")
+        note_threads = {n["thread_id"] for n in notes["notifications"]}
+        for col, t in threads.items():
+            allowed = reference(role, info[name], t)
+            tid = t["id"]
+            st, _ = c.get(f"/api/v1/threads/{tid}")
+            cell(name, col, "thread GET", allowed, st == (200 if allowed else 404))
+            st, body = c.get(f"/api/v1/threads?category_id={t['cat']}&per_page=100")
+            cell(name, col, "list membership", allowed, st == 200 and (tid in [x["id"] for x in body["threads"]]) == allowed)
+            cell(name, col, "list total", allowed, st == 200 and body["total"] == (1 if allowed else 0))
+            st, _ = c.get(f"/api/v1/posts/{t['reply']}")
+            cell(name, col, "post GET", allowed, st == (200 if allowed else 404))
+            st, body = c.get(f"/api/v1/posts/{t['reply']}/revisions")
+            cell(name, col, "revisions GET", allowed, st == (200 if allowed else 404) and
+                 (not allowed or len(body["revisions"]) == 1))
+            for term, label in ((t["token"], "search long"), (PAIRS[col], "search short")):
+                st, body = c.get("/api/v1/search?q=" + urllib.parse.quote(term))
+                hit = st == 200 and any(r["thread_id"] == tid for r in body["results"])
+                leak = t["token"] in str(body) and not allowed
+                cell(name, col, label, allowed, st == 200 and hit == allowed and not leak)
+            st, data = c.get(f"/api/v1/attachments/{t['att']}")
+            cell(name, col, "attachment GET", allowed, st == (200 if allowed else 404) and
+                 (not allowed or data == f"secret {col}".encode()))
+            if name != "secretariat":  # the secretariat wrote the live posts and staff threads
+                cell(name, col, "notification", allowed, (tid in note_threads) == allowed)
+            rd = readers[name]
+            if allowed:
+                got = rd.wait_for(lambda e: e[0] == "post" and e[1]["post_id"] == live[col],
+                                  timeout=max(0.1, deadline - time.time()))
+                cell(name, col, "event stream", allowed, got is not None)
+    time.sleep(0.5)  # anything that was going to leak has arrived by now
+    for name, (role, c, _) in users.items():
+        for col, t in threads.items():
+            if not reference(role, info[name], t):
+                leaked = [e for e in readers[name].events if e[1].get("thread_id") == t["id"]]
+                cell(name, col, "event stream", False, not leaked)
+    for rd in readers.values():
+        rd.close()
+    print(f"access matrix: {len(users)} roles × {len(COLUMNS)} visibilities, {cells} cells checked, "
+          f"{failures} wrong")
+    for p in problems:
+        print("  " + p)
+    expect(failures == 0, f"{failures} cells wrong")
+    expect(cells == len(users) * len(COLUMNS) * 10 - len(COLUMNS), f"every path was checked ({cells})")
+    print("1 passed, 0 failed")
+
+
+if __name__ == "__main__":
+    main()

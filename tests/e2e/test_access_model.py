@@ -1,0 +1,286 @@
+"""Randomized model-based test of the visibility rule (API.md §3-§5). Seeded random worlds
+(groups, companies, participants, experts) go through random actions — thread creation with
+every visibility, replies, reads, searches, lists, attachments, expert assignment and removal,
+escalation and decline, visibility changes, company status and group changes — and every
+answer of the server is compared with a small Python reference model of the rule.
+
+CI runs a bounded number of steps (printed). For a long run:
+    MAMORI_MODEL_SEEDS=20 MAMORI_MODEL_STEPS=5000 python3 tests/e2e/test_access_model.py
+MAMORI_MODEL_SEED=N replays one world."""
+import os
+import random
+import sys
+import time
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(__file__))
+import forum_world as fw  # noqa: E402
+from mamori import Server, expect  # noqa: E402
+
+SEEDS = int(os.environ.get("MAMORI_MODEL_SEEDS", "2"))
+STEPS = int(os.environ.get("MAMORI_MODEL_STEPS", "1200"))
+
+
+class Model:
+    def __init__(self):
+        self.companies = {}   # id -> {"group": gid|None, "status": str}
+        self.users = {}       # uid -> {"role", "company", "client"}
+        self.assign = set()   # (expert uid, company id)
+        self.threads = {}     # id -> {"visibility", "company", "group", "kind", "token", "att", "posts"}
+        self.esc = {}         # escalation id -> {"thread", "expert", "state"}
+
+    def group_of(self, uid):
+        co = self.users[uid]["company"]
+        return self.companies[co]["group"] if co else None
+
+    def can_read(self, uid, tid):
+        u, t = self.users[uid], self.threads[tid]
+        role, vis = u["role"], t["visibility"]
+        if role == "secretariat":
+            return True
+        if role == "participant":
+            g = self.group_of(uid)
+            return (vis == "community" or (vis == "group" and t["group"] is not None and t["group"] == g)
+                    or (vis == "company" and t["company"] == u["company"]))
+        if any(e["thread"] == tid and e["expert"] == uid and e["state"] in ("assigned", "answered")
+               for e in self.esc.values()):
+            return True
+        if vis in ("community", "staff"):
+            return True
+        if vis == "group":
+            return t["group"] is not None and any(
+                ex == uid and self.companies[co]["group"] == t["group"] for ex, co in self.assign)
+        if vis == "company":
+            return (uid, t["company"]) in self.assign
+        return False
+
+    def gate(self, uid, write=False):
+        """None when the company-status check passes, else the expected (status, error)."""
+        u = self.users[uid]
+        if u["role"] != "participant":
+            return None
+        st = self.companies[u["company"]]["status"]
+        if st == "withdrawn":
+            return (403, "company_inactive")
+        if write and st == "completed":
+            return (403, "read_only")
+        return None
+
+
+def run_world(seed, steps):
+    rnd = random.Random(seed)
+    srv = Server(config={"track_capacity": "100", "participants_per_company": "2"})
+    srv.__enter__()
+    counts = {}
+    try:
+        m = Model()
+        a = srv.admin()
+        a.uid = a.get("/api/v1/me")[1]["user"]["id"]
+        m.users[a.uid] = {"role": "secretariat", "company": None, "client": a}
+        groups = [fw.group(a) for _ in range(rnd.randint(2, 3))]
+        for _ in range(rnd.randint(4, 5)):
+            g = rnd.choice(groups + [None])
+            co = fw.company(a, g)
+            m.companies[co] = {"group": g, "status": "active"}
+        for co in m.companies:
+            for _ in range(rnd.choice([1, 1, 2])):
+                c = fw.user(srv, a, "participant", co)
+                m.users[c.uid] = {"role": "participant", "company": co, "client": c}
+        for _ in range(3):
+            c = fw.user(srv, a, "expert")
+            m.users[c.uid] = {"role": "expert", "company": None, "client": c}
+        cat = fw.category(a)
+        experts = [u for u, x in m.users.items() if x["role"] == "expert"]
+
+        def client(uid):
+            return m.users[uid]["client"]
+
+        def check(cond, what):
+            expect(cond, f"seed {seed} step {step}: {what}")
+
+        def act_create():
+            uid = rnd.choice(list(m.users))
+            role = m.users[uid]["role"]
+            vis = rnd.choice(["community", "group", "company", "staff"])
+            kind = rnd.choice(["discussion", "question"])
+            token = fw.uniq("mdl")
+            req = {"category_id": cat, "title": f"t {token}", "body": f"body {token}", "kind": kind, "visibility": vis}
+            company = group = None
+            if role == "secretariat" and vis in ("company", "group") and rnd.random() < 0.8:
+                co = rnd.choice(list(m.companies))
+                req["company_id"] = co
+                company, group = co, m.companies[co]["group"]
+            elif role == "participant":
+                company, group = m.users[uid]["company"], m.group_of(uid)
+            st, body = client(uid).post("/api/v1/threads", req)
+            gate = m.gate(uid, write=True)
+            if gate:
+                want = gate[0]
+            elif role == "participant" and vis == "staff":
+                want = 403
+            elif vis == "company" and company is None:
+                want = 422
+            elif vis == "group" and group is None:
+                want = 422
+            else:
+                want = 201
+            check(st == want, f"create {vis} by {role}: {st} {body} (want {want})")
+            if st == 201:
+                check(body["company_id"] == company and body["group_id"] == group, f"scope {body}")
+                st2, att = client(uid).request("POST", f"/api/v1/threads/{body['id']}/attachments?filename=f.txt",
+                                               raw=token.encode())
+                check(st2 == 201, f"attachment {st2}")
+                m.threads[body["id"]] = {"visibility": vis, "company": company, "group": group, "kind": kind,
+                                         "token": token, "att": att["id"], "posts": [body["first_post_id"]]}
+
+        def pick_thread():
+            return rnd.choice(list(m.threads)) if m.threads else None
+
+        def act_read():
+            tid, uid = pick_thread(), rnd.choice(list(m.users))
+            if tid is None:
+                return
+            c, t = client(uid), m.threads[tid]
+            gate, ok = m.gate(uid), m.can_read(uid, tid)
+            want = gate[0] if gate else (200 if ok else 404)
+            path = rnd.choice(["thread", "post", "revisions", "attachment", "search", "search_short"])
+            if path == "thread":
+                st, _ = c.get(f"/api/v1/threads/{tid}")
+            elif path == "post":
+                st, _ = c.get(f"/api/v1/posts/{rnd.choice(t['posts'])}")
+            elif path == "revisions":
+                st, _ = c.get(f"/api/v1/posts/{rnd.choice(t['posts'])}/revisions")
+            elif path == "attachment":
+                st, _ = c.get(f"/api/v1/attachments/{t['att']}")
+            else:
+                term = t["token"] if path == "search" else t["token"][-2:]
+                st, body = c.get("/api/v1/search?q=" + urllib.parse.quote(term))
+                if st == 200:
+                    found = any(r["thread_id"] == tid for r in body["results"])
+                    if path == "search":
+                        check(found == ok, f"search {term} by {m.users[uid]['role']} found={found} model={ok}")
+                    elif found:
+                        check(ok, "short-term search found an unreadable thread")
+                    want = 200 if not gate else want
+            check(st == want, f"{path} of {t['visibility']} thread by {m.users[uid]['role']}: {st} want {want}")
+            counts[path] = counts.get(path, 0) + 1
+
+        def act_list():
+            uid = rnd.choice(list(m.users))
+            st, body = client(uid).get(f"/api/v1/threads?category_id={cat}&per_page=100")
+            gate = m.gate(uid)
+            if gate:
+                check(st == gate[0], f"list {st}")
+                return
+            want = {tid for tid in m.threads if m.can_read(uid, tid)}
+            got = {x["id"] for x in body["threads"]}
+            check(body["total"] == len(want), f"total {body['total']} != {len(want)}")
+            if len(want) <= 100:
+                check(got == want, f"list {sorted(got)} != {sorted(want)}")
+            st, notes = client(uid).get("/api/v1/notifications")
+            if st == 200:
+                for n in notes["notifications"]:
+                    check(n["thread_id"] is None or n["thread_id"] not in m.threads or m.can_read(uid, n["thread_id"]),
+                          f"notification about an unreadable thread {n}")
+
+        def act_reply():
+            tid, uid = pick_thread(), rnd.choice(list(m.users))
+            if tid is None:
+                return
+            mention = rnd.choice([u for u in m.users if u != a.uid])
+            handle = getattr(client(mention), "handle", "nobody")
+            st, body = client(uid).post(f"/api/v1/threads/{tid}/posts", {"body": f"reply @{handle}"})
+            gate = m.gate(uid, write=True)
+            want = gate[0] if gate else (201 if m.can_read(uid, tid) else 404)
+            check(st == want, f"reply by {m.users[uid]['role']} to {m.threads[tid]['visibility']}: {st} want {want}")
+            if st == 201:
+                m.threads[tid]["posts"].append(body["id"])
+                for e in m.esc.values():
+                    if e["thread"] == tid and e["expert"] == uid and e["state"] == "assigned":
+                        e["state"] = "answered"
+
+        def act_assign():
+            ex, co = rnd.choice(experts), rnd.choice(list(m.companies))
+            if (ex, co) in m.assign:
+                fw.unassign(a, co, ex)
+                m.assign.discard((ex, co))
+            else:
+                fw.assign(a, co, ex)
+                m.assign.add((ex, co))
+
+        def act_escalate():
+            qs = [t for t, x in m.threads.items() if x["kind"] == "question"]
+            if not qs:
+                return
+            tid, ex = rnd.choice(qs), rnd.choice(experts)
+            if any(e["thread"] == tid and e["expert"] == ex for e in m.esc.values()):
+                return
+            st, body = a.post(f"/api/v1/threads/{tid}/escalations", {"expert_id": ex, "note": "model"})
+            if st == 201:
+                m.esc[body["id"]] = {"thread": tid, "expert": ex, "state": "assigned"}
+            else:
+                check(st in (409,), f"escalate {st} {body}")
+
+        def act_decline():
+            open_ = [i for i, e in m.esc.items() if e["state"] == "assigned"]
+            if not open_:
+                return
+            i = rnd.choice(open_)
+            st, body = client(m.esc[i]["expert"]).post(f"/api/v1/escalations/{i}/decline", {"reason": "busy"})
+            check(st == 200, f"decline {st} {body}")
+            m.esc[i]["state"] = "declined"
+
+        def act_visibility():
+            tid = pick_thread()
+            if tid is None:
+                return
+            t = m.threads[tid]
+            vis = rnd.choice(["community", "group", "company", "staff"])
+            st, body = a.patch(f"/api/v1/threads/{tid}", {"visibility": vis})
+            want = 422 if (vis == "company" and t["company"] is None) or (vis == "group" and t["group"] is None) else 200
+            check(st == want, f"visibility {vis}: {st} want {want}")
+            if st == 200:
+                t["visibility"] = vis
+
+        def act_company():
+            co = rnd.choice(list(m.companies))
+            if rnd.random() < 0.5:
+                status = rnd.choice(["active", "active", "completed", "withdrawn"])
+                st, body = a.patch(f"/api/v1/companies/{co}", {"status": status})
+                check(st == 200, f"company status {st} {body}")
+                m.companies[co]["status"] = status
+            else:
+                g = rnd.choice(groups + [None])
+                st, body = a.patch(f"/api/v1/companies/{co}", {"group_id": g})
+                check(st == 200, f"company group {st} {body}")
+                m.companies[co]["group"] = g
+
+        actions = [(act_create, 12), (act_read, 40), (act_list, 8), (act_reply, 12), (act_assign, 6),
+                   (act_escalate, 5), (act_decline, 3), (act_visibility, 8), (act_company, 6)]
+        funcs, weights = zip(*actions)
+        for step in range(steps):
+            f = rnd.choices(funcs, weights)[0]
+            f()
+            counts[f.__name__] = counts.get(f.__name__, 0) + 1
+        return counts
+    finally:
+        srv.__exit__(None, None, None)
+
+
+def main():
+    seeds = [int(os.environ["MAMORI_MODEL_SEED"])] if "MAMORI_MODEL_SEED" in os.environ else \
+        [int(time.time()) % 100000 + i for i in range(SEEDS)]
+    total = {}
+    t0 = time.time()
+    for seed in seeds:
+        print(f"world seed {seed}: {STEPS} steps", flush=True)
+        for k, v in run_world(seed, STEPS).items():
+            total[k] = total.get(k, 0) + v
+    steps = sum(v for k, v in total.items() if k.startswith("act_"))
+    print(f"model-based test: {len(seeds)} worlds, {steps} steps in {time.time() - t0:.1f}s; "
+          + ", ".join(f"{k}={v}" for k, v in sorted(total.items())))
+    print("1 passed, 0 failed")
+
+
+if __name__ == "__main__":
+    main()
