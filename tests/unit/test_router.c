@@ -359,13 +359,16 @@ static void test_roles_compared_only_in_authz(void **state)
 		free(path);
 	}
 	closedir(d);
-	assert_true(files >= 10);
+	/* cmocka's message buffers are short: the list goes to stderr, whole. */
 	if (found)
-		fail_msg("%d role comparison(s) outside the access module (authz.c). Ask authz instead "
-			 "(authz_is_secretariat(r->who), or a new authz_* rule for what is being decided):\n%s",
-			 found, buf_cstr(&out));
+		fprintf(stderr, "%d role comparison(s) outside the access module (authz.c). Ask authz instead "
+				"(authz_is_secretariat(r->who), or a new authz_* rule for what is being decided):\n%s",
+			found, buf_cstr(&out));
 	buf_free(&out);
 	free(dir);
+	assert_true(files >= 10);
+	if (found)
+		fail_msg("role comparisons outside authz.c (listed above)");
 }
 
 /* ---- (c) matching ------------------------------------------------------------------------------- */

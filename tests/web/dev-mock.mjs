@@ -176,6 +176,8 @@ route('POST', '/api/v1/documents/:id/accept', { nogate: true }, (c) => {
   audit(c.user, 'consent.accept', d.id);
   send(c.res, 201, rec);
 });
+route('GET', '/api/v1/consents', { nogate: true }, (c) => send(c.res, 200, db.acceptances.filter((a) => a.user_id === c.user.id).slice().reverse()
+  .map((a) => ({ ...a, action: 'accept', kind: db.documents.find((d) => d.id === a.document_id).kind, in_effect: true }))));
 route('GET', '/api/v1/consents/report', { sec: true }, (c) => {
   const pick = (filter) => Object.fromEntries(['participation', 'nda'].map((k) => {
     const a = db.acceptances.filter((x) => filter(x) && db.documents.find((d) => d.id === x.document_id).kind === k).pop();
@@ -368,6 +370,10 @@ route('POST', '/api/v1/threads/:id/attachments', { raw: true }, (c) => {
   const a = { id: nextId(), thread_id: th.id, filename: c.query.get('filename'), size: c.raw.length, sha256: crypto.createHash('sha256').update(c.raw).digest('hex'), data: c.raw };
   db.attachments.push(a);
   const { data, ...out } = a; send(c.res, 201, out);
+});
+route('GET', '/api/v1/threads/:id/attachments', {}, (c) => {
+  const th = threadFor(c, c.params.id); if (!th) return err(c.res, 404, 'not_found');
+  send(c.res, 200, { attachments: db.attachments.filter((a) => a.thread_id === th.id).map(({ data, ...a }) => a) });
 });
 route('GET', '/api/v1/attachments/:id', {}, (c) => {
   const a = db.attachments.find((x) => x.id === Number(c.params.id));

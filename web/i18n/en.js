@@ -464,6 +464,7 @@ export default {
   'account.consent_action.withdraw': "Withdrawn",
   'account.no_consents': "No records.",
 
+  'inactive.title': "Not available",
   'notfound.title': 'Page not found',
   'notfound.body': 'The page does not exist, or you do not have access to it.',
 

@@ -464,6 +464,7 @@ export default {
   'account.consent_action.withdraw': "撤回",
   'account.no_consents': "記録はありません。",
 
+  'inactive.title': "ご利用いただけません",
   'notfound.title': 'ページが見つかりません',
   'notfound.body': 'お探しのページは存在しないか、閲覧する権限がありません。',
 

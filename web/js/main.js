@@ -38,7 +38,7 @@ async function signOut() {
   try { await api.del('/session', { quiet: true }); } catch (_) { /* the session may be gone already */ }
   api.setCsrf('');
   stopEvents();
-  setState({ user: null, pending: [], unread: 0 });
+  setState({ user: null, pending: [], unread: 0, inactive: false });
   go('/');
 }
 
@@ -46,7 +46,11 @@ api.hooks.unauthenticated = () => {
   if (state.user) toast(t('err.session_expired'), 'warn');
   api.setCsrf('');
   stopEvents();
-  setState({ user: null, pending: [] });
+  setState({ user: null, pending: [], inactive: false });
+};
+api.hooks.companyInactive = () => {
+  // A withdrawn company's participants can reach no content at all: say so once, plainly.
+  if (!state.inactive) setState({ inactive: true });
 };
 api.hooks.consentRequired = (pending) => {
   // Show the consent screen; the route stays, so the reader lands where they were going.
@@ -230,10 +234,12 @@ function App() {
   else if (route.parts[0] === 'invite' && route.parts[1]) main = html`<${Invite} token=${route.parts[1]}
     onSignedIn=${(r) => applyMe({ user: r.user, csrf_token: r.csrf_token })} afterSignIn=${refreshMe} />`;
   else if (!user) main = html`<${Login} onSignedIn=${(r) => applyMe({ user: r.user, csrf_token: r.csrf_token })} afterSignIn=${refreshMe} />`;
+  else if (state.inactive && user.role === 'participant') main = html`<section class="panel empty" data-testid="company-inactive">
+      <h1 tabindex="-1" data-page-title>${t('inactive.title')}</h1><p>${t('err.company_inactive')}</p></section>`;
   else if (gated) main = html`<${Consent} user=${user} pending=${state.pending} onDone=${refreshMe} />`;
   else main = routeView(route, user);
 
-  const withNav = user && !gated && state.ready;
+  const withNav = user && !gated && state.ready && !(state.inactive && user.role === 'participant');
   return html`<a class="skip-link" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById('main').focus(); }}>${t('nav.skip')}</a>
     <${Header} user=${user} hasNav=${withNav} menuOpen=${menuOpen} onMenu=${() => setMenuOpen(!menuOpen)} />
     <div class=${'layout' + (withNav ? ' with-nav' : '')}>

@@ -18,6 +18,7 @@ export const state = {
   unread: 0,             // unread notifications
   toast: null,           // {text, kind}
   live: false,           // event stream connected
+  inactive: false,       // the participant's company has withdrawn (403 company_inactive)
 };
 
 export function setState(patch) {
