@@ -65,11 +65,11 @@
 #define DEVICE_MAX_AGE (90 * 86400)
 
 /* Rows of one key in the window: all of them, and the failures among them. */
-#define FAIL_COUNT(col)                                                                              \
-	"SELECT count(*), coalesce(sum(pending = 0 OR at <= :stale), 0) FROM login_failures"          \
+#define FAIL_COUNT(col)                                                                                      \
+	"SELECT count(*), coalesce(sum(pending = 0 OR at <= :stale), 0) FROM login_failures"                 \
 	" WHERE " col " = :key AND at > :since"
-#define FAIL_NTH(col)                                                                                \
-	"SELECT at FROM login_failures WHERE " col " = :key AND at > :since"                           \
+#define FAIL_NTH(col)                                                                                        \
+	"SELECT at FROM login_failures WHERE " col " = :key AND at > :since"                                 \
 	" AND (pending = 0 OR at <= :stale) ORDER BY at LIMIT 1 OFFSET :off"
 static const char fail_count_email_sql[] = FAIL_COUNT("email");
 static const char fail_nth_email_sql[] = FAIL_NTH("email");
@@ -88,14 +88,16 @@ static const char device_user_sql[] =
 static const char device_insert_sql[] =
 	"INSERT INTO trusted_devices (token_hash, user_id, created_at, last_used_at) VALUES (:h, :uid, :now, :now)";
 static const char device_touch_sql[] = "UPDATE trusted_devices SET last_used_at = :now WHERE token_hash = :h";
-static const char device_prune_sql[] = "DELETE FROM trusted_devices WHERE user_id = :uid AND created_at <= :since";
+static const char device_prune_sql[] =
+	"DELETE FROM trusted_devices WHERE user_id = :uid AND created_at <= :since";
 static const char device_forget_sql[] = "DELETE FROM trusted_devices WHERE user_id = :uid";
 
 /* Seconds until an attempt keyed by `key` in column count_sql/nth_sql would be allowed, or 0
  * when it is allowed now. With n >= THROTTLE_MAX failures in the window, the attempt becomes
  * allowed when the (n - THROTTLE_MAX + 1)th oldest leaves it; with fewer failures but as many
  * rows counting the pending ones, in a second. */
-static int64_t throttle_wait(struct db *d, const char *count_sql, const char *nth_sql, const char *key, int64_t now)
+static int64_t throttle_wait(struct db *d, const char *count_sql, const char *nth_sql, const char *key,
+			     int64_t now)
 {
 	sqlite3_stmt *st = db_stmt(d, count_sql);
 	db_bind_text(st, ":key", key);
@@ -162,7 +164,8 @@ static int rate_limited(struct req *r, int64_t wait)
 	char v[24];
 	snprintf(v, sizeof v, "%" PRId64, wait);
 	req_header(r, "Retry-After", v);
-	return req_error(r, 429, "rate_limited", "too many sign-in attempts; try again in %" PRId64 " s", wait);
+	return req_error(r, 429, "rate_limited", "too many sign-in attempts; try again in %" PRId64 " s",
+			 wait);
 }
 
 /* Checks the throttle and records the attempt as a failure, atomically. Returns 0 (a->id set),
@@ -283,14 +286,16 @@ static int specialties_parse(struct req *r, char **out)
 		return -1;
 	json_t *norm = json_array(), *item;
 	size_t i, j;
-	json_array_foreach(v, i, item) {
+	json_array_foreach(v, i, item)
+	{
 		if (!json_is_string(item) || !text_ok(json_string_value(item), SPECIALTY_MAX_BYTES)) {
 			json_decref(norm);
 			return -1;
 		}
 		bool dup = false;
 		for (j = 0; j < json_array_size(norm); j++)
-			dup |= strcasecmp(json_string_value(json_array_get(norm, j)), json_string_value(item)) == 0;
+			dup |= strcasecmp(json_string_value(json_array_get(norm, j)),
+					  json_string_value(item)) == 0;
 		if (!dup)
 			json_array_append(norm, item);
 	}
@@ -313,8 +318,7 @@ static int audit_user(struct req *r, int64_t actor, const char *action, int64_t 
 static int password_refused(struct req *r, const char *password, const char *email)
 {
 	switch (crypto_password_policy(password)) {
-	case CRYPTO_POLICY_OK:
-		break;
+	case CRYPTO_POLICY_OK: break;
 	case CRYPTO_POLICY_TOO_SHORT:
 		return req_error(r, 422, "weak_password", "the password must have at least %d characters",
 				 CRYPTO_PASSWORD_MIN_CHARS);
@@ -322,13 +326,13 @@ static int password_refused(struct req *r, const char *password, const char *ema
 		return req_error(r, 422, "weak_password", "the password may have at most %d bytes",
 				 CRYPTO_PASSWORD_MAX_BYTES);
 	case CRYPTO_POLICY_COMMON:
-		return req_error(r, 422, "weak_password",
-				 "this password is one of the most common passwords (or one with digits or "
-				 "symbols added, or a keyboard or alphabet sequence), which attackers try first");
+		return req_error(
+			r, 422, "weak_password",
+			"this password is one of the most common passwords (or one with digits or "
+			"symbols added, or a keyboard or alphabet sequence), which attackers try first");
 	case CRYPTO_POLICY_REPEATED:
 		return req_error(r, 422, "weak_password", "the password is one character repeated");
-	default:
-		return req_error(r, 422, "weak_password", "the password is not acceptable");
+	default: return req_error(r, 422, "weak_password", "the password is not acceptable");
 	}
 	const char *at = email ? strchr(email, '@') : NULL;
 	if (at && at - email >= 4) {
@@ -336,15 +340,37 @@ static int password_refused(struct req *r, const char *password, const char *ema
 		bool contains = strcasestr(password, local) != NULL;
 		free(local);
 		if (contains)
-			return req_error(r, 422, "weak_password", "the password contains your e-mail address");
+			return req_error(r, 422, "weak_password",
+					 "the password contains your e-mail address");
 	}
 	return 0;
 }
 
 /* ---- users as JSON ---------------------------------------------------------------------------- */
 
-#define USER_COLUMNS                                                                                  \
-	"u.id, u.email, u.name, u.role, u.company_id, u.representative, u.specialties, u.status,"      \
+/* What an account of each role carries (API.md §3): a participant belongs to exactly one
+ * company, takes one of its seats and may be its representative; an expert has specialties;
+ * the secretariat can require TOTP of experts and of itself. This is the shape of the data,
+ * not an access decision (those are authz.c's alone). */
+struct role_shape {
+	bool company; /* company_id required, a seat counted, representative allowed */
+	bool specialties;
+	bool totp_requirable;
+};
+static const struct role_shape role_shapes[] = {
+	[ROLE_NONE] = {0},
+	[ROLE_PARTICIPANT] = {.company = true},
+	[ROLE_EXPERT] = {.specialties = true, .totp_requirable = true},
+	[ROLE_SECRETARIAT] = {.totp_requirable = true},
+};
+
+static const struct role_shape *role_shape(enum role r)
+{
+	return &role_shapes[(unsigned)r < ARRAY_LEN(role_shapes) ? r : ROLE_NONE];
+}
+
+#define USER_COLUMNS                                                                                         \
+	"u.id, u.email, u.name, u.role, u.company_id, u.representative, u.specialties, u.status,"            \
 	" u.totp_secret IS NOT NULL, u.totp_required, u.created_at"
 static const char user_sql[] = "SELECT " USER_COLUMNS " FROM users u WHERE u.id = :id";
 static const char users_sql[] =
@@ -361,9 +387,10 @@ static json_t *user_json(sqlite3_stmt *st)
 	json_object_set_new(u, "email", json_string(db_col_text(st, 1)));
 	json_object_set_new(u, "name", json_string(db_col_text(st, 2)));
 	json_object_set_new(u, "role", json_string(db_col_text(st, 3)));
-	json_object_set_new(u, "company_id", sqlite3_column_type(st, 4) == SQLITE_NULL
-						     ? json_null()
-						     : json_integer(sqlite3_column_int64(st, 4)));
+	json_object_set_new(u, "company_id",
+			    sqlite3_column_type(st, 4) == SQLITE_NULL
+				    ? json_null()
+				    : json_integer(sqlite3_column_int64(st, 4)));
 	json_object_set_new(u, "representative", json_boolean(sqlite3_column_int(st, 5)));
 	json_t *spec = json_loads(db_col_text(st, 6), 0, NULL);
 	if (!json_is_array(spec)) {
@@ -393,7 +420,8 @@ static json_t *user_load(struct db *d, int64_t id)
 /* ---- sign-in ------------------------------------------------------------------------------------ */
 
 static const char signin_user_sql[] = "SELECT id, password_hash FROM users WHERE email = :email";
-static const char signin_recheck_sql[] = "SELECT status, totp_secret, totp_last_step FROM users WHERE id = :id";
+static const char signin_recheck_sql[] =
+	"SELECT status, totp_secret, totp_last_step FROM users WHERE id = :id";
 static const char totp_step_sql[] = "UPDATE users SET totp_last_step = :step WHERE id = :id";
 static const char password_set_sql[] = "UPDATE users SET password_hash = :hash WHERE id = :id";
 
@@ -402,9 +430,9 @@ struct signin {
 	struct req *r;
 	struct attempt a;
 	char *password;
-	char *totp;     /* the code given, or NULL */
-	char *stored;   /* the user's password hash, NULL to verify against the dummy */
-	char *rehash;   /* a fresh hash when stored used older parameters (helper thread) */
+	char *totp;      /* the code given, or NULL */
+	char *stored;    /* the user's password hash, NULL to verify against the dummy */
+	char *rehash;    /* a fresh hash when stored used older parameters (helper thread) */
 	int64_t user_id; /* 0 when no user has this e-mail */
 	bool verified;
 };
@@ -422,11 +450,13 @@ static void signin_free(struct signin *s)
 }
 
 /* Helper thread: an unknown e-mail (or an account without a password yet) verifies against
- * the dummy hash, so every answer costs one scrypt. */
+ * the dummy hash, so every answer costs one scrypt. The dummy is fetched in every case, so the
+ * one-time cost of computing it falls on the process's first sign-in whatever its e-mail. */
 static void signin_work(void *arg)
 {
 	struct signin *s = arg;
-	s->verified = crypto_password_verify(s->password, s->stored ? s->stored : crypto_password_dummy()) == 1;
+	const char *dummy = crypto_password_dummy();
+	s->verified = crypto_password_verify(s->password, s->stored ? s->stored : dummy) == 1;
 	if (s->verified && s->stored && crypto_password_needs_rehash(s->stored))
 		s->rehash = crypto_password_hash_new(s->password);
 }
@@ -454,7 +484,8 @@ static int device_remember(struct req *r, struct signin *s, int64_t now)
 	db_bind_int64(st, ":now", now);
 	int rc = db_exec_stmt(r->db, st);
 	if (rc == 0) {
-		char *cookie = xasprintf(DEVICE_COOKIE "=%s; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=%d",
+		char *cookie = xasprintf(DEVICE_COOKIE
+					 "=%s; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=%d",
 					 token, DEVICE_MAX_AGE);
 		req_header(r, "Set-Cookie", cookie);
 		free(cookie);
@@ -523,7 +554,8 @@ static int signin_finish(struct signin *s)
 	if (need_totp) {
 		if (db_tx_commit(d) < 0)
 			goto fail;
-		return req_error(r, 401, "totp_required", "enter the 6-digit code from your authenticator app");
+		return req_error(r, 401, "totp_required",
+				 "enter the 6-digit code from your authenticator app");
 	}
 	sqlite3_stmt *st;
 	if (step) {
@@ -645,8 +677,10 @@ static int handle_me(struct req *r)
 	json_t *user = user_load(r->db, r->who->user_id);
 	if (!user)
 		return req_internal(r, "user load");
-	return req_reply(r, 200, json_pack("{s:o,s:o,s:s}", "user", user, "pending_consents",
-					   authz_pending_consents(r->db, r->who), "csrf_token", r->csrf ? r->csrf : ""));
+	return req_reply(r, 200,
+			 json_pack("{s:o,s:o,s:s}", "user", user, "pending_consents",
+				   authz_pending_consents(r->db, r->who), "csrf_token",
+				   r->csrf ? r->csrf : ""));
 }
 
 /* ---- invitations and user administration ------------------------------------------------------- */
@@ -717,21 +751,25 @@ static int handle_user_create(struct req *r)
 	if (req_body_str(r, "email", &email) != 0 || !email_ok(email))
 		return req_error(r, 422, "invalid", "email must be an e-mail address");
 	if (req_body_str(r, "name", &name) != 0 || !text_ok(name, NAME_MAX_BYTES))
-		return req_error(r, 422, "invalid", "name must be a non-empty text of at most %d bytes", NAME_MAX_BYTES);
+		return req_error(r, 422, "invalid", "name must be a non-empty text of at most %d bytes",
+				 NAME_MAX_BYTES);
 	enum role role = req_body_str(r, "role", &role_s) == 0 ? role_from_name(role_s) : ROLE_NONE;
 	if (role == ROLE_NONE)
 		return req_error(r, 422, "invalid", "role must be participant, expert or secretariat");
+	const struct role_shape *sh = role_shape(role);
 	int c = req_body_int(r, "company_id", &company);
 	if (c < 0 || (c == 0 && company <= 0))
 		return req_error(r, 422, "invalid", "company_id must be a company's id");
-	if ((role == ROLE_PARTICIPANT) != (c == 0))
-		return req_error(r, 422, "invalid", "company_id is required for participants and only for them");
-	if (req_body_bool(r, "representative", &rep) < 0 || (rep && role != ROLE_PARTICIPANT))
+	if (sh->company != (c == 0))
+		return req_error(r, 422, "invalid",
+				 "company_id is required for participants and only for them");
+	if (req_body_bool(r, "representative", &rep) < 0 || (rep && !sh->company))
 		return req_error(r, 422, "invalid", "representative is a boolean, for participants only");
 	int sp = specialties_parse(r, &spec);
-	if (sp < 0 || (sp == 0 && role != ROLE_EXPERT && strcmp(spec, "[]") != 0)) {
+	if (sp < 0 || (sp == 0 && !sh->specialties && strcmp(spec, "[]") != 0)) {
 		free(spec);
-		return req_error(r, 422, "invalid", "specialties is a list of up to %d short texts, for experts only",
+		return req_error(r, 422, "invalid",
+				 "specialties is a list of up to %d short texts, for experts only",
 				 SPECIALTIES_MAX);
 	}
 
@@ -741,7 +779,7 @@ static int handle_user_create(struct req *r)
 		return req_internal(r, "begin");
 	}
 	sqlite3_stmt *st;
-	if (role == ROLE_PARTICIPANT) {
+	if (sh->company) {
 		st = db_stmt(r->db, company_exists_sql);
 		db_bind_int64(st, ":id", company);
 		if (db_one_int64(st, 0) != 1) {
@@ -755,7 +793,7 @@ static int handle_user_create(struct req *r)
 		rc = req_error(r, 409, "email_taken", "an account with this e-mail address exists");
 		goto rollback;
 	}
-	if (role == ROLE_PARTICIPANT && company_seats(r->db, company, 0) >= r->cfg->participants_per_company) {
+	if (sh->company && company_seats(r->db, company, 0) >= r->cfg->participants_per_company) {
 		rc = req_error(r, 409, "company_full", "the company already has %d participant(s)",
 			       r->cfg->participants_per_company);
 		goto rollback;
@@ -764,7 +802,7 @@ static int handle_user_create(struct req *r)
 	db_bind_text(st, ":email", email);
 	db_bind_text(st, ":name", name);
 	db_bind_text(st, ":role", role_name(role));
-	if (role == ROLE_PARTICIPANT)
+	if (sh->company)
 		db_bind_int64(st, ":company", company);
 	db_bind_int64(st, ":rep", rep);
 	db_bind_text(st, ":spec", spec ? spec : "[]");
@@ -776,7 +814,7 @@ static int handle_user_create(struct req *r)
 	int64_t id = sqlite3_last_insert_rowid(db_handle(r->db)), expires = 0;
 	token = invite_issue_new(r, id, &expires);
 	json_t *detail = json_pack("{s:s,s:s,s:o}", "email", email, "role", role_name(role), "company_id",
-				   role == ROLE_PARTICIPANT ? json_integer(company) : json_null());
+				   sh->company ? json_integer(company) : json_null());
 	int arc = token ? audit_user(r, r->who->user_id, "user.create", id, detail) : -1;
 	json_decref(detail);
 	if (arc < 0 || db_tx_commit(r->db) < 0) {
@@ -840,14 +878,17 @@ static int handle_user_update(struct req *r)
 		return req_error(r, 422, "invalid", "status must be active or suspended");
 	int n = req_body_str(r, "name", &name);
 	if (n < 0 || (n == 0 && !text_ok(name, NAME_MAX_BYTES)))
-		return req_error(r, 422, "invalid", "name must be a non-empty text of at most %d bytes", NAME_MAX_BYTES);
+		return req_error(r, 422, "invalid", "name must be a non-empty text of at most %d bytes",
+				 NAME_MAX_BYTES);
 	int rp = req_body_bool(r, "representative", &rep), tq = req_body_bool(r, "totp_required", &treq),
 	    tr = req_body_bool(r, "totp_reset", &treset);
 	if (rp < 0 || tq < 0 || tr < 0)
-		return req_error(r, 422, "invalid", "representative, totp_required and totp_reset are booleans");
+		return req_error(r, 422, "invalid",
+				 "representative, totp_required and totp_reset are booleans");
 	int sp = specialties_parse(r, &spec);
 	if (sp < 0)
-		return req_error(r, 422, "invalid", "specialties is a list of up to %d short texts", SPECIALTIES_MAX);
+		return req_error(r, 422, "invalid", "specialties is a list of up to %d short texts",
+				 SPECIALTIES_MAX);
 	if (s && n && rp && tq && tr && sp) {
 		free(spec);
 		return req_error(r, 422, "invalid", "nothing to change");
@@ -865,7 +906,7 @@ static int handle_user_update(struct req *r)
 		rc = req_not_found(r);
 		goto rollback;
 	}
-	enum role role = role_from_name(db_col_text(st, 0));
+	const struct role_shape *sh = role_shape(role_from_name(db_col_text(st, 0)));
 	bool was_suspended = strcmp(db_col_text(st, 1), "suspended") == 0;
 	int64_t company = sqlite3_column_int64(st, 2);
 	sqlite3_reset(st);
@@ -874,19 +915,19 @@ static int handle_user_update(struct req *r)
 		rc = req_error(r, 403, "forbidden", "you cannot suspend your own account");
 		goto rollback;
 	}
-	if (tq == 0 && role == ROLE_PARTICIPANT) {
+	if (tq == 0 && !sh->totp_requirable) {
 		rc = req_error(r, 422, "invalid", "totp_required applies to experts and the secretariat");
 		goto rollback;
 	}
-	if (rp == 0 && role != ROLE_PARTICIPANT) {
+	if (rp == 0 && !sh->company) {
 		rc = req_error(r, 422, "invalid", "representative applies to participants");
 		goto rollback;
 	}
-	if (sp == 0 && role != ROLE_EXPERT && strcmp(spec, "[]") != 0) {
+	if (sp == 0 && !sh->specialties && strcmp(spec, "[]") != 0) {
 		rc = req_error(r, 422, "invalid", "specialties apply to experts");
 		goto rollback;
 	}
-	if (s == 0 && !suspend && was_suspended && role == ROLE_PARTICIPANT &&
+	if (s == 0 && !suspend && was_suspended && sh->company &&
 	    company_seats(r->db, company, id) >= r->cfg->participants_per_company) {
 		rc = req_error(r, 409, "company_full", "the company already has %d participant(s)",
 			       r->cfg->participants_per_company);
@@ -915,8 +956,8 @@ static int handle_user_update(struct req *r)
 		}
 	}
 	json_t *detail = json_object();
-	static const char *const fields[] = {"status", "name", "representative", "specialties", "totp_required",
-					     "totp_reset"};
+	static const char *const fields[] = {"status",      "name",          "representative",
+					     "specialties", "totp_required", "totp_reset"};
 	for (size_t i = 0; i < ARRAY_LEN(fields); i++)
 		if (body_has(r, fields[i]))
 			json_object_set(detail, fields[i], json_object_get(r->body, fields[i]));
@@ -961,7 +1002,8 @@ static int handle_invite_reissue(struct req *r)
 		goto rollback;
 	}
 	char *token = invite_issue_new(r, id, &expires);
-	if (!token || audit_user(r, r->who->user_id, "user.invite", id, NULL) < 0 || db_tx_commit(r->db) < 0) {
+	if (!token || audit_user(r, r->who->user_id, "user.invite", id, NULL) < 0 ||
+	    db_tx_commit(r->db) < 0) {
 		free(token);
 		rc = req_internal(r, "invite");
 		goto rollback;
@@ -1037,7 +1079,8 @@ static int accept_finish(struct accept *a)
 	}
 	/* A new password ends every session made with the old one. */
 	if (session_end_all(r->db, a->user_id) < 0 ||
-	    audit_user(r, a->user_id, was_active ? "user.password_reset" : "user.activate", a->user_id, NULL) < 0 ||
+	    audit_user(r, a->user_id, was_active ? "user.password_reset" : "user.activate", a->user_id,
+		       NULL) < 0 ||
 	    db_tx_commit(r->db) < 0) {
 		rc = req_internal(r, "activate");
 		goto rollback;
@@ -1127,7 +1170,8 @@ static void pwchange_free(struct pwchange *p)
 static void pwchange_work(void *arg)
 {
 	struct pwchange *p = arg;
-	p->verified = crypto_password_verify(p->current, p->stored ? p->stored : crypto_password_dummy()) == 1;
+	p->verified = crypto_password_verify(p->current, p->stored ? p->stored : crypto_password_dummy()) ==
+		      1;
 	if (p->verified)
 		p->hash = crypto_password_hash_new(p->next);
 }
@@ -1143,7 +1187,9 @@ static int pwchange_finish(struct pwchange *p)
 		return req_internal(r, "begin");
 	if (!p->verified) {
 		json_t *detail = json_pack("{s:s,s:s}", "email", p->a.email, "reason", "password_change");
-		int arc = attempt_failed(r->db, &p->a) < 0 ? -1 : audit_user(r, uid, "session.login_failed", uid, detail);
+		int arc = attempt_failed(r->db, &p->a) < 0
+				  ? -1
+				  : audit_user(r, uid, "session.login_failed", uid, detail);
 		json_decref(detail);
 		if (arc < 0 || db_tx_commit(r->db) < 0)
 			goto fail;
@@ -1153,7 +1199,8 @@ static int pwchange_finish(struct pwchange *p)
 	db_bind_text(st, ":hash", p->hash);
 	db_bind_int64(st, ":id", uid);
 	/* Every other session ends; this browser gets a fresh one. */
-	if (attempt_forget(r->db, &p->a) < 0 || db_exec_stmt(r->db, st) < 0 || session_end_all(r->db, uid) < 0)
+	if (attempt_forget(r->db, &p->a) < 0 || db_exec_stmt(r->db, st) < 0 ||
+	    session_end_all(r->db, uid) < 0)
 		goto fail;
 	csrf = session_create(r, uid);
 	if (!csrf || audit_user(r, uid, "user.password_change", uid, NULL) < 0 || db_tx_commit(r->db) < 0)
@@ -1265,8 +1312,9 @@ static int handle_totp_start(struct req *r)
 		return req_internal(r, "totp start");
 	}
 	char *label = evhttp_encode_uri(r->who->email ? r->who->email : "");
-	char *uri = xasprintf("otpauth://totp/mamori:%s?secret=%s&issuer=mamori&algorithm=SHA1&digits=6&period=30",
-			      label ? label : "", secret);
+	char *uri = xasprintf(
+		"otpauth://totp/mamori:%s?secret=%s&issuer=mamori&algorithm=SHA1&digits=6&period=30",
+		label ? label : "", secret);
 	free(label);
 	json_t *out = json_pack("{s:s,s:s}", "secret", secret, "otpauth_uri", uri);
 	free(uri);
@@ -1305,7 +1353,8 @@ static int handle_totp_confirm(struct req *r)
 	}
 	int64_t step = totp_match(pending, code);
 	if (!step) {
-		rc = req_error(r, 422, "bad_code", "the code does not match; check the app and the device's clock");
+		rc = req_error(r, 422, "bad_code",
+			       "the code does not match; check the app and the device's clock");
 		goto rollback;
 	}
 	st = db_stmt(r->db, totp_enable_sql);
@@ -1353,7 +1402,8 @@ static int handle_totp_disable(struct req *r)
 		goto rollback;
 	}
 	if (required) {
-		rc = req_error(r, 403, "forbidden", "the secretariat requires two-step sign-in for this account");
+		rc = req_error(r, 403, "forbidden",
+			       "the secretariat requires two-step sign-in for this account");
 		goto rollback;
 	}
 	if (totp_match(secret, code) <= last) {
@@ -1386,12 +1436,22 @@ const struct route account_routes[] = {
 	{EVHTTP_REQ_POST, "/api/v1/me/totp/confirm", ACCESS_SESSION, handle_totp_confirm, 0, 0, {{0}}},
 	{EVHTTP_REQ_DELETE, "/api/v1/me/totp", ACCESS_SESSION, handle_totp_disable, 0, 0, {{0}}},
 	{EVHTTP_REQ_POST, "/api/v1/users", SECRETARIAT, handle_user_create, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/users", SECRETARIAT, handle_user_list, 0, 0,
+	{EVHTTP_REQ_GET,
+	 "/api/v1/users",
+	 SECRETARIAT,
+	 handle_user_list,
+	 0,
+	 0,
 	 {{"role", PARAM_STR}, {"company_id", PARAM_INT}, {"status", PARAM_STR}}},
 	{EVHTTP_REQ_GET, "/api/v1/users/{id}", SECRETARIAT, handle_user_get, 0, 0, {{0}}},
 	{EVHTTP_REQ_PATCH, "/api/v1/users/{id}", SECRETARIAT, handle_user_update, 0, 0, {{0}}},
 	{EVHTTP_REQ_POST, "/api/v1/users/{id}/invites", SECRETARIAT, handle_invite_reissue, 0, 0, {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/invites/{token}/accept", ACCESS_PUBLIC, handle_invite_accept, 16384,
-	 ROUTE_NO_CSRF, {{0}}},
+	{EVHTTP_REQ_POST,
+	 "/api/v1/invites/{token}/accept",
+	 ACCESS_PUBLIC,
+	 handle_invite_accept,
+	 16384,
+	 ROUTE_NO_CSRF,
+	 {{0}}},
 	{0},
 };

@@ -38,8 +38,8 @@ static int64_t hours_to_seconds(double h)
 /* ---- notifications ------------------------------------------------------------------------ */
 
 /* Both channels at once: in the app and by mail. */
-static int tell(struct db *d, int64_t user_id, const char *inapp_kind, const char *mail_kind, int64_t thread_id,
-		int64_t post_id, int64_t actor_id, const char *text, const char *body)
+static int tell(struct db *d, int64_t user_id, const char *inapp_kind, const char *mail_kind,
+		int64_t thread_id, int64_t post_id, int64_t actor_id, const char *text, const char *body)
 {
 	/* notify_user stores nothing for a user who may not read the thread, nor for the actor. */
 	if (notify_user(d, user_id, inapp_kind, thread_id, post_id, actor_id, text) < 0)
@@ -110,7 +110,8 @@ static const char thread_json_sql[] =
 
 static json_t *int_or_null(sqlite3_stmt *st, int col)
 {
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_integer(sqlite3_column_int64(st, col));
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null()
+							   : json_integer(sqlite3_column_int64(st, col));
 }
 
 static json_t *str_or_null(sqlite3_stmt *st, int col)
@@ -289,8 +290,8 @@ static int handle_reopen(struct req *r)
 		rc = req_internal(r, "begin");
 		goto out;
 	}
-	if (thread_set_status(r->db, id, "open", 0) < 0 ||
-	    audit_thread(r, "question.reopen", id, NULL) < 0 || db_tx_commit(r->db) < 0) {
+	if (thread_set_status(r->db, id, "open", 0) < 0 || audit_thread(r, "question.reopen", id, NULL) < 0 ||
+	    db_tx_commit(r->db) < 0) {
 		db_tx_rollback(r->db);
 		rc = req_internal(r, "reopen");
 		goto out;
@@ -305,14 +306,15 @@ out:
 
 /* The escalation columns every list and reply uses, with the thread's title, status and the
  * note shown only to a caller who may read the thread (AUTHZ_THREAD_VISIBLE over t). */
-#define ESC_COLUMNS                                                                                \
-	"e.id, e.thread_id, e.expert_id, coalesce(u.name, ''), e.state, e.due_at, e.created_by,"    \
-	" e.created_at, e.answered_at, e.declined_at, e.decline_reason,"                             \
-	" CASE WHEN " AUTHZ_THREAD_VISIBLE " THEN t.title END,"                                      \
-	" CASE WHEN " AUTHZ_THREAD_VISIBLE " THEN t.status END,"                                     \
-	" CASE WHEN " AUTHZ_THREAD_VISIBLE " THEN e.note END,"                                       \
+#define ESC_COLUMNS                                                                                          \
+	"e.id, e.thread_id, e.expert_id, coalesce(u.name, ''), e.state, e.due_at, e.created_by,"             \
+	" e.created_at, e.answered_at, e.declined_at, e.decline_reason,"                                     \
+	" CASE WHEN " AUTHZ_THREAD_VISIBLE " THEN t.title END,"                                              \
+	" CASE WHEN " AUTHZ_THREAD_VISIBLE " THEN t.status END,"                                             \
+	" CASE WHEN " AUTHZ_THREAD_VISIBLE " THEN e.note END,"                                               \
 	" e.due_at <= :now AND e.state = 'assigned'"
-#define ESC_FROM " FROM escalations e JOIN threads t ON t.id = e.thread_id LEFT JOIN users u ON u.id = e.expert_id"
+#define ESC_FROM                                                                                             \
+	" FROM escalations e JOIN threads t ON t.id = e.thread_id LEFT JOIN users u ON u.id = e.expert_id"
 
 static json_t *esc_json(sqlite3_stmt *st)
 {
@@ -320,8 +322,9 @@ static json_t *esc_json(sqlite3_stmt *st)
 	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(st, 0)));
 	json_object_set_new(o, "thread_id", json_integer(sqlite3_column_int64(st, 1)));
 	json_object_set_new(o, "expert_id", json_integer(sqlite3_column_int64(st, 2)));
-	json_object_set_new(o, "expert", json_pack("{s:I, s:s}", "id", (json_int_t)sqlite3_column_int64(st, 2),
-						   "name", db_col_text(st, 3)));
+	json_object_set_new(o, "expert",
+			    json_pack("{s:I, s:s}", "id", (json_int_t)sqlite3_column_int64(st, 2), "name",
+				      db_col_text(st, 3)));
 	json_object_set_new(o, "state", json_string(db_col_text(st, 4)));
 	json_object_set_new(o, "due_at", json_time(sqlite3_column_int64(st, 5)));
 	json_object_set_new(o, "created_by", int_or_null(st, 6));
@@ -410,8 +413,8 @@ static int handle_escalate(struct req *r)
 	int64_t now = now_unix();
 	int64_t window = hours_to_seconds(r->cfg->sla_expert_hours);
 	int64_t due = calendar_add_business_seconds(&calendar_default_hours, now, window);
-	int64_t remind = calendar_add_business_seconds(&calendar_default_hours, now,
-						       window > 2 * REMIND_LEAD ? window - REMIND_LEAD : window / 2);
+	int64_t remind = calendar_add_business_seconds(
+		&calendar_default_hours, now, window > 2 * REMIND_LEAD ? window - REMIND_LEAD : window / 2);
 	st = db_stmt(r->db, esc_insert_sql);
 	db_bind_int64(st, ":thread", id);
 	db_bind_int64(st, ":expert", expert_id);
@@ -426,7 +429,8 @@ static int handle_escalate(struct req *r)
 	if (ok) {
 		char target[48];
 		snprintf(target, sizeof target, "escalation:%lld", (long long)esc_id);
-		json_t *detail = json_pack("{s:I, s:I}", "thread_id", (json_int_t)id, "expert_id", (json_int_t)expert_id);
+		json_t *detail = json_pack("{s:I, s:I}", "thread_id", (json_int_t)id, "expert_id",
+					   (json_int_t)expert_id);
 		ok = audit_append(r->db, r->who->user_id, "escalation.create", target, r->ip, detail) == 0;
 		json_decref(detail);
 	}
@@ -472,7 +476,8 @@ static const char esc_count_all_sql[] =
 static int handle_list(struct req *r)
 {
 	const char *state = req_query_str(r, "state");
-	if (state && strcmp(state, "assigned") != 0 && strcmp(state, "answered") != 0 && strcmp(state, "declined") != 0)
+	if (state && strcmp(state, "assigned") != 0 && strcmp(state, "answered") != 0 &&
+	    strcmp(state, "declined") != 0)
 		return req_error(r, 400, "bad_request", "state must be assigned, answered or declined");
 	int64_t page = req_query_int(r, "page", 1);
 	if (page < 1 || page > 100000)
@@ -567,13 +572,14 @@ static int handle_decline(struct req *r)
 	if (ok) {
 		char target[48];
 		snprintf(target, sizeof target, "escalation:%lld", (long long)id);
-		json_t *detail = json_pack("{s:I, s:s}", "thread_id", (json_int_t)thread_id, "reason", reason);
+		json_t *detail = json_pack("{s:I, s:s}", "thread_id", (json_int_t)thread_id, "reason",
+					   reason);
 		ok = audit_append(r->db, r->who->user_id, "escalation.decline", target, r->ip, detail) == 0;
 		json_decref(detail);
 	}
 	if (ok) {
-		char *body = xasprintf("%s さんが担当を辞退しました。\n\n理由:\n%s", r->who->name ? r->who->name : "",
-				       reason);
+		char *body = xasprintf("%s さんが担当を辞退しました。\n\n理由:\n%s",
+				       r->who->name ? r->who->name : "", reason);
 		ok = tell_secretariat(r->db, "escalation.declined", "declined", thread_id, r->who->user_id,
 				      "専門家がエスカレーションを辞退しました", body) == 0;
 		free(body);
@@ -647,10 +653,12 @@ static int handle_suggestions(struct req *r)
 		json_t *matching = json_array();
 		size_t i, j;
 		json_t *sv, *tv;
-		json_array_foreach(tags, i, tv) {
+		json_array_foreach(tags, i, tv)
+		{
 			const char *tag = json_string_value(tv);
 			char *ft = text_fold_new(tag, strlen(tag));
-			json_array_foreach(spec, j, sv) {
+			json_array_foreach(spec, j, sv)
+			{
 				if (!json_is_string(sv))
 					continue;
 				char *fs = text_fold_new(json_string_value(sv), json_string_length(sv));
@@ -677,13 +685,15 @@ static int handle_suggestions(struct req *r)
 		n++;
 	}
 	sqlite3_reset(st);
-	qsort(s, n, sizeof *s, suggestion_cmp);
+	if (n)
+		qsort(s, n, sizeof *s, suggestion_cmp);
 	json_t *experts = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(experts, s[i].o);
 	free(s);
-	return req_reply(r, 200, json_pack("{s:I, s:o, s:o}", "thread_id", (json_int_t)id, "tags", tags,
-					   "experts", experts));
+	return req_reply(
+		r, 200,
+		json_pack("{s:I, s:o, s:o}", "thread_id", (json_int_t)id, "tags", tags, "experts", experts));
 }
 
 /* ---- triage ------------------------------------------------------------------------------- */
@@ -725,14 +735,15 @@ static bool triage_has(const struct triage *tr, int64_t thread_id)
 	return false;
 }
 
-static json_t *triage_add(struct triage *tr, int64_t thread_id, const char *title, const char *reason, int64_t since)
+static json_t *triage_add(struct triage *tr, int64_t thread_id, const char *title, const char *reason,
+			  int64_t since)
 {
 	if (tr->n == tr->cap) {
 		tr->cap = tr->cap ? tr->cap * 2 : 32;
 		tr->items = xrealloc(tr->items, tr->cap * sizeof *tr->items);
 	}
-	json_t *o = json_pack("{s:I, s:s, s:s, s:o}", "thread_id", (json_int_t)thread_id, "title", title, "reason",
-			      reason, "since", json_time(since));
+	json_t *o = json_pack("{s:I, s:s, s:s, s:o}", "thread_id", (json_int_t)thread_id, "title", title,
+			      "reason", reason, "since", json_time(since));
 	tr->items[tr->n++] = (struct triage_item){o, since, thread_id};
 	return o;
 }
@@ -789,7 +800,8 @@ static int handle_triage(struct req *r)
 		json_object_set_new(o, "created_at", json_time(created));
 	}
 	sqlite3_reset(st);
-	qsort(tr.items, tr.n, sizeof *tr.items, triage_cmp);
+	if (tr.n)
+		qsort(tr.items, tr.n, sizeof *tr.items, triage_cmp);
 	json_t *items = json_array();
 	for (size_t i = 0; i < tr.n; i++)
 		json_array_append_new(items, tr.items[i].o);
@@ -909,9 +921,11 @@ static void timers_scan(struct db *d, int64_t now)
 		if (ok)
 			ok = mark(d, overdue_mark_sql, t->id, now) == 0;
 		if (ok && !t->resolved) {
-			ok = tell_secretariat(d, "escalation.overdue", "overdue", t->thread_id, 0,
-					      "エスカレーションが回答期限を過ぎました",
-					      "専門家への質問が回答期限を過ぎました。担当の見直しをご検討ください。") == 0 &&
+			ok = tell_secretariat(
+				     d, "escalation.overdue", "overdue", t->thread_id, 0,
+				     "エスカレーションが回答期限を過ぎました",
+				     "専門家への質問が回答期限を過ぎました。担当の見直しをご検討ください。") ==
+				     0 &&
 			     tell(d, t->expert_id, "escalation.overdue", "overdue", t->thread_id, 0, 0,
 				  "ご担当の質問が回答期限を過ぎました",
 				  "ご担当の質問が回答期限を過ぎました。回答または辞退をお願いします。") == 0;
@@ -954,15 +968,40 @@ void escalation_tick(struct worker *w)
 const struct route escalation_routes[] = {
 	{EVHTTP_REQ_POST, "/api/v1/threads/{id}/accept", ACCESS_WRITE, handle_accept, 0, 0, {{0}}},
 	{EVHTTP_REQ_POST, "/api/v1/threads/{id}/reopen", ACCESS_WRITE, handle_reopen, 0, 0, {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/threads/{id}/escalations", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_escalate, 0,
-	 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/threads/{id}/expert-suggestions", ACCESS_CONTENT | ACCESS_SECRETARIAT,
-	 handle_suggestions, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/escalations", ACCESS_CONTENT | ACCESS_EXPERT | ACCESS_SECRETARIAT, handle_list, 0,
-	 0, {{"state", PARAM_STR}, {"page", PARAM_INT}}},
-	{EVHTTP_REQ_GET, "/api/v1/escalations/{id}", ACCESS_CONTENT | ACCESS_EXPERT | ACCESS_SECRETARIAT, handle_get,
-	 0, 0, {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/escalations/{id}/decline", ACCESS_WRITE | ACCESS_EXPERT, handle_decline, 0, 0,
+	{EVHTTP_REQ_POST,
+	 "/api/v1/threads/{id}/escalations",
+	 ACCESS_WRITE | ACCESS_SECRETARIAT,
+	 handle_escalate,
+	 0,
+	 0,
+	 {{0}}},
+	{EVHTTP_REQ_GET,
+	 "/api/v1/threads/{id}/expert-suggestions",
+	 ACCESS_CONTENT | ACCESS_SECRETARIAT,
+	 handle_suggestions,
+	 0,
+	 0,
+	 {{0}}},
+	{EVHTTP_REQ_GET,
+	 "/api/v1/escalations",
+	 ACCESS_CONTENT | ACCESS_EXPERT | ACCESS_SECRETARIAT,
+	 handle_list,
+	 0,
+	 0,
+	 {{"state", PARAM_STR}, {"page", PARAM_INT}}},
+	{EVHTTP_REQ_GET,
+	 "/api/v1/escalations/{id}",
+	 ACCESS_CONTENT | ACCESS_EXPERT | ACCESS_SECRETARIAT,
+	 handle_get,
+	 0,
+	 0,
+	 {{0}}},
+	{EVHTTP_REQ_POST,
+	 "/api/v1/escalations/{id}/decline",
+	 ACCESS_WRITE | ACCESS_EXPERT,
+	 handle_decline,
+	 0,
+	 0,
 	 {{0}}},
 	{EVHTTP_REQ_GET, "/api/v1/triage", ACCESS_CONTENT | ACCESS_SECRETARIAT, handle_triage, 0, 0, {{0}}},
 	{0},

@@ -12,6 +12,7 @@ extern const struct route consent_routes[];
 extern const struct route escalation_routes[], mail_routes[];
 extern const struct route category_routes[], thread_routes[], post_routes[], search_routes[];
 extern const struct route attachment_routes[], events_routes[], notify_routes[];
+extern const struct route moderation_routes[];
 
 const struct feature features[] = {
 	{.name = "system", .routes = system_routes},
@@ -30,5 +31,6 @@ const struct feature features[] = {
 	{.name = "notify", .routes = notify_routes},
 	{.name = "events", .routes = events_routes, .worker_init = events_worker_init,
 	 .worker_free = events_worker_free, .drain = events_drain, .tick = events_tick},
+	{.name = "moderation", .routes = moderation_routes},
 	{0},
 };

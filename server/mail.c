@@ -21,10 +21,10 @@
 #include <string.h>
 #include <time.h>
 
-#define MAIL_BATCH 20                      /* messages per trip to the helper pool */
-#define MAIL_GIVE_UP_SECONDS (7 * 86400)   /* a message still failing after a week is `failed` */
-#define MAIL_SUBJECT_MAX 400               /* bytes of a caller's subject kept */
-#define MAIL_BODY_MAX 16384                /* bytes of a caller's body kept */
+#define MAIL_BATCH 20                    /* messages per trip to the helper pool */
+#define MAIL_GIVE_UP_SECONDS (7 * 86400) /* a message still failing after a week is `failed` */
+#define MAIL_SUBJECT_MAX 400             /* bytes of a caller's subject kept */
+#define MAIL_BODY_MAX 16384              /* bytes of a caller's body kept */
 
 /* ---- kinds and preferences -------------------------------------------------------------- */
 
@@ -47,7 +47,8 @@ static const struct mail_kind mail_kinds[] = {
 static const struct mail_kind mail_kind_other = {"other", NULL, "mamori からのお知らせです"};
 
 /* The preference names, in the order of the mail_preferences columns. */
-static const char *const pref_names[] = {"assignments", "answers", "acceptances", "overdue", "mentions", "consent"};
+static const char *const pref_names[] = {"assignments", "answers",  "acceptances",
+					 "overdue",     "mentions", "consent"};
 
 static const struct mail_kind *kind_find(const char *kind)
 {
@@ -99,7 +100,8 @@ enum mail_scope {
 
 /* Decides what user p may be told about thread_id (0: no thread → MAIL_FULL) and copies the
  * thread's title into *title (caller frees; NULL when no thread). */
-static enum mail_scope mail_scope_for(struct db *d, const struct principal *p, int64_t thread_id, char **title)
+static enum mail_scope mail_scope_for(struct db *d, const struct principal *p, int64_t thread_id,
+				      char **title)
 {
 	*title = NULL;
 	json_t *pending = NULL;
@@ -318,11 +320,13 @@ static char *body_compose_new(const struct config *cfg, const char *name, const 
 		buf_printf(&b, "スレッド: %s\n%s/#/threads/%lld\n\n", title ? title : "", cfg->base_url,
 			   (long long)thread_id);
 		if (scope == MAIL_TITLE)
-			buf_puts(&b, "このスレッドは公開範囲が限られているため、本文はメールに載せていません。"
-				     "内容はリンク先でサインインしてご確認ください。\n\n");
+			buf_puts(&b,
+				 "このスレッドは公開範囲が限られているため、本文はメールに載せていません。"
+				 "内容はリンク先でサインインしてご確認ください。\n\n");
 	}
-	buf_printf(&b, "--\nmamori（中小企業サイバーセキュリティ支援 フォーラム）\n"
-		       "このメールは送信専用です。配信の設定: %s/#/settings\n",
+	buf_printf(&b,
+		   "--\nmamori（中小企業サイバーセキュリティ支援 フォーラム）\n"
+		   "このメールは送信専用です。配信の設定: %s/#/settings\n",
 		   cfg->base_url);
 	buf_cstr(&b);
 	return b.data;
@@ -400,10 +404,8 @@ static bool relay_failure(CURLcode c)
 	case CURLE_OPERATION_TIMEDOUT:
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_GOT_NOTHING:
-	case CURLE_RECV_ERROR:
-		return true;
-	default:
-		return false;
+	case CURLE_RECV_ERROR: return true;
+	default: return false;
 	}
 }
 
@@ -497,10 +499,12 @@ static void batch_done(void *arg)
 			db_bind_int64(st, ":delay", mail_retry_delay(attempts));
 			db_bind_int64(st, ":id", m->id);
 			db_exec_stmt(d, st);
-			log_warn("mail: message %lld failed (attempt %d): %s", (long long)m->id, attempts, m->err);
+			log_warn("mail: message %lld failed (attempt %d): %s", (long long)m->id, attempts,
+				 m->err);
 		}
 		if (db_tx_commit(d) < 0)
-			log_error("mail: could not record a batch's results; its messages will be sent again");
+			log_error(
+				"mail: could not record a batch's results; its messages will be sent again");
 	}
 	if (relay_down) {
 		relay_failures++;
@@ -580,7 +584,8 @@ static void sender_run(struct worker *w, int64_t now)
 		} else if (!mail_address_ok(p.email) || !mail_address_ok(b->from)) {
 			row_cancel(d, r->id, "unusable address");
 		} else {
-			char *subject = scope == MAIL_FULL ? xstrdup(r->subject) : title_subject_new(k, title);
+			char *subject = scope == MAIL_FULL ? xstrdup(r->subject)
+							   : title_subject_new(k, title);
 			char *body = body_compose_new(w->cfg, p.name, k, scope, r->thread_id, title, r->body);
 			struct mail_msg *m = &b->msgs[b->n++];
 			m->id = r->id;
@@ -591,7 +596,7 @@ static void sender_run(struct worker *w, int64_t now)
 			free(body);
 		}
 		principal_clear(&p);
-	next:
+next:
 		free(title);
 		free(r->kind);
 		free(r->subject);
@@ -683,6 +688,17 @@ static int handle_prefs_put(struct req *r)
 	return req_reply(r, 200, prefs_json(r->db, r->who->user_id));
 }
 
+static json_t *opt_int(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null()
+							   : json_integer(sqlite3_column_int64(st, col));
+}
+
+static json_t *opt_text(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_string(db_col_text(st, col));
+}
+
 static const char outbox_sql[] =
 	"SELECT id, user_id, kind, thread_id, subject, state, attempts, next_attempt_at, last_error, created_at,"
 	" sent_at FROM mail_outbox WHERE (:state IS NULL OR state = :state) ORDER BY id DESC LIMIT :limit";
@@ -696,29 +712,26 @@ static int handle_outbox(struct req *r)
 	int64_t limit = req_query_int(r, "limit", 100);
 	if (limit < 1 || limit > 1000)
 		return req_error(r, 400, "bad_request", "limit must be 1..1000");
-	if (state && strcmp(state, "pending") != 0 && strcmp(state, "sent") != 0 && strcmp(state, "failed") != 0 &&
-	    strcmp(state, "cancelled") != 0)
+	if (state && strcmp(state, "pending") != 0 && strcmp(state, "sent") != 0 &&
+	    strcmp(state, "failed") != 0 && strcmp(state, "cancelled") != 0)
 		return req_error(r, 400, "bad_request", "state must be pending, sent, failed or cancelled");
 	sqlite3_stmt *st = db_stmt(r->db, outbox_sql);
 	db_bind_text(st, ":state", state);
 	db_bind_int64(st, ":limit", limit);
 	json_t *list = json_array();
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *m = json_pack("{s:I, s:I, s:s, s:o, s:s, s:s, s:i, s:o, s:o, s:o, s:o}",
-				      "id", (json_int_t)sqlite3_column_int64(st, 0),
-				      "user_id", (json_int_t)sqlite3_column_int64(st, 1),
-				      "kind", db_col_text(st, 2),
-				      "thread_id", sqlite3_column_type(st, 3) == SQLITE_NULL
-							   ? json_null()
-							   : json_integer(sqlite3_column_int64(st, 3)),
-				      "subject", db_col_text(st, 4),
-				      "state", db_col_text(st, 5),
-				      "attempts", sqlite3_column_int(st, 6),
-				      "next_attempt_at", json_time(sqlite3_column_int64(st, 7)),
-				      "last_error", sqlite3_column_type(st, 8) == SQLITE_NULL ? json_null()
-										: json_string(db_col_text(st, 8)),
-				      "created_at", json_time(sqlite3_column_int64(st, 9)),
-				      "sent_at", json_time(sqlite3_column_int64(st, 10)));
+		json_t *m = json_object();
+		json_object_set_new(m, "id", json_integer(sqlite3_column_int64(st, 0)));
+		json_object_set_new(m, "user_id", json_integer(sqlite3_column_int64(st, 1)));
+		json_object_set_new(m, "kind", json_string(db_col_text(st, 2)));
+		json_object_set_new(m, "thread_id", opt_int(st, 3));
+		json_object_set_new(m, "subject", json_string(db_col_text(st, 4)));
+		json_object_set_new(m, "state", json_string(db_col_text(st, 5)));
+		json_object_set_new(m, "attempts", json_integer(sqlite3_column_int(st, 6)));
+		json_object_set_new(m, "next_attempt_at", json_time(sqlite3_column_int64(st, 7)));
+		json_object_set_new(m, "last_error", opt_text(st, 8));
+		json_object_set_new(m, "created_at", json_time(sqlite3_column_int64(st, 9)));
+		json_object_set_new(m, "sent_at", json_time(sqlite3_column_int64(st, 10)));
 		json_array_append_new(list, m);
 	}
 	sqlite3_reset(st);
@@ -728,7 +741,12 @@ static int handle_outbox(struct req *r)
 const struct route mail_routes[] = {
 	{EVHTTP_REQ_GET, "/api/v1/me/mail-preferences", ACCESS_SESSION, handle_prefs_get, 0, 0, {{0}}},
 	{EVHTTP_REQ_PUT, "/api/v1/me/mail-preferences", ACCESS_SESSION, handle_prefs_put, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/mail/outbox", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_outbox, 0, 0,
+	{EVHTTP_REQ_GET,
+	 "/api/v1/mail/outbox",
+	 ACCESS_SESSION | ACCESS_SECRETARIAT,
+	 handle_outbox,
+	 0,
+	 0,
 	 {{"state", PARAM_STR}, {"limit", PARAM_INT}}},
 	{0},
 };

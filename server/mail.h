@@ -37,8 +37,8 @@ struct worker;
  * Returns 0 when queued, 1 when nothing was queued (the recipient is not an active user, turned
  * that kind off, or may not read the thread), -1 on a database error (the caller rolls back).
  * Runs on the caller's thread with the caller's connection. */
-int mail_enqueue(struct db *d, int64_t user_id, const char *kind, int64_t thread_id,
-		 const char *subject, const char *body);
+int mail_enqueue(struct db *d, int64_t user_id, const char *kind, int64_t thread_id, const char *subject,
+		 const char *body);
 
 /* Seconds to wait before attempt attempts+1, after `attempts` failed attempts (>= 1): 5, then
  * 30 doubling up to 3600. Pure. */
@@ -47,8 +47,8 @@ int64_t mail_retry_delay(int attempts);
 /* Builds the RFC 5322 message text (CRLF line ends, a UTF-8 Subject as RFC 2047 encoded words
  * folded under 78 columns, text/plain UTF-8 body in base64) for outbox row id sent at time
  * `date`. from and to are bare addresses. Returns a new string (caller frees). Pure. */
-char *mail_message_new(const char *from, const char *to, const char *subject, const char *body,
-		       int64_t id, int64_t date);
+char *mail_message_new(const char *from, const char *to, const char *subject, const char *body, int64_t id,
+		       int64_t date);
 
 /* True when addr is a plain address we are willing to put in an SMTP envelope and a header:
  * printable ASCII without spaces, quotes, angle brackets, commas or semicolons, exactly one '@'

@@ -48,7 +48,8 @@ int registry_is_sme(const char *sme_class, int64_t capital_yen, int64_t employee
 {
 	for (size_t i = 0; sme_class && i < ARRAY_LEN(sme_ceilings); i++)
 		if (strcmp(sme_class, sme_ceilings[i].cls) == 0)
-			return capital_yen <= sme_ceilings[i].capital_yen || employees <= sme_ceilings[i].employees;
+			return capital_yen <= sme_ceilings[i].capital_yen ||
+			       employees <= sme_ceilings[i].employees;
 	return -1;
 }
 
@@ -106,7 +107,8 @@ static int handle_group_create(struct req *r)
 {
 	const char *name = NULL;
 	if (req_body_str(r, "name", &name) != 0 || !name_ok(name))
-		return req_error(r, 422, "invalid", "name must be a non-empty text of at most %d bytes", NAME_MAX_BYTES);
+		return req_error(r, 422, "invalid", "name must be a non-empty text of at most %d bytes",
+				 NAME_MAX_BYTES);
 	if (db_tx_begin(r->db, __func__) < 0)
 		return req_internal(r, "begin");
 	sqlite3_stmt *st = db_stmt(r->db, group_by_name_sql);
@@ -138,8 +140,9 @@ static int handle_group_list(struct req *r)
 	sqlite3_stmt *st = db_stmt(r->db, groups_sql);
 	json_t *list = json_array();
 	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(list, json_pack("{s:I,s:s,s:o,s:I}", "id", (json_int_t)sqlite3_column_int64(st, 0),
-						      "name", db_col_text(st, 1), "created_at",
+		json_array_append_new(list, json_pack("{s:I,s:s,s:o,s:I}", "id",
+						      (json_int_t)sqlite3_column_int64(st, 0), "name",
+						      db_col_text(st, 1), "created_at",
 						      json_time(sqlite3_column_int64(st, 2)), "companies",
 						      (json_int_t)sqlite3_column_int64(st, 3)));
 	sqlite3_reset(st);
@@ -148,14 +151,15 @@ static int handle_group_list(struct req *r)
 
 /* ---- companies ------------------------------------------------------------------------------- */
 
-#define COMPANY_COLUMNS                                                                                  \
-	"c.id, c.name, c.industry, c.sme_class, c.capital_yen, c.employees, c.track, c.status, c.group_id," \
-	" c.created_at, g.name,"                                                                         \
-	" (SELECT count(*) FROM users u WHERE u.company_id = c.id AND u.role = 'participant'"             \
-	"   AND u.status IN ('invited','active')),"                                                       \
+#define COMPANY_COLUMNS                                                                                      \
+	"c.id, c.name, c.industry, c.sme_class, c.capital_yen, c.employees, c.track, c.status, c.group_id,"  \
+	" c.created_at, g.name,"                                                                             \
+	" (SELECT count(*) FROM users u WHERE u.company_id = c.id AND u.role = 'participant'"                \
+	"   AND u.status IN ('invited','active')),"                                                          \
 	" (SELECT json_group_array(ea.expert_id) FROM expert_assignments ea WHERE ea.company_id = c.id)"
 static const char company_sql[] =
-	"SELECT " COMPANY_COLUMNS " FROM companies c LEFT JOIN groups g ON g.id = c.group_id WHERE c.id = :id";
+	"SELECT " COMPANY_COLUMNS
+	" FROM companies c LEFT JOIN groups g ON g.id = c.group_id WHERE c.id = :id";
 static const char companies_sql[] =
 	"SELECT " COMPANY_COLUMNS " FROM companies c LEFT JOIN groups g ON g.id = c.group_id"
 	" WHERE (:status IS NULL OR c.status = :status) AND (:track IS NULL OR c.track = :track)"
@@ -163,8 +167,10 @@ static const char companies_sql[] =
 static const char company_insert_sql[] =
 	"INSERT INTO companies (name, industry, sme_class, capital_yen, employees, track, status, group_id, created_at)"
 	" VALUES (:name, :industry, :class, :capital, :employees, :track, 'active', :group, :now)";
-static const char track_active_sql[] = "SELECT count(*) FROM companies WHERE track = :track AND status = 'active'";
-static const char company_state_sql[] = "SELECT track, status, coalesce(group_id, 0) FROM companies WHERE id = :id";
+static const char track_active_sql[] =
+	"SELECT count(*) FROM companies WHERE track = :track AND status = 'active'";
+static const char company_state_sql[] =
+	"SELECT track, status, coalesce(group_id, 0) FROM companies WHERE id = :id";
 static const char company_update_sql[] =
 	"UPDATE companies SET name = coalesce(:name, name), status = coalesce(:status, status),"
 	" group_id = CASE WHEN :set_group THEN :group ELSE group_id END WHERE id = :id";
@@ -223,7 +229,8 @@ static int handle_company_create(struct req *r)
 	const char *name = NULL, *industry = NULL, *cls = NULL;
 	int64_t capital = -1, employees = -1, group = 0;
 	if (req_body_str(r, "name", &name) != 0 || !name_ok(name))
-		return req_error(r, 422, "invalid", "name must be a non-empty text of at most %d bytes", NAME_MAX_BYTES);
+		return req_error(r, 422, "invalid", "name must be a non-empty text of at most %d bytes",
+				 NAME_MAX_BYTES);
 	if (req_body_str(r, "industry", &industry) != 0 || strlen(industry) != 1 ||
 	    !((*industry >= 'A' && *industry <= 'Z') || (*industry >= 'a' && *industry <= 'z')))
 		return req_error(r, 422, "invalid", "industry must be one JSIC division letter");
@@ -243,7 +250,8 @@ static int handle_company_create(struct req *r)
 		return req_error(r, 422, "industry_not_eligible",
 				 "JSIC division %c is not eligible (eligible: D-P, R-T except Q)", division);
 	if (registry_is_sme(cls, capital, employees) != 1)
-		return req_error(r, 422, "not_sme", "over the %s ceilings for both capital and employees", cls);
+		return req_error(r, 422, "not_sme", "over the %s ceilings for both capital and employees",
+				 cls);
 
 	if (db_tx_begin(r->db, __func__) < 0)
 		return req_internal(r, "begin");
@@ -270,8 +278,8 @@ static int handle_company_create(struct req *r)
 	if (db_exec_stmt(r->db, st) < 0)
 		goto fail;
 	int64_t id = sqlite3_last_insert_rowid(db_handle(r->db));
-	json_t *detail = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I}", "name", name, "industry", div, "sme_class", cls,
-				   "track", track, "capital_yen", (json_int_t)capital, "employees",
+	json_t *detail = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I}", "name", name, "industry", div, "sme_class",
+				   cls, "track", track, "capital_yen", (json_int_t)capital, "employees",
 				   (json_int_t)employees);
 	int rc = audit(r, "company.create", "company", id, detail);
 	json_decref(detail);
@@ -329,7 +337,8 @@ static int handle_company_update(struct req *r)
 		return req_error(r, 422, "invalid", "status must be active, completed or withdrawn");
 	int n = req_body_str(r, "name", &name);
 	if (n < 0 || (n == 0 && !name_ok(name)))
-		return req_error(r, 422, "invalid", "name must be a non-empty text of at most %d bytes", NAME_MAX_BYTES);
+		return req_error(r, 422, "invalid", "name must be a non-empty text of at most %d bytes",
+				 NAME_MAX_BYTES);
 	bool set_group = body_has(r, "group_id");
 	int g = req_body_int(r, "group_id", &group);
 	if (g < 0 || (g == 0 && group <= 0))
@@ -373,11 +382,13 @@ static int handle_company_update(struct req *r)
 	}
 	json_t *detail = json_object();
 	if (s == 0)
-		json_object_set_new(detail, "status", json_pack("{s:s,s:s}", "from", old_status, "to", status));
+		json_object_set_new(detail, "status",
+				    json_pack("{s:s,s:s}", "from", old_status, "to", status));
 	if (set_group)
 		json_object_set_new(detail, "group_id",
-				    json_pack("{s:o,s:o}", "from", old_group ? json_integer(old_group) : json_null(),
-					      "to", g == 0 ? json_integer(group) : json_null()));
+				    json_pack("{s:o,s:o}", "from",
+					      old_group ? json_integer(old_group) : json_null(), "to",
+					      g == 0 ? json_integer(group) : json_null()));
 	if (n == 0)
 		json_object_set_new(detail, "name", json_string(name));
 	int arc = audit(r, "company.update", "company", id, detail);
@@ -403,7 +414,8 @@ static const char company_exists_sql[] = "SELECT count(*) FROM companies WHERE i
 static const char is_expert_sql[] = "SELECT count(*) FROM users WHERE id = :id AND role = 'expert'";
 static const char assign_sql[] =
 	"INSERT INTO expert_assignments (expert_id, company_id, created_at) VALUES (:expert, :company, :now)";
-static const char unassign_sql[] = "DELETE FROM expert_assignments WHERE expert_id = :expert AND company_id = :company";
+static const char unassign_sql[] =
+	"DELETE FROM expert_assignments WHERE expert_id = :expert AND company_id = :company";
 static const char company_experts_sql[] =
 	"SELECT u.id, u.name, u.specialties, u.status, ea.created_at FROM expert_assignments ea"
 	" JOIN users u ON u.id = ea.expert_id WHERE ea.company_id = :company ORDER BY ea.created_at, u.id";
@@ -470,8 +482,9 @@ static int handle_assign(struct req *r)
 		rc = req_internal(r, "assign");
 		goto rollback;
 	}
-	return req_reply(r, 201, json_pack("{s:I,s:I,s:o}", "company_id", (json_int_t)company, "expert_id",
-					   (json_int_t)expert, "created_at", json_time(now)));
+	return req_reply(r, 201,
+			 json_pack("{s:I,s:I,s:o}", "company_id", (json_int_t)company, "expert_id",
+				   (json_int_t)expert, "created_at", json_time(now)));
 rollback:
 	db_tx_rollback(r->db);
 	return rc;
@@ -522,8 +535,9 @@ static int handle_company_experts(struct req *r)
 		json_array_append_new(list, json_pack("{s:I,s:s,s:o,s:s,s:o}", "id",
 						      (json_int_t)sqlite3_column_int64(st, 0), "name",
 						      db_col_text(st, 1), "specialties",
-						      specialties_json(db_col_text(st, 2)), "status", db_col_text(st, 3),
-						      "assigned_at", json_time(sqlite3_column_int64(st, 4))));
+						      specialties_json(db_col_text(st, 2)), "status",
+						      db_col_text(st, 3), "assigned_at",
+						      json_time(sqlite3_column_int64(st, 4))));
 	sqlite3_reset(st);
 	return req_reply(r, 200, json_pack("{s:o}", "experts", list));
 }
@@ -540,9 +554,10 @@ static int handle_experts(struct req *r)
 		json_array_append_new(list, json_pack("{s:I,s:s,s:o,s:s,s:I,s:b}", "id",
 						      (json_int_t)sqlite3_column_int64(st, 0), "name",
 						      db_col_text(st, 1), "specialties",
-						      specialties_json(db_col_text(st, 2)), "status", db_col_text(st, 3),
-						      "open_escalations", (json_int_t)sqlite3_column_int64(st, 4),
-						      "matches", sqlite3_column_int(st, 5) != 0));
+						      specialties_json(db_col_text(st, 2)), "status",
+						      db_col_text(st, 3), "open_escalations",
+						      (json_int_t)sqlite3_column_int64(st, 4), "matches",
+						      sqlite3_column_int(st, 5) != 0));
 	sqlite3_reset(st);
 	return req_reply(r, 200, json_pack("{s:o}", "experts", list));
 }
@@ -553,13 +568,24 @@ const struct route registry_routes[] = {
 	{EVHTTP_REQ_POST, "/api/v1/groups", SECRETARIAT, handle_group_create, 0, 0, {{0}}},
 	{EVHTTP_REQ_GET, "/api/v1/groups", SECRETARIAT, handle_group_list, 0, 0, {{0}}},
 	{EVHTTP_REQ_POST, "/api/v1/companies", SECRETARIAT, handle_company_create, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/companies", SECRETARIAT, handle_company_list, 0, 0,
+	{EVHTTP_REQ_GET,
+	 "/api/v1/companies",
+	 SECRETARIAT,
+	 handle_company_list,
+	 0,
+	 0,
 	 {{"status", PARAM_STR}, {"track", PARAM_STR}, {"group_id", PARAM_INT}}},
 	{EVHTTP_REQ_GET, "/api/v1/companies/{id}", SECRETARIAT, handle_company_get, 0, 0, {{0}}},
 	{EVHTTP_REQ_PATCH, "/api/v1/companies/{id}", SECRETARIAT, handle_company_update, 0, 0, {{0}}},
 	{EVHTTP_REQ_GET, "/api/v1/companies/{id}/experts", SECRETARIAT, handle_company_experts, 0, 0, {{0}}},
 	{EVHTTP_REQ_POST, "/api/v1/companies/{id}/experts", SECRETARIAT, handle_assign, 0, 0, {{0}}},
-	{EVHTTP_REQ_DELETE, "/api/v1/companies/{id}/experts/{expert_id}", SECRETARIAT, handle_unassign, 0, 0, {{0}}},
+	{EVHTTP_REQ_DELETE,
+	 "/api/v1/companies/{id}/experts/{expert_id}",
+	 SECRETARIAT,
+	 handle_unassign,
+	 0,
+	 0,
+	 {{0}}},
 	{EVHTTP_REQ_GET, "/api/v1/experts", SECRETARIAT, handle_experts, 0, 0, {{"tag", PARAM_STR}}},
 	{0},
 };

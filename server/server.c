@@ -272,13 +272,19 @@ static void server_request_seen(struct evhttp_request *req)
 static struct bufferevent *bevcb(struct event_base *base, void *arg)
 {
 	struct worker *w = arg;
+	/* Returning NULL here would make evhttp fall back to a plain socket bufferevent and speak
+	 * cleartext HTTP on the TLS port; both can only fail for want of memory, so abort. */
 	SSL *ssl = tls_new_ssl();
-	if (!ssl)
-		return NULL;
+	if (!ssl) {
+		log_error("tls: cannot create a connection's SSL");
+		abort();
+	}
 	struct bufferevent *bev = bufferevent_openssl_socket_new(
 		base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (!bev)
-		return NULL;
+	if (!bev) {
+		log_error("tls: cannot create a connection's bufferevent");
+		abort();
+	}
 	struct worker_priv *wp = w->priv;
 	struct conn *c = xcalloc(1, sizeof *c);
 	c->w = w;

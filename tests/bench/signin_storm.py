@@ -67,7 +67,7 @@ class Probe:
             time.sleep(pause)
 
 
-def sign_in_storm(port, cafile, emails, one_address, out_q):
+def sign_in_storm(port, cafile, emails, one_address, control, out_q):
     """Child process: every e-mail signs in at once (a barrier), each on a new TLS connection."""
     import ssl
     ctx = ssl.create_default_context(cafile=cafile)
@@ -80,7 +80,10 @@ def sign_in_storm(port, cafile, emails, one_address, out_q):
         body = json.dumps({"email": email, "password": PASSWORD})
         barrier.wait()
         t0 = time.perf_counter()
-        conn.request("POST", "/api/v1/session", body=body, headers={"Content-Type": "application/json"})
+        if control:  # the same connections and handshakes, without the password hashing
+            conn.request("GET", "/api/v1/health")
+        else:
+            conn.request("POST", "/api/v1/session", body=body, headers={"Content-Type": "application/json"})
         r = conn.getresponse()
         r.read()
         res[i] = (r.status, time.perf_counter() - t0)
@@ -128,6 +131,8 @@ def main():
     ap.add_argument("--helpers", type=int, default=0, help="helper threads (0: the server's default)")
     ap.add_argument("--idle", type=int, default=1000, help="idle health requests")
     ap.add_argument("--one-address", action="store_true", help="every sign-in from 127.0.0.1")
+    ap.add_argument("--control", action="store_true",
+                    help="control run: the storm's clients send GET /api/v1/health instead of signing in")
     args = ap.parse_args()
 
     config = {}
@@ -152,7 +157,7 @@ def main():
             th.start()
             time.sleep(0.2)
             q = multiprocessing.Queue()
-            p = multiprocessing.Process(target=sign_in_storm, args=(srv.port, cafile, emails, args.one_address, q))
+            p = multiprocessing.Process(target=sign_in_storm, args=(srv.port, cafile, emails, args.one_address, args.control, q))
             w0 = time.perf_counter()
             p.start()
             res = q.get(timeout=600)
@@ -176,6 +181,8 @@ def main():
                   f"(process start to last reply {w1 - w0:.2f} s), {len(inside)} health probes inside")
 
         print()
+        if args.control:
+            print("CONTROL RUN: the storm made fresh TLS connections but did not sign in")
         print(f"server: {args.workers} workers, helpers {'default' if not args.helpers else args.helpers}; "
               f"{os.cpu_count()} CPUs")
         print(f"health idle : n={len(idle):5d}  p50 {ms(pct(idle, 50)):7.2f} ms  p99 {ms(pct(idle, 99)):7.2f} ms  "

@@ -143,21 +143,26 @@ def test_sigterm_finishes_slow_request_in_flight():
             print("SKIP test_sigterm_finishes_slow_request_in_flight: no POST /api/v1/session yet")
             return
         result = {}
+        c = srv.client()
+        expect(c.get("/api/v1/health")[0] == 200, "warm-up")  # the TLS connection is up already
 
         def sign_in():
             try:
-                result["st"] = srv.client().login(srv.admin_email, srv.admin_password)[0]
+                result["st"] = c.login(srv.admin_email, srv.admin_password)[0]
+                result["at"] = time.monotonic()
             except Exception as e:  # noqa: BLE001
                 result["err"] = repr(e)
 
         t = threading.Thread(target=sign_in)
         t.start()
-        time.sleep(0.03)  # the request is in, its password hash is being computed
+        time.sleep(0.03)  # the request is in; its password hash takes ~100 ms on the pool
+        sent = time.monotonic()
         srv.proc.send_signal(signal.SIGTERM)
         t.join(60)
         rc = srv.proc.wait(timeout=40)
         expect(rc == 0, f"exit {rc}")
         expect(result.get("st") == 200, f"sign-in in flight at SIGTERM: {result}")
+        expect(result["at"] > sent, "the sign-in finished before SIGTERM: nothing was in flight")
 
 
 def test_sigint_exits_0():

@@ -17,12 +17,14 @@
 #include "util.h"
 
 /* Every key API.md §1 names, plus the server's own. */
+/* clang-format off */
 static const char *const all_keys[] = {
 	"listen", "tls_cert", "tls_key", "base_url", "smtp_host", "smtp_port", "mail_from",
 	"sla_peer_hours", "sla_expert_hours", "track_capacity", "participants_per_company",
 	"max_attachment_bytes", "workers", "helpers", "max_connections", "timeout_seconds",
 	"session_idle_seconds", "session_max_seconds", "invite_days", "web_dir",
 };
+/* clang-format on */
 
 static int load(struct config *c, const char *text, char err[256])
 {
@@ -63,22 +65,25 @@ struct key_case {
 };
 
 static const struct key_case cases[] = {
-	{"listen", {"127.0.0.1:8443", "[::1]:8443", "0.0.0.0:443", "localhost:1", "host:65535"},
+	{"listen",
+	 {"127.0.0.1:8443", "[::1]:8443", "0.0.0.0:443", "localhost:1", "host:65535"},
 	 {"", "nonsense", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:http", "127.0.0.1:-1",
 	  ":8443", "127.0.0.1:", "127.0.0.1:84 43"}},
 	{"tls_cert", {"/etc/mamori/cert.pem", "relative.pem"}, {""}},
 	{"tls_key", {"/etc/mamori/key.pem"}, {""}},
 	{"base_url", {"https://forum.example.jp"}, {""}},
 	{"smtp_host", {"127.0.0.1", "mail.example.jp"}, {""}},
-	{"smtp_port", {"1", "25", "587", "65535"}, {"", "0", "65536", "-25", "25x", "2.5", "abc", "0x19",
-						       "99999999999999999999"}},
+	{"smtp_port",
+	 {"1", "25", "587", "65535"},
+	 {"", "0", "65536", "-25", "25x", "2.5", "abc", "0x19", "99999999999999999999"}},
 	{"mail_from", {"mamori@example.jp"}, {""}},
 	{"sla_peer_hours", {"8", "0", "7.5", "10000"}, {"", "-1", "10001", "nan", "8h", "eight", "inf"}},
 	{"sla_expert_hours", {"16", "0.25", "40"}, {"", "-0.5", "1e9", "soon"}},
 	{"track_capacity", {"1", "15", "100000"}, {"", "0", "-1", "1.5", "100001", "fifteen"}},
 	{"participants_per_company", {"1", "3", "1000"}, {"", "0", "1001", "two"}},
-	{"max_attachment_bytes", {"1", "20971520", "4294967296"}, {"", "0", "-1", "20MiB", "4294967297",
-								    "1e6", "99999999999999999999"}},
+	{"max_attachment_bytes",
+	 {"1", "20971520", "4294967296"},
+	 {"", "0", "-1", "20MiB", "4294967297", "1e6", "99999999999999999999"}},
 	{"workers", {"1", "2", "256"}, {"", "0", "-2", "257", "many", "2.0"}},
 	{"helpers", {"1", "64"}, {"", "0", "65"}},
 	{"max_connections", {"16", "20000", "1000000"}, {"", "15", "0", "1000001"}},
@@ -94,11 +99,11 @@ static char *snapshot_new(const struct config *c)
 {
 	return xasprintf("%s|%s|%s|%s|%s|%d|%s|%g|%g|%d|%d|%lld|%d|%d|%d|%d|%d|%d|%d|%s", c->listen,
 			 c->tls_cert ? c->tls_cert : "-", c->tls_key ? c->tls_key : "-",
-			 c->base_url ? c->base_url : "-", c->smtp_host, c->smtp_port, c->mail_from, c->sla_peer_hours,
-			 c->sla_expert_hours, c->track_capacity, c->participants_per_company,
-			 (long long)c->max_attachment_bytes, c->workers, c->helpers, c->max_connections,
-			 c->timeout_seconds, c->session_idle_seconds, c->session_max_seconds, c->invite_days,
-			 c->web_dir);
+			 c->base_url ? c->base_url : "-", c->smtp_host, c->smtp_port, c->mail_from,
+			 c->sla_peer_hours, c->sla_expert_hours, c->track_capacity,
+			 c->participants_per_company, (long long)c->max_attachment_bytes, c->workers,
+			 c->helpers, c->max_connections, c->timeout_seconds, c->session_idle_seconds,
+			 c->session_max_seconds, c->invite_days, c->web_dir);
 }
 
 static void test_every_key_validates(void **state)
@@ -124,10 +129,12 @@ static void test_every_key_validates(void **state)
 			if (config_set(&c, kc->key, kc->bad[b], err) == 0)
 				fail_msg("%s = '%s' accepted", kc->key, kc->bad[b]);
 			if (!strstr(err, kc->key))
-				fail_msg("%s = '%s': message does not name the key: %s", kc->key, kc->bad[b], err);
+				fail_msg("%s = '%s': message does not name the key: %s", kc->key, kc->bad[b],
+					 err);
 			char *after = snapshot_new(&c);
 			if (strcmp(before, after) != 0)
-				fail_msg("%s = '%s' refused but changed the configuration", kc->key, kc->bad[b]);
+				fail_msg("%s = '%s' refused but changed the configuration", kc->key,
+					 kc->bad[b]);
 			free(before);
 			free(after);
 			config_free(&c);
@@ -198,7 +205,8 @@ static void test_unknown_key(void **state)
 	assert_int_equal(config_set(&c, "frobnicate", "1", err), -1);
 	assert_non_null(strstr(err, "frobnicate"));
 	/* Keys are exact: no case folding, no prefixes, no dashes for underscores. */
-	static const char *const near[] = {"Workers", "WORKERS", "worker", "workers_", "work", "tls-cert", " listen"};
+	static const char *const near[] = {"Workers", "WORKERS",  "worker", "workers_",
+					   "work",    "tls-cert", " listen"};
 	for (size_t i = 0; i < ARRAY_LEN(near); i++) {
 		err[0] = 0;
 		if (config_set(&c, near[i], "2", err) == 0)
@@ -226,10 +234,10 @@ static void test_comments_and_layout(void **state)
 				   "  # an indented comment\n"
 				   "workers=3\n"
 				   "\ttrack_capacity   =   20   # trailing comment\n"
-				   "helpers = 4\r\n"          /* CRLF line ends */
-				   "# timeout_seconds = 0\n"  /* commented out: a bad value is ignored */
+				   "helpers = 4\r\n"              /* CRLF line ends */
+				   "# timeout_seconds = 0\n"      /* commented out: a bad value is ignored */
 				   "mail_from = a=b@example.jp\n" /* only the first '=' separates */
-				   "smtp_port = 587";         /* no newline at the end */
+				   "smtp_port = 587";             /* no newline at the end */
 	if (load(&c, text, err) != 0)
 		fail_msg("%s", err);
 	assert_int_equal(c.workers, 3);
@@ -301,7 +309,10 @@ static void test_file_then_flags(void **state)
 
 	/* Explicit values are not replaced by derived ones. */
 	config_defaults(&c);
-	assert_int_equal(load(&c, "tls_cert = /etc/c.pem\ntls_key = /etc/k.pem\nbase_url = https://f.example.jp\n", err), 0);
+	assert_int_equal(
+		load(&c, "tls_cert = /etc/c.pem\ntls_key = /etc/k.pem\nbase_url = https://f.example.jp\n",
+		     err),
+		0);
 	c.data_dir = xstrdup("/d");
 	config_finish(&c);
 	assert_string_equal(c.tls_cert, "/etc/c.pem");
@@ -337,7 +348,8 @@ static void test_example_file(void **state)
 		buf_puts(&text, line + 1);
 		for (size_t i = 0; i < ARRAY_LEN(all_keys); i++) {
 			size_t n = strlen(all_keys[i]);
-			if (strncmp(line + 1, all_keys[i], n) == 0 && (line[1 + n] == ' ' || line[1 + n] == '='))
+			if (strncmp(line + 1, all_keys[i], n) == 0 &&
+			    (line[1 + n] == ' ' || line[1 + n] == '='))
 				seen[i] = true;
 		}
 	}

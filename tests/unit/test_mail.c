@@ -32,8 +32,18 @@ static void test_address_ok(void **state)
 	assert_true(mail_address_ok("tanaka@example.co.jp"));
 	assert_true(mail_address_ok("a+tag@b"));
 	static const char *const bad[] = {
-		"", "no-at", "@example.jp", "tanaka@", "a@b@c", "tanaka @example.jp", "tanaka@example.jp\r\nBcc: x@y",
-		"<tanaka@example.jp>", "\"q\"@example.jp", "a,b@example.jp", "たなか@example.jp", "a;b@c",
+		"",
+		"no-at",
+		"@example.jp",
+		"tanaka@",
+		"a@b@c",
+		"tanaka @example.jp",
+		"tanaka@example.jp\r\nBcc: x@y",
+		"<tanaka@example.jp>",
+		"\"q\"@example.jp",
+		"a,b@example.jp",
+		"たなか@example.jp",
+		"a;b@c",
 	};
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++)
 		if (mail_address_ok(bad[i]))
@@ -59,7 +69,8 @@ static char *b64_decode_new(const char *s, size_t n)
 static void test_message_text(void **state)
 {
 	(void)state;
-	const char *subject = "[mamori] 専門家として質問への回答を依頼されました: 本社サーバのランサムウェア対策と😀絵文字";
+	const char *subject =
+		"[mamori] 専門家として質問への回答を依頼されました: 本社サーバのランサムウェア対策と😀絵文字";
 	const char *body = "田中 様\n\n一行目\n二行目\n";
 	char *m = mail_message_new("mamori@example.jp", "tanaka@example.jp", subject, body, 42, 1795643614);
 

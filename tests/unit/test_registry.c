@@ -64,7 +64,8 @@ static void test_sme_boundaries(void **state)
 		int got = registry_is_sme(cases[i].cls, cases[i].capital, cases[i].employees);
 		if (got != cases[i].want)
 			fail_msg("%s capital %lld employees %lld: got %d want %d", cases[i].cls,
-				 (long long)cases[i].capital, (long long)cases[i].employees, got, cases[i].want);
+				 (long long)cases[i].capital, (long long)cases[i].employees, got,
+				 cases[i].want);
 	}
 }
 

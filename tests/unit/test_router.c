@@ -85,24 +85,26 @@ static void test_every_route_declares_access(void **state)
 		for (const struct route *rt = f->routes; rt && rt->pattern; rt++) {
 			const char *where = rt->pattern;
 			if (!method_name(rt->method))
-				fail_msg("%s (%s): method %d is not GET/POST/PUT/PATCH/DELETE", where, f->name, rt->method);
+				fail_msg("%s (%s): method %d is not GET/POST/PUT/PATCH/DELETE", where,
+					 f->name, rt->method);
 			if (strncmp(rt->pattern, "/api/v1/", 8) != 0)
 				fail_msg("%s (%s): not under /api/v1/", where, f->name);
 			if (!rt->handler)
 				fail_msg("%s %s (%s): no handler", method_name(rt->method), where, f->name);
 			if (rt->access == ACCESS_UNSET)
-				fail_msg("%s %s (%s): no access declared", method_name(rt->method), where, f->name);
+				fail_msg("%s %s (%s): no access declared", method_name(rt->method), where,
+					 f->name);
 			if (rt->access & ~known)
-				fail_msg("%s %s (%s): unknown access bits %#x", method_name(rt->method), where, f->name,
-					 rt->access & ~known);
+				fail_msg("%s %s (%s): unknown access bits %#x", method_name(rt->method),
+					 where, f->name, rt->access & ~known);
 			/* A base level is always spelled out: public, session, content or write. Role bits
 			 * alone would work (no session → 401), but say nothing explicit. */
 			if (!(rt->access & base))
-				fail_msg("%s %s (%s): role bits without a base access level", method_name(rt->method),
-					 where, f->name);
+				fail_msg("%s %s (%s): role bits without a base access level",
+					 method_name(rt->method), where, f->name);
 			if ((rt->access & ACCESS_PUBLIC) && (rt->access & ~ACCESS_PUBLIC))
-				fail_msg("%s %s (%s): public mixed with other access", method_name(rt->method), where,
-					 f->name);
+				fail_msg("%s %s (%s): public mixed with other access",
+					 method_name(rt->method), where, f->name);
 		}
 	}
 }
@@ -125,8 +127,9 @@ static void test_csrf_exemptions(void **state)
 			for (size_t i = 0; i < ARRAY_LEN(allowed); i++)
 				ok = ok || strcmp(name, allowed[i]) == 0;
 			if (!ok)
-				fail_msg("%s (%s) is exempt from CSRF; only the sign-in and invitation acceptance may be",
-					 name, f->name);
+				fail_msg(
+					"%s (%s) is exempt from CSRF; only the sign-in and invitation acceptance may be",
+					name, f->name);
 			if ((rt->flags & ROUTE_NO_CSRF) && !(rt->access & ACCESS_PUBLIC))
 				fail_msg("%s: ROUTE_NO_CSRF on a signed-in route", name);
 			free(name);
@@ -152,8 +155,8 @@ static void test_no_route_is_shadowed(void **state)
 				const struct route *got = router_match(rt->method, path, &r, &mismatch);
 				clear_params(&r);
 				if (got != rt)
-					fail_msg("%s %s (%s): path %s finds %s", method_name(rt->method), rt->pattern,
-						 f->name, path, got ? got->pattern : "nothing");
+					fail_msg("%s %s (%s): path %s finds %s", method_name(rt->method),
+						 rt->pattern, f->name, path, got ? got->pattern : "nothing");
 				free(path);
 			}
 		}
@@ -228,7 +231,8 @@ static const struct role_rule role_rules[] = {
 	{"comparison with a ROLE_ constant", "[!=]=[[:space:]]*ROLE_[A-Z_]+", false},
 	{"comparison with a ROLE_ constant", "ROLE_[A-Z_]+[[:space:]]*[!=]=", false},
 	{"switch over roles", "case[[:space:]]+ROLE_[A-Z_]+", false},
-	{"strcmp against a role name", "str(n)?(case)?cmp[[:space:]]*\\([^;]*\"(participant|expert|secretariat)\"", true},
+	{"strcmp against a role name",
+	 "str(n)?(case)?cmp[[:space:]]*\\([^;]*\"(participant|expert|secretariat)\"", true},
 	{"strcmp of a role", "str(n)?(case)?cmp[[:space:]]*\\([^;]*[^A-Za-z0-9;]role", false},
 };
 
@@ -245,7 +249,8 @@ static int scan_roles(const char *file, const char *src, struct buf *out)
 			fail_msg("bad regex %s", role_rules[k].regex);
 		const char *text = role_rules[k].on_strings ? strs : code;
 		regmatch_t m;
-		for (const char *p = text; regexec(&re, p, 1, &m, p == text ? 0 : REG_NOTBOL) == 0; p += m.rm_eo) {
+		for (const char *p = text; regexec(&re, p, 1, &m, p == text ? 0 : REG_NOTBOL) == 0;
+		     p += m.rm_eo) {
 			const char *hit = p + m.rm_so;
 			int len = (int)(m.rm_eo - m.rm_so);
 			if (m.rm_eo == m.rm_so)
@@ -263,7 +268,8 @@ static int scan_roles(const char *file, const char *src, struct buf *out)
 				ls--;
 			int ll = le ? (int)(le - ls) : (int)strlen(ls);
 			const char *orig = src + (ls - text);
-			buf_printf(out, "  %s:%d: %s: %.*s\n", file, line, role_rules[k].what, ll > 120 ? 120 : ll, orig);
+			buf_printf(out, "  %s:%d: %s: %.*s\n", file, line, role_rules[k].what,
+				   ll > 120 ? 120 : ll, orig);
 			found++;
 		}
 		regfree(&re);
@@ -361,8 +367,9 @@ static void test_roles_compared_only_in_authz(void **state)
 	closedir(d);
 	/* cmocka's message buffers are short: the list goes to stderr, whole. */
 	if (found)
-		fprintf(stderr, "%d role comparison(s) outside the access module (authz.c). Ask authz instead "
-				"(authz_is_secretariat(r->who), or a new authz_* rule for what is being decided):\n%s",
+		fprintf(stderr,
+			"%d role comparison(s) outside the access module (authz.c). Ask authz instead "
+			"(authz_is_secretariat(r->who), or a new authz_* rule for what is being decided):\n%s",
 			found, buf_cstr(&out));
 	buf_free(&out);
 	free(dir);
@@ -398,8 +405,9 @@ static void test_match_fixed_route(void **state)
 	/* Another method on a known path: no route, but the caller learns it is 405, not 404. */
 	assert_null(router_match(EVHTTP_REQ_DELETE, "/api/v1/health", &r, &mismatch));
 	assert_true(mismatch);
-	static const char *const near[] = {"/api/v1/health/", "/api/v1/healthz", "/api/v1/healt", "/api/v1//health",
-					   "/API/v1/health", "/api/v1/health/x", "api/v1/health", ""};
+	static const char *const near[] = {
+		"/api/v1/health/", "/api/v1/healthz",  "/api/v1/healt", "/api/v1//health",
+		"/API/v1/health",  "/api/v1/health/x", "api/v1/health", ""};
 	for (size_t i = 0; i < ARRAY_LEN(near); i++) {
 		if (router_match(EVHTTP_REQ_GET, near[i], &r, &mismatch))
 			fail_msg("'%s' matched", near[i]);
@@ -431,9 +439,10 @@ static void test_match_id_patterns(void **state)
 	assert_string_equal(r.path_params[0], "7");
 	clear_params(&r);
 	/* {id} is one whole, non-empty segment. */
-	static const char *const nomatch[] = {"/api/v1/threads/", "/api/v1/threads//posts", "/api/v1/threads/7/",
-					      "/api/v1/threads/7/posts/", "/api/v1/threads/7/posts/8",
-					      "/api/v1/threads/7/8/posts", "/api/v1/threads/7/postsx"};
+	static const char *const nomatch[] = {"/api/v1/threads/",          "/api/v1/threads//posts",
+					      "/api/v1/threads/7/",        "/api/v1/threads/7/posts/",
+					      "/api/v1/threads/7/posts/8", "/api/v1/threads/7/8/posts",
+					      "/api/v1/threads/7/postsx"};
 	for (size_t i = 0; i < ARRAY_LEN(nomatch); i++) {
 		const struct route *got = router_match(EVHTTP_REQ_GET, nomatch[i], &r, &mismatch);
 		const struct route *got_post = router_match(EVHTTP_REQ_POST, nomatch[i], &r, &mismatch);
@@ -456,7 +465,8 @@ static void test_match_two_params(void **state)
 		skip();
 	struct req r = {0};
 	bool mismatch;
-	assert_ptr_equal(router_match(EVHTTP_REQ_DELETE, "/api/v1/companies/3/experts/11", &r, &mismatch), rt);
+	assert_ptr_equal(router_match(EVHTTP_REQ_DELETE, "/api/v1/companies/3/experts/11", &r, &mismatch),
+			 rt);
 	assert_int_equal(r.npath, 2);
 	int64_t a = 0, b = 0;
 	assert_int_equal(req_path_id(&r, 0, &a), 0);
@@ -493,21 +503,14 @@ static void test_path_id_is_strict(void **state)
 		int rc;
 		int64_t value;
 	} cases[] = {
-		{"1", 0, 1},
-		{"42", 0, 42},
-		{"007", 0, 7},
-		{"999999999999999999", 0, 999999999999999999LL},
-		{"0", -1, 0},
-		{"-1", -1, 0},
-		{"+1", -1, 0},
-		{" 1", -1, 0},
-		{"1 ", -1, 0},
-		{"1a", -1, 0},
-		{"0x10", -1, 0},
-		{"1e3", -1, 0},
-		{"", -1, 0},
-		{"9999999999999999999", -1, 0}, /* 19 digits: over int64 range risk */
-		{"١٢", -1, 0},                  /* Arabic-Indic digits */
+		{"1", 0, 1},     {"42", 0, 42},
+		{"007", 0, 7},   {"999999999999999999", 0, 999999999999999999LL},
+		{"0", -1, 0},    {"-1", -1, 0},
+		{"+1", -1, 0},   {" 1", -1, 0},
+		{"1 ", -1, 0},   {"1a", -1, 0},
+		{"0x10", -1, 0}, {"1e3", -1, 0},
+		{"", -1, 0},     {"9999999999999999999", -1, 0}, /* 19 digits: over int64 range risk */
+		{"١٢", -1, 0},                                   /* Arabic-Indic digits */
 	};
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		struct req r = {0};
