@@ -8,6 +8,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "http.h"
+#include "moderation.h"
 #include "router.h"
 #include "server.h"
 #include "util.h"
@@ -280,10 +281,16 @@ static int handle_download(struct req *r)
 		return req_not_found(r);
 	}
 	char *name = db_col_dup(st, 2), *sha = db_col_dup(st, 4);
-	int64_t size = sqlite3_column_int64(st, 3);
+	int64_t size = sqlite3_column_int64(st, 3), tid = sqlite3_column_int64(st, 1);
 	sqlite3_reset(st);
+	char via[32];
+	snprintf(via, sizeof via, "attachment:%lld", (long long)id);
 	char *path = blob_path_new(r->cfg->data_dir, sha);
 	int status;
+	if (moderation_audit_read(r, tid, via) < 0) {
+		status = req_internal(r, "audit read");
+		goto out;
+	}
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat sb;
 	if (fd < 0 || fstat(fd, &sb) < 0 || sb.st_size != size) {

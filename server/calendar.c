@@ -128,8 +128,9 @@ static const struct holiday one_off_days[] = {
 	{1989, 2, 24, "大喪の礼"},                       /* 昭和天皇の大喪の礼 */
 	{1990, 11, 12, "即位礼正殿の儀"},                /* 天皇明仁の即位礼正殿の儀 */
 	{1993, 6, 9, "結婚の儀"},                        /* 皇太子徳仁親王の結婚の儀 */
-	{2019, 5, 1, "即位の日"},                        /* 天皇の即位の日 */
-	{2019, 10, 22, "即位礼正殿の儀の行われる日"},
+	/* The Cabinet Office's list (syukujitsu.csv) names both 2019 days "休日（祝日扱い）". */
+	{2019, 5, 1, "休日（祝日扱い）"},                /* 天皇の即位の日 */
+	{2019, 10, 22, "休日（祝日扱い）"},              /* 即位礼正殿の儀の行われる日 */
 };
 
 struct day_list {
@@ -215,6 +216,8 @@ static void national_days(int y, struct day_list *l)
 		list_add(l, y, 7, 23, "スポーツの日");
 	else if (y >= 2022)
 		list_add(l, y, 10, nth_monday(y, 10, 2), "スポーツの日");
+	else if (y == 2019) /* the Cabinet Office writes the name the law gave it from 2020 */
+		list_add(l, y, 10, nth_monday(y, 10, 2), "体育の日（スポーツの日）");
 	else if (y >= 2000)
 		list_add(l, y, 10, nth_monday(y, 10, 2), "体育の日");
 	else if (y >= 1966)

@@ -9,6 +9,7 @@
 #include "events.h"
 #include "http.h"
 #include "markdown.h"
+#include "moderation.h"
 #include "notify.h"
 #include "router.h"
 #include "search.h"
@@ -41,7 +42,7 @@ static const char mention_sql[] =
 /* A post with its thread, readable by the caller. */
 static const char one_sql[] =
 	"SELECT p.id, p.thread_id, p.body, p.html, p.created_at, p.edited_at, u.id, u.name, u.role, t.locked,"
-	" (SELECT min(id) FROM posts WHERE thread_id = t.id) = p.id, t.title"
+	" (SELECT min(id) FROM posts WHERE thread_id = t.id) = p.id, t.title, " MODERATION_POST_COLUMNS
 	" FROM posts p JOIN threads t ON t.id = p.thread_id JOIN users u ON u.id = p.author_id"
 	" WHERE p.id = :id AND " AUTHZ_THREAD_VISIBLE;
 static const char thread_state_sql[] =
@@ -200,10 +201,12 @@ static json_t *post_json(sqlite3_stmt *st)
 			 json_time(sqlite3_column_int64(st, 4)), "edited_at", json_time(sqlite3_column_int64(st, 5)));
 }
 
-/* Loads post id as the caller may see it (NULL when missing or unreadable). On success also
- * reports the author, whether the thread is locked, whether it is the first post, and (when
- * title is not NULL) the thread's title (new string). */
-static json_t *post_load(struct req *r, int64_t id, int64_t *author, bool *locked, bool *first, char **title)
+/* Loads post id as the caller may see it (NULL when missing or unreadable), its text withheld
+ * when moderation says so. On success also reports the author, whether the thread is locked,
+ * whether it is the first post, (when title is not NULL) the thread's title (new string), and
+ * (when mod is not NULL) mod[0] hidden, mod[1] redacted. */
+static json_t *post_load(struct req *r, int64_t id, int64_t *author, bool *locked, bool *first, char **title,
+			 bool *mod)
 {
 	sqlite3_stmt *st = db_stmt(r->db, one_sql);
 	db_bind_int64(st, ":id", id);
@@ -219,6 +222,12 @@ static json_t *post_load(struct req *r, int64_t id, int64_t *author, bool *locke
 			*first = sqlite3_column_int(st, 10) != 0;
 		if (title)
 			*title = db_col_dup(st, 11);
+		bool hidden = sqlite3_column_int(st, 12) != 0, redacted = sqlite3_column_int(st, 13) != 0;
+		moderation_post_view(p, r->who, hidden, redacted);
+		if (mod) {
+			mod[0] = hidden;
+			mod[1] = redacted;
+		}
 	}
 	sqlite3_reset(st);
 	return p;
@@ -244,6 +253,8 @@ static int handle_create(struct req *r)
 		return rc;
 	if (locked)
 		return req_error(r, 403, "locked", "the thread is locked");
+	if ((rc = moderation_rate_check(r)) != 0)
+		return rc;
 	if (db_tx_begin(r->db, __func__) < 0)
 		return req_internal(r, "begin");
 	/* Re-checked inside the write: a lock or visibility change may have landed meanwhile. */
@@ -259,7 +270,7 @@ static int handle_create(struct req *r)
 		db_tx_rollback(r->db);
 		return req_internal(r, "create post");
 	}
-	json_t *p = post_load(r, pid, NULL, NULL, NULL, NULL);
+	json_t *p = post_load(r, pid, NULL, NULL, NULL, NULL, NULL);
 	return p ? req_reply(r, 201, p) : req_internal(r, "reload post");
 }
 
@@ -269,8 +280,16 @@ static int handle_get(struct req *r)
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0)
 		return req_not_found(r);
-	json_t *p = post_load(r, id, NULL, NULL, NULL, NULL);
-	return p ? req_reply(r, 200, p) : req_not_found(r);
+	json_t *p = post_load(r, id, NULL, NULL, NULL, NULL, NULL);
+	if (!p)
+		return req_not_found(r);
+	char via[32];
+	snprintf(via, sizeof via, "post:%lld", (long long)id);
+	if (moderation_audit_read(r, json_integer_value(json_object_get(p, "thread_id")), via) < 0) {
+		json_decref(p);
+		return req_internal(r, "audit read");
+	}
+	return req_reply(r, 200, p);
 }
 
 /* PATCH /api/v1/posts/{id} {body} — the author within 24 hours of writing (not in a locked
@@ -285,7 +304,8 @@ static int handle_edit(struct req *r)
 	char *title = NULL;
 	if (req_path_id(r, 0, &id) < 0)
 		return req_not_found(r);
-	json_t *p = post_load(r, id, &author, &locked, &first, &title);
+	bool mod[2] = {false, false};
+	json_t *p = post_load(r, id, &author, &locked, &first, &title, mod);
 	if (!p)
 		return req_not_found(r);
 	int64_t tid = json_integer_value(json_object_get(p, "thread_id"));
@@ -294,6 +314,10 @@ static int handle_edit(struct req *r)
 		goto out;
 	if (!authz_is_secretariat(r->who)) {
 		int64_t written = 0;
+		if (mod[1]) {
+			rc = req_error(r, 403, "forbidden", "the secretariat removed this post's text");
+			goto out;
+		}
 		time_parse_rfc3339(json_string_value(json_object_get(p, "created_at")), &written);
 		if (author != r->who->user_id) {
 			rc = req_forbidden(r);
@@ -335,7 +359,7 @@ static int handle_edit(struct req *r)
 	free(html);
 	if (w == 0)
 		w = search_unindex_post(r->db, id);
-	if (w == 0)
+	if (w == 0 && !mod[0]) /* a hidden post stays out of the index (moderation.c) */
 		w = search_index_post(r->db, id, first ? title : NULL, body);
 	if (w < 0 || db_tx_commit(r->db) < 0) {
 		db_tx_rollback(r->db);
@@ -344,7 +368,7 @@ static int handle_edit(struct req *r)
 	}
 	events_publish_post(r->db, tid, id);
 	json_decref(p);
-	p = post_load(r, id, NULL, NULL, NULL, NULL);
+	p = post_load(r, id, NULL, NULL, NULL, NULL, NULL);
 	rc = p ? req_reply(r, 200, json_incref(p)) : req_not_found(r);
 out:
 	json_decref(p);
@@ -360,20 +384,28 @@ static int handle_revisions(struct req *r)
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0)
 		return req_not_found(r);
-	json_t *p = post_load(r, id, NULL, NULL, NULL, NULL);
+	bool mod[2] = {false, false};
+	json_t *p = post_load(r, id, NULL, NULL, NULL, NULL, mod);
 	if (!p)
 		return req_not_found(r);
+	int64_t tid = json_integer_value(json_object_get(p, "thread_id"));
 	json_decref(p);
+	char via[48];
+	snprintf(via, sizeof via, "post:%lld/revisions", (long long)id);
+	if (moderation_audit_read(r, tid, via) < 0)
+		return req_internal(r, "audit read");
 	json_t *arr = json_array();
 	sqlite3_stmt *st = db_stmt(r->db, revisions_sql);
 	db_bind_int64(st, ":id", id);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(arr, json_pack("{s:I, s:I, s:s, s:s, s:o, s:o, s:o}", "id",
-						     (json_int_t)sqlite3_column_int64(st, 0), "post_id", (json_int_t)id,
-						     "body", db_col_text(st, 1), "html", db_col_text(st, 2), "author",
-						     post_author_json(st, 5), "created_at",
-						     json_time(sqlite3_column_int64(st, 3)), "replaced_at",
-						     json_time(sqlite3_column_int64(st, 4))));
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *rev = json_pack("{s:I, s:I, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+					"post_id", (json_int_t)id, "body", db_col_text(st, 1), "html", db_col_text(st, 2),
+					"author", post_author_json(st, 5), "created_at",
+					json_time(sqlite3_column_int64(st, 3)), "replaced_at",
+					json_time(sqlite3_column_int64(st, 4)));
+		moderation_post_view(rev, r->who, mod[0], mod[1]); /* a hidden post's history is hidden too */
+		json_array_append_new(arr, rev);
+	}
 	sqlite3_reset(st);
 	return req_reply(r, 200, json_pack("{s:o}", "revisions", arr));
 }

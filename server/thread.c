@@ -7,6 +7,7 @@
 #include "db.h"
 #include "events.h"
 #include "http.h"
+#include "moderation.h"
 #include "post.h"
 #include "router.h"
 #include "text.h"
@@ -49,7 +50,7 @@ static const char one_sql[] =
 	"SELECT " THREAD_COLUMNS " FROM threads t CROSS JOIN users u ON u.id = t.author_id"
 	" WHERE t.id = :id AND " AUTHZ_THREAD_VISIBLE;
 static const char posts_sql[] =
-	"SELECT p.id, p.body, p.html, p.created_at, p.edited_at, u.id, u.name, u.role"
+	"SELECT p.id, p.body, p.html, p.created_at, p.edited_at, u.id, u.name, u.role, " MODERATION_POST_COLUMNS
 	" FROM posts p JOIN users u ON u.id = p.author_id"
 	" WHERE p.thread_id = :id ORDER BY p.id LIMIT :lim OFFSET :off";
 static const char following_sql[] = "SELECT 1 FROM thread_follows WHERE thread_id = :id AND user_id = :uid";
@@ -253,15 +254,11 @@ static json_t *thread_load(struct req *r, int64_t id)
 	return t;
 }
 
-/* Marks the thread read by the caller and, when the caller is outside a `company` thread's
- * company, appends the thread.read audit entry (API.md §7). One short transaction, only when
- * there is something to write. Returns 0 or -1. */
+/* Marks the thread read by the caller (one short write, only when something is unread).
+ * Returns 0 or -1. */
 static int thread_mark_read(struct req *r, int64_t id, json_t *t)
 {
-	bool outsider = strcmp(json_string_value(json_object_get(t, "visibility")), "company") == 0 &&
-			json_integer_value(json_object_get(t, "company_id")) != r->who->company_id;
-	bool unread = json_integer_value(json_object_get(t, "unread")) != 0;
-	if (!outsider && !unread)
+	if (json_integer_value(json_object_get(t, "unread")) == 0)
 		return 0;
 	if (db_tx_begin(r->db, __func__) < 0)
 		return -1;
@@ -269,13 +266,7 @@ static int thread_mark_read(struct req *r, int64_t id, json_t *t)
 	db_bind_int64(st, ":uid", r->who->user_id);
 	db_bind_int64(st, ":id", id);
 	db_bind_int64(st, ":now", now_unix());
-	int rc = unread ? db_exec_stmt(r->db, st) : 0;
-	if (rc == 0 && outsider) {
-		char target[32];
-		snprintf(target, sizeof target, "thread:%lld", (long long)id);
-		rc = audit_append(r->db, r->who->user_id, "thread.read", target, r->ip, NULL);
-	}
-	if (rc < 0 || db_tx_commit(r->db) < 0) {
+	if (db_exec_stmt(r->db, st) < 0 || db_tx_commit(r->db) < 0) {
 		db_tx_rollback(r->db);
 		return -1;
 	}
@@ -284,8 +275,10 @@ static int thread_mark_read(struct req *r, int64_t id, json_t *t)
 }
 
 /* GET /api/v1/threads/{id}?page= — readers of the thread; 200 {thread, posts:[{id, author:{id,
- * name, role}, body, html, created_at, edited_at}]} with 100 posts a page, oldest first; marks
- * the thread read. Missing or unreadable → 404. */
+ * name, role}, body, html, created_at, edited_at, hidden, redacted}]} with 100 posts a page,
+ * oldest first (a hidden post's text withheld from all but the secretariat); marks the thread
+ * read; a `company` thread read from outside its company is audited (thread.read). Missing or
+ * unreadable → 404. */
 static int handle_get(struct req *r)
 {
 	int64_t id;
@@ -303,19 +296,20 @@ static int handle_get(struct req *r)
 	db_bind_int64(st, ":lim", POSTS_PAGE_SIZE);
 	db_bind_int64(st, ":off", (page - 1) * POSTS_PAGE_SIZE);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_array_append_new(
-			posts, json_pack("{s:I, s:I, s:o, s:s, s:s, s:o, s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0),
-					 "thread_id", (json_int_t)id, "author", post_author_json(st, 5), "body",
-					 db_col_text(st, 1), "html", db_col_text(st, 2), "created_at",
-					 json_time(sqlite3_column_int64(st, 3)), "edited_at",
-					 json_time(sqlite3_column_int64(st, 4))));
+		json_t *p = json_pack("{s:I, s:I, s:o, s:s, s:s, s:o, s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+				      "thread_id", (json_int_t)id, "author", post_author_json(st, 5), "body",
+				      db_col_text(st, 1), "html", db_col_text(st, 2), "created_at",
+				      json_time(sqlite3_column_int64(st, 3)), "edited_at",
+				      json_time(sqlite3_column_int64(st, 4)));
+		moderation_post_view(p, r->who, sqlite3_column_int(st, 8) != 0, sqlite3_column_int(st, 9) != 0);
+		json_array_append_new(posts, p);
 	}
 	sqlite3_reset(st);
 	st = db_stmt(r->db, following_sql);
 	db_bind_int64(st, ":id", id);
 	db_bind_int64(st, ":uid", r->who->user_id);
 	json_object_set_new(t, "following", json_boolean(db_one_int64(st, 0) == 1));
-	if (thread_mark_read(r, id, t) < 0) {
+	if (thread_mark_read(r, id, t) < 0 || moderation_audit_read(r, id, NULL) < 0) {
 		json_decref(t);
 		json_decref(posts);
 		return req_internal(r, "mark read");
@@ -443,6 +437,8 @@ static int handle_create(struct req *r)
 	if (strcmp(kind, "announcement") == 0 && !authz_is_secretariat(r->who))
 		return req_forbidden(r);
 	if ((rc = thread_scope(r, vis, &company, &group)) != 0)
+		return rc;
+	if ((rc = moderation_rate_check(r)) != 0)
 		return rc;
 	sqlite3_stmt *st = db_stmt(r->db, category_exists_sql);
 	db_bind_int64(st, ":id", cat);

@@ -24,7 +24,25 @@ JA = ("対策 脆弱性 ネットワーク ファイアウォール 更新 パ�
       "検討 相談 費用 見積 製造 工場 生産 管理 制御 無線 有線 クラウド 契約 保守 点検 権限 共有 外部 持出").split()
 EN = ("utm vpn firewall router patch backup policy incident malware endpoint edr siem mfa "
       "phishing ransomware wifi cloud server update password admin audit").split()
-WORDS = JA + EN
+# A Zipf-distributed vocabulary: the domain words first, then 20,000 made-up words of kanji and
+# katakana (2-4 characters) and ASCII (4-9 letters), weight 1/(rank+10) — so a few terms are in a
+# sixth of all posts and most are rare, as in real text.
+_rnd = random.Random(7)
+_KANJI = "安全情報機器業務対応確認運用障害通信管理技術社内部門作業方針計画資料会議担当変更設定導入"
+_KANA = "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモラリルレロワン"
+_EXTRA = set()
+while len(_EXTRA) < 20000:
+    if _rnd.random() < 0.7:
+        pool = _KANJI if _rnd.random() < 0.5 else _KANA
+        _EXTRA.add("".join(_rnd.choice(pool) for _ in range(_rnd.randint(2, 4))))
+    else:
+        _EXTRA.add("".join(_rnd.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(_rnd.randint(4, 9))))
+WORDS = JA + EN + sorted(_EXTRA - set(JA + EN))
+_CUM = []
+_acc = 0.0
+for _i in range(len(WORDS)):
+    _acc += 1.0 / (_i + 10)
+    _CUM.append(_acc)
 
 
 def short_tokens(word):
@@ -98,14 +116,14 @@ def main():
             tid = tid0 + n + 1
             uid, co, g = rnd.choice(users)
             vis = rnd.choices(["community", "group", "company", "staff"], [60, 20, 15, 5])[0]
-            title_words = rnd.sample(WORDS, 3)
+            title_words = rnd.choices(WORDS, cum_weights=_CUM, k=3)
             title = " ".join(title_words)
             when = now - (nthreads - n) * 60
             thread_rows.append((tid, cat, uid, title, "discussion", vis, co, g, None, args.per_thread, when,
                                 when + args.per_thread))
             for k in range(args.per_thread):
                 post_id += 1
-                words = rnd.choices(WORDS, k=rnd.randint(12, 30))
+                words = rnd.choices(WORDS, cum_weights=_CUM, k=rnd.randint(12, 30))
                 body = " ".join(words)
                 post_rows.append((post_id, tid, uid, body, "<p>" + body + "</p>\n", when + k))
                 t = title if k == 0 else ""
@@ -118,6 +136,9 @@ def main():
                 flush()
                 print(f"  {post_id} posts, {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
         flush()
+        print("  merging the search indexes (FTS5 optimize)", file=sys.stderr, flush=True)
+        db.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
+        db.execute("INSERT INTO search_short (search_short) VALUES ('optimize')")
         cookies = {}
         for name, uid in (("participant", users[0][0]), ("secretariat", admin)):
             token = secrets.token_urlsafe(32)

@@ -17,8 +17,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 import forum_world as fw  # noqa: E402
 from mamori import Server, expect  # noqa: E402
 
-SEEDS = int(os.environ.get("MAMORI_MODEL_SEEDS", "2"))
-STEPS = int(os.environ.get("MAMORI_MODEL_STEPS", "1200"))
+SEEDS = int(os.environ.get("MAMORI_MODEL_SEEDS", "3"))
+STEPS = int(os.environ.get("MAMORI_MODEL_STEPS", "2000"))
 
 
 class Model:
@@ -113,6 +113,9 @@ def run_world(seed, steps):
             elif role == "participant":
                 company, group = m.users[uid]["company"], m.group_of(uid)
             st, body = client(uid).post("/api/v1/threads", req)
+            if st == 429 and body.get("error") == "rate_limited":
+                counts["rate_limited"] = counts.get("rate_limited", 0) + 1
+                return  # moderation's 10 posts a minute; checked after every access decision
             gate = m.gate(uid, write=True)
             if gate:
                 want = gate[0]
@@ -192,6 +195,9 @@ def run_world(seed, steps):
             st, body = client(uid).post(f"/api/v1/threads/{tid}/posts", {"body": f"reply @{handle}"})
             gate = m.gate(uid, write=True)
             want = gate[0] if gate else (201 if m.can_read(uid, tid) else 404)
+            if st == 429 and want == 201:
+                counts["rate_limited"] = counts.get("rate_limited", 0) + 1
+                return
             check(st == want, f"reply by {m.users[uid]['role']} to {m.threads[tid]['visibility']}: {st} want {want}")
             if st == 201:
                 m.threads[tid]["posts"].append(body["id"])

@@ -19,15 +19,21 @@ W = {}     # the world: admin, clients, ids
 def setup():
     global S
     # evhttp's own body ceiling is max_attachment_bytes + 4 KiB, so keep it above a post's limit
-    S = Server(config={"max_attachment_bytes": "100000", "track_capacity": "100"})
+    # moderation allows 10 posts a minute per user: each test signs in its own users
+    S = Server(config={"max_attachment_bytes": "100000", "track_capacity": "100", "participants_per_company": "20"})
     S.__enter__()
     a = S.admin()
     g1, g2 = fw.group(a), fw.group(a)
     c1, c2, c3 = fw.company(a, g1), fw.company(a, g1), fw.company(a, g2)
-    W.update(admin=a, g1=g1, g2=g2, c1=c1, c2=c2, c3=c3,
-             p1=fw.user(S, a, "participant", c1), p2=fw.user(S, a, "participant", c2),
-             p3=fw.user(S, a, "participant", c3), ex=fw.user(S, a, "expert"),
-             cat=fw.category(a), cat2=fw.category(a))
+    W.update(admin=a, g1=g1, g2=g2, c1=c1, c2=c2, c3=c3, cat=fw.category(a), cat2=fw.category(a))
+    fresh()
+
+
+def fresh():
+    """New users for one test: p1 (company c1, group g1), p2 (c2, g1), p3 (c3, g2), ex (expert)."""
+    a = W["admin"]
+    W.update(p1=fw.user(S, a, "participant", W["c1"]), p2=fw.user(S, a, "participant", W["c2"]),
+             p3=fw.user(S, a, "participant", W["c3"]), ex=fw.user(S, a, "expert"))
 
 
 def q(s):
@@ -85,6 +91,7 @@ def test_thread_create_rules():
 
 
 def test_list_filters_pinned_unread():
+    fresh()
     a, p1, p2, cat2 = W["admin"], W["p1"], W["p2"], W["cat2"]
     t1 = fw.thread(p1, cat2, "一つ目", "body", "group")
     t2 = fw.thread(p1, cat2, "二つ目", "body", "group", kind="question")
@@ -120,6 +127,7 @@ def test_list_filters_pinned_unread():
 
 
 def test_posts_edit_revisions_lock():
+    fresh()
     a, p1, p2, p3 = W["admin"], W["p1"], W["p2"], W["p3"]
     t = fw.thread(p1, W["cat"], "編集テスト", "first text", "group")
     st, post = p2.post(f"/api/v1/threads/{t['id']}/posts", {"body": "reply by p2"})
@@ -165,6 +173,7 @@ def html_tags(html):
 
 
 def test_markdown_safety():
+    fresh()
     p1 = W["p1"]
     hostile = ("<script>alert(1)</script>\n\n[a](javascript:alert(1)) [b](JaVaScRiPt:alert(1))\n\n"
                "<img src=x onerror=alert(1)>\n\n![i](javascript:alert(1))\n\n[c](data:text/html,<script>x</script>)\n\n"
@@ -187,6 +196,7 @@ def test_markdown_safety():
 
 
 def test_search():
+    fresh()
     p1, p2, p3, ex, a = W["p1"], W["p2"], W["p3"], W["ex"], W["admin"]
     t = fw.thread(p2, W["cat"], "ネットワーク機器の更新", "UTM の導入と脆弱性対策を検討しています。", "community")
     secret = fw.thread(p1, W["cat"], "社外秘 zxqvirus 調査", "弊社の秘密 zxqvirus 感染の詳細 機密対応", "company")
@@ -247,7 +257,33 @@ def test_search():
     expect(body["results"] and body["results"][0]["thread_id"] == t_a["id"], body)
 
 
+def test_hidden_posts_withheld():
+    """Moderation hides a post: every forum path withholds its text from all but the secretariat."""
+    fresh()
+    a, p1, p2 = W["admin"], W["p1"], W["p2"]
+    t = fw.thread(p1, W["cat"], "非表示", "first", "group")
+    st, post = p2.post(f"/api/v1/threads/{t['id']}/posts", {"body": "qqhiddenword 書き込み"})
+    p2.patch(f"/api/v1/posts/{post['id']}", {"body": "qqhiddenword edited"})
+    st, body = a.post(f"/api/v1/posts/{post['id']}/hide", {})
+    expect(st == 200, (st, body))
+    st, body = p1.get(f"/api/v1/threads/{t['id']}")
+    shown = [x for x in body["posts"] if x["id"] == post["id"]][0]
+    expect(shown["body"] == "" and shown["html"] == "" and shown["hidden"], shown)
+    st, body = p1.get(f"/api/v1/posts/{post['id']}")
+    expect(st == 200 and body["body"] == "", body)
+    st, body = p1.get(f"/api/v1/posts/{post['id']}/revisions")
+    expect(st == 200 and all(r["body"] == "" for r in body["revisions"]), body)
+    st, body = p1.get("/api/v1/search?q=qqhiddenword")
+    expect(st == 200 and not body["results"], body)
+    st, body = a.get(f"/api/v1/posts/{post['id']}")
+    expect(body["body"] == "qqhiddenword edited", "the secretariat still sees it")
+    st, body = p2.patch(f"/api/v1/posts/{post['id']}", {"body": "qqhiddenword again"})
+    st, body = p1.get("/api/v1/search?q=qqhiddenword")
+    expect(not body["results"], "an edit does not put a hidden post back into search")
+
+
 def test_attachments():
+    fresh()
     p1, p2, p3, a = W["p1"], W["p2"], W["p3"], W["admin"]
     t = fw.thread(p1, W["cat"], "添付", "file", "group")
     data = b"\x00\x01<html><script>alert(1)</script>" + bytes(range(256))
@@ -289,6 +325,7 @@ def test_attachments():
 
 
 def test_notifications_and_follow():
+    fresh()
     a, p1, p2, p3, ex = W["admin"], W["p1"], W["p2"], W["p3"], W["ex"]
     t = fw.thread(p1, W["cat"], "通知テスト", "hello", "group")
     st, post = p2.post(f"/api/v1/threads/{t['id']}/posts", {"body": f"reply, cc @{p3.handle} and @{ex.handle}"})
@@ -336,6 +373,7 @@ def test_notifications_and_follow():
 
 
 def test_event_stream():
+    fresh()
     a, p1, p2, p3 = W["admin"], W["p1"], W["p2"], W["p3"]
     r1, r3 = fw.EventReader(S, p1), fw.EventReader(S, p3)
     expect(r1.status == 200 and r3.status == 200, (r1.status, r3.status))
@@ -372,6 +410,7 @@ def test_event_stream():
 
 
 def test_drain_with_open_stream():
+    fresh()
     p1 = W["p1"]
     r = fw.EventReader(S, p1)
     expect(r.status == 200)
@@ -386,7 +425,8 @@ def main():
     setup()
     try:
         run_tests([test_categories, test_thread_create_rules, test_list_filters_pinned_unread,
-                   test_posts_edit_revisions_lock, test_markdown_safety, test_search, test_attachments,
+                   test_posts_edit_revisions_lock, test_markdown_safety, test_search, test_hidden_posts_withheld,
+                   test_attachments,
                    test_notifications_and_follow, test_event_stream, test_drain_with_open_stream])
     finally:
         S.__exit__(None, None, None)

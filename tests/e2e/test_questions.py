@@ -14,6 +14,7 @@ import email
 import email.policy
 import mailbox
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -134,6 +135,8 @@ class World:
             c.close()
         self.srv.__exit__(None, None, None)
         self.smtp.stop()
+        if not os.environ.get("MAMORI_KEEP"):
+            shutil.rmtree(self.smtp.dir, ignore_errors=True)
 
     def __enter__(self):
         return self
