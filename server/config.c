@@ -42,6 +42,7 @@ static const struct key keys[] = {
 	{"session_idle_seconds", K_INT, F(session_idle_seconds), 60, 365 * 86400},
 	{"session_max_seconds", K_INT, F(session_max_seconds), 60, 365 * 86400},
 	{"invite_days", K_INT, F(invite_days), 1, 365},
+	{"post_rate_per_minute", K_INT, F(post_rate_per_minute), 0, 100000},
 	{"web_dir", K_STR, F(web_dir), 0, 0},
 };
 #undef F
@@ -66,6 +67,7 @@ void config_defaults(struct config *c)
 	c->session_idle_seconds = 12 * 3600;
 	c->session_max_seconds = 14 * 86400;
 	c->invite_days = 7;
+	c->post_rate_per_minute = 10;
 	c->web_dir = xstrdup(MAMORI_WEB_DIR);
 }
 

@@ -28,6 +28,7 @@ struct config {
 	int session_idle_seconds;
 	int session_max_seconds;
 	int invite_days;
+	int post_rate_per_minute; /* posts and threads a non-secretariat user may store a minute; 0: no limit */
 	char *web_dir;
 };
 

@@ -2,7 +2,7 @@
  * and unhiding posts, redaction (the text replaced for everyone, the original kept for the
  * secretariat) and purge (every copy destroyed: post, revisions, kept originals, search index
  * segments, notification and outbox texts, then the bytes in the database file and WAL), the
- * posting rate limit, the thread.read audit, and the secretariat's views: recent moderation
+ * purge of a misplaced attachment (row, file, WAL), the posting rate limit, the thread.read audit, and the secretariat's views: recent moderation
  * actions and who can read / has read a thread. Thread settings (lock, pin, move, visibility)
  * are PATCH /api/v1/threads/{id} in thread.c. */
 #include "moderation.h"
@@ -21,10 +21,13 @@
 #include "server.h"
 #include "util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define RATE_WINDOW_SECONDS 60
@@ -101,6 +104,12 @@ static const char fts_optimize_sql[] = "INSERT INTO search_fts (search_fts) VALU
 static const char short_optimize_sql[] = "INSERT INTO search_short (search_short) VALUES ('optimize')";
 static const char checkpoint_sql[] = "PRAGMA wal_checkpoint(TRUNCATE)";
 
+static const char attachment_sql[] =
+	"SELECT a.id, a.thread_id, a.sha256, a.size FROM attachments a JOIN threads t ON t.id = a.thread_id"
+	" WHERE a.id = :id AND " AUTHZ_THREAD_VISIBLE;
+static const char attachment_delete_sql[] = "DELETE FROM attachments WHERE id = :id";
+static const char sha_used_sql[] = "SELECT count(*) FROM attachments WHERE sha256 = :sha";
+
 static const char redactions_sql[] =
 	"SELECT r.id, r.actor_id, coalesce(u.name, ''), r.reason, r.purged, r.created_at FROM post_redactions r"
 	" LEFT JOIN users u ON u.id = r.actor_id WHERE r.post_id = :id ORDER BY r.id";
@@ -141,7 +150,8 @@ static const char secretariat_sql[] =
 static const char actions_sql[] =
 	"SELECT a.id, a.at, a.actor_id, coalesce(u.name, ''), a.action, a.target, a.ip, a.detail FROM audit_log a"
 	" LEFT JOIN users u ON u.id = a.actor_id"
-	" WHERE a.action IN ('post.hide', 'post.unhide', 'post.redact', 'thread.update', 'flag.resolve', 'user.update')"
+	" WHERE a.action IN ('post.hide', 'post.unhide', 'post.redact', 'thread.update', 'flag.resolve', 'user.update',"
+	" 'attachment.purge')"
 	" AND (a.action != 'user.update' OR json_extract(a.detail, '$.status') IS NOT NULL)"
 	" AND a.id < :before ORDER BY a.id DESC LIMIT :lim";
 
@@ -353,9 +363,9 @@ static int64_t window_wait(struct req *r, const char *sql, int max)
 
 int moderation_rate_check(struct req *r)
 {
-	if (!r->who || authz_is_secretariat(r->who))
+	if (!r->who || authz_is_secretariat(r->who) || r->cfg->post_rate_per_minute <= 0)
 		return 0;
-	int64_t wait = window_wait(r, rate_posts_sql, MODERATION_POSTS_PER_MINUTE);
+	int64_t wait = window_wait(r, rate_posts_sql, r->cfg->post_rate_per_minute);
 	return wait ? rate_limited(r, wait, "posts") : 0;
 }
 
@@ -779,24 +789,70 @@ out:
 	return rc;
 }
 
-/* A purge waiting for its batch to commit and then for the WAL to be checkpointed. */
+/* A purge (of a post, or of an attachment) waiting for its batch to commit, then for its file
+ * to be removed and the WAL to be checkpointed. */
 struct purge_job {
 	struct req *r;
-	int64_t post_id, rid;
+	int64_t post_id, rid;           /* a post's purge */
+	int64_t attachment_id, thread_id; /* an attachment's purge */
+	char *sha;                      /* the attachment's content, removed when no row names it */
 	char *data_dir;
-	bool checkpointed;
+	bool checkpointed, file_removed;
 };
 
-/* Helper thread: copy every WAL frame into the database file and truncate the WAL to zero
- * bytes, so the pages that held the text before the purge exist nowhere (secure_delete has
- * zeroed them in the new frames). Readers that still hold an older snapshot make it report
- * busy; it retries for a few seconds. Uses its own connection. */
+/* Overwrites the attachment file with zeros, syncs and unlinks it, when no attachment row names
+ * its content any more (the same bytes may be attached elsewhere). Helper thread. */
+static void wipe_file(struct purge_job *j, struct db *d)
+{
+	sqlite3_stmt *st = db_stmt(d, sha_used_sql);
+	db_bind_text(st, ":sha", j->sha);
+	if (db_one_int64(st, 1) != 0)
+		return;
+	char *dir = xasprintf("%s/files/%.2s", j->data_dir, j->sha), *path = xasprintf("%s/%s", dir, j->sha + 2);
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat sb;
+	if (fd >= 0 && fstat(fd, &sb) == 0) {
+		static const char zeros[65536];
+		for (off_t off = 0; off < sb.st_size;) {
+			size_t n = (size_t)(sb.st_size - off) < sizeof zeros ? (size_t)(sb.st_size - off) : sizeof zeros;
+			ssize_t w = pwrite(fd, zeros, n, off);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			off += w;
+		}
+		fsync(fd);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (unlink(path) == 0 || errno == ENOENT) {
+		j->file_removed = true;
+		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+	} else {
+		log_error("purge of attachment %" PRId64 ": cannot remove %s: %s", j->attachment_id, path, strerror(errno));
+	}
+	free(dir);
+	free(path);
+}
+
+/* Helper thread: remove an attachment's file (see wipe_file), then copy every WAL frame into
+ * the database file and truncate the WAL to zero bytes, so the pages that held the text before
+ * the purge exist nowhere (secure_delete has zeroed them in the new frames). Readers that still
+ * hold an older snapshot make the checkpoint report busy; it retries for a few seconds. Uses
+ * its own connection. */
 static void purge_wipe_work(void *arg)
 {
 	struct purge_job *j = arg;
 	struct db *d = NULL;
 	if (db_open(j->data_dir, false, &d) < 0)
 		return;
+	if (j->sha)
+		wipe_file(j, d);
 	for (int i = 0; i < CHECKPOINT_TRIES && !j->checkpointed; i++) {
 		sqlite3_stmt *st = db_stmt(d, checkpoint_sql);
 		int busy = 1;
@@ -813,6 +869,7 @@ static void purge_wipe_work(void *arg)
 
 static void purge_job_free(struct purge_job *j)
 {
+	free(j->sha);
 	free(j->data_dir);
 	free(j);
 }
@@ -823,8 +880,15 @@ static void purge_wipe_done(void *arg)
 	struct purge_job *j = arg;
 	struct req *r = j->r;
 	if (!j->checkpointed)
-		log_warn("purge of post %" PRId64 ": the WAL could not be checkpointed yet; it will be at the next checkpoint",
-			 j->post_id);
+		log_warn("purge: the WAL could not be checkpointed yet; it will be at the next checkpoint");
+	if (j->attachment_id) {
+		json_t *out = json_pack("{s:I, s:I, s:b, s:b}", "id", (json_int_t)j->attachment_id, "thread_id",
+					(json_int_t)j->thread_id, "file_removed", j->file_removed, "wal_checkpointed",
+					j->checkpointed);
+		purge_job_free(j);
+		req_finish(r, req_reply(r, 200, out));
+		return;
+	}
 	json_t *extra = json_pack("{s:{s:I, s:b}, s:b}", "redaction", "id", (json_int_t)j->rid, "purge", 1,
 				  "wal_checkpointed", j->checkpointed);
 	int64_t id = j->post_id;
@@ -895,6 +959,63 @@ static int handle_redact(struct req *r)
 	return HTTP_ASYNC;
 }
 
+/* POST /api/v1/attachments/{id}/purge — secretariat; 200 {id, thread_id, file_removed,
+ * wal_checkpointed}: a file attached where it should not be is destroyed. The row goes
+ * (secure_delete zeroes its name); the file under DATA/files/ is overwritten with zeros and
+ * removed unless another attachment has the very same content; the WAL is checkpointed and
+ * truncated; the reply waits for all of it. Audited as attachment.purge with {thread_id, size}
+ * (never the name). Missing → 404. */
+static int handle_attachment_purge(struct req *r)
+{
+	int64_t id;
+	if (req_path_id(r, 0, &id) < 0)
+		return req_not_found(r);
+	sqlite3_stmt *st = db_stmt(r->db, attachment_sql);
+	db_bind_int64(st, ":id", id);
+	authz_bind(st, r->who);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return req_not_found(r);
+	}
+	struct purge_job *j = xcalloc(1, sizeof *j);
+	j->r = r;
+	j->attachment_id = id;
+	j->thread_id = sqlite3_column_int64(st, 1);
+	j->sha = db_col_dup(st, 2);
+	int64_t size = sqlite3_column_int64(st, 3);
+	sqlite3_reset(st);
+	j->data_dir = xstrdup(r->cfg->data_dir);
+	if (!j->sha || strlen(j->sha) != 64 || strspn(j->sha, "0123456789abcdef") != 64) {
+		purge_job_free(j);
+		return req_internal(r, "attachment digest");
+	}
+	if (db_tx_begin(r->db, __func__) < 0) {
+		purge_job_free(j);
+		return req_internal(r, "begin");
+	}
+	st = db_stmt(r->db, attachment_delete_sql);
+	db_bind_int64(st, ":id", id);
+	int rc = db_exec_stmt(r->db, st);
+	if (rc == 0) {
+		char *t = target_new("attachment", id);
+		json_t *detail = json_pack("{s:I, s:I}", "thread_id", (json_int_t)j->thread_id, "size", (json_int_t)size);
+		rc = audit_append(r->db, r->who->user_id, "attachment.purge", t, r->ip, detail);
+		json_decref(detail);
+		free(t);
+	}
+	if (rc < 0 || db_tx_commit(r->db) < 0) {
+		db_tx_rollback(r->db);
+		purge_job_free(j);
+		return req_internal(r, "purge attachment");
+	}
+	events_publish_thread(r->db, j->thread_id);
+	if (db_batch_open(r->db))
+		worker_after_commit(r->w, purge_committed, j);
+	else
+		purge_committed(j, true);
+	return HTTP_ASYNC;
+}
+
 /* GET /api/v1/posts/{id}/redactions — secretariat; 200 {redactions:[{id, actor:{id, name},
  * reason, purge, created_at, originals:[{source: post|revision, revision_id, body, author_id,
  * written_at}]}]}, oldest first. A purge leaves its redaction without originals (and deletes
@@ -937,8 +1058,8 @@ static int handle_redactions(struct req *r)
 
 /* GET /api/v1/moderation/actions?before=&limit= — secretariat; 200 {actions:[{id, at, actor:{id,
  * name}|null, action, target, ip, detail}], next_before}: the audit entries of moderation —
- * post.hide, post.unhide, post.redact, thread.update, flag.resolve and user.update entries that
- * change a status (suspensions) — newest first, 100 a page (limit up to 500); pass next_before
+ * post.hide, post.unhide, post.redact, attachment.purge, thread.update, flag.resolve and
+ * user.update entries that change a status (suspensions) — newest first, 100 a page (limit up to 500); pass next_before
  * as before for the next page (null at the end). */
 static int handle_actions(struct req *r)
 {
@@ -1041,6 +1162,8 @@ const struct route moderation_routes[] = {
 	{EVHTTP_REQ_POST, "/api/v1/posts/{id}/hide", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_hide, 0, 0, {{0}}},
 	{EVHTTP_REQ_POST, "/api/v1/posts/{id}/unhide", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_unhide, 0, 0, {{0}}},
 	{EVHTTP_REQ_POST, "/api/v1/posts/{id}/redact", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_redact, 0, 0, {{0}}},
+	{EVHTTP_REQ_POST, "/api/v1/attachments/{id}/purge", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_attachment_purge,
+	 0, 0, {{0}}},
 	{EVHTTP_REQ_GET, "/api/v1/posts/{id}/redactions", ACCESS_CONTENT | ACCESS_SECRETARIAT, handle_redactions, 0, 0,
 	 {{0}}},
 	{EVHTTP_REQ_GET, "/api/v1/moderation/actions", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_actions, 0, 0,

@@ -16,17 +16,15 @@ struct worker;
 /* The text a redacted post shows to everyone (its html is this, rendered). */
 #define MODERATION_PLACEHOLDER "このメッセージは事務局により削除されました"
 
-/* Posts (a thread's first post included) a user other than the secretariat may store per
- * rolling minute; one more answers 429 rate_limited with Retry-After. */
-#define MODERATION_POSTS_PER_MINUTE 10
-
 /* Two columns a post query selects for moderation_post_view, over posts aliased p:
  * hidden (0/1) and redacted (0/1). */
 #define MODERATION_POST_COLUMNS "p.hidden_at IS NOT NULL, p.redacted_at IS NOT NULL"
 
 /* The posting rate limit: call before storing a new post or thread by r->who (outside the write
- * transaction). Returns 0 when allowed (the secretariat always is), or 429 rate_limited set on r
- * with a Retry-After header (seconds until the oldest post of the full window leaves it). */
+ * transaction). A user other than the secretariat may store cfg->post_rate_per_minute posts (a
+ * thread's first post included; default 10, 0: no limit) in any rolling minute. Returns 0 when
+ * allowed, or 429 rate_limited set on r with a Retry-After header (seconds until the oldest post
+ * of the full window leaves it). */
 int moderation_rate_check(struct req *r);
 
 /* Applies a post's moderation state to its JSON as `viewer` sees it: sets `hidden` and

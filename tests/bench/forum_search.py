@@ -5,7 +5,7 @@ keep-alive connection.
 
     python3 tests/bench/forum_dataset.py --data /tmp/ds --posts 1000000 > /tmp/ds.json
     python3 tests/bench/forum_search.py --data /tmp/ds --info /tmp/ds.json [--n 200]"""
-import argparse
+import argparse  # noqa: I001
 import http.client
 import json
 import os

@@ -164,7 +164,7 @@ class Client:
                 resp = c.getresponse()
                 payload = resp.read()
                 break
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ssl.SSLEOFError):
                 self.close()
                 if attempt:
                     raise

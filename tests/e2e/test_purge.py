@@ -163,7 +163,8 @@ def test_purge_destroys_every_copy():
     expect(post["body"] == PLACEHOLDER and post["redacted"] is True, post)
     st, fl = a.get("/api/v1/flags?state=all")
     mine = next(x for x in fl["flags"] if x["id"] == f["id"])
-    expect(mine["state"] == "resolved" and mine["resolution"] == "purged" and m not in mine["reason"], mine)
+    # resolved by the first redaction; the purge still destroyed the reason that quoted the text
+    expect(mine["state"] == "resolved" and mine["resolution"] == "redacted" and m not in mine["reason"], mine)
     ent = [e for e in audit(a) if e["action"] == "post.redact" and e["target"] == f"post:{pid}"]
     expect([e["detail"]["purge"] for e in ent] == [False, True], ent)
 
@@ -201,11 +202,45 @@ def test_purge_of_hidden_post():
     expect(not files_with(forms(m)), files_with(forms(m)))
 
 
+def test_purge_attachment():
+    a, pa = W["admin"], W["pa"]
+    m = marker("添")
+    data = f"社外秘の設計書 {m}\n".encode() * 50
+    t = fw.thread(pa, W["cat"], "添付の誤投稿", "ファイルを付けます")
+    ids = []
+    for name in (f"設計書{os.getpid()}.txt", "copy.txt"):   # the same bytes twice: one file on disk
+        st, att = pa.request("POST", f"/api/v1/threads/{t['id']}/attachments?filename={urllib.parse.quote(name)}",
+                             raw=data, headers={"Content-Type": "application/octet-stream"})
+        expect(st == 201, (st, att))
+        ids.append(att["id"])
+    expect(files_with(forms(m)), "the file is there before")
+    st, body = pa.post(f"/api/v1/attachments/{ids[0]}/purge")
+    expect(st == 403, (st, body))
+    st, r = a.post(f"/api/v1/attachments/{ids[0]}/purge")
+    expect(st == 200 and r["file_removed"] is False and r["wal_checkpointed"] is True, (st, r))
+    st, got = pa.get(f"/api/v1/attachments/{ids[1]}")
+    expect(st == 200 and got == data, "the other attachment with the same bytes still downloads")
+    st, r = a.post(f"/api/v1/attachments/{ids[1]}/purge")
+    expect(st == 200 and r["file_removed"] is True, (st, r))
+    W.setdefault("purged", []).append(m)
+    found = files_with(forms(m) | {f"設計書{os.getpid()}".encode()})
+    expect(not found, f"on disk: {found}")
+    for i in ids:
+        st, _ = pa.get(f"/api/v1/attachments/{i}")
+        expect(st == 404, st)
+        st, _ = a.post(f"/api/v1/attachments/{i}/purge")
+        expect(st == 404, st)
+    st, lst = pa.get(f"/api/v1/threads/{t['id']}/attachments")
+    expect(st == 200 and lst["attachments"] == [], lst)
+    ent = [e for e in audit(a) if e["action"] == "attachment.purge"]
+    expect(len(ent) == 2 and "設計書" not in str(ent), ent)
+
+
 def test_nothing_after_clean_stop():
     rc = S.stop()
     expect(rc == 0, f"clean stop exit {rc}")
     marks = W.get("purged", [])
-    expect(len(marks) == 3, marks)
+    expect(len(marks) == 4, marks)
     needles = set()
     for m in marks:
         needles |= forms(m)
@@ -230,7 +265,7 @@ def main():
     setup()
     try:
         run_tests([test_purge_destroys_every_copy, test_purge_first_post_keeps_title_searchable,
-                   test_purge_of_hidden_post, test_nothing_after_clean_stop])
+                   test_purge_of_hidden_post, test_purge_attachment, test_nothing_after_clean_stop])
     finally:
         S.__exit__(None, None, None)
 
