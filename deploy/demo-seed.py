@@ -68,7 +68,7 @@ def main():
     base, email, password, cafile = sys.argv[1:]
     api = Api(base, cafile)
     api.csrf = api.call("POST", "/api/v1/session", {"email": email, "password": password})["csrf_token"]
-    if api.call("GET", "/api/v1/categories"):
+    if api.call("GET", "/api/v1/categories").get("categories"):
         print("demo data already present")
         return
     for slug, name, desc in SESSIONS:

@@ -39,8 +39,10 @@
 /* A copy of a post's text elsewhere (a mail's excerpt, a notification) starts like the text:
  * this many bytes of its start find it. */
 #define PROBE_BYTES 48
-/* wal_checkpoint(TRUNCATE) attempts after a purge, 20 ms apart, while readers hold old frames. */
-#define CHECKPOINT_TRIES 250
+/* After a purge, wal_checkpoint(TRUNCATE) is retried for this long while readers still hold
+ * old frames or a writer holds the lock (each attempt waits at most CHECKPOINT_BUSY_MS). */
+#define CHECKPOINT_DEADLINE_US (10 * 1000 * 1000)
+#define CHECKPOINT_BUSY_MS 200
 
 /* ---- SQL ----------------------------------------------------------------------------------- */
 
@@ -853,7 +855,9 @@ static void purge_wipe_work(void *arg)
 		return;
 	if (j->sha)
 		wipe_file(j, d);
-	for (int i = 0; i < CHECKPOINT_TRIES && !j->checkpointed; i++) {
+	sqlite3_busy_timeout(db_handle(d), CHECKPOINT_BUSY_MS);
+	int64_t start = now_us_monotonic();
+	while (!j->checkpointed && now_us_monotonic() - start < CHECKPOINT_DEADLINE_US) {
 		sqlite3_stmt *st = db_stmt(d, checkpoint_sql);
 		int busy = 1;
 		if (sqlite3_step(st) == SQLITE_ROW)

@@ -6,13 +6,14 @@ counts, search and event stream), the posting rate limit, the thread.read audit 
 view, the moderation actions view, and suspension ending sessions and event streams."""
 import json
 import os
+import sqlite3
 import sys
 import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
 import forum_world as fw  # noqa: E402
-from mamori import Server, expect, run_tests  # noqa: E402
+from mamori import Server, expect, free_port, run_tests  # noqa: E402
 
 PLACEHOLDER = "このメッセージは事務局により削除されました"
 S = None
@@ -21,7 +22,8 @@ W = {}
 
 def setup():
     global S
-    S = Server(config={"track_capacity": "100", "post_rate_per_minute": "10"})
+    # smtp_port: a closed port, so queued mail stays pending (the relay is "down")
+    S = Server(config={"track_capacity": "100", "post_rate_per_minute": "10", "smtp_port": str(free_port())})
     S.__enter__()
     a = S.admin()
     g = fw.group(a)
@@ -211,6 +213,33 @@ def test_hide_withholds_text_everywhere():
            "hide and unhide audited")
     st, body = a.post("/api/v1/posts/99999999/hide")
     expect(st == 404, (st, body))
+
+
+def outbox_rows(text):
+    c = sqlite3.connect(os.path.join(S.data, "mamori.db"), timeout=10)
+    try:
+        return c.execute("SELECT state FROM mail_outbox WHERE body LIKE ?", (f"%{text}%",)).fetchall()
+    finally:
+        c.close()
+
+
+def test_hide_cancels_queued_mail():
+    a, ex = W["admin"], W["ex2"]
+    pa = fresh_participant()
+    hm = mark("回答")
+    t = fw.thread(pa, W["cat"], "メールの質問", "教えてください", kind="question")
+    st, esc = a.post(f"/api/v1/threads/{t['id']}/escalations", {"expert_id": ex.uid, "note": "至急"})
+    expect(st == 201, (st, esc))
+    st, p = ex.post(f"/api/v1/threads/{t['id']}/posts", {"body": f"回答です {hm}"})
+    expect(st == 201, (st, p))
+    rows = outbox_rows(hm)
+    expect(rows, "the answer's mail to a community question's author quotes it")
+    pending = sum(1 for (state,) in rows if state == "pending")
+    expect(pending, f"queued while the relay is down: {rows}")
+    st, h = a.post(f"/api/v1/posts/{p['id']}/hide")
+    expect(st == 200, (st, h))
+    after = [state for (state,) in outbox_rows(hm)]
+    expect(after.count("cancelled") >= pending and "pending" not in after, (rows, after))
 
 
 def test_redact_keeps_original_for_secretariat():
@@ -477,7 +506,8 @@ def test_audit_chain_intact():
 def main():
     setup()
     try:
-        run_tests([test_flags_queue, test_hide_withholds_text_everywhere, test_redact_keeps_original_for_secretariat,
+        run_tests([test_flags_queue, test_hide_withholds_text_everywhere, test_hide_cancels_queued_mail,
+                   test_redact_keeps_original_for_secretariat,
                    test_visibility_narrowing_applies_at_once, test_lock_pin_move, test_posting_rate_limit,
                    test_thread_read_audit_and_readers, test_moderation_actions_view,
                    test_suspension_ends_sessions_and_streams, test_audit_chain_intact])
