@@ -48,8 +48,8 @@
 
 /* A post with its thread, as the caller may see it. */
 static const char post_sql[] =
-	"SELECT p.id, p.thread_id, p.body, p.html, p.created_at, p.edited_at, u.id, u.name, u.role, "
-	MODERATION_POST_COLUMNS ", p.author_id, (SELECT min(f.id) FROM posts f WHERE f.thread_id = p.thread_id) = p.id,"
+	"SELECT p.id, p.thread_id, p.body, p.html, p.created_at, p.edited_at, u.id, u.name, u.role, " MODERATION_POST_COLUMNS
+	", p.author_id, (SELECT min(f.id) FROM posts f WHERE f.thread_id = p.thread_id) = p.id,"
 	" t.title FROM posts p JOIN threads t ON t.id = p.thread_id JOIN users u ON u.id = p.author_id"
 	" WHERE p.id = :id AND " AUTHZ_THREAD_VISIBLE;
 
@@ -72,10 +72,9 @@ static const char outbox_cancel_sql[] =
 	"UPDATE mail_outbox SET state = 'cancelled', last_error = 'the post was hidden by the secretariat'"
 	" WHERE thread_id = :tid AND created_at >= :since AND state = 'pending' AND instr(body, :probe) > 0";
 
-static const char secrets_sql[] =
-	"SELECT body FROM posts WHERE id = :id"
-	" UNION ALL SELECT body FROM post_revisions WHERE post_id = :id"
-	" UNION ALL SELECT body FROM redacted_texts WHERE post_id = :id";
+static const char secrets_sql[] = "SELECT body FROM posts WHERE id = :id"
+				  " UNION ALL SELECT body FROM post_revisions WHERE post_id = :id"
+				  " UNION ALL SELECT body FROM redacted_texts WHERE post_id = :id";
 static const char redaction_insert_sql[] =
 	"INSERT INTO post_redactions (post_id, actor_id, reason, purged, created_at)"
 	" VALUES (:id, :uid, :reason, :purged, :now)";
@@ -119,22 +118,23 @@ static const char redacted_texts_sql[] =
 	"SELECT source, revision_id, body, author_id, written_at FROM redacted_texts WHERE redaction_id = :rid"
 	" ORDER BY id";
 
-#define FLAG_COLUMNS                                                                               \
-	"f.id, f.post_id, f.thread_id, t.title, f.reason, f.state, f.resolution, f.created_at,"        \
-	" f.resolved_by, f.resolved_at, u.id, u.name, u.role, u.company_id, " MODERATION_POST_COLUMNS "," \
+#define FLAG_COLUMNS                                                                                         \
+	"f.id, f.post_id, f.thread_id, t.title, f.reason, f.state, f.resolution, f.created_at,"              \
+	" f.resolved_by, f.resolved_at, u.id, u.name, u.role, u.company_id, " MODERATION_POST_COLUMNS ","    \
 	" p.author_id, (SELECT count(*) FROM flags o WHERE o.post_id = f.post_id AND o.state = 'open')"
-#define FLAG_FROM                                                                                  \
-	" FROM flags f JOIN users u ON u.id = f.reporter_id JOIN posts p ON p.id = f.post_id"          \
+#define FLAG_FROM                                                                                            \
+	" FROM flags f JOIN users u ON u.id = f.reporter_id JOIN posts p ON p.id = f.post_id"                \
 	" JOIN threads t ON t.id = f.thread_id"
-static const char flags_open_sql[] =
-	"SELECT " FLAG_COLUMNS FLAG_FROM " WHERE f.state = 'open' AND " AUTHZ_THREAD_VISIBLE
-	" ORDER BY f.id LIMIT :lim OFFSET :off";
-static const char flags_resolved_sql[] =
-	"SELECT " FLAG_COLUMNS FLAG_FROM " WHERE f.state = 'resolved' AND " AUTHZ_THREAD_VISIBLE
-	" ORDER BY f.id DESC LIMIT :lim OFFSET :off";
-static const char flags_all_sql[] =
-	"SELECT " FLAG_COLUMNS FLAG_FROM " WHERE " AUTHZ_THREAD_VISIBLE " ORDER BY f.id DESC LIMIT :lim OFFSET :off";
-static const char flag_one_sql[] = "SELECT " FLAG_COLUMNS FLAG_FROM " WHERE f.id = :fid AND " AUTHZ_THREAD_VISIBLE;
+static const char flags_open_sql[] = "SELECT " FLAG_COLUMNS FLAG_FROM
+				     " WHERE f.state = 'open' AND " AUTHZ_THREAD_VISIBLE
+				     " ORDER BY f.id LIMIT :lim OFFSET :off";
+static const char flags_resolved_sql[] = "SELECT " FLAG_COLUMNS FLAG_FROM
+					 " WHERE f.state = 'resolved' AND " AUTHZ_THREAD_VISIBLE
+					 " ORDER BY f.id DESC LIMIT :lim OFFSET :off";
+static const char flags_all_sql[] = "SELECT " FLAG_COLUMNS FLAG_FROM " WHERE " AUTHZ_THREAD_VISIBLE
+				    " ORDER BY f.id DESC LIMIT :lim OFFSET :off";
+static const char flag_one_sql[] = "SELECT " FLAG_COLUMNS FLAG_FROM
+				   " WHERE f.id = :fid AND " AUTHZ_THREAD_VISIBLE;
 static const char flag_own_open_sql[] =
 	"SELECT id FROM flags WHERE post_id = :pid AND reporter_id = :uid AND state = 'open'";
 static const char flag_insert_sql[] =
@@ -158,8 +158,7 @@ static const char actions_sql[] =
 	" AND a.id < :before ORDER BY a.id DESC LIMIT :lim";
 
 static const char thread_exists_sql[] = "SELECT 1 FROM threads t WHERE t.id = :id AND " AUTHZ_THREAD_VISIBLE;
-static const char active_users_sql[] =
-	"SELECT id FROM users WHERE status = 'active' ORDER BY id LIMIT 10000";
+static const char active_users_sql[] = "SELECT id FROM users WHERE status = 'active' ORDER BY id LIMIT 10000";
 /* Who has read the thread: the thread.read audit entries (outsiders of a company thread, at
  * every read) and the forum's read state (everyone, the latest read that saw new posts). */
 static const char has_read_sql[] =
@@ -181,14 +180,16 @@ static bool blank(const char *s)
 
 static json_t *opt_int(sqlite3_stmt *st, int col)
 {
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_integer(sqlite3_column_int64(st, col));
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null()
+							   : json_integer(sqlite3_column_int64(st, col));
 }
 
 /* {id, name, role, company_id} from four columns of st starting at col. */
 static json_t *user_json(sqlite3_stmt *st, int col)
 {
 	return json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)sqlite3_column_int64(st, col), "name",
-			 db_col_text(st, col + 1), "role", db_col_text(st, col + 2), "company_id", opt_int(st, col + 3));
+			 db_col_text(st, col + 1), "role", db_col_text(st, col + 2), "company_id",
+			 opt_int(st, col + 3));
 }
 
 static char *target_new(const char *kind, int64_t id)
@@ -230,9 +231,10 @@ static int mpost_load(struct req *r, int64_t id, struct mpost *p)
 		p->author_id = sqlite3_column_int64(st, 11);
 		p->first = sqlite3_column_int(st, 12) != 0;
 		p->title = db_col_dup(st, 13);
-		p->json = json_pack("{s:I, s:I, s:o, s:s, s:s, s:o, s:o}", "id", (json_int_t)p->id, "thread_id",
-				    (json_int_t)p->thread_id, "author", post_author_json(st, 6), "body", p->body, "html",
-				    db_col_text(st, 3), "created_at", json_time(p->created_at), "edited_at",
+		p->json = json_pack("{s:I, s:I, s:o, s:s, s:s, s:o, s:o}", "id", (json_int_t)p->id,
+				    "thread_id", (json_int_t)p->thread_id, "author", post_author_json(st, 6),
+				    "body", p->body, "html", db_col_text(st, 3), "created_at",
+				    json_time(p->created_at), "edited_at",
 				    json_time(sqlite3_column_int64(st, 5)));
 		moderation_post_view(p->json, r->who, p->hidden, p->redacted);
 		rc = 0;
@@ -392,7 +394,8 @@ int moderation_audit_read(struct req *r, int64_t thread_id, const char *via)
 	db_bind_int64(st, ":id", thread_id);
 	bool outsider = false;
 	if (sqlite3_step(st) == SQLITE_ROW)
-		outsider = strcmp(db_col_text(st, 0), "company") == 0 && sqlite3_column_int64(st, 1) != r->who->company_id;
+		outsider = strcmp(db_col_text(st, 0), "company") == 0 &&
+			   sqlite3_column_int64(st, 1) != r->who->company_id;
 	sqlite3_reset(st);
 	if (!outsider)
 		return 0;
@@ -415,16 +418,17 @@ int moderation_audit_read(struct req *r, int64_t thread_id, const char *via)
 /* One flag from FLAG_COLUMNS, as the secretariat sees it. */
 static json_t *flag_json(sqlite3_stmt *st)
 {
-	return json_pack("{s:I, s:I, s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:{s:b, s:b, s:I}, s:I}", "id",
-			 (json_int_t)sqlite3_column_int64(st, 0), "post_id", (json_int_t)sqlite3_column_int64(st, 1),
-			 "thread_id", (json_int_t)sqlite3_column_int64(st, 2), "thread_title", db_col_text(st, 3),
-			 "reason", db_col_text(st, 4), "state", db_col_text(st, 5), "resolution",
-			 sqlite3_column_type(st, 6) == SQLITE_NULL ? json_null() : json_string(db_col_text(st, 6)),
-			 "created_at", json_time(sqlite3_column_int64(st, 7)), "resolved_by", opt_int(st, 8),
-			 "resolved_at", json_time(sqlite3_column_int64(st, 9)), "reporter", user_json(st, 10), "post",
-			 "hidden", sqlite3_column_int(st, 14) != 0, "redacted", sqlite3_column_int(st, 15) != 0,
-			 "author_id", (json_int_t)sqlite3_column_int64(st, 16), "open_flags_on_post",
-			 (json_int_t)sqlite3_column_int64(st, 17));
+	return json_pack(
+		"{s:I, s:I, s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:{s:b, s:b, s:I}, s:I}", "id",
+		(json_int_t)sqlite3_column_int64(st, 0), "post_id", (json_int_t)sqlite3_column_int64(st, 1),
+		"thread_id", (json_int_t)sqlite3_column_int64(st, 2), "thread_title", db_col_text(st, 3),
+		"reason", db_col_text(st, 4), "state", db_col_text(st, 5), "resolution",
+		sqlite3_column_type(st, 6) == SQLITE_NULL ? json_null() : json_string(db_col_text(st, 6)),
+		"created_at", json_time(sqlite3_column_int64(st, 7)), "resolved_by", opt_int(st, 8),
+		"resolved_at", json_time(sqlite3_column_int64(st, 9)), "reporter", user_json(st, 10), "post",
+		"hidden", sqlite3_column_int(st, 14) != 0, "redacted", sqlite3_column_int(st, 15) != 0,
+		"author_id", (json_int_t)sqlite3_column_int64(st, 16), "open_flags_on_post",
+		(json_int_t)sqlite3_column_int64(st, 17));
 }
 
 static json_t *flag_load(struct req *r, int64_t fid)
@@ -438,11 +442,12 @@ static json_t *flag_load(struct req *r, int64_t fid)
 }
 
 /* What the reporter gets back: their own flag, without the queue's details. */
-static json_t *flag_receipt(int64_t fid, const struct mpost *p, const char *reason, const char *state, int64_t at)
+static json_t *flag_receipt(int64_t fid, const struct mpost *p, const char *reason, const char *state,
+			    int64_t at)
 {
-	return json_pack("{s:I, s:I, s:I, s:s, s:s, s:o}", "id", (json_int_t)fid, "post_id", (json_int_t)p->id,
-			 "thread_id", (json_int_t)p->thread_id, "reason", reason, "state", state, "created_at",
-			 json_time(at));
+	return json_pack("{s:I, s:I, s:I, s:s, s:s, s:o}", "id", (json_int_t)fid, "post_id",
+			 (json_int_t)p->id, "thread_id", (json_int_t)p->thread_id, "reason", reason, "state",
+			 state, "created_at", json_time(at));
 }
 
 /* POST /api/v1/posts/{id}/flags {reason} — any gated writer who may read the post's thread;
@@ -459,7 +464,8 @@ static int handle_flag_create(struct req *r)
 		return req_not_found(r);
 	int rc;
 	if (req_body_str(r, "reason", &reason) != 0 || blank(reason) || strlen(reason) > REASON_MAX_BYTES) {
-		rc = req_error(r, 422, "invalid", "reason must be a non-empty text of at most %d bytes", REASON_MAX_BYTES);
+		rc = req_error(r, 422, "invalid", "reason must be a non-empty text of at most %d bytes",
+			       REASON_MAX_BYTES);
 		goto out;
 	}
 	if (!authz_is_secretariat(r->who)) {
@@ -474,9 +480,10 @@ static int handle_flag_create(struct req *r)
 	db_bind_int64(st, ":uid", r->who->user_id);
 	int64_t existing = db_one_int64(st, 0);
 	if (existing) {
-		rc = req_reply(r, 200, json_pack("{s:I, s:I, s:I, s:s, s:b}", "id", (json_int_t)existing, "post_id",
-						 (json_int_t)p.id, "thread_id", (json_int_t)p.thread_id, "state", "open",
-						 "already_flagged", 1));
+		rc = req_reply(r, 200,
+			       json_pack("{s:I, s:I, s:I, s:s, s:b}", "id", (json_int_t)existing, "post_id",
+					 (json_int_t)p.id, "thread_id", (json_int_t)p.thread_id, "state",
+					 "open", "already_flagged", 1));
 		goto out;
 	}
 	if (db_tx_begin(r->db, __func__) < 0) {
@@ -500,12 +507,14 @@ static int handle_flag_create(struct req *r)
 			ids[n++] = sqlite3_column_int64(st, 0);
 		sqlite3_reset(st);
 		for (int i = 0; i < n && w == 0; i++)
-			if (notify_user(r->db, ids[i], "flag", p.thread_id, p.id, r->who->user_id, "投稿が通報されました") < 0)
+			if (notify_user(r->db, ids[i], "flag", p.thread_id, p.id, r->who->user_id,
+					"投稿が通報されました") < 0)
 				w = -1;
 	}
 	if (w < 0 || db_tx_commit(r->db) < 0) {
 		db_tx_rollback(r->db);
-		rc = w == -2 ? req_error(r, 409, "conflict", "flagged meanwhile; try again") : req_internal(r, "flag");
+		rc = w == -2 ? req_error(r, 409, "conflict", "flagged meanwhile; try again")
+			     : req_internal(r, "flag");
 		goto out;
 	}
 	rc = req_reply(r, 201, flag_receipt(fid, &p, reason, "open", now));
@@ -647,7 +656,8 @@ static int handle_flag_resolve(struct req *r)
 	const char *action = "dismiss";
 	if (req_path_id(r, 0, &fid) < 0)
 		return req_not_found(r);
-	if (req_body_str(r, "action", &action) < 0 || (strcmp(action, "dismiss") != 0 && strcmp(action, "hide") != 0))
+	if (req_body_str(r, "action", &action) < 0 ||
+	    (strcmp(action, "dismiss") != 0 && strcmp(action, "hide") != 0))
 		return req_error(r, 422, "invalid", "action must be dismiss or hide");
 	sqlite3_stmt *st = db_stmt(r->db, flag_state_sql);
 	db_bind_int64(st, ":fid", fid);
@@ -778,7 +788,8 @@ static int post_redact(struct req *r, const struct mpost *p, const char *reason,
 	}
 	if (search_unindex_post(d, p->id) < 0 || post_reindex(d, p, p->hidden, MODERATION_PLACEHOLDER) < 0)
 		goto out;
-	if (purge && (db_exec_stmt(d, db_stmt(d, fts_optimize_sql)) < 0 || db_exec_stmt(d, db_stmt(d, short_optimize_sql)) < 0))
+	if (purge && (db_exec_stmt(d, db_stmt(d, fts_optimize_sql)) < 0 ||
+		      db_exec_stmt(d, db_stmt(d, short_optimize_sql)) < 0))
 		goto out;
 	if (flags_resolve_post(r, p->id, purge ? "purged" : "redacted") < 0)
 		goto out;
@@ -795,9 +806,9 @@ out:
  * to be removed and the WAL to be checkpointed. */
 struct purge_job {
 	struct req *r;
-	int64_t post_id, rid;           /* a post's purge */
+	int64_t post_id, rid;             /* a post's purge */
 	int64_t attachment_id, thread_id; /* an attachment's purge */
-	char *sha;                      /* the attachment's content, removed when no row names it */
+	char *sha;                        /* the attachment's content, removed when no row names it */
 	char *data_dir;
 	bool checkpointed, file_removed;
 };
@@ -810,13 +821,15 @@ static void wipe_file(struct purge_job *j, struct db *d)
 	db_bind_text(st, ":sha", j->sha);
 	if (db_one_int64(st, 1) != 0)
 		return;
-	char *dir = xasprintf("%s/files/%.2s", j->data_dir, j->sha), *path = xasprintf("%s/%s", dir, j->sha + 2);
+	char *dir = xasprintf("%s/files/%.2s", j->data_dir, j->sha),
+	     *path = xasprintf("%s/%s", dir, j->sha + 2);
 	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 	struct stat sb;
 	if (fd >= 0 && fstat(fd, &sb) == 0) {
 		static const char zeros[65536];
 		for (off_t off = 0; off < sb.st_size;) {
-			size_t n = (size_t)(sb.st_size - off) < sizeof zeros ? (size_t)(sb.st_size - off) : sizeof zeros;
+			size_t n = (size_t)(sb.st_size - off) < sizeof zeros ? (size_t)(sb.st_size - off)
+									     : sizeof zeros;
 			ssize_t w = pwrite(fd, zeros, n, off);
 			if (w < 0 && errno == EINTR)
 				continue;
@@ -836,7 +849,8 @@ static void wipe_file(struct purge_job *j, struct db *d)
 			close(dfd);
 		}
 	} else {
-		log_error("purge of attachment %" PRId64 ": cannot remove %s: %s", j->attachment_id, path, strerror(errno));
+		log_error("purge of attachment %" PRId64 ": cannot remove %s: %s", j->attachment_id, path,
+			  strerror(errno));
 	}
 	free(dir);
 	free(path);
@@ -886,9 +900,9 @@ static void purge_wipe_done(void *arg)
 	if (!j->checkpointed)
 		log_warn("purge: the WAL could not be checkpointed yet; it will be at the next checkpoint");
 	if (j->attachment_id) {
-		json_t *out = json_pack("{s:I, s:I, s:b, s:b}", "id", (json_int_t)j->attachment_id, "thread_id",
-					(json_int_t)j->thread_id, "file_removed", j->file_removed, "wal_checkpointed",
-					j->checkpointed);
+		json_t *out = json_pack("{s:I, s:I, s:b, s:b}", "id", (json_int_t)j->attachment_id,
+					"thread_id", (json_int_t)j->thread_id, "file_removed",
+					j->file_removed, "wal_checkpointed", j->checkpointed);
 		purge_job_free(j);
 		req_finish(r, req_reply(r, 200, out));
 		return;
@@ -907,7 +921,8 @@ static void purge_committed(void *arg, bool committed)
 	if (!committed) {
 		struct req *r = j->r;
 		purge_job_free(j);
-		req_finish(r, req_error(r, 503, "storage_unavailable", "the purge could not be stored; try again"));
+		req_finish(r, req_error(r, 503, "storage_unavailable",
+					"the purge could not be stored; try again"));
 		return;
 	}
 	pool_submit(j->r->w, purge_wipe_work, purge_wipe_done, j);
@@ -935,8 +950,10 @@ static int handle_redact(struct req *r)
 	int hr = req_body_str(r, "reason", &reason), hp = req_body_bool(r, "purge", &purge);
 	if (hr != 0 || blank(reason) || strlen(reason) > REASON_MAX_BYTES || hp < 0) {
 		mpost_clear(&p);
-		return req_error(r, 422, "invalid", "reason (a non-empty text of at most %d bytes) is required; purge is a boolean",
-				 REASON_MAX_BYTES);
+		return req_error(
+			r, 422, "invalid",
+			"reason (a non-empty text of at most %d bytes) is required; purge is a boolean",
+			REASON_MAX_BYTES);
 	}
 	if (db_tx_begin(r->db, __func__) < 0) {
 		mpost_clear(&p);
@@ -950,7 +967,9 @@ static int handle_redact(struct req *r)
 	events_publish_post(r->db, p.thread_id, p.id);
 	mpost_clear(&p);
 	if (!purge)
-		return reply_post(r, 200, id, json_pack("{s:{s:I, s:b}}", "redaction", "id", (json_int_t)rid, "purge", 0));
+		return reply_post(
+			r, 200, id,
+			json_pack("{s:{s:I, s:b}}", "redaction", "id", (json_int_t)rid, "purge", 0));
 	struct purge_job *j = xcalloc(1, sizeof *j);
 	j->r = r;
 	j->post_id = id;
@@ -1002,7 +1021,8 @@ static int handle_attachment_purge(struct req *r)
 	int rc = db_exec_stmt(r->db, st);
 	if (rc == 0) {
 		char *t = target_new("attachment", id);
-		json_t *detail = json_pack("{s:I, s:I}", "thread_id", (json_int_t)j->thread_id, "size", (json_int_t)size);
+		json_t *detail = json_pack("{s:I, s:I}", "thread_id", (json_int_t)j->thread_id, "size",
+					   (json_int_t)size);
 		rc = audit_append(r->db, r->who->user_id, "attachment.purge", t, r->ip, detail);
 		json_decref(detail);
 		free(t);
@@ -1035,22 +1055,25 @@ static int handle_redactions(struct req *r)
 	sqlite3_stmt *st = db_stmt(r->db, redactions_sql);
 	db_bind_int64(st, ":id", id);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_array_append_new(
-			arr, json_pack("{s:I, s:{s:I, s:s}, s:s, s:b, s:o, s:[]}", "id", (json_int_t)sqlite3_column_int64(st, 0),
-				       "actor", "id", (json_int_t)sqlite3_column_int64(st, 1), "name", db_col_text(st, 2),
-				       "reason", db_col_text(st, 3), "purge", sqlite3_column_int(st, 4) != 0, "created_at",
-				       json_time(sqlite3_column_int64(st, 5)), "originals"));
+		json_array_append_new(arr, json_pack("{s:I, s:{s:I, s:s}, s:s, s:b, s:o, s:[]}", "id",
+						     (json_int_t)sqlite3_column_int64(st, 0), "actor", "id",
+						     (json_int_t)sqlite3_column_int64(st, 1), "name",
+						     db_col_text(st, 2), "reason", db_col_text(st, 3),
+						     "purge", sqlite3_column_int(st, 4) != 0, "created_at",
+						     json_time(sqlite3_column_int64(st, 5)), "originals"));
 	}
 	sqlite3_reset(st);
 	size_t i;
 	json_t *red;
-	json_array_foreach(arr, i, red) {
+	json_array_foreach(arr, i, red)
+	{
 		json_t *orig = json_object_get(red, "originals");
 		st = db_stmt(r->db, redacted_texts_sql);
 		db_bind_int64(st, ":rid", json_integer_value(json_object_get(red, "id")));
 		while (sqlite3_step(st) == SQLITE_ROW)
-			json_array_append_new(orig, json_pack("{s:s, s:o, s:s, s:o, s:o}", "source", db_col_text(st, 0),
-							      "revision_id", opt_int(st, 1), "body", db_col_text(st, 2),
+			json_array_append_new(orig, json_pack("{s:s, s:o, s:s, s:o, s:o}", "source",
+							      db_col_text(st, 0), "revision_id",
+							      opt_int(st, 1), "body", db_col_text(st, 2),
 							      "author_id", opt_int(st, 3), "written_at",
 							      json_time(sqlite3_column_int64(st, 4))));
 		sqlite3_reset(st);
@@ -1067,7 +1090,8 @@ static int handle_redactions(struct req *r)
  * as before for the next page (null at the end). */
 static int handle_actions(struct req *r)
 {
-	int64_t before = req_query_int(r, "before", INT64_MAX), lim = req_query_int(r, "limit", ACTIONS_PAGE_SIZE);
+	int64_t before = req_query_int(r, "before", INT64_MAX),
+		lim = req_query_int(r, "limit", ACTIONS_PAGE_SIZE);
 	if (lim < 1 || lim > ACTIONS_MAX_PAGE_SIZE)
 		lim = ACTIONS_PAGE_SIZE;
 	sqlite3_stmt *st = db_stmt(r->db, actions_sql);
@@ -1078,19 +1102,22 @@ static int handle_actions(struct req *r)
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		json_t *actor = sqlite3_column_type(st, 2) == SQLITE_NULL
 					? json_null()
-					: json_pack("{s:I, s:s}", "id", (json_int_t)sqlite3_column_int64(st, 2), "name",
+					: json_pack("{s:I, s:s}", "id",
+						    (json_int_t)sqlite3_column_int64(st, 2), "name",
 						    db_col_text(st, 3));
 		json_t *detail = json_loads(db_col_text(st, 7), 0, NULL);
 		last = sqlite3_column_int64(st, 0);
 		n++;
-		json_array_append_new(arr, json_pack("{s:I, s:o, s:o, s:s, s:s, s:s, s:o}", "id", (json_int_t)last, "at",
-						     json_time(sqlite3_column_int64(st, 1)), "actor", actor, "action",
-						     db_col_text(st, 4), "target", db_col_text(st, 5), "ip",
-						     db_col_text(st, 6), "detail", detail ? detail : json_object()));
+		json_array_append_new(
+			arr, json_pack("{s:I, s:o, s:o, s:s, s:s, s:s, s:o}", "id", (json_int_t)last, "at",
+				       json_time(sqlite3_column_int64(st, 1)), "actor", actor, "action",
+				       db_col_text(st, 4), "target", db_col_text(st, 5), "ip",
+				       db_col_text(st, 6), "detail", detail ? detail : json_object()));
 	}
 	sqlite3_reset(st);
-	return req_reply(r, 200, json_pack("{s:o, s:o}", "actions", arr, "next_before",
-					   n == lim ? json_integer(last) : json_null()));
+	return req_reply(r, 200,
+			 json_pack("{s:o, s:o}", "actions", arr, "next_before",
+				   n == lim ? json_integer(last) : json_null()));
 }
 
 /* GET /api/v1/threads/{id}/readers — secretariat; 200 {thread_id, can_read_now:[user],
@@ -1137,8 +1164,9 @@ static int handle_readers(struct req *r)
 				json_array_append_new(now, u);
 			else if (u)
 				json_array_append_new(gated, json_pack("{s:o, s:s}", "user", u, "reason",
-								       ar == ACCESS_DENIED_CONSENT ? "consent_required"
-												   : "company_inactive"));
+								       ar == ACCESS_DENIED_CONSENT
+									       ? "consent_required"
+									       : "company_inactive"));
 		}
 		principal_clear(&p);
 	}
@@ -1154,25 +1182,75 @@ static int handle_readers(struct req *r)
 						      (json_int_t)sqlite3_column_int64(st, 5)));
 	sqlite3_reset(st);
 	free(target);
-	return req_reply(r, 200, json_pack("{s:I, s:o, s:o, s:o}", "thread_id", (json_int_t)id, "can_read_now", now,
-					   "blocked_by_gate", gated, "has_read", read));
+	return req_reply(r, 200,
+			 json_pack("{s:I, s:o, s:o, s:o}", "thread_id", (json_int_t)id, "can_read_now", now,
+				   "blocked_by_gate", gated, "has_read", read));
 }
 
 const struct route moderation_routes[] = {
 	{EVHTTP_REQ_POST, "/api/v1/posts/{id}/flags", ACCESS_WRITE, handle_flag_create, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/flags", ACCESS_CONTENT | ACCESS_SECRETARIAT, handle_flag_list, 0, 0,
+	{EVHTTP_REQ_GET,
+	 "/api/v1/flags",
+	 ACCESS_CONTENT | ACCESS_SECRETARIAT,
+	 handle_flag_list,
+	 0,
+	 0,
 	 {{"state", PARAM_STR}, {"page", PARAM_INT}}},
-	{EVHTTP_REQ_POST, "/api/v1/flags/{id}/resolve", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_flag_resolve, 0, 0, {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/posts/{id}/hide", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_hide, 0, 0, {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/posts/{id}/unhide", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_unhide, 0, 0, {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/posts/{id}/redact", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_redact, 0, 0, {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/attachments/{id}/purge", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_attachment_purge,
-	 0, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/posts/{id}/redactions", ACCESS_CONTENT | ACCESS_SECRETARIAT, handle_redactions, 0, 0,
+	{EVHTTP_REQ_POST,
+	 "/api/v1/flags/{id}/resolve",
+	 ACCESS_WRITE | ACCESS_SECRETARIAT,
+	 handle_flag_resolve,
+	 0,
+	 0,
 	 {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/moderation/actions", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_actions, 0, 0,
+	{EVHTTP_REQ_POST,
+	 "/api/v1/posts/{id}/hide",
+	 ACCESS_WRITE | ACCESS_SECRETARIAT,
+	 handle_hide,
+	 0,
+	 0,
+	 {{0}}},
+	{EVHTTP_REQ_POST,
+	 "/api/v1/posts/{id}/unhide",
+	 ACCESS_WRITE | ACCESS_SECRETARIAT,
+	 handle_unhide,
+	 0,
+	 0,
+	 {{0}}},
+	{EVHTTP_REQ_POST,
+	 "/api/v1/posts/{id}/redact",
+	 ACCESS_WRITE | ACCESS_SECRETARIAT,
+	 handle_redact,
+	 0,
+	 0,
+	 {{0}}},
+	{EVHTTP_REQ_POST,
+	 "/api/v1/attachments/{id}/purge",
+	 ACCESS_WRITE | ACCESS_SECRETARIAT,
+	 handle_attachment_purge,
+	 0,
+	 0,
+	 {{0}}},
+	{EVHTTP_REQ_GET,
+	 "/api/v1/posts/{id}/redactions",
+	 ACCESS_CONTENT | ACCESS_SECRETARIAT,
+	 handle_redactions,
+	 0,
+	 0,
+	 {{0}}},
+	{EVHTTP_REQ_GET,
+	 "/api/v1/moderation/actions",
+	 ACCESS_SESSION | ACCESS_SECRETARIAT,
+	 handle_actions,
+	 0,
+	 0,
 	 {{"before", PARAM_INT}, {"limit", PARAM_INT}}},
-	{EVHTTP_REQ_GET, "/api/v1/threads/{id}/readers", ACCESS_CONTENT | ACCESS_SECRETARIAT, handle_readers, 0, 0,
+	{EVHTTP_REQ_GET,
+	 "/api/v1/threads/{id}/readers",
+	 ACCESS_CONTENT | ACCESS_SECRETARIAT,
+	 handle_readers,
+	 0,
+	 0,
 	 {{0}}},
 	{0},
 };
