@@ -48,10 +48,12 @@ int notify_user(struct db *d, int64_t user_id, const char *kind, int64_t thread_
 	return 1;
 }
 
-/* The caller's notifications whose thread (if any) they may still read. */
+/* The caller's notifications whose thread (if any) they may still read; while the caller does
+ * not pass the consent gate (:gated = 1) only those about no thread (e.g. a new consent
+ * version), since a thread's title is content. */
 #define NOTIFY_READABLE                                                                            \
-	" n.user_id = :p_uid AND (n.thread_id IS NULL OR EXISTS (SELECT 1 FROM threads t"            \
-	" WHERE t.id = n.thread_id AND " AUTHZ_THREAD_VISIBLE "))"
+	" n.user_id = :p_uid AND (n.thread_id IS NULL OR (:gated = 0 AND EXISTS (SELECT 1 FROM threads t" \
+	" WHERE t.id = n.thread_id AND " AUTHZ_THREAD_VISIBLE ")))"
 
 static const char list_sql[] =
 	"SELECT n.id, n.kind, n.thread_id, n.post_id, n.actor_id, coalesce(a.name, ''), n.text, n.created_at,"
@@ -70,8 +72,17 @@ static json_t *opt_id(sqlite3_stmt *st, int col)
 	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_integer(sqlite3_column_int64(st, col));
 }
 
-/* GET /api/v1/notifications?page=&unread= — gated readers (titles are content, so the
- * company-status and consent checks apply); 200 {notifications:[{id, kind,
+/* Whether the caller is held at the consent gate or by company status right now. */
+static int caller_gated(struct req *r)
+{
+	json_t *pending = NULL;
+	enum access_result ar = authz_check_gate(r->db, r->who, ACCESS_CONTENT, &pending);
+	json_decref(pending);
+	return ar != ACCESS_OK;
+}
+
+/* GET /api/v1/notifications?page=&unread= — signed in (API §5); a caller held at the gate sees
+ * only notifications about no thread (consent versions), since titles are content; 200 {notifications:[{id, kind,
  * thread_id, post_id, actor:{id,name}|null, text, created_at, read_at}], unread_count}, newest
  * first, 50 a page, only about threads the caller may read now. */
 static int handle_list(struct req *r)
@@ -80,8 +91,10 @@ static int handle_list(struct req *r)
 	if (page < 1)
 		page = 1;
 	json_t *arr = json_array();
+	int gated = caller_gated(r);
 	sqlite3_stmt *st = db_stmt(r->db, list_sql);
 	authz_bind(st, r->who);
+	db_bind_int64(st, ":gated", gated);
 	db_bind_int64(st, ":unread", req_query_int(r, "unread", 0) ? 1 : 0);
 	db_bind_int64(st, ":lim", PAGE_SIZE);
 	db_bind_int64(st, ":off", (page - 1) * PAGE_SIZE);
@@ -100,6 +113,7 @@ static int handle_list(struct req *r)
 	sqlite3_reset(st);
 	st = db_stmt(r->db, unread_sql);
 	authz_bind(st, r->who);
+	db_bind_int64(st, ":gated", gated);
 	int64_t unread = db_one_int64(st, 0);
 	return req_reply(r, 200, json_pack("{s:o, s:I}", "notifications", arr, "unread_count", (json_int_t)unread));
 }
@@ -144,8 +158,8 @@ static int handle_read(struct req *r)
 }
 
 const struct route notify_routes[] = {
-	{EVHTTP_REQ_GET, "/api/v1/notifications", ACCESS_CONTENT, handle_list, 0, 0,
+	{EVHTTP_REQ_GET, "/api/v1/notifications", ACCESS_SESSION, handle_list, 0, 0,
 	 {{"page", PARAM_INT}, {"unread", PARAM_INT}}},
-	{EVHTTP_REQ_POST, "/api/v1/notifications/read", ACCESS_CONTENT, handle_read, 0, 0, {{0}}},
+	{EVHTTP_REQ_POST, "/api/v1/notifications/read", ACCESS_SESSION, handle_read, 0, 0, {{0}}},
 	{0},
 };

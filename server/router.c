@@ -353,14 +353,15 @@ void req_finish(struct req *r, int status)
 			evhttp_connection_set_closecb(evcon, on_conn_close, r);
 		return;
 	}
-	struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
-	if (evcon)
-		evhttp_connection_set_closecb(evcon, NULL, NULL);
 	if (status == HTTP_DETACHED) {
+		/* The handler owns the request and the connection's close callback now. */
 		server_request_end(r->w);
 		req_free(r);
 		return;
 	}
+	struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
+	if (evcon)
+		evhttp_connection_set_closecb(evcon, NULL, NULL);
 	r->status = status;
 	if (db_batch_open(r->db) && db_write_seq(r->db) != r->write_seq_start) {
 		/* This request wrote: answer only once the write is durable (group commit). */

@@ -466,7 +466,9 @@ static int worker_setup(struct worker *w, int index, const struct config *cfg, b
 		evhttp_set_bevcb(w->http, bevcb, w);
 	evhttp_set_gencb(w->http, request_cb, w);
 	evhttp_set_max_headers_size(w->http, 32 * 1024);
-	evhttp_set_max_body_size(w->http, (ev_ssize_t)cfg->max_attachment_bytes + 4096);
+	/* The largest body any route takes; each route's own limit is checked by the router. */
+	int64_t max_body = cfg->max_attachment_bytes > (1 << 20) ? cfg->max_attachment_bytes : (1 << 20);
+	evhttp_set_max_body_size(w->http, (ev_ssize_t)max_body + 4096);
 	evhttp_set_timeout(w->http, cfg->timeout_seconds);
 	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
 						    EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
