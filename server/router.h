@@ -31,6 +31,8 @@ int router_worker_init(struct worker *w);
 void router_worker_free(struct worker *w);
 void router_drain(struct worker *w);
 void router_tick(struct worker *w);
+/* Flushes this thread's buffered request log; called by a worker thread as it ends. */
+void router_thread_exit(void);
 
 /* Finds the route for method and path; fills path parameters into r. Returns the route, or
  * NULL with *method_mismatch set when the path exists for another method. */

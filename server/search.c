@@ -4,7 +4,8 @@
  * bm25; terms of 1-2 characters cannot match trigrams, so search_short indexes every character
  * and every adjacent pair as hex tokens (exact, indexed, no scan). User text never becomes FTS5
  * syntax (text_fts_query_new quotes every term; short tokens are hex). Every result query joins
- * threads t under AUTHZ_THREAD_VISIBLE, so only readable posts are matched, ranked or quoted. */
+ * threads t under AUTHZ_THREAD_VISIBLE, so only readable posts are matched, ranked or quoted; a
+ * post the secretariat hid (posts.hidden_at, moderation.c) is never matched, whoever searches. */
 #include "search.h"
 
 #include "authz.h"
@@ -40,7 +41,7 @@ static const char long_sql[] =
 	"SELECT p.id, p.thread_id, t.title, p.body FROM ("
 	"  SELECT search_fts.rowid AS id, bm25(search_fts, 4.0, 1.0) AS score FROM search_fts"
 	"  JOIN posts p ON p.id = search_fts.rowid JOIN threads t ON t.id = p.thread_id"
-	"  WHERE search_fts MATCH :q AND " AUTHZ_THREAD_VISIBLE
+	"  WHERE search_fts MATCH :q AND " AUTHZ_THREAD_VISIBLE " AND p.hidden_at IS NULL"
 	"  AND (:s1 IS NULL OR instr(search_fts.title, :s1) > 0 OR instr(search_fts.body, :s1) > 0)"
 	"  AND (:s2 IS NULL OR instr(search_fts.title, :s2) > 0 OR instr(search_fts.body, :s2) > 0)"
 	"  AND (:s3 IS NULL OR instr(search_fts.title, :s3) > 0 OR instr(search_fts.body, :s3) > 0)"
@@ -53,7 +54,7 @@ static const char long_sql[] =
 static const char short_sql[] =
 	"SELECT p.id, p.thread_id, t.title, p.body FROM search_short"
 	" JOIN posts p ON p.id = search_short.rowid JOIN threads t ON t.id = p.thread_id"
-	" WHERE search_short MATCH :q AND " AUTHZ_THREAD_VISIBLE
+	" WHERE search_short MATCH :q AND " AUTHZ_THREAD_VISIBLE " AND p.hidden_at IS NULL"
 	" ORDER BY search_short.rowid DESC LIMIT :lim OFFSET :off";
 
 static bool is_space(unsigned char c)

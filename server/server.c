@@ -444,6 +444,7 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	event_base_dispatch(w->base);
+	router_thread_exit();
 	return NULL;
 }
 

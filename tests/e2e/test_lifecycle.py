@@ -118,6 +118,7 @@ def one_line_exit_2(args, what, names=None, stdin=None):
 
 def test_sigterm_under_load_exits_0():
     with Server() as srv:
+        time.sleep(1.2)  # the request log is written in blocks, at the latest once a second
         before = health_lines(srv.read_log())
         with Hammer(srv, threads=6) as h:
             time.sleep(1.5)
