@@ -3,6 +3,7 @@
  * authz.h so that list, count and search queries embed the very same condition). */
 #include "authz.h"
 
+#include "cache.h"
 #include "db.h"
 #include "util.h"
 
@@ -96,9 +97,17 @@ static void add_pending(json_t *arr, sqlite3_stmt *st, const char *scope)
 
 json_t *authz_pending_consents(struct db *d, const struct principal *p)
 {
-	json_t *pending = json_array();
 	if (!p || p->role == ROLE_SECRETARIAT)
-		return pending;
+		return json_array();
+	/* The verdict only changes with a commit (a document, an acceptance, a withdrawal), so it is
+	 * cached for the current database epoch: still evaluated afresh after any change. */
+	size_t len;
+	const char *cached = cache_get(d, CACHE_GATE, p->user_id, p->company_id, (int64_t)p->role, &len);
+	if (cached) {
+		json_t *j = len == 2 ? NULL : json_loadb(cached, len, 0, NULL);
+		return j ? j : json_array();
+	}
+	json_t *pending = json_array();
 	sqlite3_stmt *st = db_stmt(d, gate_sql);
 	db_bind_int64(st, ":uid", p->user_id);
 	db_bind_int64(st, ":cid", p->company_id);
@@ -121,6 +130,9 @@ json_t *authz_pending_consents(struct db *d, const struct principal *p)
 			add_pending(pending, st, "company");
 	}
 	sqlite3_reset(st);
+	char *text = json_dumps(pending, JSON_COMPACT);
+	cache_put(d, CACHE_GATE, p->user_id, p->company_id, (int64_t)p->role, text, strlen(text));
+	free(text);
 	return pending;
 }
 

@@ -3,6 +3,7 @@
  * errors, the security headers every response carries, and the one log line per request. */
 #include "router.h"
 
+#include "cache.h"
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
@@ -557,6 +558,7 @@ int router_worker_init(struct worker *w)
 
 void router_thread_exit(void)
 {
+	cache_thread_free();
 	log_flush();
 	buf_free(&log_buf);
 }

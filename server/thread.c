@@ -4,6 +4,7 @@
  * that touches a thread embeds AUTHZ_THREAD_VISIBLE; an unreadable thread answers 404. */
 #include "audit.h"
 #include "authz.h"
+#include "cache.h"
 #include "db.h"
 #include "events.h"
 #include "http.h"
@@ -13,6 +14,7 @@
 #include "text.h"
 #include "util.h"
 
+#include <event2/buffer.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,6 +276,31 @@ static int thread_mark_read(struct req *r, int64_t id, json_t *t)
 	return 0;
 }
 
+/* The JSON array of one page of a thread's posts as the caller's class sees them (hidden text
+ * withheld from all but the secretariat). New string; *len receives its length. */
+static char *posts_page_json_new(struct req *r, int64_t id, int64_t page, size_t *len)
+{
+	json_t *posts = json_array();
+	sqlite3_stmt *st = db_stmt(r->db, posts_sql);
+	db_bind_int64(st, ":id", id);
+	db_bind_int64(st, ":lim", POSTS_PAGE_SIZE);
+	db_bind_int64(st, ":off", (page - 1) * POSTS_PAGE_SIZE);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *p = json_pack("{s:I, s:I, s:o, s:s, s:s, s:o, s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+				      "thread_id", (json_int_t)id, "author", post_author_json(st, 5), "body",
+				      db_col_text(st, 1), "html", db_col_text(st, 2), "created_at",
+				      json_time(sqlite3_column_int64(st, 3)), "edited_at",
+				      json_time(sqlite3_column_int64(st, 4)));
+		moderation_post_view(p, r->who, sqlite3_column_int(st, 8) != 0, sqlite3_column_int(st, 9) != 0);
+		json_array_append_new(posts, p);
+	}
+	sqlite3_reset(st);
+	char *text = json_dumps(posts, JSON_COMPACT);
+	json_decref(posts);
+	*len = strlen(text);
+	return text;
+}
+
 /* GET /api/v1/threads/{id}?page= — readers of the thread; 200 {thread, posts:[{id, author:{id,
  * name, role}, body, html, created_at, edited_at, hidden, redacted}]} with 100 posts a page,
  * oldest first (a hidden post's text withheld from all but the secretariat); marks the thread
@@ -290,31 +317,33 @@ static int handle_get(struct req *r)
 	int64_t page = req_query_int(r, "page", 1);
 	if (page < 1)
 		page = 1;
-	json_t *posts = json_array();
-	sqlite3_stmt *st = db_stmt(r->db, posts_sql);
-	db_bind_int64(st, ":id", id);
-	db_bind_int64(st, ":lim", POSTS_PAGE_SIZE);
-	db_bind_int64(st, ":off", (page - 1) * POSTS_PAGE_SIZE);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *p = json_pack("{s:I, s:I, s:o, s:s, s:s, s:o, s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0),
-				      "thread_id", (json_int_t)id, "author", post_author_json(st, 5), "body",
-				      db_col_text(st, 1), "html", db_col_text(st, 2), "created_at",
-				      json_time(sqlite3_column_int64(st, 3)), "edited_at",
-				      json_time(sqlite3_column_int64(st, 4)));
-		moderation_post_view(p, r->who, sqlite3_column_int(st, 8) != 0, sqlite3_column_int(st, 9) != 0);
-		json_array_append_new(posts, p);
-	}
-	sqlite3_reset(st);
-	st = db_stmt(r->db, following_sql);
+	/* The page of posts is the same for every reader of one class (the secretariat sees hidden
+	 * text, others do not) until the next commit, so its JSON is cached for the epoch. */
+	int64_t withheld = moderation_post_text_withheld(r->who, true) ? 1 : 0;
+	size_t posts_len = 0;
+	const char *cached = cache_get(r->db, CACHE_POSTS, id, page, withheld, &posts_len);
+	char *posts_text = cached ? NULL : posts_page_json_new(r, id, page, &posts_len);
+	if (!cached)
+		cache_put(r->db, CACHE_POSTS, id, page, withheld, posts_text, posts_len);
+	sqlite3_stmt *st = db_stmt(r->db, following_sql);
 	db_bind_int64(st, ":id", id);
 	db_bind_int64(st, ":uid", r->who->user_id);
 	json_object_set_new(t, "following", json_boolean(db_one_int64(st, 0) == 1));
 	if (thread_mark_read(r, id, t) < 0 || moderation_audit_read(r, id, NULL) < 0) {
 		json_decref(t);
-		json_decref(posts);
+		free(posts_text);
 		return req_internal(r, "mark read");
 	}
-	return req_reply(r, 200, json_pack("{s:o, s:o, s:I}", "thread", t, "posts", posts, "page", (json_int_t)page));
+	/* {"thread":…,"posts":…,"page":N}, assembled around the cached posts text. */
+	char *thread_text = json_dumps(t, JSON_COMPACT);
+	json_decref(t);
+	r->raw_out = evbuffer_new();
+	evbuffer_add_printf(r->raw_out, "{\"thread\":%s,\"posts\":", thread_text);
+	evbuffer_add(r->raw_out, cached ? cached : posts_text, posts_len);
+	evbuffer_add_printf(r->raw_out, ",\"page\":%lld}", (long long)page);
+	free(thread_text);
+	free(posts_text);
+	return 200;
 }
 
 /* Folds, trims and checks the tags member into a NULL-terminated new array (*out, free with

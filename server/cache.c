@@ -1,0 +1,83 @@
+/* cache.c — per-thread, direct-mapped caches keyed by (kind, a, b, c) and stamped with the
+ * database epoch (SQLITE_FCNTL_DATA_VERSION, which changes with every commit by any connection,
+ * plus this connection's write count). A stale entry is never returned; memory is bounded by the
+ * slot count and the per-value limit. */
+#include "cache.h"
+
+#include "db.h"
+#include "util.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SLOTS 1024 /* power of two */
+#define MAX_VALUE (1u << 20)
+
+struct slot {
+	enum cache_kind kind;
+	int64_t a, b, c;
+	unsigned data_version;
+	uint64_t write_seq;
+	char *val;
+	size_t len;
+};
+
+static _Thread_local struct slot *slots;
+
+static struct slot *slot_for(enum cache_kind kind, int64_t a, int64_t b, int64_t c)
+{
+	if (!slots)
+		slots = xcalloc(SLOTS, sizeof *slots);
+	uint64_t h = 1469598103934665603ull;
+	const uint64_t parts[] = {(uint64_t)kind, (uint64_t)a, (uint64_t)b, (uint64_t)c};
+	for (size_t i = 0; i < ARRAY_LEN(parts); i++)
+		h = (h ^ parts[i]) * 1099511628211ull;
+	return &slots[(h ^ (h >> 29)) & (SLOTS - 1)];
+}
+
+static void epoch(struct db *d, unsigned *dv, uint64_t *ws)
+{
+	*dv = 0;
+	sqlite3_file_control(db_handle(d), "main", SQLITE_FCNTL_DATA_VERSION, dv);
+	*ws = db_write_seq(d);
+}
+
+const char *cache_get(struct db *d, enum cache_kind kind, int64_t a, int64_t b, int64_t c, size_t *len)
+{
+	struct slot *s = slot_for(kind, a, b, c);
+	if (!s->val || s->kind != kind || s->a != a || s->b != b || s->c != c)
+		return NULL;
+	unsigned dv;
+	uint64_t ws;
+	epoch(d, &dv, &ws);
+	if (s->data_version != dv || s->write_seq != ws)
+		return NULL;
+	*len = s->len;
+	return s->val;
+}
+
+void cache_put(struct db *d, enum cache_kind kind, int64_t a, int64_t b, int64_t c, const char *val, size_t len)
+{
+	if (len > MAX_VALUE)
+		return;
+	struct slot *s = slot_for(kind, a, b, c);
+	free(s->val);
+	s->val = xstrndup(val, len);
+	s->len = len;
+	s->kind = kind;
+	s->a = a;
+	s->b = b;
+	s->c = c;
+	epoch(d, &s->data_version, &s->write_seq);
+}
+
+void cache_thread_free(void)
+{
+	if (!slots)
+		return;
+	for (size_t i = 0; i < SLOTS; i++)
+		free(slots[i].val);
+	free(slots);
+	slots = NULL;
+}

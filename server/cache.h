@@ -1,0 +1,24 @@
+/* cache.h — small per-thread caches of derived answers (the consent gate's verdict, a thread
+ * page's rendered posts, list totals), each valid for one database epoch: an entry is used only
+ * while no connection has committed anything since it was stored and this connection has not
+ * written inside its open batch. Correct without any feature having to invalidate anything. */
+#ifndef MAMORI_CACHE_H
+#define MAMORI_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct db;
+
+enum cache_kind { CACHE_GATE = 1, CACHE_POSTS, CACHE_COUNT };
+
+/* The cached bytes for (kind, a, b, c) in d's current epoch, or NULL. Borrowed until the next
+ * cache_put on this thread; *len receives the length. */
+const char *cache_get(struct db *d, enum cache_kind kind, int64_t a, int64_t b, int64_t c, size_t *len);
+/* Stores a copy of val for (kind, a, b, c) in d's current epoch (a direct-mapped slot: an older
+ * entry in the same slot is replaced). Values over 1 MiB are not kept. */
+void cache_put(struct db *d, enum cache_kind kind, int64_t a, int64_t b, int64_t c, const char *val, size_t len);
+/* Frees this thread's cache (worker exit). */
+void cache_thread_free(void);
+
+#endif
