@@ -61,7 +61,8 @@ void config_defaults(struct config *c)
 	c->max_attachment_bytes = 20 << 20;
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	c->workers = n > 0 ? (int)n : 1;
-	c->helpers = 2;
+	/* One core is left to the event loops when there are few: hashing must not starve them. */
+	c->helpers = n > 2 ? (int)n - 1 : 1;
 	c->max_connections = 20000;
 	c->timeout_seconds = 30;
 	c->session_idle_seconds = 12 * 3600;

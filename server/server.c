@@ -29,6 +29,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -123,6 +124,9 @@ void pool_submit(struct worker *w, job_fn work, job_fn done, void *arg)
 
 static void *pool_main(void *arg)
 {
+	/* Slow work yields the CPU to the event loops: password hashing during a sign-in storm
+	 * must not stretch the latency of ordinary requests (Linux nice is per thread). */
+	setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
 	for (;;) {
 		pthread_mutex_lock(&pool_lock);
 		while (!pool_head && !pool_quit)

@@ -21,7 +21,7 @@
 static const char *const all_keys[] = {
 	"listen", "tls_cert", "tls_key", "base_url", "smtp_host", "smtp_port", "mail_from",
 	"sla_peer_hours", "sla_expert_hours", "track_capacity", "participants_per_company",
-	"max_attachment_bytes", "workers", "helpers", "max_connections", "timeout_seconds",
+	"max_attachment_bytes", "workers", "helpers", "max_connections", "timeout_seconds", "post_rate_per_minute",
 	"session_idle_seconds", "session_max_seconds", "invite_days", "web_dir",
 };
 /* clang-format on */
@@ -88,6 +88,7 @@ static const struct key_case cases[] = {
 	{"helpers", {"1", "64"}, {"", "0", "65"}},
 	{"max_connections", {"16", "20000", "1000000"}, {"", "15", "0", "1000001"}},
 	{"timeout_seconds", {"1", "30", "3600"}, {"", "0", "-1", "3601", "30s"}},
+	{"post_rate_per_minute", {"0", "10", "100000"}, {"", "-1", "100001", "ten"}},
 	{"session_idle_seconds", {"60", "43200"}, {"", "59", "0", "31536001"}},
 	{"session_max_seconds", {"60", "1209600", "31536000"}, {"", "59", "31536001"}},
 	{"invite_days", {"1", "7", "365"}, {"", "0", "366"}},
@@ -97,13 +98,13 @@ static const struct key_case cases[] = {
 /* A snapshot of every field, to see that a refused value changed nothing. */
 static char *snapshot_new(const struct config *c)
 {
-	return xasprintf("%s|%s|%s|%s|%s|%d|%s|%g|%g|%d|%d|%lld|%d|%d|%d|%d|%d|%d|%d|%s", c->listen,
+	return xasprintf("%s|%s|%s|%s|%s|%d|%s|%g|%g|%d|%d|%lld|%d|%d|%d|%d|%d|%d|%d|%d|%s", c->listen,
 			 c->tls_cert ? c->tls_cert : "-", c->tls_key ? c->tls_key : "-",
 			 c->base_url ? c->base_url : "-", c->smtp_host, c->smtp_port, c->mail_from,
 			 c->sla_peer_hours, c->sla_expert_hours, c->track_capacity,
 			 c->participants_per_company, (long long)c->max_attachment_bytes, c->workers,
 			 c->helpers, c->max_connections, c->timeout_seconds, c->session_idle_seconds,
-			 c->session_max_seconds, c->invite_days, c->web_dir);
+			 c->session_max_seconds, c->invite_days, c->post_rate_per_minute, c->web_dir);
 }
 
 static void test_every_key_validates(void **state)
@@ -366,6 +367,7 @@ static void test_example_file(void **state)
 	/* Derived defaults (paths from the data directory, the core count, the build's web
 	 * directory, base_url) are shown as examples; everything else must be the default. */
 	ex.workers = dflt.workers;
+	ex.helpers = dflt.helpers;
 	free(ex.tls_cert);
 	free(ex.tls_key);
 	free(ex.base_url);
