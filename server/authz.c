@@ -69,6 +69,8 @@ enum access_result authz_check_role(const struct principal *p, unsigned need)
 		return ACCESS_DENIED_UNAUTHENTICATED;
 	if ((need & ACCESS_ROLE_MASK) && !(need & role_bit(p->role)))
 		return ACCESS_DENIED_ROLE;
+	if (p->totp_setup_required && (need & (ACCESS_CONTENT | ACCESS_WRITE | ACCESS_ROLE_MASK)))
+		return ACCESS_DENIED_TOTP_SETUP;
 	return ACCESS_OK;
 }
 
@@ -191,6 +193,7 @@ int authz_principal_fill(sqlite3_stmt *st, int col, struct principal *p)
 	p->representative = sqlite3_column_int(st, col + 5) != 0;
 	p->name = db_col_dup(st, col + 6);
 	p->email = db_col_dup(st, col + 7);
+	p->totp_setup_required = sqlite3_column_int(st, col + 8) != 0;
 	return 0;
 }
 

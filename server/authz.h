@@ -20,6 +20,7 @@ struct principal {
 	int64_t group_id;   /* the participant's company's group; 0 if none */
 	char company_status[16];
 	bool representative;
+	bool totp_setup_required; /* the secretariat requires TOTP and it is not enrolled yet */
 	char *name, *email;
 };
 
@@ -55,10 +56,12 @@ enum access_result {
 	ACCESS_DENIED_INACTIVE,        /* 403 company_inactive */
 	ACCESS_DENIED_READ_ONLY,       /* 403 read_only */
 	ACCESS_DENIED_CONSENT,         /* 403 consent_required, with *pending */
+	ACCESS_DENIED_TOTP_SETUP,      /* 403 totp_setup_required */
 };
 
 /* First half of a route's access check (before CSRF): session and role. p is NULL when not
- * signed in. */
+ * signed in. A user who must enrol TOTP first reaches only self-service routes (ACCESS_SESSION
+ * without role bits: /me, enrolment, sign-out, consent documents) until enrolled. */
 enum access_result authz_check_role(const struct principal *p, unsigned need);
 /* Second half (after CSRF), for ACCESS_CONTENT/ACCESS_WRITE routes: company status (API §3:
  * checked before consent), then the consent gate (§4), evaluated afresh on every request. On
@@ -86,13 +89,14 @@ bool authz_can_read_thread(struct db *d, const struct principal *p, int64_t thre
  * and fills *p (free strings with principal_clear), or -1 if no such active user. */
 int authz_principal_load(struct db *d, int64_t user_id, struct principal *p);
 void principal_clear(struct principal *p);
-/* Fills p from 8 columns of st starting at col, in the order: user id, role, company id, group
- * id, company status, representative, name, email (the session query selects the same). */
+/* Fills p from 9 columns of st starting at col, in the order: user id, role, company id, group
+ * id, company status, representative, name, email, TOTP setup required (the session query
+ * selects the same, through AUTHZ_PRINCIPAL_COLUMNS). */
 int authz_principal_fill(struct sqlite3_stmt *st, int col, struct principal *p);
 /* The principal columns for a query joining users u and companies c. */
 #define AUTHZ_PRINCIPAL_COLUMNS                                                                    \
 	"u.id, u.role, coalesce(u.company_id, 0), coalesce(c.group_id, 0), coalesce(c.status, ''),"  \
-	" u.representative, u.name, u.email"
+	" u.representative, u.name, u.email, (u.totp_required <> 0 AND u.totp_secret IS NULL)"
 
 /* The rule itself. An escalated expert reads the thread while the escalation stands
  * (assigned or answered); a declined one no longer does. */

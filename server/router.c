@@ -490,6 +490,9 @@ denied:
 		return req_error(r, 401, "unauthenticated", "sign in first");
 	case ACCESS_DENIED_INACTIVE:
 		return req_error(r, 403, "company_inactive", "your company has withdrawn from the program");
+	case ACCESS_DENIED_TOTP_SETUP:
+		return req_error(r, 403, "totp_setup_required",
+				 "two-step sign-in is required for this account: enrol it first (POST /api/v1/me/totp)");
 	case ACCESS_DENIED_READ_ONLY:
 		return req_error(r, 403, "read_only", "your company has completed the program; content is read-only");
 	default:

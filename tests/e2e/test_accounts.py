@@ -657,9 +657,16 @@ def test_totp_required_by_secretariat():
     c = Peer(srv)
     st, b = c.login(e["email"], PASSWORD)
     expect(st == 200 and b["user"]["totp_setup_required"] is True, f"sign-in must enrol: {st} {b}")
+    # until enrolled, only self-service answers: no content, no staff routes
+    err(*c.get("/api/v1/threads"), 403, "totp_setup_required", "content before enrolment")
+    err(*c.get("/api/v1/escalations"), 403, "totp_setup_required", "expert queue before enrolment")
+    st, _ = c.get("/api/v1/me")
+    expect(st == 200, "/me stays reachable before enrolment")
     secret = c.post("/api/v1/me/totp")[1]["secret"]
     st, b = c.post("/api/v1/me/totp/confirm", {"code": totp(secret)})
     expect(st == 200 and b["user"]["totp_setup_required"] is False, f"enrolled: {b}")
+    st, _ = c.get("/api/v1/threads")
+    expect(st != 403 or _.get("error") != "totp_setup_required", "still held after enrolment")
     err(*c.delete("/api/v1/me/totp", body={"code": totp(secret, offset=1)}), 403, "forbidden",
         "disabling a required TOTP")
     st, _ = adm.patch(f"/api/v1/users/{adm.get('/api/v1/me')[1]['user']['id']}", {"totp_required": False})

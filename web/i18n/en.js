@@ -489,6 +489,7 @@ export default {
   'err.track_full': 'This track (monozukuri / service) is full.',
   'err.company_full': 'This company already has the maximum number of participants.',
   'err.totp_required': 'Please enter the 6-digit code from your authenticator app.',
+  'err.totp_setup_required': 'The secretariat requires two-step sign-in: set it up on your account page first.',
   'err.bad_totp': 'The verification code is not correct. Please enter the current code.',
   'err.totp_invalid': 'The verification code is not correct. Please enter the current code.',
   'err.invalid_totp': 'The verification code is not correct. Please enter the current code.',

@@ -84,6 +84,8 @@ export async function request(method, path, body, opts = {}) {
       if (code === 'unauthenticated' && hooks.unauthenticated) hooks.unauthenticated(err);
       if (code === 'consent_required' && hooks.consentRequired) hooks.consentRequired(obj.pending || []);
       if (code === 'company_inactive' && hooks.companyInactive) hooks.companyInactive(err);
+      // Enrolment first: the account page holds the two-step set-up.
+      if (code === 'totp_setup_required' && !location.hash.startsWith('#/account')) location.hash = '#/account';
     }
     throw err;
   }
