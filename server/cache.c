@@ -40,7 +40,9 @@ static void epoch(struct db *d, unsigned *dv, uint64_t *ws)
 {
 	*dv = 0;
 	sqlite3_file_control(db_handle(d), "main", SQLITE_FCNTL_DATA_VERSION, dv);
-	*ws = db_write_seq(d);
+	/* Every row this connection changed, committed or not: a cache entry stored before a write
+	 * inside the still-open transaction must not answer after it. */
+	*ws = (uint64_t)sqlite3_total_changes64(db_handle(d));
 }
 
 const char *cache_get(struct db *d, enum cache_kind kind, int64_t a, int64_t b, int64_t c, size_t *len)

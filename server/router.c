@@ -353,8 +353,12 @@ static void finish_after_commit(void *arg, bool committed)
 		}
 		r->status = req_error(r, 503, "storage_unavailable", "the change could not be stored; try again");
 	}
-	if (!r->conn_gone)
+	if (!r->conn_gone) {
+		struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
+		if (evcon)
+			evhttp_connection_set_closecb(evcon, NULL, NULL);
 		send_reply(r);
+	}
 	server_request_end(r->w);
 	req_free(r);
 }
@@ -379,7 +383,10 @@ void req_finish(struct req *r, int status)
 		evhttp_connection_set_closecb(evcon, NULL, NULL);
 	r->status = status;
 	if (db_batch_open(r->db) && db_write_seq(r->db) != r->write_seq_start) {
-		/* This request wrote: answer only once the write is durable (group commit). */
+		/* This request wrote: answer only once the write is durable (group commit). Until
+		 * then, as for async work, notice a client that leaves. */
+		if (evcon)
+			evhttp_connection_set_closecb(evcon, on_conn_close, r);
 		worker_after_commit(r->w, finish_after_commit, r);
 		return;
 	}

@@ -152,7 +152,7 @@ static bool count_key(struct req *r, struct count_slot *key)
 	key->group = r->who->group_id;
 	key->cat = req_query_str(r, "category_id") ? req_query_int(r, "category_id", 0) : -1;
 	sqlite3_file_control(db_handle(r->db), "main", SQLITE_FCNTL_DATA_VERSION, &key->data_version);
-	key->write_seq = db_write_seq(r->db);
+	key->write_seq = (uint64_t)sqlite3_total_changes64(db_handle(r->db));
 	return true;
 }
 
