@@ -1,7 +1,8 @@
 /* cache.h — small per-thread caches of derived answers (the consent gate's verdict, a thread
  * page's rendered posts, list totals), each valid for one database epoch: an entry is used only
  * while no connection has committed anything since it was stored and this connection has
- * changed no row (even inside a transaction not yet committed). Correct without any feature having to invalidate anything. */
+ * changed no row (even inside a transaction not yet committed). Correct without any feature
+ * having to invalidate anything. */
 #ifndef MAMORI_CACHE_H
 #define MAMORI_CACHE_H
 
