@@ -41,7 +41,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "../.."))
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 SIZES = {
     # companies, groups, participants per company (mean), experts, secretariat, threads, posts
@@ -467,11 +467,15 @@ def generate(args):
                 e = rnd.choice(assigned[t["company"]])
                 created = post_time[ids[0]] + 3600
                 state = "assigned" if status == "escalated" else "answered"
+                # The server's timers (escalation.c) have already reminded the expert and told
+                # everyone of an overdue escalation: mark them done, or the server's first scans
+                # would work through thousands of them during the benchmark.
+                fired = created + 2 * day if state == "assigned" else None
                 esc_rows.append((t["id"], e, "専門家の意見をお願いします", state, created + 2 * day, 1, created,
-                                 created + day if state == "answered" else None, created + day // 2))
+                                 created + day if state == "answered" else None, created + day // 2, fired, fired))
                 if rnd.random() < 0.1:
                     esc_rows.append((t["id"], rnd.choice(experts), "", "declined", created + 2 * day, 1, created - 600,
-                                     None, None))
+                                     None, None, None, None))
             if status == "resolved" and len(ids) > 1:
                 accepted = rnd.choice(ids[1:])
         pinned = 1 if t["kind"] == "announcement" and t["cat"] not in pinned_done else 0
@@ -519,7 +523,7 @@ def generate(args):
                    " status, accepted_post_id, pinned, locked, post_count, created_at, last_post_at)"
                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", thread_rows)
     db.executemany("INSERT INTO escalations (thread_id, expert_id, note, state, due_at, created_by, created_at,"
-                   " answered_at, remind_at) VALUES (?,?,?,?,?,?,?,?,?)", esc_rows)
+                   " answered_at, remind_at, reminded_at, overdue_notified_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)", esc_rows)
     db.executemany("INSERT INTO thread_tags (thread_id, tag_id) VALUES (?,?)", tag_rows)
     db.executemany("INSERT INTO thread_follows (thread_id, user_id, created_at) VALUES (?,?,?)", follow_rows)
     db.executemany("INSERT INTO thread_reads (user_id, thread_id, seen_count, last_post_id, read_at)"
