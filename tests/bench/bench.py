@@ -577,12 +577,18 @@ def report(args, mach, info, runner, started, elapsed):
               f"{med(m, 'p99') / med(n, 'p99'):.1f} | {med(m, 'cpu_us'):.0f} / {med(n, 'cpu_us'):.0f} | "
               f"{sum(r['errors'] for r in m)} / {sum(r['errors'] for r in n)} |")
     w("")
-    sizes = [f"thread view {E.get('view_bytes', 0):,} B", f"list {E.get('list_bytes', 0):,} B",
-             f"search {min(E.get('search_bytes', [0])):,}–{max(E.get('search_bytes', [0])):,} B",
-             f"post 201 {E.get('post_bytes', 0):,} B", f"sign-in {E.get('signin_bytes', 0):,} B"]
-    w("Response bodies: " + ", ".join(sizes) + f". The list's category holds {E.get('list_total', 0):,} threads the "
-      f"participant may read. Post creation: {E.get('posts_created', 0):,} posts stored during the run, each answered "
-      f"201 only after its group commit (synchronous=FULL).")
+    sizes = [f"{label} {E[key]:,} B" for label, key in (("thread view", "view_bytes"), ("list", "list_bytes"),
+                                                         ("post 201", "post_bytes"), ("sign-in", "signin_bytes"))
+             if key in E]
+    if "search_bytes" in E:
+        sizes.insert(2, f"search {min(E['search_bytes']):,}–{max(E['search_bytes']):,} B")
+    text = "Response bodies: " + ", ".join(sizes) + "."
+    if "list_total" in E:
+        text += f" The list's category holds {E['list_total']:,} threads the participant may read."
+    if "posts_created" in E:
+        text += (f" Post creation: {E['posts_created']:,} posts stored during the run, each answered 201 only after "
+                 f"its group commit (synchronous=FULL).")
+    w(text)
     w("")
     if "search_latency" in E:
         w("## Search latency (one client, sequential, keep-alive)")
