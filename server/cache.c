@@ -47,6 +47,10 @@ static void epoch(struct db *d, unsigned *dv, uint64_t *ws)
 
 const char *cache_get(struct db *d, enum cache_kind kind, int64_t a, int64_t b, int64_t c, size_t *len)
 {
+	/* A request that wrote reads through the writer's connection (db.h): it must see its own
+	 * uncommitted writes, which no cached value holds. */
+	if (db_routed(d))
+		return NULL;
 	struct slot *s = slot_for(kind, a, b, c);
 	if (!s->val || s->kind != kind || s->a != a || s->b != b || s->c != c)
 		return NULL;
@@ -61,7 +65,7 @@ const char *cache_get(struct db *d, enum cache_kind kind, int64_t a, int64_t b, 
 
 void cache_put(struct db *d, enum cache_kind kind, int64_t a, int64_t b, int64_t c, const char *val, size_t len)
 {
-	if (len > MAX_VALUE)
+	if (len > MAX_VALUE || db_routed(d))
 		return;
 	struct slot *s = slot_for(kind, a, b, c);
 	free(s->val);

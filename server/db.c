@@ -292,6 +292,12 @@ bool db_batch_open(struct db *d)
 	return d->batch_open;
 }
 
+bool db_routed(struct db *d)
+{
+	(void)d;
+	return false;
+}
+
 uint64_t db_write_seq(struct db *d)
 {
 	return d->write_seq;

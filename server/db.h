@@ -75,6 +75,9 @@ int db_batch_commit(struct db *d);
 /* Counts successful db_tx_commit calls: a request that changed it has a write in the batch. */
 uint64_t db_write_seq(struct db *d);
 
+/* True while d's statements go to the process's writer connection (a request that wrote). */
+bool db_routed(struct db *d);
+
 /* Column text copied into a new string (NULL for NULL). Caller frees. */
 char *db_col_dup(sqlite3_stmt *st, int col);
 /* Column text borrowed until the next step (never NULL: "" for NULL). */

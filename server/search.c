@@ -25,12 +25,6 @@
 #define SNIPPET_BEFORE 30    /* code points shown before the first match */
 #define SNIPPET_TOTAL 120    /* code points in a snippet */
 
-static const char fts_insert_sql[] = "INSERT INTO search_fts (rowid, title, body) VALUES (:id, :title, :body)";
-static const char short_insert_sql[] = "INSERT INTO search_short (rowid, tokens) VALUES (:id, :tokens)";
-static const char fts_old_sql[] = "SELECT title, body FROM search_fts WHERE rowid = :id";
-static const char short_delete_sql[] =
-	"INSERT INTO search_short (search_short, rowid, tokens) VALUES ('delete', :id, :tokens)";
-static const char fts_delete_sql[] = "DELETE FROM search_fts WHERE rowid = :id";
 
 /* Long terms (trigram MATCH) with up to four short terms checked on the folded text of the
  * same rows. Ranking every match of a common term costs seconds on a million posts, so the
@@ -57,109 +51,6 @@ static const char short_sql[] =
 	" WHERE search_short MATCH :q AND " AUTHZ_THREAD_VISIBLE " AND p.hidden_at IS NULL"
 	" ORDER BY search_short.rowid DESC LIMIT :lim OFFSET :off";
 
-static bool is_space(unsigned char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-/* Length of the UTF-8 sequence at s (1 for an invalid byte), never past end. */
-static size_t cp_len(const char *s, const char *end)
-{
-	unsigned char c = (unsigned char)*s;
-	size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
-	if ((size_t)(end - s) < n)
-		return 1;
-	for (size_t i = 1; i < n; i++)
-		if (((unsigned char)s[i] & 0xC0) != 0x80)
-			return 1;
-	return n;
-}
-
-static void put_hex(struct buf *b, char prefix, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	char tmp[1 + 16 * 2];
-	size_t k = 0;
-	tmp[k++] = prefix;
-	for (size_t i = 0; i < n && i < 16; i++) {
-		tmp[k++] = hex[(unsigned char)s[i] >> 4];
-		tmp[k++] = hex[(unsigned char)s[i] & 15];
-	}
-	buf_append(b, tmp, k);
-}
-
-/* Appends the short-term tokens of folded text s: 'u'+hex of each character, 'b'+hex of each
- * pair of adjacent non-space characters, space-separated. */
-static void short_tokens(struct buf *b, const char *s)
-{
-	const char *end = s + strlen(s);
-	while (s < end) {
-		if (is_space((unsigned char)*s)) {
-			s++;
-			continue;
-		}
-		size_t n = cp_len(s, end);
-		put_hex(b, 'u', s, n);
-		buf_append(b, " ", 1);
-		if (s + n < end && !is_space((unsigned char)s[n])) {
-			size_t m = cp_len(s + n, end);
-			put_hex(b, 'b', s, n + m);
-			buf_append(b, " ", 1);
-		}
-		s += n;
-	}
-}
-
-int search_index_post(struct db *d, int64_t post_id, const char *title, const char *body)
-{
-	char *ft = text_fold_new(title ? title : "", title ? strlen(title) : 0);
-	char *fb = text_fold_new(body, strlen(body));
-	struct buf tok = {0};
-	short_tokens(&tok, ft);
-	short_tokens(&tok, fb);
-	sqlite3_stmt *st = db_stmt(d, fts_insert_sql);
-	db_bind_int64(st, ":id", post_id);
-	db_bind_text(st, ":title", ft);
-	db_bind_text(st, ":body", fb);
-	int rc = db_exec_stmt(d, st);
-	if (rc == 0) {
-		st = db_stmt(d, short_insert_sql);
-		db_bind_int64(st, ":id", post_id);
-		db_bind_text(st, ":tokens", buf_cstr(&tok));
-		rc = db_exec_stmt(d, st);
-	}
-	buf_free(&tok);
-	free(ft);
-	free(fb);
-	return rc < 0 ? -1 : 0;
-}
-
-int search_unindex_post(struct db *d, int64_t post_id)
-{
-	sqlite3_stmt *st = db_stmt(d, fts_old_sql);
-	db_bind_int64(st, ":id", post_id);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return 0;
-	}
-	/* search_short keeps no content: its delete must replay exactly the tokens indexed. */
-	struct buf tok = {0};
-	short_tokens(&tok, db_col_text(st, 0));
-	short_tokens(&tok, db_col_text(st, 1));
-	sqlite3_reset(st);
-	st = db_stmt(d, short_delete_sql);
-	db_bind_int64(st, ":id", post_id);
-	db_bind_text(st, ":tokens", buf_cstr(&tok));
-	int rc = db_exec_stmt(d, st);
-	buf_free(&tok);
-	if (rc == 0) {
-		st = db_stmt(d, fts_delete_sql);
-		db_bind_int64(st, ":id", post_id);
-		rc = db_exec_stmt(d, st);
-	}
-	return rc < 0 ? -1 : 0;
-}
-
 /* Folds raw[0..n) one character at a time, recording for each folded byte the raw offset of
  * the character it came from (map has folded length + 1 entries, the last = n). A katakana
  * followed by a voiced mark is folded together, as text_fold_new composes them. */
@@ -169,12 +60,12 @@ static char *fold_with_map(const char *raw, size_t n, size_t **map_out, size_t *
 	size_t cap = n + 16, *map = xmalloc(cap * sizeof *map), k = 0;
 	const char *end = raw + n;
 	for (const char *s = raw; s < end;) {
-		size_t l = cp_len(s, end);
+		size_t l = search_cp_len(s, end);
 		if ((unsigned char)*s < 0x80) {
 			char c = (*s >= 'A' && *s <= 'Z') ? (char)(*s + 32) : *s;
 			buf_append(&f, &c, 1);
 		} else {
-			size_t l2 = s + l < end ? cp_len(s + l, end) : 0;
+			size_t l2 = s + l < end ? search_cp_len(s + l, end) : 0;
 			/* U+3099/309A (e3 82 99/9a) and U+FF9E/FF9F (ef be 9e/9f) compose with the kana before */
 			if (l2 == 3 && ((memcmp(s + l, "\xe3\x82", 2) == 0 && (s[l + 2] == '\x99' || s[l + 2] == '\x9a')) ||
 					(memcmp(s + l, "\xef\xbe", 2) == 0 && (s[l + 2] == '\x9e' || s[l + 2] == '\x9f'))))
@@ -229,8 +120,8 @@ static char *snippet_new(const char *body, char **terms, size_t nterms)
 	bool space = false;
 	int cps = 0;
 	while (s < end && cps < SNIPPET_TOTAL) {
-		size_t l = cp_len(s, end);
-		if (is_space((unsigned char)*s)) {
+		size_t l = search_cp_len(s, end);
+		if (search_is_space((unsigned char)*s)) {
 			space = out.len > 0;
 		} else {
 			if (space)
@@ -303,7 +194,7 @@ static int handle_search(struct req *r)
 			size_t len = strlen(*s);
 			bool pair = text_codepoints(*s, len) == 2;
 			buf_append(&m, "\"", 1);
-			put_hex(&m, pair ? 'b' : 'u', *s, len);
+			search_put_hex(&m, pair ? 'b' : 'u', *s, len);
 			buf_append(&m, "\" ", 2);
 		}
 		st = db_stmt(r->db, short_sql);

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "db.h"
 #include "router.h"
+#include "search.h"
 #include "tls.h"
 #include "util.h"
 
@@ -332,6 +333,8 @@ static void commit_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
 	struct worker_priv *wp = w->priv;
+	if (db_batch_open(w->db) && search_index_pending(w->db, 512) < 0)
+		log_error("search: indexing the batch's posts failed; they stay queued");
 	bool ok = db_batch_commit(w->db) == 0;
 	struct after_commit *a = wp->after;
 	wp->after = NULL;

@@ -70,12 +70,13 @@ int main(int argc, char **argv)
 		}
 		json_decref(o);
 		if (++count % batch == 0) {
-			if (db_tx_commit(d) < 0 || db_tx_begin(d, "dataset_posts") < 0)
+			if (search_index_pending(d, (int)batch) < 0 || db_tx_commit(d) < 0 ||
+			    db_tx_begin(d, "dataset_posts") < 0)
 				return 1;
 			fprintf(stderr, "  %ld posts indexed, %.0f s\n", count, (now_us_monotonic() - t0) / 1e6);
 		}
 	}
-	if (db_tx_commit(d) < 0)
+	if (search_index_pending(d, (int)batch) < 0 || db_tx_commit(d) < 0)
 		return 1;
 	free(line);
 	buf_free(&html);

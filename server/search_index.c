@@ -1,0 +1,182 @@
+/* search_index.c — the writing side of search (search.h). Every path that stores or changes a
+ * post's text calls search_index_post / search_unindex_post inside its transaction; the text
+ * waits in search_pending (durable, in the same transaction) and search_index_pending moves it
+ * into the two FTS5 indexes in bulk, outside any per-request savepoint, so FTS5 writes one
+ * segment per batch instead of one per post. Removal is immediate: a hidden, redacted or
+ * purged text leaves both indexes (and the queue) in the transaction that removes it. */
+#include "search.h"
+
+#include "db.h"
+#include "text.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char pending_put_sql[] =
+	"INSERT OR REPLACE INTO search_pending (post_id, title, body) VALUES (:id, :title, :body)";
+static const char pending_drop_sql[] = "DELETE FROM search_pending WHERE post_id = :id";
+static const char pending_take_sql[] =
+	"SELECT post_id, title, body FROM search_pending ORDER BY post_id LIMIT :max";
+static const char pending_any_sql[] = "SELECT EXISTS (SELECT 1 FROM search_pending)";
+static const char fts_insert_sql[] = "INSERT INTO search_fts (rowid, title, body) VALUES (:id, :title, :body)";
+static const char short_insert_sql[] = "INSERT INTO search_short (rowid, tokens) VALUES (:id, :tokens)";
+static const char fts_old_sql[] = "SELECT title, body FROM search_fts WHERE rowid = :id";
+static const char short_delete_sql[] =
+	"INSERT INTO search_short (search_short, rowid, tokens) VALUES ('delete', :id, :tokens)";
+static const char fts_delete_sql[] = "DELETE FROM search_fts WHERE rowid = :id";
+
+bool search_is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* Length of the UTF-8 sequence at s (1 for an invalid byte), never past end. */
+size_t search_cp_len(const char *s, const char *end)
+{
+	unsigned char c = (unsigned char)*s;
+	size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
+	if ((size_t)(end - s) < n)
+		return 1;
+	for (size_t i = 1; i < n; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			return 1;
+	return n;
+}
+
+void search_put_hex(struct buf *b, char prefix, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	char tmp[1 + 16 * 2];
+	size_t k = 0;
+	tmp[k++] = prefix;
+	for (size_t i = 0; i < n && i < 16; i++) {
+		tmp[k++] = hex[(unsigned char)s[i] >> 4];
+		tmp[k++] = hex[(unsigned char)s[i] & 15];
+	}
+	buf_append(b, tmp, k);
+}
+
+/* Appends the short-term tokens of folded text s: 'u'+hex of each character, 'b'+hex of each
+ * pair of adjacent non-space characters, space-separated. */
+static void short_tokens(struct buf *b, const char *s)
+{
+	const char *end = s + strlen(s);
+	while (s < end) {
+		if (search_is_space((unsigned char)*s)) {
+			s++;
+			continue;
+		}
+		size_t n = search_cp_len(s, end);
+		search_put_hex(b, 'u', s, n);
+		buf_append(b, " ", 1);
+		if (s + n < end && !search_is_space((unsigned char)s[n])) {
+			size_t m = search_cp_len(s + n, end);
+			search_put_hex(b, 'b', s, n + m);
+			buf_append(b, " ", 1);
+		}
+		s += n;
+	}
+}
+
+static int index_now(struct db *d, int64_t post_id, const char *title, const char *body)
+{
+	char *ft = text_fold_new(title ? title : "", title ? strlen(title) : 0);
+	char *fb = text_fold_new(body, strlen(body));
+	struct buf tok = {0};
+	short_tokens(&tok, ft);
+	short_tokens(&tok, fb);
+	sqlite3_stmt *st = db_stmt(d, fts_insert_sql);
+	db_bind_int64(st, ":id", post_id);
+	db_bind_text(st, ":title", ft);
+	db_bind_text(st, ":body", fb);
+	int rc = db_exec_stmt(d, st);
+	if (rc == 0) {
+		st = db_stmt(d, short_insert_sql);
+		db_bind_int64(st, ":id", post_id);
+		db_bind_text(st, ":tokens", buf_cstr(&tok));
+		rc = db_exec_stmt(d, st);
+	}
+	buf_free(&tok);
+	free(ft);
+	free(fb);
+	return rc < 0 ? -1 : 0;
+}
+
+int search_unindex_post(struct db *d, int64_t post_id)
+{
+	sqlite3_stmt *st = db_stmt(d, pending_drop_sql);
+	db_bind_int64(st, ":id", post_id);
+	if (db_exec_stmt(d, st) < 0)
+		return -1;
+	st = db_stmt(d, fts_old_sql);
+	db_bind_int64(st, ":id", post_id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return 0;
+	}
+	/* search_short keeps no content: its delete must replay exactly the tokens indexed. */
+	struct buf tok = {0};
+	short_tokens(&tok, db_col_text(st, 0));
+	short_tokens(&tok, db_col_text(st, 1));
+	sqlite3_reset(st);
+	st = db_stmt(d, short_delete_sql);
+	db_bind_int64(st, ":id", post_id);
+	db_bind_text(st, ":tokens", buf_cstr(&tok));
+	int rc = db_exec_stmt(d, st);
+	buf_free(&tok);
+	if (rc == 0) {
+		st = db_stmt(d, fts_delete_sql);
+		db_bind_int64(st, ":id", post_id);
+		rc = db_exec_stmt(d, st);
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+int search_index_post(struct db *d, int64_t post_id, const char *title, const char *body)
+{
+	sqlite3_stmt *st = db_stmt(d, pending_put_sql);
+	db_bind_int64(st, ":id", post_id);
+	db_bind_text(st, ":title", title);
+	db_bind_text(st, ":body", body);
+	return db_exec_stmt(d, st) < 0 ? -1 : 0;
+}
+
+int search_index_pending(struct db *d, int max)
+{
+	/* Read the queue first: the loop below writes to it. */
+	struct item {
+		int64_t id;
+		char *title, *body;
+	} *items = xcalloc((size_t)max, sizeof *items);
+	sqlite3_stmt *st = db_stmt(d, pending_take_sql);
+	db_bind_int64(st, ":max", max);
+	int n = 0;
+	while (n < max && sqlite3_step(st) == SQLITE_ROW) {
+		items[n].id = sqlite3_column_int64(st, 0);
+		items[n].title = db_col_dup(st, 1);
+		items[n].body = db_col_dup(st, 2);
+		n++;
+	}
+	sqlite3_reset(st);
+	int rc = 0;
+	for (int i = 0; i < n && rc == 0; i++) {
+		rc = index_now(d, items[i].id, items[i].title, items[i].body ? items[i].body : "");
+		if (rc == 0) {
+			st = db_stmt(d, pending_drop_sql);
+			db_bind_int64(st, ":id", items[i].id);
+			rc = db_exec_stmt(d, st) < 0 ? -1 : 0;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		free(items[i].title);
+		free(items[i].body);
+	}
+	free(items);
+	return rc < 0 ? -1 : n;
+}
+
+bool search_pending_any(struct db *d)
+{
+	return db_one_int64(db_stmt(d, pending_any_sql), 0) != 0;
+}
