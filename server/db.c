@@ -1,13 +1,20 @@
-/* db.c — SQLite connections, the statement cache, the write-transaction helper, migrations and
- * backup. Each connection belongs to one thread; nothing here takes a lock of its own. */
+/* db.c — SQLite connections, the statement cache, the write-transaction helper, migrations,
+ * backup, and the server's writer: one connection that carries every write of the workers and
+ * a thread that commits them in batches (group commit) and makes them durable. Each connection
+ * belongs to one thread, except the writer's, which is used only under the writer's lock. */
 #include "db.h"
 
+#include "search.h"
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define STMT_CACHE_SLOTS 512 /* power of two; open addressing by SQL pointer */
 
@@ -20,17 +27,42 @@ struct db {
 	sqlite3 *h;
 	struct stmt_slot slots[STMT_CACHE_SLOTS];
 	const char *tx_caller; /* non-NULL while a write transaction is open */
-	/* Group commit (db_batch_enable): transactions become savepoints inside one batch
-	 * transaction that db_batch_commit ends with a single durable COMMIT. */
-	bool batching, batch_open;
-	uint64_t write_seq; /* bumped by every successful db_tx_commit */
-	void (*on_open)(void *arg);
-	void *on_open_arg;
+	uint64_t write_seq;    /* bumped by every successful db_tx_commit */
+	/* A worker connection of the server (db_batch_enable): its transactions are savepoints in
+	 * the writer's open batch, and while it holds the writer, route sends every statement to
+	 * the writer's connection, so the request reads its own writes. */
+	bool batching, holding;
+	struct db *route;
+	uint64_t gen; /* the newest batch this connection wrote into */
+	void (*on_hold)(void *arg);
+	void (*on_settled)(void *arg, uint64_t gen, bool ok);
+	void *cb_arg;
 };
 
-/* Serialises batches across the worker connections of this process: a worker waits on the
- * mutex (woken at once by the commit) rather than in SQLite's sleeping busy handler. */
-static pthread_mutex_t batch_lock = PTHREAD_MUTEX_INITIALIZER;
+#define MAX_MEMBERS 64
+#define CHECKPOINT_FRAMES 4000 /* WAL frames (pages) after which the writer checkpoints */
+
+/* The writer (db_writer_start). lock serialises the use of conn; the thread waits on cond for
+ * a batch with writes, commits it, syncs the WAL without the lock, then tells the members. */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct db *conn;
+	sqlite3 *ckpt; /* the writer thread's checkpoint connection */
+	char *wal_path;
+	int wal_fd;
+	pthread_t thread;
+	bool running, stop;
+	bool open;  /* the batch transaction is open */
+	bool dirty; /* a worker held the writer since the last commit */
+	bool more;  /* before_commit has work left */
+	uint64_t gen;
+	_Atomic uint64_t settled; /* every batch up to this one is committed or rolled back */
+	int wal_frames;
+	struct db *members[MAX_MEMBERS];
+	int nmembers;
+	int (*before_commit)(struct db *d);
+} wr = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .wal_fd = -1};
 
 int db_open(const char *dir, bool create, struct db **out)
 {
@@ -59,7 +91,7 @@ int db_open(const char *dir, bool create, struct db **out)
 				      "PRAGMA secure_delete=ON;"
 				      "PRAGMA temp_store=MEMORY;"
 				      "PRAGMA cache_size=-16000;";
-	if (db_exec(d, pragmas) < 0) {
+	if (db_exec(d, pragmas) < 0 || search_register(h) < 0) {
 		db_close(d);
 		return -EIO;
 	}
@@ -79,7 +111,7 @@ void db_close(struct db *d)
 
 sqlite3 *db_handle(struct db *d)
 {
-	return d->h;
+	return d->route ? d->route->h : d->h;
 }
 
 int db_schema_version(void)
@@ -118,6 +150,8 @@ int db_migrate(struct db *d)
 
 sqlite3_stmt *db_stmt(struct db *d, const char *sql)
 {
+	if (d->route)
+		d = d->route;
 	size_t i = ((uintptr_t)sql >> 3) & (STMT_CACHE_SLOTS - 1);
 	for (size_t n = 0; n < STMT_CACHE_SLOTS; n++, i = (i + 1) & (STMT_CACHE_SLOTS - 1)) {
 		struct stmt_slot *s = &d->slots[i];
@@ -195,14 +229,14 @@ int db_exec_stmt(struct db *d, sqlite3_stmt *st)
 	if ((rc & 0xff) == SQLITE_CONSTRAINT)
 		return -2;
 	log_error("db: step failed in %s: %s\nSQL: %s", d->tx_caller ? d->tx_caller : "?",
-		  sqlite3_errmsg(d->h), sqlite3_sql(st));
+		  sqlite3_errmsg(db_handle(d)), sqlite3_sql(st));
 	return -1;
 }
 
 int db_exec(struct db *d, const char *sql)
 {
 	char *err = NULL;
-	if (sqlite3_exec(d->h, sql, NULL, NULL, &err) != SQLITE_OK) {
+	if (sqlite3_exec(db_handle(d), sql, NULL, NULL, &err) != SQLITE_OK) {
 		log_error("db: %s", err ? err : "exec failed");
 		sqlite3_free(err);
 		return -1;
@@ -222,10 +256,40 @@ int64_t db_one_int64(sqlite3_stmt *st, int64_t dflt)
 static int step_simple(struct db *d, const char *sql, const char *caller)
 {
 	if (sqlite3_step(db_stmt(d, sql)) != SQLITE_DONE) {
-		log_error("db: %s for %s: %s", sql, caller ? caller : "?", sqlite3_errmsg(d->h));
+		log_error("db: %s for %s: %s", sql, caller ? caller : "?", sqlite3_errmsg(db_handle(d)));
 		sqlite3_reset(db_stmt(d, sql));
 		return -1;
 	}
+	return 0;
+}
+
+/* Takes the writer for d (a worker connection) until db_release: opens the batch if none is
+ * open and routes d's statements to the writer's connection. */
+static int writer_hold(struct db *d, const char *caller)
+{
+	pthread_mutex_lock(&wr.lock);
+	if (!wr.open) {
+		if (step_simple(wr.conn, "BEGIN IMMEDIATE", caller) < 0) {
+			pthread_mutex_unlock(&wr.lock);
+			return -1;
+		}
+		wr.open = true;
+		wr.gen++;
+	}
+	wr.dirty = true;
+	int i = 0;
+	while (i < wr.nmembers && wr.members[i] != d)
+		i++;
+	if (i == wr.nmembers) {
+		if (wr.nmembers == MAX_MEMBERS)
+			abort(); /* more worker connections than MAX_MEMBERS: a configuration bug */
+		wr.members[wr.nmembers++] = d;
+	}
+	d->holding = true;
+	d->route = wr.conn;
+	d->gen = wr.gen;
+	if (d->on_hold)
+		d->on_hold(d->cb_arg);
 	return 0;
 }
 
@@ -236,16 +300,8 @@ int db_tx_begin(struct db *d, const char *caller)
 		abort();
 	}
 	if (d->batching) {
-		if (!d->batch_open) {
-			pthread_mutex_lock(&batch_lock);
-			if (step_simple(d, "BEGIN IMMEDIATE", caller) < 0) {
-				pthread_mutex_unlock(&batch_lock);
-				return -1;
-			}
-			d->batch_open = true;
-			if (d->on_open)
-				d->on_open(d->on_open_arg);
-		}
+		if (!d->holding && writer_hold(d, caller) < 0)
+			return -1;
 		if (step_simple(d, "SAVEPOINT tx", caller) < 0)
 			return -1;
 	} else if (step_simple(d, "BEGIN IMMEDIATE", caller) < 0) {
@@ -268,34 +324,56 @@ int db_tx_commit(struct db *d)
 
 void db_tx_rollback(struct db *d)
 {
-	if (d->batching && d->batch_open) {
-		/* Undo this writer's savepoint only; the batch goes on for the others. */
-		if (sqlite3_get_autocommit(d->h) == 0) {
+	if (sqlite3_get_autocommit(db_handle(d)) == 0) {
+		if (d->batching) {
+			/* Undo this writer's savepoint only; the batch goes on for the others. */
 			sqlite3_step(db_stmt(d, "ROLLBACK TO tx"));
 			sqlite3_step(db_stmt(d, "RELEASE tx"));
+		} else {
+			sqlite3_step(db_stmt(d, "ROLLBACK"));
 		}
-	} else if (sqlite3_get_autocommit(d->h) == 0) {
-		sqlite3_step(db_stmt(d, "ROLLBACK"));
 	}
 	d->tx_caller = NULL;
 }
 
-void db_batch_enable(struct db *d, void (*on_open)(void *arg), void *arg)
+void db_batch_enable(struct db *d, void (*on_hold)(void *arg), void (*on_settled)(void *arg, uint64_t gen, bool ok),
+		     void *arg)
 {
 	d->batching = true;
-	d->on_open = on_open;
-	d->on_open_arg = arg;
+	d->on_hold = on_hold;
+	d->on_settled = on_settled;
+	d->cb_arg = arg;
+}
+
+void db_release(struct db *d)
+{
+	if (!d->holding)
+		return;
+	if (d->tx_caller) {
+		log_error("db: %s did not end its transaction", d->tx_caller);
+		db_tx_rollback(d);
+	}
+	d->holding = false;
+	d->route = NULL;
+	pthread_cond_signal(&wr.cond);
+	pthread_mutex_unlock(&wr.lock);
+}
+
+uint64_t db_pending_gen(struct db *d)
+{
+	if (d->holding)
+		return d->gen;
+	return d->gen > atomic_load(&wr.settled) ? d->gen : 0;
 }
 
 bool db_batch_open(struct db *d)
 {
-	return d->batch_open;
+	return db_pending_gen(d) != 0;
 }
 
 bool db_routed(struct db *d)
 {
-	(void)d;
-	return false;
+	return d->route != NULL;
 }
 
 uint64_t db_write_seq(struct db *d)
@@ -303,24 +381,160 @@ uint64_t db_write_seq(struct db *d)
 	return d->write_seq;
 }
 
-int db_batch_commit(struct db *d)
+/* Makes every committed frame of the WAL durable. Our own descriptor of the WAL file (SQLite
+ * keeps it while any connection is open); reopened if the file was replaced. */
+static int wal_sync(void)
 {
-	if (!d->batch_open)
+	struct stat a, b;
+	if (wr.wal_fd >= 0 && (fstat(wr.wal_fd, &a) < 0 || stat(wr.wal_path, &b) < 0 || a.st_ino != b.st_ino)) {
+		close(wr.wal_fd);
+		wr.wal_fd = -1;
+	}
+	if (wr.wal_fd < 0) {
+		wr.wal_fd = open(wr.wal_path, O_RDONLY | O_CLOEXEC);
+		if (wr.wal_fd < 0) {
+			log_error("db: cannot open %s: %s", wr.wal_path, strerror(errno));
+			return -1;
+		}
+	}
+	if (fdatasync(wr.wal_fd) < 0) {
+		log_error("db: fdatasync of the WAL failed: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int wal_hook(void *arg, sqlite3 *h, const char *name, int frames)
+{
+	wr.wal_frames = frames;
+	return SQLITE_OK;
+}
+
+/* Commits the open batch (called with the lock held). Runs before_commit first, in its own
+ * savepoint so a failure there loses nothing of the batch. Returns whether it committed. */
+static bool batch_commit_locked(void)
+{
+	if (wr.before_commit) {
+		step_simple(wr.conn, "SAVEPOINT before_commit", "writer");
+		int more = wr.before_commit(wr.conn);
+		if (more < 0)
+			step_simple(wr.conn, "ROLLBACK TO before_commit", "writer");
+		step_simple(wr.conn, "RELEASE before_commit", "writer");
+		wr.more = more > 0;
+	}
+	bool ok = true;
+	sqlite3_stmt *st = db_stmt(wr.conn, "COMMIT");
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		log_error("db: group COMMIT failed: %s", sqlite3_errmsg(wr.conn->h));
+		sqlite3_reset(st);
+		if (sqlite3_get_autocommit(wr.conn->h) == 0)
+			sqlite3_step(db_stmt(wr.conn, "ROLLBACK"));
+		ok = false;
+	}
+	wr.open = false;
+	wr.dirty = false;
+	return ok;
+}
+
+static void *writer_main(void *arg)
+{
+	pthread_mutex_lock(&wr.lock);
+	for (;;) {
+		while (!wr.stop && !wr.dirty && !wr.more)
+			pthread_cond_wait(&wr.cond, &wr.lock);
+		if (wr.stop && !wr.dirty && !wr.open)
+			break;
+		if (!wr.open) {
+			/* Nothing written, but before_commit has work left (the search queue after a
+			 * burst): a batch of its own. */
+			if (step_simple(wr.conn, "BEGIN IMMEDIATE", "writer") < 0) {
+				wr.more = false;
+				continue;
+			}
+			wr.open = true;
+			wr.gen++;
+		}
+		uint64_t gen = wr.gen;
+		bool ok = batch_commit_locked();
+		struct db *members[MAX_MEMBERS];
+		int n = wr.nmembers;
+		memcpy(members, wr.members, (size_t)n * sizeof *members);
+		wr.nmembers = 0;
+		bool stop = wr.stop;
+		pthread_mutex_unlock(&wr.lock);
+		/* The next batch fills while this one syncs. */
+		if (ok && wal_sync() < 0)
+			ok = false;
+		atomic_store(&wr.settled, gen);
+		for (int i = 0; i < n; i++)
+			if (members[i]->on_settled)
+				members[i]->on_settled(members[i]->cb_arg, gen, ok);
+		if (wr.wal_frames > CHECKPOINT_FRAMES && !stop) {
+			/* Beside the writers, not in their way: PASSIVE never takes the write lock. */
+			int log = 0, done = 0;
+			sqlite3_wal_checkpoint_v2(wr.ckpt, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+			wr.wal_frames = 0;
+		}
+		pthread_mutex_lock(&wr.lock);
+	}
+	pthread_mutex_unlock(&wr.lock);
+	return NULL;
+}
+
+int db_writer_start(const char *dir, int (*before_commit)(struct db *writer))
+{
+	if (wr.running)
 		return 0;
-	int rc = 0;
-	if (d->tx_caller) {
-		log_error("db: batch commit while %s is inside a transaction", d->tx_caller);
-		abort();
+	if (db_open(dir, false, &wr.conn) < 0)
+		return -1;
+	/* Durability comes from wal_sync after COMMIT, outside the lock; checkpoints from the
+	 * writer thread. synchronous=NORMAL still syncs the WAL before each checkpoint and the
+	 * database after it. */
+	char *path = xasprintf("%s/mamori.db", dir);
+	if (db_exec(wr.conn, "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=0;") < 0 ||
+	    sqlite3_open_v2(path, &wr.ckpt, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		log_error("db: cannot open the writer's connections");
+		free(path);
+		sqlite3_close(wr.ckpt);
+		wr.ckpt = NULL;
+		db_close(wr.conn);
+		wr.conn = NULL;
+		return -1;
 	}
-	if (sqlite3_step(db_stmt(d, "COMMIT")) != SQLITE_DONE) {
-		log_error("db: group COMMIT failed: %s", sqlite3_errmsg(d->h));
-		if (sqlite3_get_autocommit(d->h) == 0)
-			sqlite3_step(db_stmt(d, "ROLLBACK"));
-		rc = -1;
-	}
-	d->batch_open = false;
-	pthread_mutex_unlock(&batch_lock);
-	return rc;
+	sqlite3_busy_timeout(wr.ckpt, 5000);
+	sqlite3_wal_hook(wr.conn->h, wal_hook, NULL);
+	wr.wal_path = xasprintf("%s-wal", path);
+	free(path);
+	wr.before_commit = before_commit;
+	wr.stop = false;
+	wr.more = before_commit != NULL; /* whatever a previous run left queued */
+	wr.running = true;
+	pthread_create(&wr.thread, NULL, writer_main, NULL);
+	return 0;
+}
+
+void db_writer_stop(void)
+{
+	if (!wr.running)
+		return;
+	pthread_mutex_lock(&wr.lock);
+	wr.stop = true;
+	pthread_cond_signal(&wr.cond);
+	pthread_mutex_unlock(&wr.lock);
+	pthread_join(wr.thread, NULL);
+	/* A clean stop leaves a checkpointed, small WAL. */
+	sqlite3_wal_checkpoint_v2(wr.ckpt, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	sqlite3_close(wr.ckpt);
+	wr.ckpt = NULL;
+	if (wr.wal_fd >= 0)
+		close(wr.wal_fd);
+	wr.wal_fd = -1;
+	free(wr.wal_path);
+	wr.wal_path = NULL;
+	db_close(wr.conn);
+	wr.conn = NULL;
+	wr.nmembers = 0;
+	wr.running = false;
 }
 
 char *db_col_dup(sqlite3_stmt *st, int col)

@@ -61,17 +61,33 @@ int db_tx_begin(struct db *d, const char *caller);
 int db_tx_commit(struct db *d);
 void db_tx_rollback(struct db *d);
 
-/* Group commit, for the worker connections of the server. When enabled, db_tx_begin opens
- * (once) a batch transaction and then a savepoint; db_tx_commit releases the savepoint (the
- * write is NOT durable yet) and db_tx_rollback undoes only that savepoint. The owner calls
- * db_batch_commit once per event-loop turn: one COMMIT (one WAL fsync) makes every write of the
- * turn durable, and only then are their replies sent. on_open runs when a batch opens, so the
- * owner can schedule that commit. Batches of all connections in the process are serialised by
- * a mutex. db_batch_commit returns 0, or -1 when the COMMIT failed and every write of the batch
- * was rolled back. */
-void db_batch_enable(struct db *d, void (*on_open)(void *arg), void *arg);
+/* Group commit, for the server. db_writer_start opens the process's writer: one connection
+ * that carries the writes of every worker connection, and a thread that commits them.
+ *
+ * A worker connection (db_batch_enable) that begins a transaction takes the writer's lock
+ * (opening the batch transaction if none is open) and keeps it until db_release; meanwhile all
+ * its statements go to the writer's connection, so the request reads its own writes. Its
+ * transactions are savepoints: db_tx_commit releases one (NOT durable yet), db_tx_rollback
+ * undoes only that one. The worker calls db_release when its request ends (and at the end of
+ * a loop turn, as a safety net); on_hold runs when it takes the lock, so it can schedule that.
+ *
+ * The writer thread commits a batch as soon as nothing holds the lock: before_commit runs
+ * first (outside any savepoint; it returns >0 when it has work left, 0, or -1 to have its own
+ * writes rolled back), then one COMMIT, then, without the lock (the next batch fills
+ * meanwhile), one fdatasync of the WAL; then on_settled(arg, gen, ok) tells every connection
+ * that took part, on the writer thread: ok is false when the batch was rolled back or could not
+ * be made durable. It also checkpoints the WAL (PASSIVE) beside the writers. */
+int db_writer_start(const char *dir, int (*before_commit)(struct db *writer));
+/* Commits what is open and stops the thread; call after the workers stopped writing. */
+void db_writer_stop(void);
+void db_batch_enable(struct db *d, void (*on_hold)(void *arg), void (*on_settled)(void *arg, uint64_t gen, bool ok),
+		     void *arg);
+void db_release(struct db *d);
+/* The batch d's writes wait in (its gen, as on_settled will report it), or 0 when every write
+ * of d is settled. */
+uint64_t db_pending_gen(struct db *d);
+/* db_pending_gen(d) != 0. */
 bool db_batch_open(struct db *d);
-int db_batch_commit(struct db *d);
 /* Counts successful db_tx_commit calls: a request that changed it has a write in the batch. */
 uint64_t db_write_seq(struct db *d);
 

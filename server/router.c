@@ -365,7 +365,11 @@ static void finish_after_commit(void *arg, bool committed)
 
 void req_finish(struct req *r, int status)
 {
+	/* Each path lets go of the writer (db.h) as soon as it can, so the batch commits without
+	 * waiting for the rest of this loop turn; a write's reply is queued before, so it cannot
+	 * miss its batch's outcome. */
 	if (status == HTTP_ASYNC) {
+		db_release(r->db);
 		/* The handler went async: remember if the client leaves meanwhile. */
 		struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
 		if (evcon)
@@ -373,6 +377,7 @@ void req_finish(struct req *r, int status)
 		return;
 	}
 	if (status == HTTP_DETACHED) {
+		db_release(r->db);
 		/* The handler owns the request and the connection's close callback now. */
 		server_request_end(r->w);
 		req_free(r);
@@ -388,8 +393,10 @@ void req_finish(struct req *r, int status)
 		if (evcon)
 			evhttp_connection_set_closecb(evcon, on_conn_close, r);
 		worker_after_commit(r->w, finish_after_commit, r);
+		db_release(r->db);
 		return;
 	}
+	db_release(r->db);
 	if (!r->conn_gone)
 		send_reply(r);
 	server_request_end(r->w);

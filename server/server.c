@@ -57,14 +57,15 @@ struct worker_priv {
 	pthread_mutex_t inbox_lock;
 	struct post_msg *inbox, **inbox_tail;
 	struct event *tick; /* once a second: ticket key rotation, housekeeping */
-	struct event *commit_ev; /* zero-timeout timer: ends the write batch of this loop turn */
-	struct after_commit *after, **after_tail;
+	struct event *release_ev; /* zero-timeout timer: lets go of the writer at the end of the turn */
+	struct after_commit *after, **after_tail; /* in batch order */
 	int64_t drain_started;
 };
 
 struct after_commit {
 	void (*fn)(void *arg, bool committed);
 	void *arg;
+	uint64_t gen; /* the write batch it waits for */
 	struct after_commit *next;
 };
 
@@ -329,41 +330,76 @@ void server_request_end(struct worker *w)
 
 /* ---- group commit ----------------------------------------------------------------------------- */
 
-static void commit_cb(evutil_socket_t fd, short what, void *arg)
+/* The writer (db.h) commits and syncs batches on its own thread; a worker only holds it while a
+ * request writes, and learns on its inbox when a batch it wrote into is durable. */
+
+static void release_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
-	struct worker_priv *wp = w->priv;
-	if (db_batch_open(w->db) && search_index_pending(w->db, 512) < 0)
-		log_error("search: indexing the batch's posts failed; they stay queued");
-	bool ok = db_batch_commit(w->db) == 0;
-	struct after_commit *a = wp->after;
-	wp->after = NULL;
-	wp->after_tail = &wp->after;
-	while (a) {
-		struct after_commit *next = a->next;
-		a->fn(a->arg, ok);
-		free(a);
-		a = next;
-	}
+	db_release(w->db); /* a request releases at its end; this catches timers and hooks */
 }
 
-/* A batch opened on this worker's connection: commit it after the current loop turn, so every
- * write of the turn shares one fsync. */
-static void batch_opened(void *arg)
+static void batch_held(void *arg)
 {
 	struct worker *w = arg;
 	static const struct timeval zero = {0, 0};
-	event_add(((struct worker_priv *)w->priv)->commit_ev, &zero);
+	event_add(((struct worker_priv *)w->priv)->release_ev, &zero);
+}
+
+struct settled_msg {
+	uint64_t gen;
+	bool ok;
+};
+
+static void settled_cb(struct worker *w, void *arg)
+{
+	struct settled_msg *m = arg;
+	struct worker_priv *wp = w->priv;
+	while (wp->after && wp->after->gen <= m->gen) {
+		struct after_commit *a = wp->after;
+		wp->after = a->next;
+		if (!wp->after)
+			wp->after_tail = &wp->after;
+		a->fn(a->arg, m->ok);
+		free(a);
+	}
+	free(m);
+}
+
+/* On the writer thread. */
+static void batch_settled(void *arg, uint64_t gen, bool ok)
+{
+	struct settled_msg *m = xmalloc(sizeof *m);
+	m->gen = gen;
+	m->ok = ok;
+	worker_post(arg, settled_cb, m);
 }
 
 void worker_after_commit(struct worker *w, void (*fn)(void *arg, bool committed), void *arg)
 {
 	struct worker_priv *wp = w->priv;
+	uint64_t gen = db_pending_gen(w->db);
+	if (!gen) {
+		fn(arg, true); /* everything this worker wrote is durable already */
+		return;
+	}
 	struct after_commit *a = xcalloc(1, sizeof *a);
 	a->fn = fn;
 	a->arg = arg;
+	a->gen = gen;
 	*wp->after_tail = a;
 	wp->after_tail = &a->next;
+}
+
+/* Before each batch commits: index the posts it queued for search, outside every request's
+ * savepoint (search_index.c). Under a burst the queue is drained over the next batches. */
+#define INDEX_PER_BATCH 256
+static int writer_before_commit(struct db *d)
+{
+	int n = search_index_pending(d, INDEX_PER_BATCH);
+	if (n < 0)
+		log_error("search: indexing queued posts failed; they stay queued");
+	return n < 0 ? -1 : n == INDEX_PER_BATCH;
 }
 
 /* ---- worker lifecycle ----------------------------------------------------------------------- */
@@ -487,8 +523,8 @@ static int worker_setup(struct worker *w, int index, const struct config *cfg, b
 	wp->tick = event_new(w->base, -1, EV_PERSIST, tick_cb, w);
 	struct timeval sec = {1, 0};
 	event_add(wp->tick, &sec);
-	wp->commit_ev = evtimer_new(w->base, commit_cb, w);
-	db_batch_enable(w->db, batch_opened, w);
+	wp->release_ev = evtimer_new(w->base, release_cb, w);
+	db_batch_enable(w->db, batch_held, batch_settled, w);
 	return router_worker_init(w);
 }
 
@@ -512,8 +548,13 @@ static void worker_destroy(struct worker *w)
 	if (!wp)
 		return;
 	router_worker_free(w);
-	if (w->db && db_batch_open(w->db))
-		commit_cb(-1, 0, w);
+	if (w->db)
+		db_release(w->db);
+	/* Replies still waiting for a batch: their connections close with the evhttp. */
+	for (struct after_commit *a = wp->after, *next; a; a = next) {
+		next = a->next;
+		free(a);
+	}
 	if (w->http)
 		evhttp_free(w->http);
 	event_free(wp->inbox_ev);
@@ -521,8 +562,8 @@ static void worker_destroy(struct worker *w)
 	if (wp->drain_poll)
 		event_free(wp->drain_poll);
 	event_free(wp->tick);
-	if (wp->commit_ev)
-		event_free(wp->commit_ev);
+	if (wp->release_ev)
+		event_free(wp->release_ev);
 	/* Messages still queued are dropped with their payloads. */
 	struct post_msg *m = wp->inbox;
 	while (m) {
@@ -542,11 +583,15 @@ static void worker_destroy(struct worker *w)
 int server_test_worker_open(struct worker *w, const struct config *cfg)
 {
 	memset(w, 0, sizeof *w);
+	evthread_use_pthreads();
+	if (db_writer_start(cfg->data_dir, writer_before_commit) < 0)
+		return -1;
 	return worker_setup(w, 0, cfg, false);
 }
 
 void server_test_worker_close(struct worker *w)
 {
+	db_writer_stop();
 	worker_destroy(w);
 }
 
@@ -575,7 +620,7 @@ int server_run(const struct config *cfg)
 
 	nworkers = cfg->workers;
 	workers = xcalloc((size_t)nworkers, sizeof *workers);
-	int rc = 0;
+	int rc = db_writer_start(cfg->data_dir, writer_before_commit) < 0 ? 1 : 0;
 	for (int i = 0; i < nworkers && rc == 0; i++)
 		if (worker_init(&workers[i], i, cfg) < 0)
 			rc = 1;
@@ -613,6 +658,7 @@ int server_run(const struct config *cfg)
 		for (int i = 0; i < pool_size; i++)
 			pthread_join(pool_threads[i], NULL);
 	}
+	db_writer_stop();
 	for (int i = 0; i < nworkers; i++)
 		worker_destroy(&workers[i]);
 	free(workers);
