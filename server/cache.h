@@ -1,8 +1,9 @@
 /* cache.h — small per-thread caches of derived answers (the consent gate's verdict, a thread
- * page's rendered posts, list totals), each valid for one database epoch: an entry is used only
- * while no connection has committed anything since it was stored and this connection has
- * changed no row (even inside a transaction not yet committed). Correct without any feature
- * having to invalidate anything. */
+ * page's rendered posts), each valid for one database epoch: an entry is used only while no
+ * connection has committed anything since it was stored and this connection has changed no row
+ * (even inside a transaction not yet committed). Correct without any feature having to
+ * invalidate anything. (The thread list's totals are cached in thread.c against a narrower
+ * epoch kept by triggers, schema/010_list_epoch.sql, so that posts do not invalidate them.) */
 #ifndef MAMORI_CACHE_H
 #define MAMORI_CACHE_H
 

@@ -11,9 +11,11 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define STMT_CACHE_SLOTS 512 /* power of two; open addressing by SQL pointer */
@@ -41,6 +43,7 @@ struct db {
 
 #define MAX_MEMBERS 64
 #define CHECKPOINT_FRAMES 4000 /* WAL frames (pages) after which the writer checkpoints */
+#define IDLE_MS 50              /* a pause of the workers' writes this long lets before_commit work */
 
 /* The writer (db_writer_start). lock serialises the use of conn; the thread waits on cond for
  * a batch with writes, commits it, syncs the WAL without the lock, then tells the members. */
@@ -56,13 +59,70 @@ static struct {
 	bool open;  /* the batch transaction is open */
 	bool dirty; /* a worker held the writer since the last commit */
 	bool more;  /* before_commit has work left */
+	int holds;  /* times a worker took the lock in the open batch */
 	uint64_t gen;
 	_Atomic uint64_t settled; /* every batch up to this one is committed or rolled back */
 	int wal_frames;
+	uint64_t batches, sync_ns; /* for MAMORI_SQL_PROFILE */
 	struct db *members[MAX_MEMBERS];
 	int nmembers;
-	int (*before_commit)(struct db *d);
+	int (*before_commit)(struct db *d, int holds);
 } wr = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .wal_fd = -1};
+
+/* ---- MAMORI_SQL_PROFILE=1: time spent per statement, printed when the writer stops -------- */
+
+#define PROFILE_SLOTS 1024
+static struct {
+	bool on;
+	pthread_mutex_t lock;
+	struct {
+		const char *sql;
+		uint64_t ns, runs;
+	} slot[PROFILE_SLOTS];
+} prof = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static int profile_cb(unsigned type, void *ctx, void *p, void *x)
+{
+	sqlite3_stmt *st = p;
+	const char *sql = sqlite3_sql(st);
+	if (!sql)
+		return 0;
+	size_t i = ((uintptr_t)sql >> 4) & (PROFILE_SLOTS - 1);
+	pthread_mutex_lock(&prof.lock);
+	for (size_t n = 0; n < PROFILE_SLOTS; n++, i = (i + 1) & (PROFILE_SLOTS - 1)) {
+		if (!prof.slot[i].sql || prof.slot[i].sql == sql) {
+			prof.slot[i].sql = sql;
+			prof.slot[i].ns += *(sqlite3_int64 *)x;
+			prof.slot[i].runs++;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&prof.lock);
+	return 0;
+}
+
+static int profile_cmp(const void *a, const void *b)
+{
+	const uint64_t *x = (const uint64_t *)((const char *)a + sizeof(const char *));
+	const uint64_t *y = (const uint64_t *)((const char *)b + sizeof(const char *));
+	return *x < *y ? 1 : *x > *y ? -1 : 0;
+}
+
+static void profile_dump(void)
+{
+	if (!prof.on)
+		return;
+	pthread_mutex_lock(&prof.lock);
+	fprintf(stderr, "sql-profile writer: %llu batches, WAL sync %.1f ms in all\n", (unsigned long long)wr.batches,
+		wr.sync_ns / 1e6);
+	qsort(prof.slot, PROFILE_SLOTS, sizeof prof.slot[0], profile_cmp);
+	for (size_t i = 0; i < 40 && prof.slot[i].sql; i++)
+		fprintf(stderr, "sql-profile %10.1f ms %8llu runs %8.1f us/run  %.160s\n", prof.slot[i].ns / 1e6,
+			(unsigned long long)prof.slot[i].runs, prof.slot[i].ns / 1e3 / (double)prof.slot[i].runs,
+			prof.slot[i].sql);
+	memset(prof.slot, 0, sizeof prof.slot);
+	pthread_mutex_unlock(&prof.lock);
+}
 
 int db_open(const char *dir, bool create, struct db **out)
 {
@@ -83,6 +143,11 @@ int db_open(const char *dir, bool create, struct db **out)
 	sqlite3_busy_timeout(h, 5000);
 	struct db *d = xcalloc(1, sizeof *d);
 	d->h = h;
+	const char *pe = getenv("MAMORI_SQL_PROFILE");
+	if (pe && *pe == '1') {
+		prof.on = true;
+		sqlite3_trace_v2(h, SQLITE_TRACE_PROFILE, profile_cb, NULL);
+	}
 	/* synchronous=FULL: an answered write survives power loss, not only a process crash.
 	 * secure_delete: freed pages are zeroed, so purged text does not linger in the file. */
 	static const char pragmas[] = "PRAGMA journal_mode=WAL;"
@@ -277,6 +342,7 @@ static int writer_hold(struct db *d, const char *caller)
 		wr.gen++;
 	}
 	wr.dirty = true;
+	wr.holds++;
 	int i = 0;
 	while (i < wr.nmembers && wr.members[i] != d)
 		i++;
@@ -416,7 +482,7 @@ static bool batch_commit_locked(void)
 {
 	if (wr.before_commit) {
 		step_simple(wr.conn, "SAVEPOINT before_commit", "writer");
-		int more = wr.before_commit(wr.conn);
+		int more = wr.before_commit(wr.conn, wr.holds);
 		if (more < 0)
 			step_simple(wr.conn, "ROLLBACK TO before_commit", "writer");
 		step_simple(wr.conn, "RELEASE before_commit", "writer");
@@ -433,6 +499,7 @@ static bool batch_commit_locked(void)
 	}
 	wr.open = false;
 	wr.dirty = false;
+	wr.holds = 0;
 	return ok;
 }
 
@@ -440,8 +507,22 @@ static void *writer_main(void *arg)
 {
 	pthread_mutex_lock(&wr.lock);
 	for (;;) {
-		while (!wr.stop && !wr.dirty && !wr.more)
-			pthread_cond_wait(&wr.cond, &wr.lock);
+		while (!wr.stop && !wr.dirty) {
+			if (!wr.more) {
+				pthread_cond_wait(&wr.cond, &wr.lock);
+				continue;
+			}
+			/* before_commit has work left: do it once the workers pause for IDLE_MS. */
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += IDLE_MS * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			if (pthread_cond_timedwait(&wr.cond, &wr.lock, &ts) == ETIMEDOUT)
+				break;
+		}
 		if (wr.stop && !wr.dirty && !wr.open)
 			break;
 		if (!wr.open) {
@@ -463,8 +544,11 @@ static void *writer_main(void *arg)
 		bool stop = wr.stop;
 		pthread_mutex_unlock(&wr.lock);
 		/* The next batch fills while this one syncs. */
+		int64_t t0 = now_us_monotonic();
 		if (ok && wal_sync() < 0)
 			ok = false;
+		wr.sync_ns += (uint64_t)(now_us_monotonic() - t0) * 1000;
+		wr.batches++;
 		atomic_store(&wr.settled, gen);
 		for (int i = 0; i < n; i++)
 			if (members[i]->on_settled)
@@ -481,7 +565,7 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-int db_writer_start(const char *dir, int (*before_commit)(struct db *writer))
+int db_writer_start(const char *dir, int (*before_commit)(struct db *writer, int holds))
 {
 	if (wr.running)
 		return 0;
@@ -491,7 +575,8 @@ int db_writer_start(const char *dir, int (*before_commit)(struct db *writer))
 	 * writer thread. synchronous=NORMAL still syncs the WAL before each checkpoint and the
 	 * database after it. */
 	char *path = xasprintf("%s/mamori.db", dir);
-	if (db_exec(wr.conn, "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=0;") < 0 ||
+	/* A large page cache: the writer touches the indexes of every table posts write to. */
+	if (db_exec(wr.conn, "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-262144;") < 0 ||
 	    sqlite3_open_v2(path, &wr.ckpt, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		log_error("db: cannot open the writer's connections");
 		free(path);
@@ -522,6 +607,7 @@ void db_writer_stop(void)
 	pthread_cond_signal(&wr.cond);
 	pthread_mutex_unlock(&wr.lock);
 	pthread_join(wr.thread, NULL);
+	profile_dump();
 	/* A clean stop leaves a checkpointed, small WAL. */
 	sqlite3_wal_checkpoint_v2(wr.ckpt, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	sqlite3_close(wr.ckpt);

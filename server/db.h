@@ -72,12 +72,14 @@ void db_tx_rollback(struct db *d);
  * a loop turn, as a safety net); on_hold runs when it takes the lock, so it can schedule that.
  *
  * The writer thread commits a batch as soon as nothing holds the lock: before_commit runs
- * first (outside any savepoint; it returns >0 when it has work left, 0, or -1 to have its own
- * writes rolled back), then one COMMIT, then, without the lock (the next batch fills
+ * first (outside any savepoint; holds says how many times workers took the lock in this batch,
+ * 0 for a batch the writer opened for before_commit alone; it returns >0 when it has work left,
+ * 0, or -1 to have its own writes rolled back; with work left, the writer calls it again in a
+ * batch of its own once the workers have not written for a moment), then one COMMIT, then, without the lock (the next batch fills
  * meanwhile), one fdatasync of the WAL; then on_settled(arg, gen, ok) tells every connection
  * that took part, on the writer thread: ok is false when the batch was rolled back or could not
  * be made durable. It also checkpoints the WAL (PASSIVE) beside the writers. */
-int db_writer_start(const char *dir, int (*before_commit)(struct db *writer));
+int db_writer_start(const char *dir, int (*before_commit)(struct db *writer, int holds));
 /* Commits what is open and stops the thread; call after the workers stopped writing. */
 void db_writer_stop(void);
 void db_batch_enable(struct db *d, void (*on_hold)(void *arg), void (*on_settled)(void *arg, uint64_t gen, bool ok),

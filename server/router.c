@@ -14,6 +14,7 @@
 
 #include <ctype.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/keyvalq_struct.h>
 #include <sys/queue.h>
 #include <stdarg.h>
@@ -196,20 +197,24 @@ static void req_clear_path_params(struct req *r)
 	r->npath = 0;
 }
 
-/* Matches one pattern against a path; {x} takes one non-empty segment. */
+/* Matches one pattern against a path; {x} takes one non-empty segment. The segments are
+ * copied into r only on a match: most patterns tried for a request do not match. */
 static bool pattern_match(const char *pat, const char *path, struct req *r)
 {
 	req_clear_path_params(r);
+	const char *seg[MAX_PATH_PARAMS];
+	size_t seg_len[MAX_PATH_PARAMS];
+	int n = 0;
 	while (*pat && *path) {
 		if (*pat == '{') {
 			const char *close = strchr(pat, '}');
-			const char *seg_end = strchr(path, '/');
-			size_t n = seg_end ? (size_t)(seg_end - path) : strlen(path);
-			if (n == 0 || r->npath == MAX_PATH_PARAMS)
+			size_t len = strcspn(path, "/");
+			if (len == 0 || n == MAX_PATH_PARAMS)
 				return false;
-			r->path_params[r->npath++] = xstrndup(path, n);
+			seg[n] = path;
+			seg_len[n++] = len;
 			pat = close + 1;
-			path += n;
+			path += len;
 			continue;
 		}
 		if (*pat != *path)
@@ -217,7 +222,12 @@ static bool pattern_match(const char *pat, const char *path, struct req *r)
 		pat++;
 		path++;
 	}
-	return *pat == 0 && *path == 0;
+	if (*pat || *path)
+		return false;
+	for (int i = 0; i < n; i++)
+		r->path_params[i] = xstrndup(seg[i], seg_len[i]);
+	r->npath = n;
+	return true;
 }
 
 const struct route *router_match(enum evhttp_cmd_type method, const char *path, struct req *r,
@@ -299,6 +309,19 @@ static void req_free(struct req *r)
 	free(r);
 }
 
+/* evhttp leaves the status line and headers in one chain of the connection's output and the
+ * body in others, and bufferevent_openssl makes one SSL_write, hence one TLS record and one
+ * write(2), of each chain. Made one chain before the loop writes it (evhttp only queues), the
+ * reply leaves in as few records as bufferevent_openssl allows: one per 15,000 bytes. */
+#define COALESCE_MAX (256u * 1024)
+static void output_coalesce(struct evhttp_connection *evcon)
+{
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+	struct evbuffer *out = bev ? bufferevent_get_output(bev) : NULL;
+	if (out && evbuffer_get_length(out) <= COALESCE_MAX)
+		evbuffer_pullup(out, -1);
+}
+
 static void send_reply(struct req *r)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
@@ -329,8 +352,11 @@ static void send_reply(struct req *r)
 	size_t bytes = evbuffer_get_length(body);
 	if (r->method == EVHTTP_REQ_HEAD)
 		evbuffer_drain(body, bytes);
+	struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
 	evhttp_send_reply(r->ev, status, reason(status), body);
 	evbuffer_free(body);
+	if (evcon)
+		output_coalesce(evcon);
 	log_request(r, bytes);
 }
 
@@ -514,6 +540,43 @@ denied:
 	}
 }
 
+/* The read transaction of a GET or HEAD request (router_dispatch). The statements are taken
+ * from the worker's own connection before the request can write, because a request that writes
+ * has its statements routed to the writer's connection afterwards (db.h). */
+struct read_tx {
+	sqlite3_stmt *commit; /* NULL: no transaction open */
+};
+static const char read_begin_sql[] = "BEGIN";
+static const char read_commit_sql[] = "COMMIT";
+static const char read_rollback_sql[] = "ROLLBACK";
+
+static void read_tx_begin(struct req *r, struct read_tx *tx)
+{
+	tx->commit = NULL;
+	if ((r->method != EVHTTP_REQ_GET && r->method != EVHTTP_REQ_HEAD) || db_routed(r->db) ||
+	    !sqlite3_get_autocommit(db_handle(r->db)))
+		return;
+	sqlite3_stmt *st = db_stmt(r->db, read_begin_sql);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		tx->commit = db_stmt(r->db, read_commit_sql);
+}
+
+static void read_tx_end(struct read_tx *tx)
+{
+	if (!tx->commit)
+		return;
+	sqlite3 *h = sqlite3_db_handle(tx->commit);
+	int rc = sqlite3_step(tx->commit);
+	sqlite3_reset(tx->commit);
+	if (rc != SQLITE_DONE && !sqlite3_get_autocommit(h)) {
+		/* Only reads ran on this connection; nothing can be lost by rolling back. */
+		log_error("read transaction: COMMIT failed: %s", sqlite3_errmsg(h));
+		sqlite3_exec(h, read_rollback_sql, NULL, NULL, NULL);
+	}
+}
+
 void router_dispatch(struct worker *w, struct evhttp_request *ev)
 {
 	struct req *r = xcalloc(1, sizeof *r);
@@ -561,7 +624,16 @@ void router_dispatch(struct worker *w, struct evhttp_request *ev)
 			req_finish(r, req_not_found(r));
 		return;
 	}
+	/* A read-only request reads in one transaction on the worker's own connection: one WAL
+	 * snapshot for the session, the gate and the handler, instead of a read transaction opened
+	 * and closed by every statement (a shared-memory lock and a file-size check each). It ends
+	 * here, before the reply, whatever the handler did: never open across a return to the loop
+	 * (HTTP_ASYNC, HTTP_DETACHED). A handler that writes goes through the writer's connection
+	 * (db.h), which this transaction does not touch. */
+	struct read_tx tx;
+	read_tx_begin(r, &tx);
 	int status = run_pipeline(r);
+	read_tx_end(&tx);
 	req_finish(r, status);
 }
 

@@ -1,8 +1,8 @@
 /* search.c — full-text search over titles and posts (API.md §5) for Japanese and English, and
  * the index kept in step with every write (search.h). Text is folded (text_fold_new) on both
  * sides, so ＵＴＭ finds UTM. Terms of 3+ characters go to an FTS5 trigram index ranked by
- * bm25; terms of 1-2 characters cannot match trigrams, so search_short indexes every character
- * and every adjacent pair as hex tokens (exact, indexed, no scan). User text never becomes FTS5
+ * search_rank; terms of 1-2 characters cannot match trigrams, so search_short indexes every
+ * character and every adjacent pair as hex tokens (exact, indexed, no scan). User text never becomes FTS5
  * syntax (text_fts_query_new quotes every term; short tokens are hex). Every result query joins
  * threads t under AUTHZ_THREAD_VISIBLE, so only readable posts are matched, ranked or quoted; a
  * post the secretariat hid (posts.hidden_at, moderation.c) is never matched, whoever searches. */
@@ -27,22 +27,115 @@
 
 
 /* Long terms (trigram MATCH) with up to four short terms checked on the folded text of the
- * same rows. Ranking every match of a common term costs seconds on a million posts, so the
- * newest RANK_WINDOW readable matches are ranked by bm25 (title weighted 4x); the window is
- * taken after the visibility rule, so it holds only what the caller may read. */
-#define RANK_WINDOW "1000"
+ * same rows. Only the newest RANK_WINDOW readable matches are ranked, by search_rank (below):
+ * bm25 would read every match of each phrase for its corpus statistics, whatever the LIMIT
+ * (70 ms for a common term on a million posts). The window is taken after the visibility rule,
+ * so it holds only what the caller may read. Pages past the window list the following readable
+ * matches newest first (long_tail_sql), up to MAX_RESULTS in all. */
+#define RANK_WINDOW 200
+#define MAX_RESULTS 1000
+#define LONG_MATCH                                                                                           \
+	" FROM search_fts JOIN posts p ON p.id = search_fts.rowid JOIN threads t ON t.id = p.thread_id"      \
+	" WHERE search_fts MATCH :q AND " AUTHZ_THREAD_VISIBLE " AND p.hidden_at IS NULL"                    \
+	" AND (:s1 IS NULL OR instr(search_fts.title, :s1) > 0 OR instr(search_fts.body, :s1) > 0)"          \
+	" AND (:s2 IS NULL OR instr(search_fts.title, :s2) > 0 OR instr(search_fts.body, :s2) > 0)"          \
+	" AND (:s3 IS NULL OR instr(search_fts.title, :s3) > 0 OR instr(search_fts.body, :s3) > 0)"          \
+	" AND (:s4 IS NULL OR instr(search_fts.title, :s4) > 0 OR instr(search_fts.body, :s4) > 0)"          \
+	" ORDER BY search_fts.rowid DESC"
+#define STR_(x) #x
+#define STR(x) STR_(x)
 static const char long_sql[] =
 	"SELECT p.id, p.thread_id, t.title, p.body FROM ("
-	"  SELECT search_fts.rowid AS id, bm25(search_fts, 4.0, 1.0) AS score FROM search_fts"
-	"  JOIN posts p ON p.id = search_fts.rowid JOIN threads t ON t.id = p.thread_id"
-	"  WHERE search_fts MATCH :q AND " AUTHZ_THREAD_VISIBLE " AND p.hidden_at IS NULL"
-	"  AND (:s1 IS NULL OR instr(search_fts.title, :s1) > 0 OR instr(search_fts.body, :s1) > 0)"
-	"  AND (:s2 IS NULL OR instr(search_fts.title, :s2) > 0 OR instr(search_fts.body, :s2) > 0)"
-	"  AND (:s3 IS NULL OR instr(search_fts.title, :s3) > 0 OR instr(search_fts.body, :s3) > 0)"
-	"  AND (:s4 IS NULL OR instr(search_fts.title, :s4) > 0 OR instr(search_fts.body, :s4) > 0)"
-	"  ORDER BY search_fts.rowid DESC LIMIT " RANK_WINDOW ") m"
+	"  SELECT search_fts.rowid AS id, search_rank(search_fts) AS score" LONG_MATCH
+	"  LIMIT " STR(RANK_WINDOW) ") m"
 	" JOIN posts p ON p.id = m.id JOIN threads t ON t.id = p.thread_id"
-	" ORDER BY m.score, m.id DESC LIMIT :lim OFFSET :off";
+	" ORDER BY m.score DESC, m.id DESC LIMIT :lim OFFSET :off";
+/* The readable matches after the window, newest first (:off >= RANK_WINDOW). */
+static const char long_tail_sql[] = "SELECT p.id, p.thread_id, t.title, p.body" LONG_MATCH
+				    " LIMIT :lim OFFSET :off";
+
+/* search_rank's per-statement state (FTS5 auxdata): the mean row length and per-phrase counts. */
+struct rank_state {
+	double avg_len;
+	int nphrase;
+	int counts[]; /* [2 * phrase] title hits, [2 * phrase + 1] body hits, for the current row */
+};
+
+#define RANK_K1 1.2
+#define RANK_B 0.75
+#define RANK_TITLE_WEIGHT 4.0
+
+/* search_rank(search_fts): a row's relevance from the row alone, higher first. It is
+ * T * 3 + S, where T is how many of the query's phrases occur in the title, and S the mean over
+ * phrases of bm25's term part tf*(k1+1)/(tf + k1*(1-b+b*len/avg_len)) (tf = 4 x title hits +
+ * body hits, len the row's tokens); S < k1+1 < 3, so any title match outranks any body-only
+ * row. Unlike bm25 it has no IDF, which needs every match of each phrase read: for a one-term
+ * query IDF is a constant factor, so rows order as bm25 orders them; with several terms each
+ * term weighs the same. avg_len comes from FTS5's totals record (one read a statement). */
+static void search_rank(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx, int nval,
+			sqlite3_value **vals)
+{
+	(void)nval;
+	(void)vals;
+	struct rank_state *rs = api->xGetAuxdata(fts, 0);
+	int rc = SQLITE_OK;
+	if (!rs) {
+		int nphrase = api->xPhraseCount(fts);
+		sqlite3_int64 rows = 0, tokens = 0;
+		rc = api->xRowCount(fts, &rows);
+		if (rc == SQLITE_OK)
+			rc = api->xColumnTotalSize(fts, -1, &tokens);
+		if (rc != SQLITE_OK)
+			goto out;
+		rs = xcalloc(1, sizeof *rs + 2 * (size_t)(nphrase > 0 ? nphrase : 1) * sizeof rs->counts[0]);
+		rs->nphrase = nphrase;
+		rs->avg_len = rows > 0 && tokens > 0 ? (double)tokens / (double)rows : 1.0;
+		rc = api->xSetAuxdata(fts, rs, free); /* frees rs itself on failure */
+		if (rc != SQLITE_OK)
+			goto out;
+	}
+	int ninst = 0, len = 0;
+	rc = api->xInstCount(fts, &ninst);
+	if (rc == SQLITE_OK)
+		rc = api->xColumnSize(fts, -1, &len);
+	if (rc != SQLITE_OK)
+		goto out;
+	memset(rs->counts, 0, 2 * (size_t)rs->nphrase * sizeof rs->counts[0]);
+	for (int i = 0; i < ninst; i++) {
+		int phrase = 0, col = 0, off = 0;
+		rc = api->xInst(fts, i, &phrase, &col, &off);
+		if (rc != SQLITE_OK)
+			goto out;
+		if (phrase >= 0 && phrase < rs->nphrase)
+			rs->counts[2 * phrase + (col == 0 ? 0 : 1)]++;
+	}
+	double norm = RANK_K1 * (1.0 - RANK_B + RANK_B * (double)len / rs->avg_len), sum = 0;
+	int in_title = 0;
+	for (int i = 0; i < rs->nphrase; i++) {
+		double tf = RANK_TITLE_WEIGHT * rs->counts[2 * i] + rs->counts[2 * i + 1];
+		sum += tf * (RANK_K1 + 1.0) / (tf + norm);
+		in_title += rs->counts[2 * i] > 0;
+	}
+	sqlite3_result_double(ctx, in_title * 3.0 + (rs->nphrase > 0 ? sum / rs->nphrase : 0.0));
+out:
+	if (rc != SQLITE_OK)
+		sqlite3_result_error_code(ctx, rc);
+}
+
+int search_register(sqlite3 *h)
+{
+	fts5_api *api = NULL;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(h, "SELECT fts5(?1)", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL) == SQLITE_OK)
+		sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (!api || api->xCreateFunction(api, "search_rank", NULL, search_rank, NULL) != SQLITE_OK) {
+		log_error("search: cannot register search_rank: %s", sqlite3_errmsg(h));
+		return -1;
+	}
+	return 0;
+}
 /* Only short terms: exact token lookups, newest first (FTS5 walks rowids in order, so LIMIT
  * stops early). */
 static const char short_sql[] =
@@ -164,11 +257,116 @@ static char **terms_new(const char *q, size_t *count)
 }
 
 /* GET /api/v1/search?q=&page= — gated readers; 200 {results:[{thread_id, post_id, title,
- * snippet}], page}, 20 a page. Terms are ANDed; with a term of 3+ characters the newest 1,000
- * readable matches are ranked by bm25 (title weighted 4x); a query of only 1-2 character terms
- * lists the newest matching posts first. Any
+ * snippet}], page}, 20 a page. Terms are ANDed; with a term of 3+ characters the newest 200
+ * readable matches are ranked (search_rank: title matches first, then term frequency, then
+ * newest), the next 800 follow newest first, and pages past 1,000 results are empty; a query
+ * of only 1-2 character terms lists the newest matching posts first. Any
  * input is a literal: FTS5 syntax in it is searched for, never run. A blank query gives no
  * results; a query over 1,000 bytes → 422 invalid. */
+/* Posts waiting in the index's queue (search_index.c) are matched here, on the same folded
+ * text, every term a substring of the title or the body as the indexes match them; the newest
+ * QUEUE_SCAN readable ones are looked at. The queue is short: it is indexed whenever the writes
+ * pause, and at INDEX_CHUNK posts (server.c) under a burst. */
+#define QUEUE_SCAN "2000"
+static const char queue_sql[] =
+	"SELECT p.id, p.thread_id, t.title, p.body, q.title, q.body FROM search_pending q"
+	" JOIN posts p ON p.id = q.post_id JOIN threads t ON t.id = p.thread_id"
+	" WHERE " AUTHZ_THREAD_VISIBLE " AND p.hidden_at IS NULL ORDER BY q.post_id DESC LIMIT " QUEUE_SCAN;
+
+static json_t *result_json(sqlite3_stmt *st, char **terms, size_t nterms)
+{
+	char *snip = snippet_new(db_col_text(st, 3), terms, nterms);
+	json_t *o = json_pack("{s:I, s:I, s:s, s:s}", "thread_id", (json_int_t)sqlite3_column_int64(st, 1), "post_id",
+			      (json_int_t)sqlite3_column_int64(st, 0), "title", db_col_text(st, 2), "snippet", snip);
+	free(snip);
+	return o;
+}
+
+/* The queued posts matching every term, newest first, into a new array. Returns it or NULL on
+ * a database error. */
+static json_t *queue_matches(struct req *r, char **terms, size_t nterms)
+{
+	json_t *found = json_array();
+	if (!nterms)
+		return found;
+	sqlite3_stmt *st = db_stmt(r->db, queue_sql);
+	authz_bind(st, r->who);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *ft = db_col_text(st, 4), *fb = db_col_text(st, 5);
+		size_t i = 0;
+		while (i < nterms && (strstr(ft, terms[i]) || strstr(fb, terms[i])))
+			i++;
+		if (i == nterms)
+			json_array_append_new(found, result_json(st, terms, nterms));
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(found);
+		return NULL;
+	}
+	return found;
+}
+
+/* Appends up to lim indexed matches from offset off. Returns 0 or -1. */
+static int index_matches(struct req *r, const char *expr, char **shorts, int64_t off, int64_t lim, char **terms,
+			 size_t nterms, json_t *results)
+{
+	while (lim > 0) {
+		sqlite3_stmt *st;
+		int64_t n = lim;
+		if (expr) {
+			if (off >= MAX_RESULTS) /* no results past it, not the short terms alone */
+				return 0;
+			st = db_stmt(r->db, off < RANK_WINDOW ? long_sql : long_tail_sql);
+			if (off < RANK_WINDOW && off + n > RANK_WINDOW)
+				n = RANK_WINDOW - off; /* the rest from the tail, next time round */
+			db_bind_text(st, ":q", expr);
+			static const char *const names[MAX_SHORT_CHECKS] = {":s1", ":s2", ":s3", ":s4"};
+			for (int i = 0; i < MAX_SHORT_CHECKS && shorts[i]; i++)
+				db_bind_text(st, names[i], shorts[i]);
+		} else if (shorts && shorts[0]) {
+			struct buf m = {0};
+			for (char **s = shorts; *s; s++) {
+				size_t len = strlen(*s);
+				bool pair = text_codepoints(*s, len) == 2;
+				buf_append(&m, "\"", 1);
+				search_put_hex(&m, pair ? 'b' : 'u', *s, len);
+				buf_append(&m, "\" ", 2);
+			}
+			st = db_stmt(r->db, short_sql);
+			db_bind_text(st, ":q", buf_cstr(&m));
+			buf_free(&m);
+		} else {
+			return 0;
+		}
+		authz_bind(st, r->who);
+		db_bind_int64(st, ":lim", n);
+		db_bind_int64(st, ":off", off);
+		int rc;
+		int64_t got = 0;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			json_array_append_new(results, result_json(st, terms, nterms));
+			got++;
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return -1;
+		if (got < n)
+			return 0;
+		off += n;
+		lim -= n;
+	}
+	return 0;
+}
+
+/* GET /api/v1/search?q=&page= — gated readers; 200 {results:[{thread_id, post_id, title,
+ * snippet}], page}, 20 a page. Terms are ANDed. Posts not indexed yet (the queue) come first,
+ * newest first; then, with a term of 3+ characters, the newest 200 readable indexed matches
+ * ranked (search_rank: title matches first, then term frequency, then newest), the next 800
+ * newest first, and nothing past 1,000 indexed results; a query of only 1-2 character terms
+ * lists the newest matching posts first. Any input is a literal: FTS5 syntax in it is searched
+ * for, never run. A blank query gives no results; a query over 1,000 bytes → 422 invalid. */
 static int handle_search(struct req *r)
 {
 	const char *q = req_query_str(r, "q");
@@ -181,52 +379,30 @@ static int handle_search(struct req *r)
 	char **shorts = NULL, **terms = NULL;
 	size_t nterms = 0;
 	char *expr = q ? text_fts_query_new(q, &shorts) : NULL;
-	sqlite3_stmt *st = NULL;
-	if (expr) {
-		st = db_stmt(r->db, long_sql);
-		db_bind_text(st, ":q", expr);
-		static const char *const names[MAX_SHORT_CHECKS] = {":s1", ":s2", ":s3", ":s4"};
-		for (int i = 0; i < MAX_SHORT_CHECKS && shorts[i]; i++)
-			db_bind_text(st, names[i], shorts[i]);
-	} else if (shorts && shorts[0]) {
-		struct buf m = {0};
-		for (char **s = shorts; *s; s++) {
-			size_t len = strlen(*s);
-			bool pair = text_codepoints(*s, len) == 2;
-			buf_append(&m, "\"", 1);
-			search_put_hex(&m, pair ? 'b' : 'u', *s, len);
-			buf_append(&m, "\" ", 2);
-		}
-		st = db_stmt(r->db, short_sql);
-		db_bind_text(st, ":q", buf_cstr(&m));
-		buf_free(&m);
-	}
-	if (st) {
-		authz_bind(st, r->who);
-		db_bind_int64(st, ":lim", PAGE_SIZE);
-		db_bind_int64(st, ":off", (page - 1) * PAGE_SIZE);
+	int64_t off = (page - 1) * PAGE_SIZE;
+	int rc = 0;
+	if (expr || (shorts && shorts[0])) {
 		terms = terms_new(q, &nterms);
-		int rc;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			char *snip = snippet_new(db_col_text(st, 3), terms, nterms);
-			json_array_append_new(results, json_pack("{s:I, s:I, s:s, s:s}", "thread_id",
-								 (json_int_t)sqlite3_column_int64(st, 1), "post_id",
-								 (json_int_t)sqlite3_column_int64(st, 0), "title",
-								 db_col_text(st, 2), "snippet", snip));
-			free(snip);
-		}
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE) {
-			free(expr);
-			text_terms_free(shorts);
-			text_terms_free(terms);
-			json_decref(results);
-			return req_internal(r, "search");
+		json_t *queued = queue_matches(r, terms, nterms);
+		if (!queued) {
+			rc = -1;
+		} else {
+			int64_t nq = (int64_t)json_array_size(queued);
+			for (int64_t i = off; i < nq && i < off + PAGE_SIZE; i++)
+				json_array_append(results, json_array_get(queued, (size_t)i));
+			json_decref(queued);
+			int64_t ioff = off > nq ? off - nq : 0;
+			rc = index_matches(r, expr, shorts, ioff, PAGE_SIZE - (int64_t)json_array_size(results), terms, nterms,
+					   results);
 		}
 	}
 	free(expr);
 	text_terms_free(shorts);
 	text_terms_free(terms);
+	if (rc < 0) {
+		json_decref(results);
+		return req_internal(r, "search");
+	}
 	return req_reply(r, 200, json_pack("{s:o, s:I}", "results", results, "page", (json_int_t)page));
 }
 

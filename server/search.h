@@ -32,4 +32,9 @@ size_t search_cp_len(const char *s, const char *end);
 /* Appends prefix and the hex of s[0..n) (at most 16 bytes): a search_short token. */
 void search_put_hex(struct buf *b, char prefix, const char *s, size_t n);
 
+/* Registers the FTS5 auxiliary function search_rank (search.c) on connection h; db_open calls
+ * it for every connection. Returns 0, or -1 when FTS5 is missing (logged). */
+struct sqlite3;
+int search_register(struct sqlite3 *h);
+
 #endif

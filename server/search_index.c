@@ -2,7 +2,9 @@
  * post's text calls search_index_post / search_unindex_post inside its transaction; the text
  * waits in search_pending (durable, in the same transaction) and search_index_pending moves it
  * into the two FTS5 indexes in bulk, outside any per-request savepoint, so FTS5 writes one
- * segment per batch instead of one per post. Removal is immediate: a hidden, redacted or
+ * segment per batch instead of one per post. The queue holds folded text, as the indexes do,
+ * and the query side reads it too (search.c), so a queued post is found before it is indexed.
+ * Removal is immediate: a hidden, redacted or
  * purged text leaves both indexes (and the queue) in the transaction that removes it. */
 #include "search.h"
 
@@ -79,10 +81,9 @@ static void short_tokens(struct buf *b, const char *s)
 	}
 }
 
-static int index_now(struct db *d, int64_t post_id, const char *title, const char *body)
+/* Indexes folded text (as search_pending holds it). */
+static int index_now(struct db *d, int64_t post_id, const char *ft, const char *fb)
 {
-	char *ft = text_fold_new(title ? title : "", title ? strlen(title) : 0);
-	char *fb = text_fold_new(body, strlen(body));
 	struct buf tok = {0};
 	short_tokens(&tok, ft);
 	short_tokens(&tok, fb);
@@ -98,8 +99,6 @@ static int index_now(struct db *d, int64_t post_id, const char *title, const cha
 		rc = db_exec_stmt(d, st);
 	}
 	buf_free(&tok);
-	free(ft);
-	free(fb);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -135,11 +134,16 @@ int search_unindex_post(struct db *d, int64_t post_id)
 
 int search_index_post(struct db *d, int64_t post_id, const char *title, const char *body)
 {
+	char *ft = text_fold_new(title ? title : "", title ? strlen(title) : 0);
+	char *fb = text_fold_new(body, strlen(body));
 	sqlite3_stmt *st = db_stmt(d, pending_put_sql);
 	db_bind_int64(st, ":id", post_id);
-	db_bind_text(st, ":title", title);
-	db_bind_text(st, ":body", body);
-	return db_exec_stmt(d, st) < 0 ? -1 : 0;
+	db_bind_text(st, ":title", ft);
+	db_bind_text(st, ":body", fb);
+	int rc = db_exec_stmt(d, st);
+	free(ft);
+	free(fb);
+	return rc < 0 ? -1 : 0;
 }
 
 int search_index_pending(struct db *d, int max)
@@ -161,7 +165,7 @@ int search_index_pending(struct db *d, int max)
 	sqlite3_reset(st);
 	int rc = 0;
 	for (int i = 0; i < n && rc == 0; i++) {
-		rc = index_now(d, items[i].id, items[i].title, items[i].body ? items[i].body : "");
+		rc = index_now(d, items[i].id, items[i].title ? items[i].title : "", items[i].body ? items[i].body : "");
 		if (rc == 0) {
 			st = db_stmt(d, pending_drop_sql);
 			db_bind_int64(st, ":id", items[i].id);

@@ -36,18 +36,30 @@
 	" t.post_count - coalesce((SELECT seen_count FROM thread_reads rd"                              \
 	"   WHERE rd.user_id = :p_uid AND rd.thread_id = t.id), 0)"
 
-#define LIST_FILTERS                                                                               \
-	" AND (:cat IS NULL OR t.category_id = :cat) AND (:kind IS NULL OR t.kind = :kind)"            \
-	" AND (:status IS NULL OR t.status = :status)"                                                \
+#define LIST_OTHER_FILTERS                                                                         \
+	" AND (:kind IS NULL OR t.kind = :kind) AND (:status IS NULL OR t.status = :status)"          \
 	" AND (:tag IS NULL OR EXISTS (SELECT 1 FROM thread_tags tt JOIN tags g ON g.id = tt.tag_id"   \
 	"   WHERE tt.thread_id = t.id AND g.name = :tag))"
+#define LIST_FILTERS " AND (:cat IS NULL OR t.category_id = :cat)" LIST_OTHER_FILTERS
 
-static const char list_sql[] =
-	"SELECT " THREAD_COLUMNS " FROM threads t CROSS JOIN users u ON u.id = t.author_id"
-	" WHERE " AUTHZ_THREAD_VISIBLE LIST_FILTERS
-	" ORDER BY t.pinned DESC, t.last_post_at DESC, t.id DESC LIMIT :lim OFFSET :off";
+/* One page, in one statement per filter shape: with a category the equality lets SQLite walk
+ * threads_category in order (0.25 ms for page 1 on 100,000 threads, against 0.35 ms through
+ * the `:cat IS NULL OR` form, which hides the index); without one it walks threads_recent. */
+#define LIST_PAGE_SQL(category)                                                                    \
+	"SELECT " THREAD_COLUMNS " FROM threads t CROSS JOIN users u ON u.id = t.author_id"            \
+	" WHERE " AUTHZ_THREAD_VISIBLE category LIST_OTHER_FILTERS                                     \
+	" ORDER BY t.pinned DESC, t.last_post_at DESC, t.id DESC LIMIT :lim OFFSET :off"
+static const char list_category_sql[] = LIST_PAGE_SQL(" AND t.category_id = :cat");
+static const char list_all_sql[] = LIST_PAGE_SQL("");
+/* The total, with the list epoch (schema/010_list_epoch.sql) read in the same statement, hence
+ * the same snapshot: the count is cached against exactly the state it counted. The count
+ * stays one statement for both shapes on purpose: it reads every matching row anyway, and a
+ * plain scan of the table (15 ms for the busy category) beats threads_category plus a table
+ * lookup per row (38 ms). */
 static const char count_sql[] =
-	"SELECT count(*) FROM threads t WHERE " AUTHZ_THREAD_VISIBLE LIST_FILTERS;
+	"SELECT count(*), (SELECT value FROM epochs WHERE name = 'thread_count') FROM threads t WHERE "
+	AUTHZ_THREAD_VISIBLE LIST_FILTERS;
+static const char list_epoch_sql[] = "SELECT value FROM epochs WHERE name = 'thread_count'";
 static const char one_sql[] =
 	"SELECT " THREAD_COLUMNS " FROM threads t CROSS JOIN users u ON u.id = t.author_id"
 	" WHERE t.id = :id AND " AUTHZ_THREAD_VISIBLE;
@@ -55,7 +67,6 @@ static const char posts_sql[] =
 	"SELECT p.id, p.body, p.html, p.created_at, p.edited_at, u.id, u.name, u.role, " MODERATION_POST_COLUMNS
 	" FROM posts p JOIN users u ON u.id = p.author_id"
 	" WHERE p.thread_id = :id ORDER BY p.id LIMIT :lim OFFSET :off";
-static const char following_sql[] = "SELECT 1 FROM thread_follows WHERE thread_id = :id AND user_id = :uid";
 static const char category_exists_sql[] = "SELECT 1 FROM categories WHERE id = :id";
 static const char company_group_sql[] = "SELECT coalesce(group_id, 0) FROM companies WHERE id = :id";
 static const char group_exists_sql[] = "SELECT 1 FROM groups WHERE id = :id";
@@ -120,26 +131,32 @@ static json_t *thread_json(sqlite3_stmt *st)
 
 /* The list's total scans every thread the filters allow (the rule is evaluated per row), so
  * totals are cached per worker thread, keyed by everything the rule and the filters read: the
- * principal's id, role, company and group, the filters, and the database's data version (which
- * changes with every commit by any connection) plus this connection's write count (which
- * changes with each of its own writes inside a group-commit batch). Any change to threads,
- * assignments, escalations, companies or users therefore misses the cache. */
-#define COUNT_SLOTS 64
+ * principal's id, role, company and group, the filters, and the list epoch of
+ * schema/010_list_epoch.sql, which triggers move on every change to what the count reads
+ * (threads' category, kind, status and scope, tags, assignments, companies' groups,
+ * escalations) but not on posts, read marks or sign-ins. Each move draws a new random value,
+ * so an epoch seen inside a batch that is then rolled back never comes back. */
+#define COUNT_SLOTS 256 /* in pairs: a key may live in either slot of its pair */
 struct count_slot {
-	bool used;
+	bool used, has_cat;
 	int64_t uid, company, group, cat;
 	int role;
 	char filters[160]; /* kind \x1f status \x1f tag */
-	unsigned data_version;
-	uint64_t write_seq;
+	int64_t epoch;
 	int64_t total;
+	uint64_t last_used;
 };
 static _Thread_local struct count_slot count_cache[COUNT_SLOTS];
+static _Thread_local uint64_t count_clock;
 
-/* Fills *key for the request; returns false when it cannot be cached (filters too long). */
+/* Fills *key for the request, with the current list epoch; returns false when it cannot be
+ * cached (filters too long, or a request routed to the writer's connection, which the shared
+ * caches never serve either: see cache.c). */
 static bool count_key(struct req *r, struct count_slot *key)
 {
 	memset(key, 0, sizeof *key);
+	if (db_routed(r->db))
+		return false;
 	const char *kind = req_query_str(r, "kind"), *status = req_query_str(r, "status"), *tag = req_query_str(r, "tag");
 	int n = snprintf(key->filters, sizeof key->filters, "%s\x1f%s\x1f%s", kind ? kind : "", status ? status : "",
 			 tag ? tag : "");
@@ -150,28 +167,40 @@ static bool count_key(struct req *r, struct count_slot *key)
 	key->role = (int)r->who->role;
 	key->company = r->who->company_id;
 	key->group = r->who->group_id;
-	key->cat = req_query_str(r, "category_id") ? req_query_int(r, "category_id", 0) : -1;
-	sqlite3_file_control(db_handle(r->db), "main", SQLITE_FCNTL_DATA_VERSION, &key->data_version);
-	key->write_seq = (uint64_t)sqlite3_total_changes64(db_handle(r->db));
+	key->has_cat = req_query_str(r, "category_id") != NULL;
+	key->cat = key->has_cat ? req_query_int(r, "category_id", 0) : 0;
+	key->epoch = db_one_int64(db_stmt(r->db, list_epoch_sql), 0);
 	return true;
 }
 
+static bool count_same_key(const struct count_slot *a, const struct count_slot *b)
+{
+	return a->used && a->uid == b->uid && a->role == b->role && a->company == b->company && a->group == b->group &&
+	       a->has_cat == b->has_cat && a->cat == b->cat && strcmp(a->filters, b->filters) == 0;
+}
+
+/* The slot for key: a hit when it holds key at key's epoch, else the slot to overwrite. */
 static struct count_slot *count_slot_for(const struct count_slot *key)
 {
 	uint64_t h = 1469598103934665603ull;
-	const int64_t parts[] = {key->uid, key->company, key->group, key->cat, key->role};
+	const int64_t parts[] = {key->uid, key->company, key->group, key->cat, key->has_cat, key->role};
 	for (size_t i = 0; i < ARRAY_LEN(parts); i++)
 		h = (h ^ (uint64_t)parts[i]) * 1099511628211ull;
 	for (const char *c = key->filters; *c; c++)
 		h = (h ^ (unsigned char)*c) * 1099511628211ull;
-	return &count_cache[h % COUNT_SLOTS];
-}
-
-static bool count_same(const struct count_slot *a, const struct count_slot *b)
-{
-	return a->used && a->uid == b->uid && a->role == b->role && a->company == b->company && a->group == b->group &&
-	       a->cat == b->cat && a->data_version == b->data_version && a->write_seq == b->write_seq &&
-	       strcmp(a->filters, b->filters) == 0;
+	h ^= h >> 29;
+	/* Two-way: the slot already holding this key (whatever its epoch), else the one used least
+	 * recently, so two lists one reader alternates between do not evict each other. */
+	struct count_slot *pair = &count_cache[(h % COUNT_SLOTS) & ~(size_t)1];
+	struct count_slot *s;
+	if (count_same_key(&pair[0], key))
+		s = &pair[0];
+	else if (count_same_key(&pair[1], key))
+		s = &pair[1];
+	else
+		s = pair[0].last_used <= pair[1].last_used ? &pair[0] : &pair[1];
+	s->last_used = ++count_clock;
+	return s;
 }
 
 /* Binds the list filters; returns 0 or a 422 status set on r. */
@@ -210,7 +239,7 @@ static int handle_list(struct req *r)
 	struct count_slot *slot = cacheable ? count_slot_for(&key) : NULL;
 	int64_t total;
 	sqlite3_stmt *st;
-	if (slot && count_same(slot, &key)) {
+	if (slot && count_same_key(slot, &key) && slot->epoch == key.epoch) {
 		total = slot->total;
 	} else {
 		st = db_stmt(r->db, count_sql);
@@ -220,13 +249,24 @@ static int handle_list(struct req *r)
 			sqlite3_reset(st);
 			return rc;
 		}
-		total = db_one_int64(st, 0);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			sqlite3_reset(st);
+			return req_internal(r, "count threads");
+		}
+		total = sqlite3_column_int64(st, 0);
+		int64_t counted_at = sqlite3_column_int64(st, 1);
+		sqlite3_reset(st);
 		if (slot) {
+			/* Stored under the epoch the count itself saw: a change committed between the
+			 * lookup in count_key and the count only makes this entry miss later. */
+			uint64_t last_used = slot->last_used;
 			*slot = key;
+			slot->epoch = counted_at;
 			slot->total = total;
+			slot->last_used = last_used;
 		}
 	}
-	st = db_stmt(r->db, list_sql);
+	st = db_stmt(r->db, req_query_str(r, "category_id") ? list_category_sql : list_all_sql);
 	authz_bind(st, r->who);
 	int rc = bind_filters(r, st);
 	if (rc) {
@@ -258,9 +298,9 @@ static json_t *thread_load(struct req *r, int64_t id)
 
 /* Marks the thread read by the caller (one short write, only when something is unread).
  * Returns 0 or -1. */
-static int thread_mark_read(struct req *r, int64_t id, json_t *t)
+static int thread_mark_read(struct req *r, int64_t id, int64_t unread)
 {
-	if (json_integer_value(json_object_get(t, "unread")) == 0)
+	if (unread == 0)
 		return 0;
 	if (db_tx_begin(r->db, __func__) < 0)
 		return -1;
@@ -272,7 +312,6 @@ static int thread_mark_read(struct req *r, int64_t id, json_t *t)
 		db_tx_rollback(r->db);
 		return -1;
 	}
-	json_object_set_new(t, "unread", json_integer(0));
 	return 0;
 }
 
@@ -301,6 +340,42 @@ static char *posts_page_json_new(struct req *r, int64_t id, int64_t page, size_t
 	return text;
 }
 
+/* Asked on every view, cached reply or not: may the caller read the thread (the one rule,
+ * AUTHZ_THREAD_VISIBLE, bound to the caller), and the caller's own members of it. */
+static const char view_sql[] =
+	"SELECT t.post_count - coalesce((SELECT seen_count FROM thread_reads rd"
+	"   WHERE rd.user_id = :p_uid AND rd.thread_id = t.id), 0),"
+	" EXISTS (SELECT 1 FROM thread_follows f WHERE f.thread_id = t.id AND f.user_id = :p_uid)"
+	" FROM threads t WHERE t.id = :id AND " AUTHZ_THREAD_VISIBLE;
+
+/* The reply to a thread view as every reader of one class sees it (the class decides hidden
+ * text), without the caller's own members: `{"thread":{…,"unread":` NUL `},"posts":[…],"page":N}`.
+ * The caller puts `N,"following":B` where the NUL is (JSON text never holds a raw NUL). New
+ * string, *len its length; NULL when the caller may not read the thread (any more). */
+static char *view_template_new(struct req *r, int64_t id, int64_t page, size_t *len)
+{
+	json_t *t = thread_load(r, id);
+	if (!t)
+		return NULL;
+	json_object_del(t, "unread"); /* the last member of thread_json: it goes back in its place */
+	char *thread_text = json_dumps(t, JSON_COMPACT);
+	json_decref(t);
+	size_t posts_len = 0;
+	char *posts_text = posts_page_json_new(r, id, page, &posts_len);
+	struct buf b = {0};
+	buf_puts(&b, "{\"thread\":");
+	buf_append(&b, thread_text, strlen(thread_text) - 1); /* without its closing brace */
+	buf_puts(&b, ",\"unread\":");
+	buf_append(&b, "", 1);
+	buf_puts(&b, "},\"posts\":");
+	buf_append(&b, posts_text, posts_len);
+	buf_printf(&b, ",\"page\":%lld}", (long long)page);
+	free(thread_text);
+	free(posts_text);
+	*len = b.len;
+	return b.data;
+}
+
 /* GET /api/v1/threads/{id}?page= — readers of the thread; 200 {thread, posts:[{id, author:{id,
  * name, role}, body, html, created_at, edited_at, hidden, redacted}]} with 100 posts a page,
  * oldest first (a hidden post's text withheld from all but the secretariat); marks the thread
@@ -311,38 +386,55 @@ static int handle_get(struct req *r)
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0)
 		return req_not_found(r);
-	json_t *t = thread_load(r, id);
-	if (!t)
+	/* Whether the caller may read it is decided here, per request, before anything cached. */
+	sqlite3_stmt *st = db_stmt(r->db, view_sql);
+	db_bind_int64(st, ":id", id);
+	authz_bind(st, r->who);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
 		return req_not_found(r);
+	}
+	int64_t unread = sqlite3_column_int64(st, 0);
+	bool following = sqlite3_column_int(st, 1) != 0;
+	sqlite3_reset(st);
 	int64_t page = req_query_int(r, "page", 1);
 	if (page < 1)
 		page = 1;
-	/* The page of posts is the same for every reader of one class (the secretariat sees hidden
-	 * text, others do not) until the next commit, so its JSON is cached for the epoch. */
+	/* The rest of the reply is the same for every reader of one class (the secretariat sees
+	 * hidden text, others do not) until the next commit, so it is cached for the epoch, keyed
+	 * by thread, page and class; only readers who passed the check above get it. */
 	int64_t withheld = moderation_post_text_withheld(r->who, true) ? 1 : 0;
-	size_t posts_len = 0;
-	const char *cached = cache_get(r->db, CACHE_POSTS, id, page, withheld, &posts_len);
-	char *posts_text = cached ? NULL : posts_page_json_new(r, id, page, &posts_len);
-	if (!cached)
-		cache_put(r->db, CACHE_POSTS, id, page, withheld, posts_text, posts_len);
-	sqlite3_stmt *st = db_stmt(r->db, following_sql);
-	db_bind_int64(st, ":id", id);
-	db_bind_int64(st, ":uid", r->who->user_id);
-	json_object_set_new(t, "following", json_boolean(db_one_int64(st, 0) == 1));
-	if (thread_mark_read(r, id, t) < 0 || moderation_audit_read(r, id, NULL) < 0) {
-		json_decref(t);
-		free(posts_text);
-		return req_internal(r, "mark read");
+	size_t len = 0;
+	const char *tmpl = cache_get(r->db, CACHE_POSTS, id, page, withheld, &len);
+	char *made = NULL;
+	if (!tmpl) {
+		made = view_template_new(r, id, page, &len);
+		if (!made)
+			return req_not_found(r);
+		cache_put(r->db, CACHE_POSTS, id, page, withheld, made, len);
+		tmpl = made;
 	}
-	/* {"thread":…,"posts":…,"page":N}, assembled around the cached posts text. */
-	char *thread_text = json_dumps(t, JSON_COMPACT);
-	json_decref(t);
+	/* The reply is assembled now, while the cached bytes are borrowed: one chain (one copy),
+	 * with the caller's members in the hole. `unread` is 0: the thread is marked read below
+	 * (and on failure the reply is an error instead). */
+	const char *hole = memchr(tmpl, 0, len);
+	if (!hole) {
+		free(made);
+		return req_internal(r, "thread view template");
+	}
+	size_t head = (size_t)(hole - tmpl);
+	static const char on[] = "0,\"following\":true", off[] = "0,\"following\":false";
 	r->raw_out = evbuffer_new();
-	evbuffer_add_printf(r->raw_out, "{\"thread\":%s,\"posts\":", thread_text);
-	evbuffer_add(r->raw_out, cached ? cached : posts_text, posts_len);
-	evbuffer_add_printf(r->raw_out, ",\"page\":%lld}", (long long)page);
-	free(thread_text);
-	free(posts_text);
+	evbuffer_expand(r->raw_out, len + sizeof off);
+	evbuffer_add(r->raw_out, tmpl, head);
+	if (following)
+		evbuffer_add(r->raw_out, on, sizeof on - 1);
+	else
+		evbuffer_add(r->raw_out, off, sizeof off - 1);
+	evbuffer_add(r->raw_out, hole + 1, len - head - 1);
+	free(made);
+	if (thread_mark_read(r, id, unread) < 0 || moderation_audit_read(r, id, NULL) < 0)
+		return req_internal(r, "mark read");
 	return 200;
 }
 

@@ -5,6 +5,7 @@ unfindable: the segments no longer hold its terms); and from every table that he
 revisions, the kept original of an earlier redaction, mail outbox, notifications, flag reasons).
 Every check first shows that the text WAS there, so none of them can pass vacuously."""
 import os
+import time
 import sqlite3
 import sys
 import unicodedata
@@ -129,7 +130,14 @@ def test_purge_destroys_every_copy():
     expect(search(pa, m), "searchable before")
     tables = table_hits(m)
     expect(tables["posts"] and tables["post_revisions"] and tables["mail_outbox"] and tables["flags"], tables)
-    sh = shadow_hits(m)
+    # The writer indexes the search queue once the writes pause (server.c): wait for it, so the
+    # purge below has index segments to destroy.
+    deadline = time.monotonic() + 10
+    while True:
+        sh = shadow_hits(m)
+        if (sh["fts_segments"] and sh["short_segments"] and sh["fts_content"]) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     expect(sh["fts_segments"] and sh["short_segments"] and sh["fts_content"], f"index holds it before: {sh}")
     expect(files_with(forms(m)), "the marker is in the data directory before the purge")
 

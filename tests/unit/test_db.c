@@ -90,7 +90,7 @@ static bool wait_settled(int i, uint64_t gen)
 }
 
 static int before_commit_calls;
-static int before_commit(struct db *w)
+static int before_commit(struct db *w, int holds)
 {
 	before_commit_calls++;
 	return 0;
