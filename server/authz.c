@@ -85,7 +85,9 @@ static const char gate_sql[] =
 	"   WHERE c.scope = 'personal' AND c.user_id = :uid AND c.kind = k.kind ORDER BY c.id DESC LIMIT 1),"
 	" (SELECT CASE WHEN action = 'withdraw' THEN -1 ELSE version END FROM consents c"
 	"   WHERE c.scope = 'company' AND c.company_id = :cid AND c.kind = k.kind ORDER BY c.id DESC LIMIT 1)"
+	" , (SELECT value FROM epochs WHERE name = 'gate')"
 	" FROM (SELECT 'participation' AS kind UNION ALL SELECT 'nda') k";
+static const char gate_epoch_sql[] = "SELECT value FROM epochs WHERE name = 'gate'";
 
 static void add_pending(json_t *arr, sqlite3_stmt *st, const char *scope)
 {
@@ -101,19 +103,26 @@ json_t *authz_pending_consents(struct db *d, const struct principal *p)
 {
 	if (!p || p->role == ROLE_SECRETARIAT)
 		return json_array();
-	/* The verdict only changes with a commit (a document, an acceptance, a withdrawal), so it is
-	 * cached for the current database epoch: still evaluated afresh after any change. */
+	/* The verdict changes only with a document or a consent, which move the gate epoch
+	 * (schema/011_gate_epoch.sql): cached per (user, company, role) for that epoch, stored under
+	 * the epoch the query itself read. Not while this request's writes are uncommitted. */
 	size_t len;
-	const char *cached = cache_get(d, CACHE_GATE, p->user_id, p->company_id, (int64_t)p->role, &len);
-	if (cached) {
-		json_t *j = len == 2 ? NULL : json_loadb(cached, len, 0, NULL);
-		return j ? j : json_array();
+	bool cacheable = !db_routed(d);
+	if (cacheable) {
+		int64_t at = db_one_int64(db_stmt(d, gate_epoch_sql), 0);
+		const char *cached = cache_get_at(CACHE_GATE, p->user_id, p->company_id, (int64_t)p->role, at, &len);
+		if (cached) {
+			json_t *j = len == 2 ? NULL : json_loadb(cached, len, 0, NULL);
+			return j ? j : json_array();
+		}
 	}
 	json_t *pending = json_array();
 	sqlite3_stmt *st = db_stmt(d, gate_sql);
 	db_bind_int64(st, ":uid", p->user_id);
 	db_bind_int64(st, ":cid", p->company_id);
+	int64_t seen_at = 0;
 	while (sqlite3_step(st) == SQLITE_ROW) {
+		seen_at = sqlite3_column_int64(st, 6);
 		if (sqlite3_column_type(st, 3) == SQLITE_NULL)
 			continue; /* no material version of this kind published yet */
 		int64_t cur = sqlite3_column_int64(st, 3);
@@ -132,9 +141,11 @@ json_t *authz_pending_consents(struct db *d, const struct principal *p)
 			add_pending(pending, st, "company");
 	}
 	sqlite3_reset(st);
-	char *text = json_dumps(pending, JSON_COMPACT);
-	cache_put(d, CACHE_GATE, p->user_id, p->company_id, (int64_t)p->role, text, strlen(text));
-	free(text);
+	if (cacheable) {
+		char *text = json_dumps(pending, JSON_COMPACT);
+		cache_put_at(CACHE_GATE, p->user_id, p->company_id, (int64_t)p->role, seen_at, text, strlen(text));
+		free(text);
+	}
 	return pending;
 }
 

@@ -19,6 +19,8 @@ struct slot {
 	int64_t a, b, c;
 	unsigned data_version;
 	uint64_t write_seq;
+	bool at;       /* stamped with a caller's epoch (cache_put_at) instead */
+	int64_t epoch;
 	char *val;
 	size_t len;
 };
@@ -52,7 +54,7 @@ const char *cache_get(struct db *d, enum cache_kind kind, int64_t a, int64_t b, 
 	if (db_routed(d))
 		return NULL;
 	struct slot *s = slot_for(kind, a, b, c);
-	if (!s->val || s->kind != kind || s->a != a || s->b != b || s->c != c)
+	if (!s->val || s->at || s->kind != kind || s->a != a || s->b != b || s->c != c)
 		return NULL;
 	unsigned dv;
 	uint64_t ws;
@@ -75,7 +77,33 @@ void cache_put(struct db *d, enum cache_kind kind, int64_t a, int64_t b, int64_t
 	s->a = a;
 	s->b = b;
 	s->c = c;
+	s->at = false;
 	epoch(d, &s->data_version, &s->write_seq);
+}
+
+const char *cache_get_at(enum cache_kind kind, int64_t a, int64_t b, int64_t c, int64_t at, size_t *len)
+{
+	struct slot *s = slot_for(kind, a, b, c);
+	if (!s->val || !s->at || s->epoch != at || s->kind != kind || s->a != a || s->b != b || s->c != c)
+		return NULL;
+	*len = s->len;
+	return s->val;
+}
+
+void cache_put_at(enum cache_kind kind, int64_t a, int64_t b, int64_t c, int64_t at, const char *val, size_t len)
+{
+	if (len > MAX_VALUE)
+		return;
+	struct slot *s = slot_for(kind, a, b, c);
+	free(s->val);
+	s->val = xstrndup(val, len);
+	s->len = len;
+	s->kind = kind;
+	s->a = a;
+	s->b = b;
+	s->c = c;
+	s->at = true;
+	s->epoch = at;
 }
 
 void cache_thread_free(void)

@@ -20,6 +20,12 @@ const char *cache_get(struct db *d, enum cache_kind kind, int64_t a, int64_t b, 
 /* Stores a copy of val for (kind, a, b, c) in d's current epoch (a direct-mapped slot: an older
  * entry in the same slot is replaced). Values over 1 MiB are not kept. */
 void cache_put(struct db *d, enum cache_kind kind, int64_t a, int64_t b, int64_t c, const char *val, size_t len);
+/* The same, stamped with an epoch the caller reads from the epochs table (schema/010, 011),
+ * which triggers move only when what the value was derived from changes. The caller reads the
+ * epoch before deriving the value (or in the same statement) and never while its connection is
+ * routed to the writer (db_routed: it may see its own uncommitted writes). */
+const char *cache_get_at(enum cache_kind kind, int64_t a, int64_t b, int64_t c, int64_t at, size_t *len);
+void cache_put_at(enum cache_kind kind, int64_t a, int64_t b, int64_t c, int64_t at, const char *val, size_t len);
 /* Frees this thread's cache (worker exit). */
 void cache_thread_free(void);
 
