@@ -399,11 +399,15 @@ void worker_after_commit(struct worker *w, void (*fn)(void *arg, bool committed)
  * request's savepoint. FTS5 writes a segment per flush and merges segments later, so the cost
  * per post falls steeply with the posts per flush (docs/BENCHMARKS.md). When writes come one at
  * a time, the batch indexes what it queued: the post is ranked in search from its 201 on. When
- * requests write concurrently (BUSY_HOLDS or more in the batch), the queue grows to INDEX_CHUNK
- * and is indexed a chunk at a time, the rest as soon as the writes pause (a batch the writer
- * opens itself, holds 0); meanwhile search reads the queue too (newest first, before the
- * ranked results), so nothing written is missing from search at any time. */
-#define INDEX_CHUNK 512
+ * requests write concurrently (BUSY_HOLDS or more in the batch), the queue may grow to
+ * QUEUE_HIGH and is then indexed BUSY_CHUNK posts per batch (a bounded pause for the workers
+ * waiting on the writer's lock); everything left is indexed IDLE_CHUNK at a time as soon as the
+ * writes pause (a batch the writer opens itself, holds 0). Meanwhile search reads the queue too
+ * (search.c, newest first before the ranked results, QUEUE_SCAN > QUEUE_HIGH + a burst), so
+ * nothing written is missing from search at any time. */
+#define QUEUE_HIGH 1024
+#define BUSY_CHUNK 128
+#define IDLE_CHUNK 512
 #define BUSY_HOLDS 2
 static const char pending_count_sql[] = "SELECT count(*) FROM search_pending";
 
@@ -412,12 +416,14 @@ static int writer_before_commit(struct db *d, int holds)
 	int64_t queued = db_one_int64(db_stmt(d, pending_count_sql), 0);
 	if (queued == 0)
 		return 0;
-	if (holds >= BUSY_HOLDS && queued < INDEX_CHUNK)
+	bool busy = holds >= BUSY_HOLDS;
+	if (busy && queued < QUEUE_HIGH)
 		return 1; /* when the writes pause */
-	int n = search_index_pending(d, INDEX_CHUNK);
+	int chunk = busy ? BUSY_CHUNK : IDLE_CHUNK;
+	int n = search_index_pending(d, chunk);
 	if (n < 0)
 		log_error("search: indexing queued posts failed; they stay queued");
-	return n < 0 ? -1 : n == INDEX_CHUNK;
+	return n < 0 ? -1 : queued > n;
 }
 
 /* ---- worker lifecycle ----------------------------------------------------------------------- */
