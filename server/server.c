@@ -403,9 +403,10 @@ void worker_after_commit(struct worker *w, void (*fn)(void *arg, bool committed)
  * QUEUE_HIGH and is then indexed BUSY_CHUNK posts per batch (a bounded pause for the workers
  * waiting on the writer's lock); everything left is indexed IDLE_CHUNK at a time as soon as the
  * writes pause (a batch the writer opens itself, holds 0). Meanwhile search reads the queue too
- * (search.c, newest first before the ranked results, QUEUE_SCAN > QUEUE_HIGH + a burst), so
+ * (search.c, newest first before the ranked results; its QUEUE_SCAN exceeds QUEUE_FULL), so
  * nothing written is missing from search at any time. */
 #define QUEUE_HIGH 1024
+#define QUEUE_FULL 1536 /* < QUEUE_SCAN (search.c) */
 #define BUSY_CHUNK 128
 #define IDLE_CHUNK 512
 #define BUSY_HOLDS 2
@@ -419,7 +420,9 @@ static int writer_before_commit(struct db *d, int holds)
 	bool busy = holds >= BUSY_HOLDS;
 	if (busy && queued < QUEUE_HIGH)
 		return 1; /* when the writes pause */
-	int chunk = busy ? BUSY_CHUNK : IDLE_CHUNK;
+	/* Past QUEUE_FULL (more than one chunk a batch arrives) search's scan of the queue would
+	 * no longer see all of it: larger chunks until it is back. */
+	int chunk = !busy || queued > QUEUE_FULL ? IDLE_CHUNK : BUSY_CHUNK;
 	int n = search_index_pending(d, chunk);
 	if (n < 0)
 		log_error("search: indexing queued posts failed; they stay queued");
