@@ -76,8 +76,9 @@ static struct {
 	bool on;
 	pthread_mutex_t lock;
 	struct {
-		const char *sql;
+		const char *sql; /* copied, so the struct starts with it (profile_cmp) */
 		uint64_t ns, runs;
+		const char *key;
 	} slot[PROFILE_SLOTS];
 } prof = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -90,8 +91,11 @@ static int profile_cb(unsigned type, void *ctx, void *p, void *x)
 	size_t i = ((uintptr_t)sql >> 4) & (PROFILE_SLOTS - 1);
 	pthread_mutex_lock(&prof.lock);
 	for (size_t n = 0; n < PROFILE_SLOTS; n++, i = (i + 1) & (PROFILE_SLOTS - 1)) {
-		if (!prof.slot[i].sql || prof.slot[i].sql == sql) {
-			prof.slot[i].sql = sql;
+		if (!prof.slot[i].sql || prof.slot[i].key == sql) {
+			if (!prof.slot[i].sql) { /* the text may go with the statement: keep a copy */
+				prof.slot[i].key = sql;
+				prof.slot[i].sql = xstrndup(sql, 200);
+			}
 			prof.slot[i].ns += *(sqlite3_int64 *)x;
 			prof.slot[i].runs++;
 			break;
@@ -120,6 +124,8 @@ static void profile_dump(void)
 		fprintf(stderr, "sql-profile %10.1f ms %8llu runs %8.1f us/run  %.160s\n", prof.slot[i].ns / 1e6,
 			(unsigned long long)prof.slot[i].runs, prof.slot[i].ns / 1e3 / (double)prof.slot[i].runs,
 			prof.slot[i].sql);
+	for (size_t i = 0; i < PROFILE_SLOTS; i++)
+		free((char *)prof.slot[i].sql);
 	memset(prof.slot, 0, sizeof prof.slot);
 	pthread_mutex_unlock(&prof.lock);
 }
