@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define MAX_PAGE_NUMBER 1000000 /* the largest ?page= any list takes */
 #define DEFAULT_MAX_BODY (1u << 20) /* JSON bodies; posts are checked at 65,536 bytes of text */
 #define MAX_PATH_LEN 2048
 
@@ -313,7 +314,7 @@ static void req_free(struct req *r)
  * body in others, and bufferevent_openssl makes one SSL_write, hence one TLS record and one
  * write(2), of each chain. Made one chain before the loop writes it (evhttp only queues), the
  * reply leaves in as few records as bufferevent_openssl allows: one per 15,000 bytes. */
-#define COALESCE_MAX (256u * 1024)
+#define COALESCE_MAX (64u * 1024) /* beyond, one more record hardly matters */
 static void output_coalesce(struct evhttp_connection *evcon)
 {
 	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
@@ -454,6 +455,11 @@ static int parse_query(struct req *r, const char *query)
 			long long n = strtoll(v, &end, 10);
 			if (*end || n < 0 || strlen(v) > 18) {
 				rc = req_error(r, 400, "bad_request", "parameter %s must be a non-negative integer", ps->name);
+				break;
+			}
+			/* A page number times a page size must not overflow an offset. */
+			if (strncmp(ps->name, "page", 4) == 0 && n > MAX_PAGE_NUMBER) {
+				rc = req_error(r, 400, "bad_request", "parameter %s is at most %d", ps->name, MAX_PAGE_NUMBER);
 				break;
 			}
 		}

@@ -124,6 +124,13 @@ def test_pages_and_head():
            f"member order: {keys} {list(body.keys())}")
     st, _ = W["p2"].get("/api/v1/threads/99999999")
     expect(st == 404, f"missing thread: {st}")
+    # A page whose offset would overflow is refused, not computed (UBSan would stop the server).
+    for path in (f"/api/v1/threads/{t['id']}?page=999999999999999999", "/api/v1/threads?page=92233720368547758",
+                 "/api/v1/search?q=abc&page=999999999999999999"):
+        st, body = W["p2"].get(path)
+        expect(st == 400 and body["error"] == "bad_request", f"{path}: {st} {body}")
+    st, body = view("p2", t["id"], page=1000000)
+    expect(st == 200 and body["posts"] == [], f"the largest page: {st}")
 
 
 if __name__ == "__main__":
