@@ -397,8 +397,11 @@ int moderation_audit_read(struct req *r, int64_t thread_id, const char *via)
 		outsider = strcmp(db_col_text(st, 0), "company") == 0 &&
 			   sqlite3_column_int64(st, 1) != r->who->company_id;
 	sqlite3_reset(st);
-	if (!outsider)
-		return 0;
+	return outsider ? moderation_audit_outsider_read(r, thread_id, via) : 0;
+}
+
+int moderation_audit_outsider_read(struct req *r, int64_t thread_id, const char *via)
+{
 	if (db_tx_begin(r->db, __func__) < 0)
 		return -1;
 	char *t = target_new("thread", thread_id);

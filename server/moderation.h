@@ -44,5 +44,8 @@ bool moderation_post_text_withheld(const struct principal *viewer, bool hidden);
  * nothing needed writing) or -1 on a database error. Call it after the read succeeded, outside
  * any transaction. Worker thread only. */
 int moderation_audit_read(struct req *r, int64_t thread_id, const char *via);
+/* The same for a caller that already knows the thread is another company's (one query less on
+ * the thread view's hot path). */
+int moderation_audit_outsider_read(struct req *r, int64_t thread_id, const char *via);
 
 #endif

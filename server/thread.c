@@ -345,7 +345,8 @@ static char *posts_page_json_new(struct req *r, int64_t id, int64_t page, size_t
 static const char view_sql[] =
 	"SELECT t.post_count - coalesce((SELECT seen_count FROM thread_reads rd"
 	"   WHERE rd.user_id = :p_uid AND rd.thread_id = t.id), 0),"
-	" EXISTS (SELECT 1 FROM thread_follows f WHERE f.thread_id = t.id AND f.user_id = :p_uid)"
+	" EXISTS (SELECT 1 FROM thread_follows f WHERE f.thread_id = t.id AND f.user_id = :p_uid),"
+	" t.visibility = 'company' AND coalesce(t.company_id, 0) <> :p_company" /* an outsider's read */
 	" FROM threads t WHERE t.id = :id AND " AUTHZ_THREAD_VISIBLE;
 
 /* The reply to a thread view as every reader of one class sees it (the class decides hidden
@@ -396,6 +397,7 @@ static int handle_get(struct req *r)
 	}
 	int64_t unread = sqlite3_column_int64(st, 0);
 	bool following = sqlite3_column_int(st, 1) != 0;
+	bool outsider = sqlite3_column_int(st, 2) != 0;
 	sqlite3_reset(st);
 	int64_t page = req_query_int(r, "page", 1);
 	if (page < 1)
@@ -433,7 +435,7 @@ static int handle_get(struct req *r)
 		evbuffer_add(r->raw_out, off, sizeof off - 1);
 	evbuffer_add(r->raw_out, hole + 1, len - head - 1);
 	free(made);
-	if (thread_mark_read(r, id, unread) < 0 || moderation_audit_read(r, id, NULL) < 0)
+	if (thread_mark_read(r, id, unread) < 0 || (outsider && moderation_audit_outsider_read(r, id, NULL) < 0))
 		return req_internal(r, "mark read");
 	return 200;
 }
