@@ -44,6 +44,7 @@ struct db {
 #define MAX_MEMBERS 64
 #define CHECKPOINT_FRAMES 4000 /* WAL frames (pages) after which the writer checkpoints */
 #define IDLE_MS 50              /* a pause of the workers' writes this long lets before_commit work */
+#define RECENT_US 20000         /* a batch committed this recently still counts as busy */
 
 /* The writer (db_writer_start). lock serialises the use of conn; the thread waits on cond for
  * a batch with writes, commits it, syncs the WAL without the lock, then tells the members. */
@@ -60,6 +61,8 @@ static struct {
 	bool dirty; /* a worker held the writer since the last commit */
 	bool more;  /* before_commit has work left */
 	int holds;  /* times a worker took the lock in the open batch */
+	int prev_holds;       /* ... in the batch before it */
+	int64_t prev_commit;  /* when that one committed (µs, monotonic) */
 	uint64_t gen;
 	_Atomic uint64_t settled; /* every batch up to this one is committed or rolled back */
 	int wal_frames;
@@ -488,7 +491,11 @@ static bool batch_commit_locked(void)
 {
 	if (wr.before_commit) {
 		step_simple(wr.conn, "SAVEPOINT before_commit", "writer");
-		int more = wr.before_commit(wr.conn, wr.holds);
+		/* How busy the writes are: this batch's holds, plus the previous batch's when it
+		 * committed just before (with a fast disk, batches stay small under load). */
+		int64_t now = now_us_monotonic();
+		int recent = wr.holds + (now - wr.prev_commit < RECENT_US ? wr.prev_holds : 0);
+		int more = wr.before_commit(wr.conn, wr.holds ? recent : 0);
 		if (more < 0)
 			step_simple(wr.conn, "ROLLBACK TO before_commit", "writer");
 		step_simple(wr.conn, "RELEASE before_commit", "writer");
@@ -505,6 +512,8 @@ static bool batch_commit_locked(void)
 	}
 	wr.open = false;
 	wr.dirty = false;
+	wr.prev_holds = wr.holds;
+	wr.prev_commit = now_us_monotonic();
 	wr.holds = 0;
 	return ok;
 }

@@ -72,7 +72,8 @@ void db_tx_rollback(struct db *d);
  * a loop turn, as a safety net); on_hold runs when it takes the lock, so it can schedule that.
  *
  * The writer thread commits a batch as soon as nothing holds the lock: before_commit runs
- * first (outside any savepoint; holds says how many times workers took the lock in this batch,
+ * first (outside any savepoint; holds says how many times workers took the lock in this batch
+ * and, when it committed less than 20 ms before, in the previous one: how busy the writes are;
  * 0 for a batch the writer opened for before_commit alone; it returns >0 when it has work left,
  * 0, or -1 to have its own writes rolled back; with work left, the writer calls it again in a
  * batch of its own once the workers have not written for a moment), then one COMMIT, then, without the lock (the next batch fills

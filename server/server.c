@@ -390,7 +390,8 @@ void worker_after_commit(struct worker *w, void (*fn)(void *arg, bool committed)
  * request's savepoint. FTS5 writes a segment per flush and merges segments later, so the cost
  * per post falls steeply with the posts per flush (docs/BENCHMARKS.md). When writes come one at
  * a time, the batch indexes what it queued: the post is ranked in search from its 201 on. When
- * requests write concurrently (BUSY_HOLDS or more in the batch), the queue may grow to
+ * requests write concurrently (BUSY_HOLDS or more requests in this batch and the one just
+ * before), the queue may grow to
  * QUEUE_HIGH and is then indexed BUSY_CHUNK posts per batch (a bounded pause for the workers
  * waiting on the writer's lock); everything left is indexed IDLE_CHUNK at a time as soon as the
  * writes pause (a batch the writer opens itself, holds 0). Meanwhile search reads the queue too
@@ -400,7 +401,7 @@ void worker_after_commit(struct worker *w, void (*fn)(void *arg, bool committed)
 #define QUEUE_FULL 1536 /* < QUEUE_SCAN (search.c) */
 #define BUSY_CHUNK 128
 #define IDLE_CHUNK 512
-#define BUSY_HOLDS 2
+#define BUSY_HOLDS 3
 static const char pending_count_sql[] = "SELECT count(*) FROM search_pending";
 
 static int writer_before_commit(struct db *d, int holds)
