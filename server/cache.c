@@ -65,10 +65,12 @@ const char *cache_get(struct db *d, enum cache_kind kind, int64_t a, int64_t b, 
 	return s->val;
 }
 
-void cache_put(struct db *d, enum cache_kind kind, int64_t a, int64_t b, int64_t c, const char *val, size_t len)
+/* The slot for (kind, a, b, c) holding a copy of val, its stamp left to the caller; NULL when
+ * val is too large to keep. */
+static struct slot *slot_store(enum cache_kind kind, int64_t a, int64_t b, int64_t c, const char *val, size_t len)
 {
-	if (len > MAX_VALUE || db_routed(d))
-		return;
+	if (len > MAX_VALUE)
+		return NULL;
 	struct slot *s = slot_for(kind, a, b, c);
 	free(s->val);
 	s->val = xstrndup(val, len);
@@ -77,6 +79,14 @@ void cache_put(struct db *d, enum cache_kind kind, int64_t a, int64_t b, int64_t
 	s->a = a;
 	s->b = b;
 	s->c = c;
+	return s;
+}
+
+void cache_put(struct db *d, enum cache_kind kind, int64_t a, int64_t b, int64_t c, const char *val, size_t len)
+{
+	struct slot *s = db_routed(d) ? NULL : slot_store(kind, a, b, c, val, len);
+	if (!s)
+		return;
 	s->at = false;
 	epoch(d, &s->data_version, &s->write_seq);
 }
@@ -92,16 +102,9 @@ const char *cache_get_at(enum cache_kind kind, int64_t a, int64_t b, int64_t c, 
 
 void cache_put_at(enum cache_kind kind, int64_t a, int64_t b, int64_t c, int64_t at, const char *val, size_t len)
 {
-	if (len > MAX_VALUE)
+	struct slot *s = slot_store(kind, a, b, c, val, len);
+	if (!s)
 		return;
-	struct slot *s = slot_for(kind, a, b, c);
-	free(s->val);
-	s->val = xstrndup(val, len);
-	s->len = len;
-	s->kind = kind;
-	s->a = a;
-	s->b = b;
-	s->c = c;
 	s->at = true;
 	s->epoch = at;
 }
