@@ -1,4 +1,4 @@
-/* notify.c — in-app notifications (API.md §5): notify_user for every feature, and the list and
+/* notify.c — in-app notifications (docs/API.md §5): notify_user for every feature, and the list and
  * mark-read routes. The list re-applies the visibility rule, so a notification about a thread
  * the user can no longer read disappears from it (and from its counts). */
 #include "notify.h"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Foundation end to end (API.md §2): the real binary over TLS on loopback.
+"""Foundation end to end (docs/API.md §2): the real binary over TLS on loopback.
 
 TLS versions and ciphers, session resumption, the security headers on every kind of response,
 the session cookie's flags, static files (index, types, path traversal) and the JSON 404 of an
@@ -69,7 +69,7 @@ def raw_get(ctx, path, session=None, headers=b""):
 
 
 def check_security_headers(h, what):
-    """The headers every response must carry (API.md §2, issue 2)."""
+    """The headers every response must carry (docs/API.md §2, issue 2)."""
     hsts = h.get("strict-transport-security", "")
     expect(hsts.startswith("max-age="), f"{what}: no HSTS ({h})")
     expect(int(hsts.split("=")[1].split(";")[0]) >= 15552000, f"{what}: HSTS max-age under 180 days: {hsts}")

@@ -210,20 +210,22 @@ test('every method and path the app calls is in docs/openapi.json', () => {
 
 // The repository stands on its own: no file names the contract or the style notes that live
 // outside it (the shared folder beside the repository), and every mention of the API rules names
-// docs/API.md (files inside docs/ may link it as API.md).
-test('no tracked file points outside the repository, and API.md mentions name docs/API.md', async () => {
+// docs/API.md (files inside docs/ may link it by its bare name), with a section that exists there.
+test('no tracked file points outside the repository, and mentions of the API rules name docs/API.md', async () => {
   const { execFileSync } = await import('node:child_process');
   const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: REPO, encoding: 'utf8', maxBuffer: 64 << 20 })
     .split('\0').filter(Boolean);
   const bad = [];
   const outside = new RegExp(['\\.\\./' + 'shared', 'shared/' + 'API\\.md', 'STY' + 'LE\\.md'].join('|'));
   const bareApi = /(^|[^\w/.-])API\.md/;
+  const sections = new Set([...read(path.join(REPO, 'docs/API.md')).matchAll(/^## (\d+)\. /gm)].map((m) => m[1]));
   for (const f of tracked) {
     const full = path.join(REPO, f);
     if (!fs.existsSync(full) || fs.statSync(full).size > 4 << 20) continue;
     const text = fs.readFileSync(full, 'utf8');
     text.split('\n').forEach((line, i) => {
       if (outside.test(line) || (!f.startsWith('docs/') && bareApi.test(line))) bad.push(`${f}:${i + 1}: ${line.trim().slice(0, 120)}`);
+      for (const m of line.matchAll(/API\.md §(\d+)/g)) if (!sections.has(m[1])) bad.push(`${f}:${i + 1}: docs/API.md has no §${m[1]}`);
     });
   }
   assert.deepEqual(bad, []);
