@@ -8,6 +8,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
+import forum_world as fw  # noqa: E402
 import openapi_check  # noqa: E402
 from mamori import Server, expect, run_tests  # noqa: E402
 
@@ -66,9 +67,29 @@ def test_the_check_refuses_what_the_document_does_not_allow():
         expect(why in msg, f"{args[:3]}: {msg}")
 
 
+def test_answers_of_routes_other_tests_pass_by():
+    # Each call goes through the response check; these are the answers no other e2e test asks for.
+    admin = srv.admin()
+    expert = fw.user(srv, admin, "expert")
+    st, b = admin.get("/api/v1/users?role=expert&status=active")
+    expect(st == 200 and any(u["id"] == expert.uid for u in b["users"]), f"users: {st} {b}")
+    st, b = admin.get(f"/api/v1/users/{expert.uid}")
+    expect(st == 200 and b["user"]["role"] == "expert", f"user: {st} {b}")
+    st, b = admin.post(f"/api/v1/users/{expert.uid}/invites")
+    expect(st == 201 and b["user_id"] == expert.uid and b["invite_token"], f"reissue: {st} {b}")
+    st, b = expert.post("/api/v1/me/password", {"current_password": fw.PASSWORD + "x",
+                                                 "new_password": "another-long-password-2026"})
+    expect(st == 403 and b["error"] == "bad_credentials", f"wrong current password: {st} {b}")
+    st, b = expert.get("/api/v1/documents")
+    expect(st == 200 and isinstance(b, list), f"documents: {st} {b}")
+    st, b = expert.get("/api/v1/me/mail-preferences")
+    expect(st == 200, f"mail preferences: {st} {b}")
+
+
 if __name__ == "__main__":
     with Server() as s:
         srv = s
         run_tests([test_served_without_session_and_equal_to_the_repository_copy,
                    test_the_check_accepts_a_documented_answer,
-                   test_the_check_refuses_what_the_document_does_not_allow])
+                   test_the_check_refuses_what_the_document_does_not_allow,
+                   test_answers_of_routes_other_tests_pass_by])
