@@ -37,6 +37,11 @@ if pkg-config --exists cmocka; then fail "cmocka is still visible to pkg-config"
 pkg-config --exists libevent_core libevent_openssl openssl sqlite3 jansson md4c libcurl ||
 	fail "the run packages' pkg-config files are missing (deploy/install-deps.sh run)"
 
+# A plain configure, as in the README's "building by hand", finds no cmocka and leaves tests out.
+cmake -S . -B "$work/plain" -DCMAKE_BUILD_TYPE=Release >"$work/plain.log" 2>&1 ||
+	fail "cmake without cmocka failed: $(tail -n 5 "$work/plain.log")"
+grep -q '^MAMORI_TESTS:BOOL=OFF$' "$work/plain/CMakeCache.txt" || fail "tests default to on without cmocka"
+
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base="https://127.0.0.1:$port"
 MAMORI_DATA="$work/data" MAMORI_LISTEN="127.0.0.1:$port" MAMORI_BUILD="$work/build" \
