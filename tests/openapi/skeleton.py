@@ -32,7 +32,7 @@ def routes():
         for m in ROUTE.finditer(src):
             access = m.group(3).strip()
             access = macros.get(access, access)
-            bits = {b.strip(" ()") for b in access.split("|")}
+            bits = {b.strip().strip("()").strip() for b in access.split("|")}
             out.append({"method": m.group(1), "path": m.group(2), "bits": bits, "flags": m.group(6),
                         "params": re.findall(r'\{"(\w+)", PARAM_(\w+)\}', m.group(7))})
     return out
