@@ -136,8 +136,8 @@ export function MarkdownEditor({ value, onInput, label, testid = 'composer-body'
     setTab('preview');
     setPreview({ html: '', error: null, loading: true });
     try {
-      const r = await api.post('/markdown/preview', { body: value || '' });
-      setPreview({ html: (r && r.html) || '', error: null, loading: false });
+      const r = await api.post('/markdown/preview', { body: value }); // {html}
+      setPreview({ html: r.html, error: null, loading: false });
     } catch (error) {
       setPreview({ html: '', error, loading: false });
     }

@@ -21,7 +21,7 @@ export function NewThread({ query }) {
 
   useEffect(() => {
     if (!category && cats.data) {
-      const list = api.listOf(cats.data, 'categories');
+      const list = cats.data.categories;
       if (list.length) setCategory(String(list[0].id));
     }
   }, [cats.data]);
@@ -33,7 +33,7 @@ export function NewThread({ query }) {
       tags: tags.split(/[,、]/).map((s) => s.trim()).filter(Boolean),
     };
     const r = await api.post('/threads', payload);
-    const id = r.id || (r.thread && r.thread.id);
+    const { id } = r; // 201: the thread, with first_post_id
     if (files.length) {
       const errs = await uploadFiles(id, files);
       if (errs.length) toast(errs.join(' / '), 'warn');
@@ -45,7 +45,7 @@ export function NewThread({ query }) {
   return html`<div class="compose">
     <${PageHead} title=${t('compose.title')} />
     <${Loaded} res=${cats}>${(data) => {
-      const list = api.listOf(data, 'categories');
+      const list = data.categories;
       if (!list.length) return html`<p class="muted">${t('home.no_categories')}</p>`;
       return html`<form class="panel form" onSubmit=${submit} data-testid="compose-form">
         <div class="grid-2">
