@@ -133,10 +133,13 @@ function ConsentRow({ c, reload }) {
   const [withdraw, busy, error] = useAction(async () => {
     await api.post('/consents/' + c.id + '/withdraw', {});
     toast(t('account.consent_withdrawn'), 'success');
+    // A withdrawn consent may close the gate again: /me says what is pending now.
+    const me = await api.get('/me');
+    setState({ user: me.user, pending: me.pending_consents });
     reload();
   });
   const { action } = c;
-  return html`<li class="card">
+  return html`<li class="card" data-testid="consent-record" data-kind=${c.kind} data-scope=${c.scope} data-in-effect=${String(c.in_effect)}>
     <div class="card-head">
       <span class=${'badge ' + (action === 'withdraw' ? 'missing' : 'ok')}>${t('account.consent_action.' + action)}</span>
       <strong>${t('doc.kind.' + c.kind)}</strong>
@@ -145,9 +148,9 @@ function ConsentRow({ c, reload }) {
     </div>
     <p class="small muted"><${Time} value=${c.at} /></p>
     ${c.in_effect && action === 'accept' ? html`<div class="card-actions">
-      ${asking ? html`<button type="button" class="btn btn-small btn-danger" disabled=${busy} onClick=${() => withdraw()}>${t('account.consent_withdraw_confirm')}</button>
+      ${asking ? html`<button type="button" class="btn btn-small btn-danger" disabled=${busy} data-testid="consent-withdraw-confirm" onClick=${() => withdraw()}>${t('account.consent_withdraw_confirm')}</button>
         <button type="button" class="btn btn-small btn-ghost" onClick=${() => setAsking(false)}>${t('common.cancel')}</button>`
-      : html`<button type="button" class="btn btn-small btn-ghost btn-danger-text" onClick=${() => setAsking(true)}>${t('account.consent_withdraw')}</button>`}
+      : html`<button type="button" class="btn btn-small btn-ghost btn-danger-text" data-testid="consent-withdraw" onClick=${() => setAsking(true)}>${t('account.consent_withdraw')}</button>`}
     </div>` : null}
     <${ErrorBox} error=${error} />
   </li>`;

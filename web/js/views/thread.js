@@ -7,7 +7,10 @@ import {
   Loaded, useApi, useAction, ErrorBox, Notice, Time, VisibilityBadge, StatusBadge, KindBadge, RoleTag,
   MarkdownEditor, PostHtml, VISIBILITIES, useId,
 } from '../components.js';
-import { bytes, jst } from '../format.js';
+import { bytes, jst, parseTime } from '../format.js';
+
+// An author may edit a post for 24 hours after writing it (the secretariat at any time).
+const EDIT_WINDOW_MS = 24 * 3600 * 1000;
 
 export function ThreadView({ id, query }) {
   const res = useApi('/threads/' + encodeURIComponent(id), [id]);
@@ -136,7 +139,9 @@ function PostItem({ post, thread, first, canAccept, reload }) {
   });
 
   let body;
-  if (post.redacted && !post.html) body = html`<p class="muted removed">${t('post.redacted')}</p>`;
+  // A redacted post's text is the server's removal notice; a hidden one's is withheld ("") from all
+  // but the secretariat.
+  if (post.redacted) body = html`<div class="muted removed" data-testid="post-redacted"><${PostHtml} html=${post.html} /></div>`;
   else if (post.hidden && !post.html) body = html`<p class="muted removed">${t('post.hidden')}</p>`;
   else body = html`<${PostHtml} html=${post.html} />`;
 
@@ -158,16 +163,16 @@ function PostItem({ post, thread, first, canAccept, reload }) {
     <div class="post-actions">
       ${canAccept && !accepted ? html`<button type="button" class="btn btn-small btn-accept" disabled=${accepting}
         data-testid="accept-answer" onClick=${() => accept()}>${t('question.accept')}</button>` : null}
-      ${(mine || sec) && !post.redacted ? html`<button type="button" class="btn btn-small btn-ghost" data-testid="post-edit"
+      ${(sec || (mine && !thread.locked && Date.now() - parseTime(post.created_at).getTime() < EDIT_WINDOW_MS)) && !post.redacted ? html`<button type="button" class="btn btn-small btn-ghost" data-testid="post-edit"
         aria-expanded=${mode === 'edit'} onClick=${() => setMode(mode === 'edit' ? null : 'edit')}>${t('post.edit')}</button>` : null}
       ${post.edited_at ? html`<button type="button" class="btn btn-small btn-ghost" data-testid="post-history"
         aria-expanded=${mode === 'history'} onClick=${() => setMode(mode === 'history' ? null : 'history')}>${t('post.history')}</button>` : null}
-      ${!mine ? html`<button type="button" class="btn btn-small btn-ghost" data-testid="post-flag"
+      ${!mine && !sec ? html`<button type="button" class="btn btn-small btn-ghost" data-testid="post-flag"
         aria-expanded=${mode === 'flag'} onClick=${() => setMode(mode === 'flag' ? null : 'flag')}>${t('post.flag')}</button>` : null}
       ${sec ? html`<button type="button" class="btn btn-small btn-ghost" data-testid=${post.hidden ? 'post-unhide' : 'post-hide'}
           disabled=${hiding} onClick=${() => hide(!!post.hidden)}>${post.hidden ? t('mod.unhide') : t('mod.hide')}</button>
-        <button type="button" class="btn btn-small btn-ghost btn-danger-text" data-testid="post-redact"
-          aria-expanded=${mode === 'redact'} onClick=${() => setMode(mode === 'redact' ? null : 'redact')}>${t('mod.redact')}</button>` : null}
+        ${!post.redacted ? html`<button type="button" class="btn btn-small btn-ghost btn-danger-text" data-testid="post-redact"
+          aria-expanded=${mode === 'redact'} onClick=${() => setMode(mode === 'redact' ? null : 'redact')}>${t('mod.redact')}</button>` : null}` : null}
     </div>
     <${ErrorBox} error=${acceptError || hideError} />
     ${mode === 'edit' ? html`<${EditPost} post=${post} onDone=${() => { setMode(null); reload(); }} />` : null}
@@ -429,7 +434,8 @@ function ModeratePanel({ thread, categories, reload }) {
       <label for=${id + '-vis'}>${t('mod.visibility')}</label>
       <div class="input-row">
         <select id=${id + '-vis'} value=${vis} data-testid="thread-visibility" onChange=${(e) => setVis(e.currentTarget.value)}>
-          ${VISIBILITIES.map((v) => html`<option value=${v}>${t('vis.' + v)}</option>`)}
+          ${VISIBILITIES.filter((v) => (v !== 'company' || thread.company_id !== null) && (v !== 'group' || thread.group_id !== null))
+            .map((v) => html`<option value=${v}>${t('vis.' + v)}</option>`)}
         </select>
         <button type="button" class="btn btn-small" disabled=${busy || vis === thread.visibility}
           data-testid="thread-visibility-apply" onClick=${() => apply({ visibility: vis })}>${t('mod.apply')}</button>
