@@ -132,7 +132,10 @@ async function tourThreads(who, api) {
 /** A thread the person may not read: 404 by direct URL, its title nowhere. */
 async function cannotOpen(who, th) {
   await who.expecting([NOT_FOUND(new RegExp('/api/v1/threads/' + th.id + '(/attachments)?$'))], async () => {
+    // Wait for the server's answer itself: the page may still show the previous not-found.
+    const answer = who.page.waitForResponse((r) => r.url().endsWith('/api/v1/threads/' + th.id));
     await go(world, who.page, '/threads/' + th.id);
+    assert.equal((await answer).status(), 404);
     await who.page.waitForSelector(tid('not-found'));
   });
   assert.equal(await who.page.getByText(th.title).count(), 0, `${who.label} sees no trace of "${th.title}"`);

@@ -394,6 +394,7 @@ export default {
   'registry.view.cards': 'Cards',
   'registry.view.table': 'Table',
   'registry.participants': 'Participants',
+  'registry.industry_short': 'Industry',
   'registry.suspend': 'Suspend',
   'registry.activate': 'Reactivate',
 

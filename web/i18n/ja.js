@@ -394,6 +394,7 @@ export default {
   'registry.view.cards': 'カード',
   'registry.view.table': '一覧表',
   'registry.participants': '参加者数',
+  'registry.industry_short': '業種',
   'registry.suspend': '利用停止',
   'registry.activate': '利用再開',
 

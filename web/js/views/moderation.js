@@ -4,6 +4,7 @@ import * as api from '../api.js';
 import { t } from '../../i18n/index.js';
 import { toast } from '../store.js';
 import { Loaded, PageHead, useApi, useAction, ErrorBox, Time } from '../components.js';
+import { plainText } from '../format.js';
 import { RedactForm } from './thread.js';
 
 export function Moderation() {
@@ -22,7 +23,7 @@ export function Moderation() {
     </div>
     <${Loaded} res=${res}>${(data) => {
       // {flags:[{id, post_id, thread_id, thread_title, reason, state, resolution, created_at, resolved_by,
-      //  resolved_at, reporter:{id,name,role}, post:{hidden, redacted, author_id}, open_flags_on_post}], page}
+      //  resolved_at, reporter:{id,name,role}, post:{hidden, redacted, author_id, excerpt}, open_flags_on_post}], page}
       const list = data.flags;
       if (!list.length) return html`<p class="muted empty" data-testid="flags-empty">${t('mod.no_flags')}</p>`;
       return html`<ul class="card-list" data-testid="flag-list">
@@ -58,6 +59,7 @@ function FlagCard({ flag, reload }) {
     </div>
     <dl class="facts">
       <div class="wide"><dt>${t('mod.reason')}</dt><dd>${flag.reason}</dd></div>
+      <div class="wide"><dt>${t('mod.excerpt')}</dt><dd class="excerpt" data-testid="flag-excerpt">${plainText(flag.post.excerpt)}</dd></div>
       <div><dt>${t('mod.reporter')}</dt><dd>${flag.reporter.name}</dd></div>
       <div><dt>${t('mod.flagged_at')}</dt><dd><${Time} value=${flag.created_at} /></dd></div>
       ${flag.open_flags_on_post > 1 ? html`<div><dt>${t('mod.open_on_post')}</dt><dd>${flag.open_flags_on_post}</dd></div>` : null}
@@ -68,7 +70,7 @@ function FlagCard({ flag, reload }) {
           data-testid="flag-resolve-hide" onClick=${() => resolve('hide')}>${t('mod.resolve_hide')}</button>
         <button type="button" class="btn btn-small" disabled=${resolving}
           data-testid="flag-resolve" onClick=${() => resolve('dismiss')}>${t('mod.resolve')}</button>` : null}
-      ${flag.post.hidden ? html`<button type="button" class="btn btn-small" disabled=${busy} data-testid="flag-unhide"
+      ${open ? null : flag.post.hidden ? html`<button type="button" class="btn btn-small" disabled=${busy} data-testid="flag-unhide"
           onClick=${() => act('unhide')}>${t('mod.unhide')}</button>`
         : html`<button type="button" class="btn btn-small" disabled=${busy} data-testid="flag-hide"
           onClick=${() => act('hide')}>${t('mod.hide')}</button>`}

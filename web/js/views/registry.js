@@ -72,14 +72,14 @@ function Companies() {
     try { return localStorage.getItem(VIEW_KEY) === 'table' ? 'table' : 'cards'; } catch (_) { return 'cards'; }
   });
   const setView = (v) => { setViewState(v); try { localStorage.setItem(VIEW_KEY, v); } catch (_) { /* ignore */ } };
+  // {companies:[{id, name, industry, sme_class, capital_yen, employees, track, status, group_id, group_name,
+  //  created_at, participants, expert_ids}], tracks:{monozukuri:{filled, capacity, free}, service:{…}}}
   return html`<section class="section">
+    ${res.data ? html`<${TrackSummary} tracks=${res.data.tracks} />` : null}
     <${NewCompany} groups=${groups} onCreated=${res.reload} />
     <${Loaded} res=${res}>${(data) => {
-      // {companies:[{id, name, industry, sme_class, capital_yen, employees, track, status, group_id, group_name,
-      //  created_at, participants, expert_ids}], tracks:{monozukuri:{filled, capacity, free}, service:{…}}}
       const list = data.companies;
-      return html`<${TrackSummary} tracks=${data.tracks} />
-        ${!list.length ? html`<p class="muted">${t('registry.no_companies')}</p>` : html`
+      return html`${!list.length ? html`<p class="muted">${t('registry.no_companies')}</p>` : html`
         <div class="view-toggle" role="group" aria-label=${t('registry.view')}>
           ${['cards', 'table'].map((v) => html`<button type="button" class=${'btn btn-small' + (view === v ? ' btn-primary' : '')}
             aria-pressed=${view === v} data-testid=${'company-view-' + v} onClick=${() => setView(v)}>${t('registry.view.' + v)}</button>`)}
@@ -111,15 +111,15 @@ function CompanyTable({ list, experts }) {
     <table class="table stack compact-table" data-testid="company-table">
       <thead><tr>
         <th scope="col">${t('registry.company_name')}</th><th scope="col">${t('registry.track')}</th>
-        <th scope="col">${t('registry.status')}</th><th scope="col">${t('registry.industry')}</th>
+        <th scope="col">${t('registry.status')}</th><th scope="col">${t('registry.industry_short')}</th>
         <th scope="col">${t('registry.group')}</th><th scope="col">${t('registry.participants')}</th>
         <th scope="col">${t('registry.experts')}</th>
       </tr></thead>
       <tbody>${list.map((c) => html`<tr key=${c.id} data-testid="company-row" data-company-id=${c.id}>
         <th scope="row">${c.name}</th>
-        <td data-label=${t('registry.track')}>${t('track.' + c.track)}</td>
-        <td data-label=${t('registry.status')}><span class=${'badge co-' + c.status}>${t('co.status.' + c.status)}</span></td>
-        <td data-label=${t('registry.industry')}>${c.industry} — ${t('jsic.' + c.industry)}</td>
+        <td data-label=${t('registry.track')} class="nowrap">${t('track.' + c.track)}</td>
+        <td data-label=${t('registry.status')} class="nowrap"><span class=${'badge co-' + c.status}>${t('co.status.' + c.status)}</span></td>
+        <td data-label=${t('registry.industry_short')}>${c.industry} — ${t('jsic.' + c.industry)}</td>
         <td data-label=${t('registry.group')}>${c.group_name || '—'}</td>
         <td data-label=${t('registry.participants')}>${num(c.participants)}</td>
         <td data-label=${t('registry.experts')}>${c.expert_ids.length ? c.expert_ids.map(nameOf).join('、') : '—'}</td>
