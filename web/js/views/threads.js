@@ -155,7 +155,7 @@ function NewCategory({ onCreated }) {
     <summary data-testid="category-new-toggle">${t('category.new')}</summary>
     <form onSubmit=${submit} class="grid-form" data-testid="category-form">
       <div class="field"><label for="cat-slug">${t('category.slug')}</label>
-        <input id="cat-slug" name="slug" required pattern="[a-z0-9-]+" data-testid="category-slug" /></div>
+        <input id="cat-slug" name="slug" required pattern="[a-z0-9\\-]+" data-testid="category-slug" /></div>
       <div class="field"><label for="cat-name">${t('category.name')}</label>
         <input id="cat-name" name="cname" required data-testid="category-name" /></div>
       <div class="field wide"><label for="cat-desc">${t('category.description')}</label>
