@@ -312,6 +312,7 @@ test('every role: every page, every readable thread, every action', { skip: have
     await s.page.waitForFunction(() => document.querySelector('[data-testid="paper-reference"]').value === '');
     const records = await w.sec.get('/consents?company_id=' + w.companies.b.id);
     assert.ok(records.some((r) => r.action === 'record' && r.method === 'paper' && r.reference === '書面受付 2026-012'), 'the paper consent is on record');
+    await s.page.waitForSelector(`${tid('report-companies')} ${tid('consent-method')} >> text=紙の書面`);
     did('secretariat', 'record a paper consent');
     await shot(s.page, 'roles-sec-consent-report');
 
@@ -422,6 +423,12 @@ test('every role: every page, every readable thread, every action', { skip: have
     await a.page.locator(tid('consent-accept-nda')).click();
     await a.page.waitForSelector(tid('my-consents')); // the gate opens onto the page A was on
     did('participant A', 'accept a document');
+    await go(world, a.page, '/notifications');
+    await a.page.waitForSelector(tid('notification'));
+    await a.page.click(tid('notifications-read-all'));
+    await a.page.waitForSelector(`${tid('notifications-read-all')}[disabled]`);
+    assert.equal(await a.page.locator(tid('unread-notifications')).count(), 0, 'no unread count left');
+    did('participant A', 'mark notifications read');
 
     // ---- the unassigned expert Y -----------------------------------------------------------
     const y = await make('expert Y');

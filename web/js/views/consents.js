@@ -6,6 +6,8 @@ import { toast } from '../store.js';
 import { ErrorBox, Field, Loaded, Notice, PageHead, useApi, useAction, useId, Time } from '../components.js';
 
 const KINDS = ['participation', 'nda'];
+// The ways a paper consent arrives (the form offers these; the API takes any text).
+const METHODS = ['paper', 'pdf', 'other'];
 
 /** Whether a row needs this kind at all: the secretariat is not gated, an expert signs the NDA only. */
 function applies(row, kind, isCompany) {
@@ -23,7 +25,7 @@ function ConsentCell({ value, applicable = true }) {
   return html`<span class="consent-ok"><span class=${'badge ' + (old ? 'missing' : 'ok')}
       title=${old ? t('report.outdated') : ''}>${t('report.version', { v: value.version })}${old ? ' ' + t('report.outdated_short') : ''}</span>
     <span class="small muted"><${Time} value=${value.at} /></span>
-    ${value.method !== 'web' ? html` <span class="small muted">(${value.method})</span>` : null}</span>`;
+    ${value.method !== 'web' ? html` <span class="small muted" data-testid="consent-method">(${METHODS.includes(value.method) ? t('report.method.' + value.method) : value.method})</span>` : null}</span>`;
 }
 
 function ReportTable({ rows, kind, testid }) {
@@ -103,9 +105,7 @@ function PaperConsent({ onDone }) {
         </select></div>
       <div class="field"><label for=${id + '-m'}>${t('report.method')}</label>
         <select id=${id + '-m'} value=${method} onChange=${(e) => setMethod(e.currentTarget.value)}>
-          <option value="paper">${t('report.method.paper')}</option>
-          <option value="pdf">${t('report.method.pdf')}</option>
-          <option value="other">${t('report.method.other')}</option>
+          ${METHODS.map((m) => html`<option value=${m}>${t('report.method.' + m)}</option>`)}
         </select></div>
       <div class="field"><label for=${id + '-r'}>${t('report.reference')}</label>
         <input id=${id + '-r'} value=${reference} data-testid="paper-reference" onInput=${(e) => setReference(e.currentTarget.value)} /></div>
