@@ -184,6 +184,21 @@ async function editLast(who, text) {
   await post.locator(`${tid('revisions')} li`).first().waitFor(); // the earlier text is kept
 }
 
+/** Starts a thread in the UI; returns its id. */
+async function compose(who, { kind, visibility, scope, title, body }) {
+  const p = who.page;
+  await go(world, p, '/new');
+  await p.waitForSelector(tid('compose-form'));
+  await p.selectOption(tid('compose-kind'), kind);
+  await p.check(tid('visibility-' + visibility));
+  if (scope) await p.selectOption(tid('compose-scope'), String(scope));
+  await p.fill(tid('compose-title'), title);
+  await p.fill(tid('composer-body'), body);
+  await p.click(tid('compose-submit'));
+  await p.waitForSelector(`${tid('thread-view')} ${tid('thread-title')} >> text=${title}`);
+  return Number(await p.getAttribute(tid('thread-view'), 'data-thread-id'));
+}
+
 // ---- the story -------------------------------------------------------------------------------
 
 const coverage = {}; // role → actions pressed, printed at the end for the report
@@ -299,6 +314,15 @@ test('every role: every page, every readable thread, every action', { skip: have
     await reply(s, '事務局です。演習の資料は来週お送りします。'); did('secretariat', 'reply');
     await editLast(s, '事務局です。演習の資料は来週月曜にお送りします。'); did('secretariat', 'edit own post');
     await follow(s); did('secretariat', 'follow');
+    // A company-only thread for company B, started by the secretariat.
+    await go(world, s.page, '/new');
+    await s.page.waitForSelector(tid('compose-form'));
+    const vis = await s.page.$$eval('input[data-testid^="visibility-"]', (xs) => xs.map((x) => x.value));
+    assert.deepEqual(vis, ['community', 'group', 'company', 'staff']);
+    const forB = await compose(s, { kind: 'discussion', visibility: 'company', scope: w.companies.b.id, title: '事務局より：派遣日程の確認', body: '専門家派遣の日程をご確認ください。' });
+    assert.ok((await readable(P.b.api)).includes(forB), 'B reads the thread for B');
+    assert.ok(!(await readable(P.a.api)).includes(forB), 'A does not');
+    did('secretariat', 'start a company thread for a company');
 
     // A paper consent for company B's NDA.
     await go(world, s.page, '/consents');
@@ -400,6 +424,12 @@ test('every role: every page, every readable thread, every action', { skip: have
     await openThread(x, T.bCommunity);
     await flag(x, T.bCommunity.first_post_id, '宣伝のように見えます'); did('expert X (assigned)', 'flag');
     await shot(x.page, 'roles-x-thread');
+    await go(world, x.page, '/new');
+    await x.page.waitForSelector(tid('compose-form'));
+    assert.deepEqual(await x.page.$$eval('input[data-testid^="visibility-"]', (xs) => xs.map((v) => v.value)), ['community', 'staff'],
+      'an expert has no company or group to write to');
+    const xStaff = await compose(x, { kind: 'discussion', visibility: 'staff', title: '専門家メモ：VPN障害の切り分け手順', body: '1. IKEのログを確認\n2. DPDの設定を確認' });
+    did('expert X (assigned)', 'start a staff thread');
 
     // ---- A accepts the answer, reopens, accepts again; withdraws a consent and accepts again ----
     await openThread(a, T.aQuestion);
@@ -434,7 +464,7 @@ test('every role: every page, every readable thread, every action', { skip: have
     const y = await make('expert Y');
     await signIn(world, y, P.y.email, PASSWORD);
     did('expert Y (unassigned)', 'pages: ' + (await tourNavigation(y, 'y')).join(' '));
-    assert.deepEqual(await readable(P.y.api), [T.bCommunity.id, T.staff.id, T.bQuestion.id, T.news.id].sort((p, q) => p - q));
+    assert.deepEqual(await readable(P.y.api), [T.bCommunity.id, T.staff.id, T.bQuestion.id, T.news.id, xStaff].sort((p, q) => p - q));
     did('expert Y (unassigned)', `threads read: ${await tourThreads(y, P.y.api)}`);
     await cannotOpen(y, T.aQuestion); did('expert Y (unassigned)', 'A\'s company question: 404');
     await cannotOpen(y, T.aGroup); did('expert Y (unassigned)', 'A\'s group thread: 404');

@@ -170,6 +170,8 @@ export default {
   'composer.md_hint': 'Markdown works (# headings, - lists, [text](https://…) links). HTML does not.',
   'composer.visibility': 'Visibility (who can read this thread)',
 
+  'compose.for_company': 'For company',
+  'compose.for_group': 'For workshop group',
   'compose.title': 'Start a new thread',
   'compose.category': 'Category',
   'compose.kind': 'Type',

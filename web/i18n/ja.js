@@ -170,6 +170,8 @@ export default {
   'composer.md_hint': 'Markdown が使えます（見出し #、箇条書き -、リンク [文字](https://…)）。HTML は使えません。',
   'composer.visibility': '公開範囲（このスレッドを読める人）',
 
+  'compose.for_company': '対象の企業',
+  'compose.for_group': '対象のワークショップグループ',
   'compose.title': '新しいスレッドを作成',
   'compose.category': 'カテゴリ',
   'compose.kind': '種類',
