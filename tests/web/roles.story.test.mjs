@@ -19,7 +19,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  Api, startServer, person, shot, go, signIn, tid, haveServer, BIN, SHOTS,
+  Api, startServer, person, shot, go, signIn, tid, totpCode, haveServer, BIN, SHOTS,
   ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD,
 } from './lib.mjs';
 
@@ -457,12 +457,25 @@ test('every role: every page, every readable thread, every action', { skip: have
     await a.page.waitForSelector(tid('notification'));
     await a.page.click(tid('notifications-read-all'));
     await a.page.waitForSelector(`${tid('notifications-read-all')}[disabled]`);
-    assert.equal(await a.page.locator(tid('unread-notifications')).count(), 0, 'no unread count left');
+    await a.page.locator(tid('unread-notifications')).waitFor({ state: 'detached' }); // no unread count left
     did('participant A', 'mark notifications read');
 
-    // ---- the unassigned expert Y -----------------------------------------------------------
+    // ---- the unassigned expert Y, of whom the secretariat requires two-step sign-in ------------
+    await go(world, s.page, '/registry/users');
+    const rowY = s.page.locator(tid('user-row'), { hasText: P.y.email });
+    await rowY.locator(tid('user-totp-required')).click();
+    await rowY.locator(`${tid('user-totp-required')}[aria-pressed="true"]`).waitFor(); did('secretariat', 'require two-step sign-in');
     const y = await make('expert Y');
     await signIn(world, y, P.y.email, PASSWORD);
+    // Signed in, Y is shown the account page and nothing else until two-step sign-in is set up.
+    await y.page.waitForSelector(tid('totp-start'));
+    assert.equal(await y.page.locator('#site-nav').count(), 0, 'no navigation before two-step sign-in is set up');
+    await y.page.click(tid('totp-start'));
+    const secret = (await y.page.textContent(tid('totp-secret'))).trim();
+    await shot(y.page, 'roles-y-totp-setup');
+    await y.page.fill(tid('totp-code'), totpCode(secret));
+    await y.page.click(tid('totp-confirm'));
+    await y.page.waitForSelector('#site-nav'); did('expert Y (unassigned)', 'set up two-step sign-in (required)');
     did('expert Y (unassigned)', 'pages: ' + (await tourNavigation(y, 'y')).join(' '));
     assert.deepEqual(await readable(P.y.api), [T.bCommunity.id, T.staff.id, T.bQuestion.id, T.news.id, xStaff].sort((p, q) => p - q));
     did('expert Y (unassigned)', `threads read: ${await tourThreads(y, P.y.api)}`);

@@ -218,7 +218,11 @@ function App() {
   }, [route.path]);
 
   const user = state.user;
-  const gated = !!user && !isSecretariat(user) && state.pending.length > 0;
+  const consentGated = !!user && !isSecretariat(user) && state.pending.length > 0;
+  // The secretariat requires two-step sign-in for this account and it is not set up yet: the server
+  // refuses content until it is (403 totp_setup_required), so the account page comes first.
+  const twoStepGated = !!user && user.totp_setup_required;
+  const gated = consentGated || twoStepGated;
 
   useEffect(() => {
     document.documentElement.lang = state.lang;
@@ -235,7 +239,8 @@ function App() {
   else if (!user) main = html`<${Login} onSignedIn=${(r) => api.setCsrf(r.csrf_token)} afterSignIn=${refreshMe} />`;
   else if (state.inactive && user.role === 'participant') main = html`<section class="panel empty" data-testid="company-inactive">
       <h1 tabindex="-1" data-page-title>${t('inactive.title')}</h1><p>${t('err.company_inactive')}</p></section>`;
-  else if (gated) main = html`<${Consent} user=${user} onDone=${refreshMe} />`;
+  else if (consentGated) main = html`<${Consent} user=${user} onDone=${refreshMe} />`;
+  else if (twoStepGated) main = html`<${Account} />`;
   else main = routeView(route, user);
 
   const withNav = user && !gated && state.ready && !(state.inactive && user.role === 'participant');

@@ -106,7 +106,7 @@ function TwoStep({ user }) {
       <form onSubmit=${confirm} class="narrow-form">
         ${codeField}
         <${ErrorBox} error=${confirmError} />
-        <button type="submit" class="btn btn-primary" disabled=${confirming}>${t('account.totp_confirm')}</button>
+        <button type="submit" class="btn btn-primary" disabled=${confirming} data-testid="totp-confirm">${t('account.totp_confirm')}</button>
       </form>`
     : html`<p><span class="badge missing">${t('account.totp_off')}</span></p>
       <${ErrorBox} error=${startError} />

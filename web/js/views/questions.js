@@ -110,7 +110,8 @@ export function Triage() {
                   <a class="card-title" href=${'#/threads/' + it.thread_id}>${it.title}</a>
                   <dl class="facts">
                     ${it.due_at ? html`<div><dt>${t('esc.due_at')}</dt><dd><${Time} value=${it.due_at} /></dd></div>` : null}
-                    <div><dt>${t('triage.since')}</dt><dd><${Time} value=${it.since} /></dd></div>
+                    ${reason !== 'overdue' ? html`<div><dt>${t('triage.since.' + reason)}</dt><dd><${Time} value=${it.since} /></dd></div>` : null}
+                    ${it.created_at ? html`<div><dt>${t('triage.since')}</dt><dd><${Time} value=${it.created_at} /></dd></div>` : null}
                     ${esc ? html`<div><dt>${t('esc.expert')}</dt><dd>${esc.expert.name}</dd></div>` : null}
                     ${it.decline_reason ? html`<div class="wide"><dt>${t('esc.decline_reason')}</dt><dd>${it.decline_reason}</dd></div>` : null}
                   </dl>

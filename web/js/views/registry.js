@@ -258,7 +258,8 @@ function Users() {
       return html`<div class="table-wrap" tabindex="0" role="region" aria-label=${t('registry.tab.users')}>
         <table class="table stack" data-testid="user-table">
           <thead><tr><th scope="col">${t('registry.user_name')}</th><th scope="col">${t('registry.role')}</th>
-            <th scope="col">${t('registry.company')}</th><th scope="col">${t('registry.status')}</th><th scope="col"><span class="visually-hidden">${t('common.actions')}</span></th></tr></thead>
+            <th scope="col">${t('registry.company')}</th><th scope="col">${t('registry.status')}</th><th scope="col">${t('registry.totp')}</th>
+            <th scope="col"><span class="visually-hidden">${t('common.actions')}</span></th></tr></thead>
           <tbody>${list.map((u) => html`<${UserRow} key=${u.id} user=${u} reload=${res.reload} />`)}</tbody>
         </table></div>`;
     }}</${Loaded}>
@@ -270,13 +271,25 @@ function UserRow({ user: u, reload }) {
     await api.patch('/users/' + u.id, { status: u.status === 'suspended' ? 'active' : 'suspended' });
     reload();
   });
+  // Two-step sign-in can be required of experts and the secretariat.
+  const [require2, busy2, error2] = useAction(async () => {
+    await api.patch('/users/' + u.id, { totp_required: !u.totp_required });
+    reload();
+  });
+  const self = u.id === state.user.id;
   return html`<tr data-testid="user-row" data-user-id=${u.id}>
     <th scope="row">${u.name}<div class="small muted">${u.email}</div></th>
     <td data-label=${t('registry.role')}>${t('role.' + u.role)}${u.representative ? html`<div class="small muted">${t('registry.representative')}</div>` : null}
       ${u.specialties.length ? html`<div class="small muted">${u.specialties.join(', ')}</div>` : null}</td>
     <td data-label=${t('registry.company')}>${u.company_name || ''}</td>
     <td data-label=${t('registry.status')}><span class=${'badge user-' + u.status}>${t('user.status.' + u.status)}</span></td>
-    <td>${u.status === 'invited' || u.id === state.user.id ? null : html`<button type="button" class="btn btn-small btn-ghost" disabled=${busy}
+    <td data-label=${t('registry.totp')}>${u.totp_enabled ? html`<span class="badge ok">${t('account.totp_on')}</span>`
+      : u.totp_setup_required ? html`<span class="badge missing">${t('registry.totp_pending')}</span>` : null}
+      ${u.role !== 'participant' && !self ? html`<button type="button" class="btn btn-small btn-ghost" disabled=${busy2}
+        data-testid="user-totp-required" aria-pressed=${u.totp_required} onClick=${() => require2()}>
+        ${u.totp_required ? t('registry.totp_unrequire') : t('registry.totp_require')}</button>` : null}
+      ${error2 ? html`<${ErrorBox} error=${error2} />` : null}</td>
+    <td>${u.status === 'invited' || self ? null : html`<button type="button" class="btn btn-small btn-ghost" disabled=${busy}
       data-testid="user-toggle" onClick=${() => toggle()}>${u.status === 'suspended' ? t('registry.activate') : t('registry.suspend')}</button>`}
       ${error ? html`<${ErrorBox} error=${error} />` : null}</td>
   </tr>`;
