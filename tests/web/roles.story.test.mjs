@@ -406,6 +406,13 @@ test('every role: every page, every readable thread, every action', { skip: have
     });
     await rowC.locator(tid('user-toggle')).click();
     await rowC.locator('.badge.user-active').waitFor(); did('secretariat', 'reactivate');
+    // Company C completes the program (read-only) and its place is free again; then back.
+    await go(world, s.page, '/registry/companies');
+    const cardC = s.page.locator(tid('company'), { hasText: '有限会社テスト製作所' });
+    await cardC.locator(tid('company-status')).selectOption('completed');
+    await s.page.locator(tid('track-monozukuri'), { hasText: /1\s*\/\s*15/ }).waitFor();
+    await cardC.locator(tid('company-status')).selectOption('active');
+    await s.page.locator(tid('track-monozukuri'), { hasText: /2\s*\/\s*15/ }).waitFor(); did('secretariat', 'change a company\'s status');
 
     // ---- the assigned expert X answers ------------------------------------------------------
     const x = await make('expert X');
