@@ -226,6 +226,12 @@ test('every role: every page, every readable thread, every action', { skip: have
     await flag(b, posts.aGroupReply.id, '担当の割り振りが未確定のため確認したいです'); did('participant B', 'flag');
     assert.equal(await b.page.locator(tid('escalate-panel')).count(), 0, 'no staff tools for a participant');
     await shot(b.page, 'roles-b-thread-group');
+    await go(world, b.page, '/new');
+    await b.page.waitForSelector(tid('compose-form'));
+    assert.deepEqual(await b.page.$$eval('input[data-testid^="visibility-"]', (xs) => xs.map((v) => v.value)), ['community', 'group', 'company']);
+    const bOwn = await compose(b, { kind: 'question', visibility: 'company', title: '委託先のアクセス権限の棚卸し', body: '委託先に付与しているVPNアカウントの棚卸し方法を教えてください。' });
+    assert.ok(!(await readable(P.a.api)).includes(bOwn), 'A does not read B\'s company question');
+    did('participant B', 'start a company-only question');
 
     // ---- representative participant A ------------------------------------------------------
     const a = await make('participant A');
@@ -253,7 +259,7 @@ test('every role: every page, every readable thread, every action', { skip: have
       await s.page.waitForSelector(`${tid('registry-tab-' + tab)}[aria-current="page"]`);
       await waitQuiet(s.page);
     }
-    assert.equal((await readable(w.sec)).length, Object.keys(T).length, 'the secretariat reads every thread');
+    assert.equal((await readable(w.sec)).length, Object.keys(T).length + 1, 'the secretariat reads every thread (B\'s own question too)');
     did('secretariat', `threads read: ${await tourThreads(s, w.sec)}`);
 
     // Escalates A's question to the assigned expert X.
@@ -447,6 +453,7 @@ test('every role: every page, every readable thread, every action', { skip: have
     await a.page.waitForSelector(`${tid('badge-status')}[data-value="open"]`); did('participant A', 'reopen');
     await a.page.locator(tid('post')).nth(1).locator(tid('accept-answer')).click();
     await a.page.waitForSelector(tid('accepted-answer'));
+    await follow(a); did('participant A', 'follow');
     await shot(a.page, 'roles-a-thread-resolved');
     await go(world, a.page, '/account');
     await a.page.waitForSelector(tid('my-consents'));
@@ -488,6 +495,9 @@ test('every role: every page, every readable thread, every action', { skip: have
     did('expert Y (unassigned)', `threads read: ${await tourThreads(y, P.y.api)}`);
     await cannotOpen(y, T.aQuestion); did('expert Y (unassigned)', 'A\'s company question: 404');
     await cannotOpen(y, T.aGroup); did('expert Y (unassigned)', 'A\'s group thread: 404');
+    await openThread(y, T.bCommunity);
+    await reply(y, 'パスワード管理ツールは多要素認証と組み合わせるのがおすすめです。'); did('expert Y (unassigned)', 'reply');
+    await follow(y); did('expert Y (unassigned)', 'follow');
     await go(world, y.page, '/escalations');
     const esc = y.page.locator(`${tid('escalation')}[data-thread-id="${T.bQuestion.id}"]`);
     await esc.locator(tid('escalation-decline')).click();
