@@ -285,6 +285,8 @@ export default {
   'mod.resolved_hidden': 'The post is hidden and the flag resolved.',
   'mod.resolution.dismissed': 'No action',
   'mod.resolution.hidden': 'Hidden',
+  'mod.resolution.redacted': 'Redacted',
+  'mod.resolution.purged': 'Purged',
   'mod.redacted_badge': 'Redacted',
   'mod.open_on_post': 'Open flags on this post',
   'mod.resolved_at': 'Resolved at',

@@ -285,6 +285,8 @@ export default {
   'mod.resolved_hidden': '投稿を非表示にし、通報を対応済みにしました。',
   'mod.resolution.dismissed': '問題なし',
   'mod.resolution.hidden': '非表示で対応',
+  'mod.resolution.redacted': '内容を削除して対応',
+  'mod.resolution.purged': '完全消去して対応',
   'mod.redacted_badge': '内容削除済み',
   'mod.open_on_post': 'この投稿への未対応の通報',
   'mod.resolved_at': '対応日時',
