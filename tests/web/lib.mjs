@@ -117,8 +117,20 @@ export async function startServer() {
     await new Promise((r) => setTimeout(r, 200));
   }
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const answers = [];
   return {
-    base, browser, dataDir,
+    base, browser, dataDir, answers,
+    /** Checks every API answer the pages got against docs/openapi.json; returns the mismatches. */
+    async checkContract() {
+      const got = (await Promise.all(answers)).filter(Boolean);
+      const file = path.join(dataDir, 'answers.jsonl');
+      fs.writeFileSync(file, got.map((a) => JSON.stringify(a)).join('\n') + '\n');
+      const r = spawnSync('python3', [path.join(HERE, 'check_responses.py'), file], {
+        encoding: 'utf8', env: { ...process.env, MAMORI_SOURCE_DIR: path.join(HERE, '../..') },
+      });
+      if (r.status !== 0 && r.status !== 1) throw new Error('check_responses.py failed: ' + r.stderr);
+      return { checked: got.length, mismatches: r.stdout.split('\n').filter(Boolean) };
+    },
     async stop() {
       await browser.close();
       if (server.exitCode === null) {
@@ -152,6 +164,15 @@ export async function person(world, label) {
     who.problems.push(`${label}: unexpected ${status} ${res.request().method()} ${url}`);
   });
   page.on('pageerror', (e) => who.problems.push(`${label}: page error: ${e.message}`));
+  // Every API answer is kept for the contract check (world.checkContract); the event stream never ends.
+  page.on('response', (res) => {
+    const url = new URL(res.url());
+    if (!url.pathname.startsWith('/api/v1/') || url.pathname === '/api/v1/events') return;
+    world.answers.push(res.body().then((body) => ({
+      method: res.request().method(), path: url.pathname + url.search, status: res.status(),
+      content_type: res.headers()['content-type'] || '', body_b64: body.toString('base64'),
+    }), () => null)); // a page that navigated away meanwhile keeps no body
+  });
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
     if (/^Failed to load resource: the server responded with a status of \d+/.test(m.text())) return;

@@ -526,4 +526,8 @@ test('every role: every page, every readable thread, every action', { skip: have
   const problems = everyone.flatMap((x) => x.problems);
   for (const x of everyone) await x.context.close();
   assert.deepEqual(problems, [], 'no unexpected HTTP errors, page errors or console errors');
+  const contract = await world.checkContract();
+  console.log(`${contract.checked} API answers checked against docs/openapi.json`);
+  assert.ok(contract.checked > 50, 'the pages\' API answers were kept');
+  assert.deepEqual(contract.mismatches, [], 'every API answer the pages got is as docs/openapi.json says');
 });

@@ -94,6 +94,10 @@ test('the program story, end to end in the browser', { skip: haveServer ? false 
   const problems = [sec, a, b, ex].flatMap((x) => x.problems);
   for (const x of [sec, a, b, ex]) await x.context.close();
   assert.deepEqual(problems, [], 'no unexpected HTTP errors, page errors or console errors');
+  const contract = await world.checkContract();
+  console.log(`${contract.checked} API answers checked against docs/openapi.json`);
+  assert.ok(contract.checked > 50, 'the pages\' API answers were kept');
+  assert.deepEqual(contract.mismatches, [], 'every API answer the pages got is as docs/openapi.json says');
 });
 
 async function story(sec, a, b, ex) {
