@@ -103,7 +103,14 @@ async function tourNavigation(who, prefix) {
     const name = href.replace(/\W+/g, '-').replace(/^-|-$/g, '') || 'home';
     await shot(page, `roles-${prefix}-nav-${name}`);
   }
-  return hrefs;
+  // The header's own pages: the account, and a new thread.
+  await page.click(tid('current-user'));
+  await page.waitForSelector(tid('account-name'));
+  await waitQuiet(page);
+  await shot(page, `roles-${prefix}-account`);
+  await go(world, page, '/new');
+  await page.waitForSelector(tid('compose-form'));
+  return [...hrefs, '#/account', '#/new'];
 }
 
 /** Waits until nothing is loading on the page. */
