@@ -52,7 +52,7 @@ function FlagCard({ flag, reload }) {
   return html`<li class="card" data-testid="flag" data-flag-id=${flag.id} data-post-id=${postId} data-state=${flag.state}>
     <div class="card-head">
       <span class=${'badge flag-' + flag.state}>${t('mod.flag_state.' + flag.state)}</span>
-      ${flag.resolution ? html`<span class="badge">${t('mod.resolution.' + flag.resolution)}</span>` : null}
+      ${flag.resolution ? html`<span class="badge resolution">${t('mod.resolution.' + flag.resolution)}</span>` : null}
       ${flag.post.hidden ? html`<span class="badge locked">${t('post.hidden_badge')}</span>` : null}
       ${flag.post.redacted ? html`<span class="badge locked">${t('mod.redacted_badge')}</span>` : null}
       <a class="card-title" href=${'#/threads/' + threadId + '?post=' + postId}>${flag.thread_title}</a>
