@@ -2,6 +2,7 @@
  * Adding a feature is one line here; the router and the self-check pick it up. */
 #include "escalation.h"
 #include "events.h"
+#include "idempotency.h"
 #include "mail.h"
 #include "router.h"
 
@@ -32,5 +33,6 @@ const struct feature features[] = {
 	{.name = "events", .routes = events_routes, .worker_init = events_worker_init,
 	 .worker_free = events_worker_free, .drain = events_drain, .tick = events_tick},
 	{.name = "moderation", .routes = moderation_routes},
+	{.name = "idempotency", .tick = idempotency_tick}, /* the router runs Idempotency-Key */
 	{0},
 };
