@@ -152,22 +152,24 @@ static void publish(struct db *d, struct ev_item it)
 	struct ev_group *g = s->groups, **tail = &s->groups;
 	for (; g && g->gen != gen; g = g->next)
 		tail = &g->next;
-	if (!g) {
+	bool fresh = !g;
+	if (fresh) {
 		g = xcalloc(1, sizeof *g);
 		g->w = w;
 		g->gen = gen;
 		*tail = g;
-		struct timeval zero = {0, 0};
-		if (gen)
-			worker_after_commit(w, group_settled, g);
-		else if (event_base_once(w->base, -1, EV_TIMEOUT, group_now_cb, g, &zero) < 0) {
-			group_unlink_free(g);
-			return;
-		}
 	}
 	if (g->n == g->cap)
 		g->items = xrealloc(g->items, (g->cap = g->cap ? g->cap * 2 : 8) * sizeof *g->items);
 	g->items[g->n++] = it;
+	if (!fresh)
+		return;
+	/* Last: when the batch settled meanwhile, worker_after_commit runs group_settled at once. */
+	struct timeval zero = {0, 0};
+	if (gen)
+		worker_after_commit(w, group_settled, g);
+	else if (event_base_once(w->base, -1, EV_TIMEOUT, group_now_cb, g, &zero) < 0)
+		group_settled(g, true);
 }
 
 void events_publish_thread(struct db *d, int64_t thread_id)
