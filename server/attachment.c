@@ -229,8 +229,10 @@ out:
 	free(tmp);
 	/* Test hook (never set in production): hold the upload between its file and its row. */
 	const char *delay = getenv("MAMORI_TEST_UPLOAD_DELAY_MS");
-	if (delay && atoi(delay) > 0)
+	if (delay && atoi(delay) > 0) {
+		log_warn("attachment: MAMORI_TEST_UPLOAD_DELAY_MS: holding an upload");
 		usleep((useconds_t)atoi(delay) * 1000);
+	}
 }
 
 /* Worker thread again: the file is durable; commit the row (re-checking access) and reply. */

@@ -7,6 +7,7 @@ deterministic: MAMORI_TEST_SETTLE_DELAY_MS holds every batch after its COMMIT fo
 so a second request lands in the next batch, and MAMORI_TEST_FAIL_MARKER fails a batch that
 stored a post containing the marker. One worker, so both requests share its event queue."""
 import os
+import sqlite3
 import sys
 import threading
 import time
@@ -18,6 +19,23 @@ from mamori import Server, expect, run_tests  # noqa: E402
 DELAY_MS = 1500
 MARKER = "FAIL-THIS-BATCH"
 ENV = {"MAMORI_TEST_SETTLE_DELAY_MS": str(DELAY_MS), "MAMORI_TEST_FAIL_MARKER": MARKER}
+
+
+def wait_until(pred, what, timeout=30):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def post_committed(srv, body):
+    con = sqlite3.connect(os.path.join(srv.data, "mamori.db"), timeout=10)
+    try:
+        return con.execute("SELECT count(*) FROM posts WHERE body = ?", (body,)).fetchone()[0] > 0
+    finally:
+        con.close()
 
 
 def post_async(srv, tid, body, out, key):
@@ -40,7 +58,8 @@ def test_failed_batch_keeps_the_next_batchs_events():
         ta = post_async(srv, t["id"], f"{MARKER} a", out, "a")
         tb = post_async(srv, t["id"], "b is fine", out, "b")
         ta.start()
-        time.sleep(DELAY_MS / 3000)  # a's batch has committed (and failed): b opens the next one
+        # a's batch has failed (and is held by the settle delay): b opens the next one
+        wait_until(lambda: "this batch fails" in srv.read_log(), "a's batch to fail")
         tb.start()
         ta.join()
         tb.join()
@@ -67,10 +86,11 @@ def test_event_waits_for_its_own_batch():
         expect(ev.status == 200, f"events {ev.status}")
         ev.events = Stamped()
         out = {}
-        ta = post_async(srv, t["id"], "a", out, "a")
+        ta = post_async(srv, t["id"], "a unique body", out, "a")
         tb = post_async(srv, t["id"], "b", out, "b")
         ta.start()
-        time.sleep(DELAY_MS / 3000)  # a's batch is settling: b opens the next one
+        # a's batch has committed (and is held by the settle delay): b opens the next one
+        wait_until(lambda: post_committed(srv, "a unique body"), "a's batch to commit")
         tb.start()
         ta.join()
         tb.join()

@@ -100,8 +100,12 @@ def test_lost_answer_then_retry_and_concurrent_use():
         conn.request("POST", path, body=data, headers={"Cookie": admin.cookie, "X-CSRF-Token": admin.csrf,
                                                        "Content-Type": "application/json",
                                                        "Idempotency-Key": "lost-1"})
-        time.sleep(DELAY_MS / 3000)
-        # While it is being answered, the same key is in use.
+        # Its batch has committed and is held by the settle delay:
+        end = time.time() + 30
+        while time.time() < end and count_posts(srv, t["id"]) == before:
+            time.sleep(0.01)
+        expect(count_posts(srv, t["id"]) == before + 1, "the first request's post was not stored")
+        # while it is being answered, the same key is in use.
         st, body = post(admin, path, {"body": "届いたかな"}, "lost-1")
         expect(st == 409 and body["error"] == "idempotency_key_in_use", f"concurrent: {st} {body}")
         conn.sock.shutdown(2)

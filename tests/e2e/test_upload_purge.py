@@ -39,7 +39,11 @@ def test_upload_of_purged_bytes_keeps_its_file():
             out["second"] = upload(up, tb["id"], data, "again.pdf")
         t = threading.Thread(target=second)
         t.start()
-        time.sleep(DELAY_MS / 3000)  # the second upload has stored (found) the file, row not yet written
+        # Wait until the second upload is held by the hook: file found, row not yet written.
+        end = time.time() + 30
+        while time.time() < end and "holding an upload" not in srv.read_log():
+            time.sleep(0.01)
+        expect("holding an upload" in srv.read_log(), "the second upload never reached the hook")
         st, purged = admin.post(f"/api/v1/attachments/{first['id']}/purge", {})
         expect(st == 200, f"purge: {st} {purged}")
         t.join()
