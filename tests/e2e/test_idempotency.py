@@ -67,6 +67,16 @@ def test_retry_returns_the_first_answer():
             expect(st == 400, f"bad key {bad[:10]!r}: {st} {body}")
         st, ok = post(admin, f"/api/v1/threads/{t1['id']}/posts", {"body": "y"}, "k" * 255)
         expect(st == 201, f"255 characters: {st} {ok}")
+        # Raw bodies too (an attachment, answered after its helper-thread work).
+        up = f"/api/v1/threads/{t1['id']}/attachments?filename=a.bin"
+        h = {"Idempotency-Key": "file-1", "Content-Type": "application/octet-stream"}
+        st, f1 = admin.request("POST", up, raw=b"\x00bytes", headers=h)
+        st2, f2 = admin.request("POST", up, raw=b"\x00bytes", headers=h)
+        expect(st == st2 == 201 and f1 == f2, f"attachment retry: {st} {f1} / {st2} {f2}")
+        st, f3 = admin.request("POST", up, raw=b"\x00other", headers=h)
+        expect(st == 422 and f3["error"] == "idempotency_key_reused", f"other bytes: {st} {f3}")
+        st, lst = admin.get(f"/api/v1/threads/{t1['id']}/attachments")
+        expect(st == 200 and len(lst["attachments"]) == 1, f"one attachment: {lst}")
 
 
 def raw_post(srv, client, path, body, key):
