@@ -5,12 +5,12 @@
  * download (Content-Disposition: attachment, application/octet-stream, nosniff). */
 #include "attachment.h"
 
+#include "audit.h"
 #include "authz.h"
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
 #include "http.h"
-#include "moderation.h"
 #include "router.h"
 #include "server.h"
 #include "util.h"
@@ -397,7 +397,7 @@ static int handle_download(struct req *r)
 	snprintf(via, sizeof via, "attachment:%lld", (long long)id);
 	char *path = blob_path_new(r->cfg->data_dir, sha);
 	int status;
-	if (moderation_audit_read(r, tid, via) < 0) {
+	if (audit_thread_read(r, tid, via) < 0) {
 		status = req_internal(r, "audit read");
 		goto out;
 	}

@@ -10,6 +10,7 @@
 #include "util.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,3 +168,36 @@ const struct route audit_routes[] = {
 	 {{"after", PARAM_INT}, {"limit", PARAM_INT}}},
 	{0},
 };
+
+/* ---- the thread.read audit ------------------------------------------------------------------ */
+
+static const char thread_scope_sql[] =
+	"SELECT visibility, coalesce(company_id, 0) FROM threads WHERE id = :id";
+
+int audit_thread_read(struct req *r, int64_t thread_id, const char *via)
+{
+	sqlite3_stmt *st = db_stmt(r->db, thread_scope_sql);
+	db_bind_int64(st, ":id", thread_id);
+	bool outsider = false;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		outsider = strcmp(db_col_text(st, 0), "company") == 0 &&
+			   sqlite3_column_int64(st, 1) != r->who->company_id;
+	sqlite3_reset(st);
+	return outsider ? audit_thread_outsider_read(r, thread_id, via) : 0;
+}
+
+int audit_thread_outsider_read(struct req *r, int64_t thread_id, const char *via)
+{
+	if (db_tx_begin(r->db, __func__) < 0)
+		return -1;
+	char *t = xasprintf("thread:%" PRId64, thread_id);
+	json_t *detail = via ? json_pack("{s:s}", "via", via) : NULL;
+	int rc = audit_append(r->db, r->who->user_id, "thread.read", t, r->ip, detail);
+	json_decref(detail);
+	free(t);
+	if (rc < 0 || db_tx_commit(r->db) < 0) {
+		db_tx_rollback(r->db);
+		return -1;
+	}
+	return 0;
+}

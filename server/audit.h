@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 struct db;
+struct req;
 
 /* Appends an entry chained to the previous one: hash = SHA-256(prev_hash || "\n" || id || "\n"
  * || at || "\n" || actor || "\n" || action || "\n" || target || "\n" || ip || "\n" || detail).
@@ -20,5 +21,16 @@ int64_t audit_verify(struct db *d, int64_t *bad_id);
 /* `mamori audit verify --data DIR`: prints "ok N entries" (exit 0) or names the broken entry
  * (exit 1); 2 for bad arguments. */
 int audit_cli(int argc, char **argv);
+
+/* The thread.read audit (docs/API.md §7): when thread_id is a `company` thread and r->who is outside
+ * its company (an expert, the secretariat, an escalated expert), appends a thread.read entry in
+ * its own short write transaction (group commit makes it cheap). via (may be NULL) names the
+ * path ("post:12", "attachment:3") and goes into the entry's detail. Returns 0 (also when
+ * nothing needed writing) or -1 on a database error. Call it after the read succeeded, outside
+ * any transaction. Worker thread only. */
+int audit_thread_read(struct req *r, int64_t thread_id, const char *via);
+/* The same for a caller that already knows the thread is another company's (one query less on
+ * the thread view's hot path). */
+int audit_thread_outsider_read(struct req *r, int64_t thread_id, const char *via);
 
 #endif

@@ -4,7 +4,7 @@
  * belongs to one thread, except the writer's, which is used only under the writer's lock. */
 #include "db.h"
 
-#include "search.h"
+#include "feature.h"
 #include "util.h"
 
 #include <errno.h>
@@ -171,7 +171,7 @@ int db_open(const char *dir, bool create, struct db **out)
 				      "PRAGMA secure_delete=ON;"
 				      "PRAGMA temp_store=MEMORY;"
 				      "PRAGMA cache_size=-16000;";
-	if (db_exec(d, pragmas) < 0 || search_register(h) < 0) {
+	if (db_exec(d, pragmas) < 0 || features_db_open(h) < 0) {
 		db_close(d);
 		return -EIO;
 	}

@@ -67,12 +67,21 @@ struct sub {
 	bool dead;
 };
 
-/* Per worker (w->streams); touched only on that worker's thread. */
+/* Per worker (its slot: streams_of); touched only on that worker's thread. */
 struct streams {
 	struct sub *head;
 	int count;
 	struct ev_group *groups; /* waiting for their batch, oldest first */
 };
+
+/* This feature's worker slot (feature.h), set by the first events_worker_init, which runs
+ * before any worker thread starts. */
+static int slot = -1;
+
+static struct streams *streams_of(struct worker *w)
+{
+	return slot < 0 ? NULL : w->slots[slot];
+}
 
 static atomic_int total_subscribers;
 
@@ -114,7 +123,7 @@ static void group_fan_out(struct ev_group *g)
 
 static void group_unlink_free(struct ev_group *g)
 {
-	struct streams *s = g->w->streams;
+	struct streams *s = streams_of(g->w);
 	for (struct ev_group **pp = s ? &s->groups : NULL; pp && *pp; pp = &(*pp)->next)
 		if (*pp == g) {
 			*pp = g->next;
@@ -142,9 +151,9 @@ static void group_now_cb(evutil_socket_t fd, short what, void *arg)
 static void publish(struct db *d, struct ev_item it)
 {
 	struct worker *w = worker_of_db(d);
-	if (!w || !w->streams)
+	if (!w || !streams_of(w))
 		return;
-	struct streams *s = w->streams;
+	struct streams *s = streams_of(w);
 	/* The batch these writes wait in (db.h): the events of each batch are kept apart, so an
 	 * event never leaves before its own batch is durable, and a failed batch takes only its
 	 * own events with it. */
@@ -197,7 +206,7 @@ void events_publish_access(struct db *d, int64_t user_id, int64_t company_id)
 
 static void sub_unlink(struct sub *u)
 {
-	struct streams *s = u->w->streams;
+	struct streams *s = streams_of(u->w);
 	if (u->prev)
 		u->prev->next = u->next;
 	else
@@ -311,7 +320,7 @@ static bool sub_recheck(struct worker *w, struct sub *u)
  * (user_id's, company_id's, or everyone's when both are 0) and end or narrow their streams. */
 static void deliver_access(struct worker *w, const struct ev_item *it)
 {
-	struct streams *s = w->streams;
+	struct streams *s = streams_of(w);
 	struct sub *next;
 	for (struct sub *u = s->head; u; u = next) {
 		next = u->next;
@@ -329,7 +338,7 @@ static void deliver_access(struct worker *w, const struct ev_item *it)
 static void deliver(struct worker *w, void *arg)
 {
 	struct ev_batch *b = arg;
-	struct streams *s = w->streams;
+	struct streams *s = streams_of(w);
 	for (size_t i = 0; s && s->head && i < b->n; i++) {
 		struct ev_item *it = &b->items[i];
 		char line[200];
@@ -384,7 +393,7 @@ static void deliver(struct worker *w, void *arg)
  * content the caller may read at that moment; a comment line every 20 seconds keeps it alive. */
 static int handle_events(struct req *r)
 {
-	struct streams *s = r->w->streams;
+	struct streams *s = streams_of(r->w);
 	if (server_stopping() || !s)
 		return req_error(r, 503, "unavailable", "the server is shutting down");
 	struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
@@ -423,14 +432,16 @@ static int handle_events(struct req *r)
 
 int events_worker_init(struct worker *w)
 {
-	w->streams = xcalloc(1, sizeof(struct streams));
+	if (slot < 0)
+		slot = feature_index("events");
+	w->slots[slot] = xcalloc(1, sizeof(struct streams));
 	return 0;
 }
 
 /* SIGTERM: end every stream so the drain does not wait for them. */
 void events_drain(struct worker *w)
 {
-	struct streams *s = w->streams;
+	struct streams *s = streams_of(w);
 	while (s && s->head)
 		sub_end(s->head);
 }
@@ -438,7 +449,7 @@ void events_drain(struct worker *w)
 void events_worker_free(struct worker *w)
 {
 	events_drain(w);
-	struct streams *s = w->streams;
+	struct streams *s = streams_of(w);
 	/* Groups still waiting for a batch: the worker's pending after-commit calls are dropped
 	 * with it (server.c), never run. */
 	while (s && s->groups) {
@@ -448,7 +459,7 @@ void events_worker_free(struct worker *w)
 		free(g);
 	}
 	free(s);
-	w->streams = NULL;
+	w->slots[slot] = NULL;
 }
 
 /* Once a second: heartbeats, the end of streams whose session reached its idle or absolute
@@ -456,7 +467,7 @@ void events_worker_free(struct worker *w)
  * subscriber's access as a safety net (changes of access arrive as messages, deliver_access). */
 void events_tick(struct worker *w)
 {
-	struct streams *s = w->streams;
+	struct streams *s = streams_of(w);
 	int64_t now = now_unix();
 	struct sub *next;
 	for (struct sub *u = s ? s->head : NULL; u; u = next) {

@@ -5,6 +5,7 @@
 #include "idempotency.h"
 #include "mail.h"
 #include "router.h"
+#include "search.h"
 
 extern const struct route system_routes[];
 extern const struct route audit_routes[];
@@ -28,11 +29,12 @@ const struct feature features[] = {
 	{.name = "category", .routes = category_routes},
 	{.name = "thread", .routes = thread_routes},
 	{.name = "post", .routes = post_routes},
-	{.name = "search", .routes = search_routes},
+	{.name = "search", .routes = search_routes, .db_open = search_register, .before_commit = search_before_commit},
 	{.name = "attachment", .routes = attachment_routes},
 	{.name = "notify", .routes = notify_routes},
 	{.name = "events", .routes = events_routes, .worker_init = events_worker_init,
-	 .worker_free = events_worker_free, .drain = events_drain, .tick = events_tick},
+	 .worker_free = events_worker_free, .drain = events_drain, .tick = events_tick,
+	 .access_changed = events_publish_access},
 	{.name = "moderation", .routes = moderation_routes},
 	{.name = "idempotency", .routes = idempotency_routes, .tick = idempotency_tick}, /* run by the router */
 	{0},

@@ -16,7 +16,6 @@
 #include "http.h"
 #include "markdown.h"
 #include "notify.h"
-#include "post.h"
 #include "router.h"
 #include "search.h"
 #include "server.h"
@@ -60,9 +59,6 @@ static const char rate_posts_sql[] =
 static const char rate_flags_sql[] =
 	"SELECT created_at FROM flags WHERE reporter_id = :uid AND created_at > :since"
 	" ORDER BY created_at DESC LIMIT 1 OFFSET :n";
-
-static const char thread_scope_sql[] =
-	"SELECT visibility, coalesce(company_id, 0) FROM threads WHERE id = :id";
 
 static const char hide_sql[] =
 	"UPDATE posts SET hidden_at = :now, hidden_by = :uid WHERE id = :id AND hidden_at IS NULL";
@@ -391,34 +387,6 @@ void moderation_post_view(json_t *post, const struct principal *viewer, bool hid
 		json_object_set_new(post, "body", json_string(""));
 		json_object_set_new(post, "html", json_string(""));
 	}
-}
-
-int moderation_audit_read(struct req *r, int64_t thread_id, const char *via)
-{
-	sqlite3_stmt *st = db_stmt(r->db, thread_scope_sql);
-	db_bind_int64(st, ":id", thread_id);
-	bool outsider = false;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		outsider = strcmp(db_col_text(st, 0), "company") == 0 &&
-			   sqlite3_column_int64(st, 1) != r->who->company_id;
-	sqlite3_reset(st);
-	return outsider ? moderation_audit_outsider_read(r, thread_id, via) : 0;
-}
-
-int moderation_audit_outsider_read(struct req *r, int64_t thread_id, const char *via)
-{
-	if (db_tx_begin(r->db, __func__) < 0)
-		return -1;
-	char *t = target_new("thread", thread_id);
-	json_t *detail = via ? json_pack("{s:s}", "via", via) : NULL;
-	int rc = audit_append(r->db, r->who->user_id, "thread.read", t, r->ip, detail);
-	json_decref(detail);
-	free(t);
-	if (rc < 0 || db_tx_commit(r->db) < 0) {
-		db_tx_rollback(r->db);
-		return -1;
-	}
-	return 0;
 }
 
 /* ---- flags --------------------------------------------------------------------------------- */

@@ -37,15 +37,9 @@ void moderation_post_view(json_t *post, const struct principal *viewer, bool hid
  * secretariat): callers that quote post text elsewhere (search snippets, exports) skip it. */
 bool moderation_post_text_withheld(const struct principal *viewer, bool hidden);
 
-/* The thread.read audit (docs/API.md §7): when thread_id is a `company` thread and r->who is outside
- * its company (an expert, the secretariat, an escalated expert), appends a thread.read entry in
- * its own short write transaction (group commit makes it cheap). via (may be NULL) names the
- * path ("post:12", "attachment:3") and goes into the entry's detail. Returns 0 (also when
- * nothing needed writing) or -1 on a database error. Call it after the read succeeded, outside
- * any transaction. Worker thread only. */
-int moderation_audit_read(struct req *r, int64_t thread_id, const char *via);
-/* The same for a caller that already knows the thread is another company's (one query less on
- * the thread view's hot path). */
-int moderation_audit_outsider_read(struct req *r, int64_t thread_id, const char *via);
+/* The thread.read audit moved to audit.h (audit_thread_read); the old names stay for callers
+ * written before (remove once none is left). */
+#define moderation_audit_read audit_thread_read
+#define moderation_audit_outsider_read audit_thread_outsider_read
 
 #endif

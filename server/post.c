@@ -4,6 +4,7 @@
  * follow every new post. A post is readable exactly when its thread is. */
 #include "post.h"
 
+#include "audit.h"
 #include "authz.h"
 #include "db.h"
 #include "events.h"
@@ -54,12 +55,6 @@ static const char edit_sql[] = "UPDATE posts SET body = :body, html = :html, edi
 static const char revisions_sql[] =
 	"SELECT r.id, r.body, r.html, r.created_at, r.replaced_at, u.id, u.name, u.role"
 	" FROM post_revisions r JOIN users u ON u.id = r.author_id WHERE r.post_id = :id ORDER BY r.id";
-
-json_t *post_author_json(sqlite3_stmt *st, int col)
-{
-	return json_pack("{s:I, s:s, s:s}", "id", (json_int_t)sqlite3_column_int64(st, col), "name",
-			 db_col_text(st, col + 1), "role", db_col_text(st, col + 2));
-}
 
 int post_body_from_request(struct req *r, const char **body)
 {
@@ -285,7 +280,7 @@ static int handle_get(struct req *r)
 		return req_not_found(r);
 	char via[32];
 	snprintf(via, sizeof via, "post:%lld", (long long)id);
-	if (moderation_audit_read(r, json_integer_value(json_object_get(p, "thread_id")), via) < 0) {
+	if (audit_thread_read(r, json_integer_value(json_object_get(p, "thread_id")), via) < 0) {
 		json_decref(p);
 		return req_internal(r, "audit read");
 	}
@@ -392,7 +387,7 @@ static int handle_revisions(struct req *r)
 	json_decref(p);
 	char via[48];
 	snprintf(via, sizeof via, "post:%lld/revisions", (long long)id);
-	if (moderation_audit_read(r, tid, via) < 0)
+	if (audit_thread_read(r, tid, via) < 0)
 		return req_internal(r, "audit read");
 	json_t *arr = json_array();
 	sqlite3_stmt *st = db_stmt(r->db, revisions_sql);

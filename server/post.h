@@ -25,7 +25,4 @@ int post_body_from_request(struct req *r, const char **body);
  * rolls back and answers 500). Worker thread only. */
 int post_insert(struct req *r, int64_t thread_id, const char *title, const char *body, int64_t *post_id);
 
-/* {id, name, role} of a user from three columns of st starting at col. New reference. */
-json_t *post_author_json(struct sqlite3_stmt *st, int col);
-
 #endif

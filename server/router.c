@@ -181,6 +181,12 @@ void req_header(struct req *r, const char *name, const char *value)
 	evhttp_add_header(evhttp_request_get_output_headers(r->ev), name, value);
 }
 
+json_t *post_author_json(sqlite3_stmt *st, int col)
+{
+	return json_pack("{s:I, s:s, s:s}", "id", (json_int_t)sqlite3_column_int64(st, col), "name",
+			 db_col_text(st, col + 1), "role", db_col_text(st, col + 2));
+}
+
 json_t *json_time(int64_t t)
 {
 	if (!t)
@@ -252,6 +258,14 @@ const struct route *router_match(enum evhttp_cmd_type method, const char *path, 
 int router_check_table(char err[256])
 {
 	for (const struct feature *f = features; f->name; f++) {
+		if (f - features >= WORKER_SLOTS) {
+			snprintf(err, 256, "more features than WORKER_SLOTS (%d)", WORKER_SLOTS);
+			return -1;
+		}
+		if (feature_index(f->name) != f - features) {
+			snprintf(err, 256, "two features are called %s", f->name);
+			return -1;
+		}
 		for (const struct route *rt = f->routes; rt && rt->pattern; rt++) {
 			if (rt->access == ACCESS_UNSET || !rt->handler) {
 				snprintf(err, 256, "route %s (%s) declares no access", rt->pattern, f->name);
@@ -693,3 +707,12 @@ int router_run_post_hooks(struct req *r, int64_t thread_id, int64_t post_id)
 			return -1;
 	return 0;
 }
+
+const struct server_app server_app = {
+	.dispatch = router_dispatch,
+	.worker_init = router_worker_init,
+	.worker_free = router_worker_free,
+	.drain = router_drain,
+	.tick = router_tick,
+	.thread_exit = router_thread_exit,
+};

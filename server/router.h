@@ -4,26 +4,11 @@
 #ifndef MAMORI_ROUTER_H
 #define MAMORI_ROUTER_H
 
+#include "feature.h"
 #include "http.h"
 
 struct worker;
 
-/* A feature module's contribution: its routes (terminated by a zero route) and optional hooks
- * run on every worker thread. */
-struct feature {
-	const char *name;
-	const struct route *routes;
-	int (*worker_init)(struct worker *w);
-	void (*worker_free)(struct worker *w);
-	void (*drain)(struct worker *w); /* SIGTERM: end long-lived responses */
-	void (*tick)(struct worker *w);  /* once a second */
-	/* Called inside the writing transaction after a post is stored (a thread's first post
-	 * included), so features can react (escalation answered, mentions...). Return 0 or -1
-	 * (the whole write is then rolled back). */
-	int (*on_post)(struct req *r, int64_t thread_id, int64_t post_id);
-};
-/* Defined in features.c, terminated by {0}. */
-extern const struct feature features[];
 
 /* Handles one request from evhttp on worker w. */
 void router_dispatch(struct worker *w, struct evhttp_request *ev);

@@ -266,8 +266,10 @@ static char **terms_new(const char *q, size_t *count)
 /* Posts waiting in the index's queue (search_index.c) are matched here, on the same folded
  * text, every term a substring of the title or the body as the indexes match them; the newest
  * QUEUE_SCAN readable ones are looked at. The queue is short: it is indexed whenever the writes
- * pause, and at INDEX_CHUNK posts (server.c) under a burst. */
-#define QUEUE_SCAN "2000"
+ * pause, and in chunks under a burst, never past SEARCH_QUEUE_FULL (search_before_commit). */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define QUEUE_SCAN STR(SEARCH_QUEUE_SCAN)
 static const char queue_sql[] =
 	"SELECT p.id, p.thread_id, t.title, p.body, q.title, q.body FROM search_pending q"
 	" JOIN posts p ON p.id = q.post_id JOIN threads t ON t.id = p.thread_id"

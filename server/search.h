@@ -22,6 +22,13 @@ int search_unindex_post(struct db *d, int64_t post_id);
  * a write transaction, best outside any savepoint (FTS5 flushes at each one). Returns how many
  * were indexed, or -1 (the caller rolls back). */
 int search_index_pending(struct db *d, int max);
+/* The features table's before_commit: indexes queued posts by the policy in search_index.c. */
+int search_before_commit(struct db *writer, int holds);
+/* The queue's bounds: search.c reads up to SEARCH_QUEUE_SCAN queued posts besides the ranked
+ * index; search_before_commit keeps the queue below SEARCH_QUEUE_FULL, so none is missed. */
+#define SEARCH_QUEUE_SCAN 2000
+#define SEARCH_QUEUE_FULL 1536
+_Static_assert(SEARCH_QUEUE_FULL < SEARCH_QUEUE_SCAN, "search reads the whole queue");
 /* Whether anything waits in the queue. */
 bool search_pending_any(struct db *d);
 

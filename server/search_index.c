@@ -12,6 +12,7 @@
 #include "text.h"
 #include "util.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -183,4 +184,39 @@ int search_index_pending(struct db *d, int max)
 bool search_pending_any(struct db *d)
 {
 	return db_one_int64(db_stmt(d, pending_any_sql), 0) != 0;
+}
+
+/* The features table's before_commit (feature.h): before each batch commits, index the posts
+ * queued for search, outside every request's savepoint. FTS5 writes a segment per flush and merges segments later, so the cost
+ * per post falls steeply with the posts per flush (docs/BENCHMARKS.md). When writes come one at
+ * a time, the batch indexes what it queued: the post is ranked in search from its 201 on. When
+ * requests write concurrently (BUSY_HOLDS or more requests in this batch and the one just
+ * before), the queue may grow to
+ * QUEUE_HIGH and is then indexed BUSY_CHUNK posts per batch (a bounded pause for the workers
+ * waiting on the writer's lock); everything left is indexed IDLE_CHUNK at a time as soon as the
+ * writes pause (a batch the writer opens itself, holds 0). Meanwhile search reads the queue too
+ * (search.c, newest first before the ranked results, SEARCH_QUEUE_SCAN > SEARCH_QUEUE_FULL), so
+ * nothing written is missing from search at any time. */
+#define QUEUE_HIGH 1024
+#define QUEUE_FULL SEARCH_QUEUE_FULL
+#define BUSY_CHUNK 128
+#define IDLE_CHUNK 512
+#define BUSY_HOLDS 3
+static const char pending_count_sql[] = "SELECT count(*) FROM search_pending";
+
+int search_before_commit(struct db *d, int holds)
+{
+	int64_t queued = db_one_int64(db_stmt(d, pending_count_sql), 0);
+	if (queued == 0)
+		return 0;
+	bool busy = holds >= BUSY_HOLDS;
+	if (busy && queued < QUEUE_HIGH)
+		return 1; /* when the writes pause */
+	/* Past QUEUE_FULL (more than one chunk a batch arrives) search's scan of the queue would
+	 * no longer see all of it: larger chunks until it is back. */
+	int chunk = !busy || queued > QUEUE_FULL ? IDLE_CHUNK : BUSY_CHUNK;
+	int n = search_index_pending(d, chunk);
+	if (n < 0)
+		log_error("search: indexing queued posts failed; they stay queued");
+	return n < 0 ? -1 : queued > n;
 }

@@ -9,8 +9,7 @@
 
 #include "config.h"
 #include "db.h"
-#include "router.h"
-#include "search.h"
+#include "feature.h"
 #include "tls.h"
 #include "util.h"
 
@@ -310,7 +309,7 @@ static void request_cb(struct evhttp_request *req, void *arg)
 {
 	struct worker *w = arg;
 	server_request_seen(req);
-	router_dispatch(w, req);
+	server_app.dispatch(w, req);
 }
 
 void server_request_begin(struct worker *w)
@@ -386,41 +385,6 @@ void worker_after_commit(struct worker *w, void (*fn)(void *arg, bool committed)
 	wp->after_tail = &a->next;
 }
 
-/* Before each batch commits: index the posts queued for search (search_index.c), outside every
- * request's savepoint. FTS5 writes a segment per flush and merges segments later, so the cost
- * per post falls steeply with the posts per flush (docs/BENCHMARKS.md). When writes come one at
- * a time, the batch indexes what it queued: the post is ranked in search from its 201 on. When
- * requests write concurrently (BUSY_HOLDS or more requests in this batch and the one just
- * before), the queue may grow to
- * QUEUE_HIGH and is then indexed BUSY_CHUNK posts per batch (a bounded pause for the workers
- * waiting on the writer's lock); everything left is indexed IDLE_CHUNK at a time as soon as the
- * writes pause (a batch the writer opens itself, holds 0). Meanwhile search reads the queue too
- * (search.c, newest first before the ranked results; its QUEUE_SCAN exceeds QUEUE_FULL), so
- * nothing written is missing from search at any time. */
-#define QUEUE_HIGH 1024
-#define QUEUE_FULL 1536 /* < QUEUE_SCAN (search.c) */
-#define BUSY_CHUNK 128
-#define IDLE_CHUNK 512
-#define BUSY_HOLDS 3
-static const char pending_count_sql[] = "SELECT count(*) FROM search_pending";
-
-static int writer_before_commit(struct db *d, int holds)
-{
-	int64_t queued = db_one_int64(db_stmt(d, pending_count_sql), 0);
-	if (queued == 0)
-		return 0;
-	bool busy = holds >= BUSY_HOLDS;
-	if (busy && queued < QUEUE_HIGH)
-		return 1; /* when the writes pause */
-	/* Past QUEUE_FULL (more than one chunk a batch arrives) search's scan of the queue would
-	 * no longer see all of it: larger chunks until it is back. */
-	int chunk = !busy || queued > QUEUE_FULL ? IDLE_CHUNK : BUSY_CHUNK;
-	int n = search_index_pending(d, chunk);
-	if (n < 0)
-		log_error("search: indexing queued posts failed; they stay queued");
-	return n < 0 ? -1 : queued > n;
-}
-
 /* ---- worker lifecycle ----------------------------------------------------------------------- */
 
 static int listen_socket(const char *listen_addr)
@@ -487,7 +451,7 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
 		/* Stop accepting; evhttp owns the bound listener and frees it with the evhttp. */
 		evconnlistener_disable(wp->listener);
 	}
-	router_drain(w); /* ends event streams */
+	server_app.drain(w); /* ends event streams */
 	wp->drain_started = now_unix();
 	struct timeval tv = {0, 20000};
 	wp->drain_poll = event_new(w->base, -1, EV_PERSIST, drain_poll_cb, w);
@@ -499,14 +463,14 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	struct worker *w = arg;
 	if (w->index == 0)
 		tls_rotate_ticket_keys();
-	router_tick(w);
+	server_app.tick(w);
 }
 
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	event_base_dispatch(w->base);
-	router_thread_exit();
+	server_app.thread_exit();
 	return NULL;
 }
 
@@ -551,7 +515,7 @@ static int worker_setup(struct worker *w, int index, const struct config *cfg, b
 	event_add(wp->tick, &sec);
 	wp->release_ev = evtimer_new(w->base, release_cb, w);
 	db_batch_enable(w->db, batch_held, batch_settled, w);
-	return router_worker_init(w);
+	return server_app.worker_init(w);
 }
 
 static int worker_init(struct worker *w, int index, const struct config *cfg)
@@ -573,7 +537,7 @@ static void worker_destroy(struct worker *w)
 	struct worker_priv *wp = w->priv;
 	if (!wp)
 		return;
-	router_worker_free(w);
+	server_app.worker_free(w);
 	if (w->db)
 		db_release(w->db);
 	/* Replies still waiting for a batch: their connections close with the evhttp. */
@@ -610,7 +574,7 @@ int server_test_worker_open(struct worker *w, const struct config *cfg)
 {
 	memset(w, 0, sizeof *w);
 	evthread_use_pthreads();
-	if (db_writer_start(cfg->data_dir, writer_before_commit) < 0)
+	if (db_writer_start(cfg->data_dir, features_before_commit) < 0)
 		return -1;
 	return worker_setup(w, 0, cfg, false);
 }
@@ -646,7 +610,7 @@ int server_run(const struct config *cfg)
 
 	nworkers = cfg->workers;
 	workers = xcalloc((size_t)nworkers, sizeof *workers);
-	int rc = db_writer_start(cfg->data_dir, writer_before_commit) < 0 ? 1 : 0;
+	int rc = db_writer_start(cfg->data_dir, features_before_commit) < 0 ? 1 : 0;
 	for (int i = 0; i < nworkers && rc == 0; i++)
 		if (worker_init(&workers[i], i, cfg) < 0)
 			rc = 1;

@@ -13,6 +13,9 @@ struct db;
 struct evhttp;
 struct evhttp_request;
 
+/* At least the number of features (router_check_table checks). */
+#define WORKER_SLOTS 32
+
 struct worker {
 	int index;
 	struct event_base *base;
@@ -20,8 +23,22 @@ struct worker {
 	struct db *db;
 	const struct config *cfg;
 	void *priv; /* server.c internals */
-	void *streams; /* events.c: this worker's event-stream subscribers */
+	/* Per-feature state of this worker, slots[feature_index(name)] (feature.h); touched only
+	 * on this worker's thread. */
+	void *slots[WORKER_SLOTS];
 };
+
+/* What the server runs on every worker: the layer above it (the router) defines server_app.
+ * The server knows no route and no feature (docs/ARCHITECTURE.md, "Layers"). */
+struct server_app {
+	void (*dispatch)(struct worker *w, struct evhttp_request *ev); /* each request */
+	int (*worker_init)(struct worker *w);                          /* 0 or -1 */
+	void (*worker_free)(struct worker *w);
+	void (*drain)(struct worker *w); /* SIGTERM: end long-lived responses */
+	void (*tick)(struct worker *w);  /* once a second */
+	void (*thread_exit)(void);       /* on the worker's thread as it ends */
+};
+extern const struct server_app server_app;
 
 /* Runs the server until SIGTERM/SIGINT; returns the process exit code. */
 int server_run(const struct config *cfg);

@@ -435,7 +435,7 @@ static int handle_get(struct req *r)
 		evbuffer_add(r->raw_out, off, sizeof off - 1);
 	evbuffer_add(r->raw_out, hole + 1, len - head - 1);
 	free(made);
-	if (thread_mark_read(r, id, unread) < 0 || (outsider && moderation_audit_outsider_read(r, id, NULL) < 0))
+	if (thread_mark_read(r, id, unread) < 0 || (outsider && audit_thread_outsider_read(r, id, NULL) < 0))
 		return req_internal(r, "mark read");
 	return 200;
 }
