@@ -10,6 +10,7 @@
 #include "router.h"
 #include "server.h"
 #include "session.h"
+#include "text.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -242,20 +243,17 @@ static char *cookie_new(struct req *r, const char *name)
 	return NULL;
 }
 
-/* A display name: non-empty, at most max bytes, no control characters, not only spaces. */
+/* A display name: non-empty, at most max bytes, no control characters, not blank (text_blank). */
 static bool text_ok(const char *s, size_t max)
 {
 	size_t n = strlen(s);
-	bool visible = false;
 	if (n == 0 || n > max)
 		return false;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p < 0x20 || *p == 0x7f)
 			return false;
-		if (*p != ' ')
-			visible = true;
 	}
-	return visible;
+	return !text_blank(s);
 }
 
 /* A deliberately plain e-mail check: one @ with something before it, a dotted domain after it,

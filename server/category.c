@@ -5,6 +5,7 @@
 #include "db.h"
 #include "http.h"
 #include "router.h"
+#include "text.h"
 #include "util.h"
 
 #include <string.h>
@@ -55,7 +56,7 @@ static int handle_create(struct req *r)
 	int64_t position = 0;
 	if (req_body_str(r, "slug", &slug) != 0 || !slug_ok(slug))
 		return req_error(r, 422, "invalid", "slug must be 1-64 characters of a-z, 0-9, - and _");
-	if (req_body_str(r, "name", &name) != 0 || !*name || strlen(name) > 200)
+	if (req_body_str(r, "name", &name) != 0 || text_blank(name) || strlen(name) > 200)
 		return req_error(r, 422, "invalid", "name must be 1-200 bytes");
 	if (req_body_str(r, "description", &desc) < 0 || strlen(desc) > 4000)
 		return req_error(r, 422, "invalid", "description must be a string of at most 4000 bytes");

@@ -14,6 +14,7 @@
 #include "mail.h"
 #include "notify.h"
 #include "router.h"
+#include "text.h"
 #include "util.h"
 
 #include <event2/buffer.h>
@@ -163,21 +164,6 @@ static bool kind_valid(const char *k)
 	return k && (strcmp(k, "participation") == 0 || strcmp(k, "nda") == 0);
 }
 
-/* True when s holds nothing but ASCII white space and U+3000 (the ideographic space a Japanese
- * keyboard types). */
-static bool blank(const char *s)
-{
-	while (*s) {
-		if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-			s++;
-		else if ((unsigned char)s[0] == 0xE3 && (unsigned char)s[1] == 0x80 &&
-			 (unsigned char)s[2] == 0x80)
-			s += 3;
-		else
-			return false;
-	}
-	return true;
-}
 
 /* The User-Agent as stored in a record: at most USER_AGENT_MAX_BYTES, valid UTF-8 (a header may
  * carry any bytes; non-ASCII bytes become '?' when the text is not UTF-8). Caller frees. */
@@ -338,11 +324,11 @@ static int handle_publish(struct req *r)
 	bool material = true;
 	if (req_body_str(r, "kind", &kind) != 0 || !kind_valid(kind))
 		return req_error(r, 422, "invalid", "kind must be participation or nda");
-	if (req_body_str(r, "title", &title) != 0 || blank(title))
+	if (req_body_str(r, "title", &title) != 0 || text_blank(title))
 		return req_error(r, 422, "invalid", "title is empty");
 	if (strlen(title) > TITLE_MAX_BYTES)
 		return req_error(r, 422, "invalid", "title is longer than %d bytes", TITLE_MAX_BYTES);
-	if (req_body_str(r, "body", &body) != 0 || blank(body))
+	if (req_body_str(r, "body", &body) != 0 || text_blank(body))
 		return req_error(r, 422, "invalid", "body is empty");
 	if (strlen(body) > BODY_MAX_BYTES)
 		return req_error(r, 413, "too_large", "body is longer than %d bytes", BODY_MAX_BYTES);
@@ -668,7 +654,7 @@ static int handle_record(struct req *r)
 		return req_not_found(r);
 	if (req_body_int(r, "document_id", &doc_id) != 0 || doc_id <= 0)
 		return req_error(r, 422, "invalid", "document_id is required");
-	if (req_body_str(r, "method", &method) != 0 || blank(method) || strlen(method) > METHOD_MAX_BYTES)
+	if (req_body_str(r, "method", &method) != 0 || text_blank(method) || strlen(method) > METHOD_MAX_BYTES)
 		return req_error(r, 422, "invalid", "method is required (e.g. paper), at most %d bytes",
 				 METHOD_MAX_BYTES);
 	if (req_body_str(r, "reference", &reference) < 0 || strlen(reference) > REFERENCE_MAX_BYTES)

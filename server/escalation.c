@@ -551,7 +551,7 @@ static int handle_decline(struct req *r)
 	sqlite3_reset(st);
 	if (!expert || expert != r->who->user_id)
 		return req_not_found(r);
-	if (req_body_str(r, "reason", &reason) != 0 || !*reason || strlen(reason) > NOTE_MAX)
+	if (req_body_str(r, "reason", &reason) != 0 || text_blank(reason) || strlen(reason) > NOTE_MAX)
 		return req_error(r, 422, "invalid", "reason is required (at most %d bytes)", NOTE_MAX);
 	if (strcmp(state, "assigned") != 0)
 		return req_error(r, 409, "conflict", "the escalation is already %s", state);

@@ -35,68 +35,6 @@ struct render {
 	size_t img_mark;     /* out->len just after an emitted image's <a ...> */
 };
 
-/* Returns the length of the valid UTF-8 sequence at p[0..n), or 0 when it is not valid
- * (same rules as utf8_valid: no overlongs, no surrogates, at most U+10FFFF). */
-static size_t utf8_seq_len(const unsigned char *p, size_t n)
-{
-	unsigned c = p[0];
-	size_t len;
-	uint32_t cp;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF) {
-		len = 2;
-		cp = c & 0x1F;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		cp = c & 0x0F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3F);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return len;
-}
-
-/* Appends code point cp as UTF-8; invalid code points (NUL, surrogates, > U+10FFFF) become
- * U+FFFD, as HTML would decode them. */
-static void utf8_append(struct buf *b, uint32_t cp)
-{
-	char s[4];
-	if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
-		buf_puts(b, replacement_char);
-	} else if (cp < 0x80) {
-		s[0] = (char)cp;
-		buf_append(b, s, 1);
-	} else if (cp < 0x800) {
-		s[0] = (char)(0xC0 | (cp >> 6));
-		s[1] = (char)(0x80 | (cp & 0x3F));
-		buf_append(b, s, 2);
-	} else if (cp < 0x10000) {
-		s[0] = (char)(0xE0 | (cp >> 12));
-		s[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		s[2] = (char)(0x80 | (cp & 0x3F));
-		buf_append(b, s, 3);
-	} else {
-		s[0] = (char)(0xF0 | (cp >> 18));
-		s[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-		s[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		s[3] = (char)(0x80 | (cp & 0x3F));
-		buf_append(b, s, 4);
-	}
-}
-
 /* Appends s[0..n) escaped for HTML text and double- or single-quoted attribute values; NUL
  * becomes U+FFFD, as an HTML parser would make it. */
 static void html_escape(struct buf *b, const char *s, size_t n)
@@ -177,12 +115,12 @@ static void entity_decode(struct buf *b, const char *s, size_t n)
 {
 	uint32_t cp;
 	if (entity_numeric(s, n, &cp)) {
-		utf8_append(b, cp);
+		buf_put_codepoint(b, cp);
 		return;
 	}
 	for (size_t i = 0; i < ARRAY_LEN(named_entities); i++) {
 		if (strlen(named_entities[i].name) == n && !memcmp(named_entities[i].name, s, n)) {
-			utf8_append(b, named_entities[i].cp);
+			buf_put_codepoint(b, named_entities[i].cp);
 			return;
 		}
 	}
@@ -589,7 +527,8 @@ static void utf8_repair(struct buf *b, size_t from)
 	const unsigned char *p = (const unsigned char *)b->data + from;
 	size_t n = b->len - from;
 	while (n) {
-		size_t k = utf8_seq_len(p, n);
+		uint32_t cp;
+		size_t k = utf8_decode((const char *)p, n, &cp);
 		if (k) {
 			buf_append(&fixed, p, k);
 		} else {

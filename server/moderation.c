@@ -19,6 +19,7 @@
 #include "router.h"
 #include "search.h"
 #include "server.h"
+#include "text.h"
 #include "util.h"
 
 #include <errno.h>
@@ -170,14 +171,6 @@ static const char has_read_sql[] =
 static const char user_sql[] = "SELECT id, name, role, company_id FROM users WHERE id = :id";
 
 /* ---- helpers ------------------------------------------------------------------------------- */
-
-static bool blank(const char *s)
-{
-	for (; *s; s++)
-		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
-			return false;
-	return true;
-}
 
 static json_t *opt_int(sqlite3_stmt *st, int col)
 {
@@ -439,7 +432,7 @@ static int handle_flag_create(struct req *r)
 	if (req_path_id(r, 0, &id) < 0 || mpost_load(r, id, &p) < 0)
 		return req_not_found(r);
 	int rc;
-	if (req_body_str(r, "reason", &reason) != 0 || blank(reason) || strlen(reason) > REASON_MAX_BYTES) {
+	if (req_body_str(r, "reason", &reason) != 0 || text_blank(reason) || strlen(reason) > REASON_MAX_BYTES) {
 		rc = req_error(r, 422, "invalid", "reason must be a non-empty text of at most %d bytes",
 			       REASON_MAX_BYTES);
 		goto out;
@@ -930,7 +923,7 @@ static int handle_redact(struct req *r)
 	if (req_path_id(r, 0, &id) < 0 || mpost_load(r, id, &p) < 0)
 		return req_not_found(r);
 	int hr = req_body_str(r, "reason", &reason), hp = req_body_bool(r, "purge", &purge);
-	if (hr != 0 || blank(reason) || strlen(reason) > REASON_MAX_BYTES || hp < 0) {
+	if (hr != 0 || text_blank(reason) || strlen(reason) > REASON_MAX_BYTES || hp < 0) {
 		mpost_clear(&p);
 		return req_error(
 			r, 422, "invalid",

@@ -63,10 +63,7 @@ int post_body_from_request(struct req *r, const char **body)
 		return req_error(r, 422, "invalid", "body is required");
 	if (strlen(b) > POST_MAX_BODY)
 		return req_error(r, 413, "too_large", "a post's body is at most %d bytes", POST_MAX_BODY);
-	const char *s = b;
-	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-		s++;
-	if (!*s)
+	if (text_blank(b))
 		return req_error(r, 422, "invalid", "body is empty");
 	*body = b;
 	return 0;

@@ -10,6 +10,7 @@
 #include "events.h"
 #include "http.h"
 #include "router.h"
+#include "text.h"
 #include "util.h"
 
 #include <inttypes.h>
@@ -59,20 +60,17 @@ int registry_is_sme(const char *sme_class, int64_t capital_yen, int64_t employee
 #define NAME_MAX_BYTES 200
 
 /* A display name: a non-empty string of at most NAME_MAX_BYTES bytes, no control characters,
- * not only spaces. */
+ * not blank (text_blank). */
 static bool name_ok(const char *s)
 {
 	size_t n = strlen(s);
-	bool visible = false;
 	if (n == 0 || n > NAME_MAX_BYTES)
 		return false;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p < 0x20 || *p == 0x7f)
 			return false;
-		if (*p != ' ')
-			visible = true;
 	}
-	return visible;
+	return !text_blank(s);
 }
 
 static bool body_has(struct req *r, const char *name)

@@ -37,14 +37,9 @@ bool search_is_space(unsigned char c)
 /* Length of the UTF-8 sequence at s (1 for an invalid byte), never past end. */
 size_t search_cp_len(const char *s, const char *end)
 {
-	unsigned char c = (unsigned char)*s;
-	size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
-	if ((size_t)(end - s) < n)
-		return 1;
-	for (size_t i = 1; i < n; i++)
-		if (((unsigned char)s[i] & 0xC0) != 0x80)
-			return 1;
-	return n;
+	uint32_t cp;
+	size_t n = utf8_decode(s, (size_t)(end - s), &cp);
+	return n ? n : 1;
 }
 
 void search_put_hex(struct buf *b, char prefix, const char *s, size_t n)

@@ -17,69 +17,13 @@
 /* Decodes one code point from s[0..n) (n > 0) into *cp and returns the bytes used. A byte that
  * does not begin a valid sequence (overlong, surrogate, above U+10FFFF, truncated) gives
  * U+FFFD and uses that one byte, so decoding always makes progress. */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+static size_t decode_or_replace(const unsigned char *s, size_t n, uint32_t *cp)
 {
-	unsigned c = s[0];
-	size_t len;
-	uint32_t v;
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xC2 && c <= 0xDF) {
-		len = 2;
-		v = c & 0x1F;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		v = c & 0x0F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		v = c & 0x07;
-	} else {
-		goto bad;
-	}
-	if (n < len)
-		goto bad;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			goto bad;
-		v = (v << 6) | (s[i] & 0x3F);
-	}
-	if ((len == 3 && v < 0x800) || (len == 4 && (v < 0x10000 || v > 0x10FFFF)) ||
-	    (v >= 0xD800 && v <= 0xDFFF))
-		goto bad;
-	*cp = v;
-	return len;
-bad:
+	size_t k = utf8_decode((const char *)s, n, cp);
+	if (k)
+		return k;
 	*cp = REPLACEMENT_CHAR;
 	return 1;
-}
-
-/* Appends cp (a valid scalar value) as UTF-8. */
-static void utf8_append(struct buf *b, uint32_t cp)
-{
-	char s[4];
-	size_t n;
-	if (cp < 0x80) {
-		s[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		s[0] = (char)(0xC0 | (cp >> 6));
-		s[1] = (char)(0x80 | (cp & 0x3F));
-		n = 2;
-	} else if (cp < 0x10000) {
-		s[0] = (char)(0xE0 | (cp >> 12));
-		s[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		s[2] = (char)(0x80 | (cp & 0x3F));
-		n = 3;
-	} else {
-		s[0] = (char)(0xF0 | (cp >> 18));
-		s[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-		s[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		s[3] = (char)(0x80 | (cp & 0x3F));
-		n = 4;
-	}
-	buf_append(b, s, n);
 }
 
 /* Full-width forms of U+FF61..U+FF9F (the compatibility decompositions of the Unicode data). */
@@ -140,7 +84,7 @@ char *text_fold_new(const char *s, size_t len)
 	size_t i = 0;
 	while (i < len) {
 		uint32_t cp;
-		i += utf8_decode(p + i, len - i, &cp);
+		i += decode_or_replace(p + i, len - i, &cp);
 		if (cp == 0) {
 			cp = REPLACEMENT_CHAR;
 		} else if (cp >= 0xFF01 && cp <= 0xFF5E) {
@@ -153,7 +97,7 @@ char *text_fold_new(const char *s, size_t len)
 		if (cp >= 0x30A1 && cp <= 0x30FA && i < len) {
 			/* a katakana, full-width or just widened, takes a following sound mark */
 			uint32_t next;
-			size_t k = utf8_decode(p + i, len - i, &next);
+			size_t k = decode_or_replace(p + i, len - i, &next);
 			uint32_t composed = kana_compose(cp, sound_mark(next));
 			if (composed) {
 				cp = composed;
@@ -162,7 +106,7 @@ char *text_fold_new(const char *s, size_t len)
 		}
 		if (cp >= 'A' && cp <= 'Z')
 			cp += 'a' - 'A';
-		utf8_append(&out, cp);
+		buf_put_codepoint(&out, cp);
 	}
 	return out.data;
 }
@@ -173,7 +117,7 @@ size_t text_codepoints(const char *s, size_t len)
 	size_t count = 0;
 	for (size_t i = 0; i < len; count++) {
 		uint32_t cp;
-		i += utf8_decode(p + i, len - i, &cp);
+		i += decode_or_replace(p + i, len - i, &cp);
 	}
 	return count;
 }
@@ -243,4 +187,21 @@ char *text_like_escape_new(const char *s)
 		buf_append(&out, s, 1);
 	}
 	return out.data;
+}
+
+static bool blank_cp(uint32_t c)
+{
+	return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+	       (c >= 0x2000 && c <= 0x200B) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
+	       c == 0x205F || c == 0x2060 || c == 0x3000 || c == 0xFEFF;
+}
+
+bool text_blank(const char *s)
+{
+	size_t n = strlen(s);
+	uint32_t cp;
+	for (size_t i = 0, k; i < n; i += k)
+		if ((k = utf8_decode(s + i, n - i, &cp)) == 0 || !blank_cp(cp))
+			return false;
+	return true;
 }

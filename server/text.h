@@ -4,6 +4,7 @@
 #ifndef MAMORI_TEXT_H
 #define MAMORI_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Returns a new string (caller frees) with s[0..len) folded for search, NFKC-like for widths:
@@ -42,5 +43,12 @@ char *text_like_escape_new(const char *s);
 /* Counts the code points of s[0..len), an invalid byte counting as one (as text_fold_new
  * replaces it by one U+FFFD). */
 size_t text_codepoints(const char *s, size_t len);
+
+/* True when s holds no visible character: empty, or only Unicode White_Space (U+0009-U+000D,
+ * U+0020, U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000 — the
+ * full-width space a Japanese keyboard types) and the invisible U+200B, U+2060, U+FEFF. The one
+ * blank rule: every field that refuses blank input (titles, bodies, names, reasons...) asks
+ * this (docs/DECISIONS.md, "Blank input"). Invalid UTF-8 is not blank. */
+bool text_blank(const char *s);
 
 #endif

@@ -464,7 +464,7 @@ static int tags_from_request(struct req *r, char ***out)
 			e--;
 		*e = 0;
 		size_t cps = text_codepoints(s, strlen(s));
-		bool bad = cps == 0 || cps > TAG_MAX_CODEPOINTS || strpbrk(s, "\n\r\t") != NULL;
+		bool bad = text_blank(s) || cps > TAG_MAX_CODEPOINTS || strpbrk(s, "\n\r\t") != NULL;
 		bool dup = false;
 		for (size_t k = 0; k < n && !bad; k++)
 			dup = dup || strcmp(list[k], s) == 0;
@@ -475,14 +475,6 @@ static int tags_from_request(struct req *r, char ***out)
 			return req_error(r, 422, "invalid", "a tag must be 1-%d characters on one line", TAG_MAX_CODEPOINTS);
 	}
 	return 0;
-}
-
-static bool blank(const char *s)
-{
-	for (; *s; s++)
-		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
-			return false;
-	return true;
 }
 
 /* Decides the new thread's company and group (docs/API.md §5: the author's at creation). A
@@ -545,7 +537,7 @@ static int handle_create(struct req *r)
 	int rc;
 	if (req_body_int(r, "category_id", &cat) != 0)
 		return req_error(r, 422, "invalid", "category_id is required");
-	if (req_body_str(r, "title", &title) != 0 || blank(title))
+	if (req_body_str(r, "title", &title) != 0 || text_blank(title))
 		return req_error(r, 422, "invalid", "title is empty");
 	if (text_codepoints(title, strlen(title)) > TITLE_MAX_CODEPOINTS || strpbrk(title, "\n\r"))
 		return req_error(r, 422, "invalid", "title must be one line of at most %d characters", TITLE_MAX_CODEPOINTS);

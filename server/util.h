@@ -33,6 +33,10 @@ void time_format_utc(int64_t t, char buf[32]);
 /* Parses an RFC 3339 time with Z or a ±hh:mm offset into seconds since the epoch; 0 on success. */
 int time_parse_rfc3339(const char *s, int64_t *out);
 
+/* The one UTF-8 decoder: decodes the code point at s[0..n) into *cp and returns its length
+ * (1-4), or 0 when s does not begin with a valid sequence (n == 0, an overlong, a surrogate,
+ * above U+10FFFF, a stray continuation byte, truncated). */
+size_t utf8_decode(const char *s, size_t n, uint32_t *cp);
 /* True when s is valid UTF-8 of length n (no overlongs, no surrogates, max U+10FFFF). */
 bool utf8_valid(const char *s, size_t n);
 
@@ -43,6 +47,8 @@ struct buf {
 };
 void buf_append(struct buf *b, const void *p, size_t n);
 void buf_puts(struct buf *b, const char *s);
+/* Appends cp as UTF-8; NUL, surrogates and values above U+10FFFF become U+FFFD. */
+void buf_put_codepoint(struct buf *b, uint32_t cp);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Ensures NUL termination and returns data (owned by b). */
 const char *buf_cstr(struct buf *b);

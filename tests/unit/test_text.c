@@ -252,6 +252,58 @@ static void test_fts_against_sqlite(void **state)
 	sqlite3_close(db);
 }
 
+/* The one blank rule (text_blank): white space of every script is blank, any visible character
+ * is not, invalid UTF-8 is not. */
+static void test_blank(void **state)
+{
+	(void)state;
+	const char *blank[] = {"", " ", "\t\r\n", "\xE3\x80\x80" /* U+3000 */, "\xC2\xA0" /* U+00A0 */,
+			       "\xE2\x80\x80\xE2\x80\x8A" /* U+2000 U+200A */, "\xE2\x80\x8B" /* U+200B */,
+			       "\xEF\xBB\xBF" /* U+FEFF */, "\xE2\x80\xA8\xE2\x80\xAF" /* U+2028 U+202F */,
+			       "\xC2\x85\xE1\x9A\x80\xE2\x81\x9F\xE2\x81\xA0" /* U+0085 U+1680 U+205F U+2060 */};
+	for (size_t i = 0; i < sizeof blank / sizeof *blank; i++)
+		assert_true(text_blank(blank[i]));
+	const char *visible[] = {"a", " a ", "\xE3\x80\x80\xE9\xA1\x8C" /* 　題 */, "\xE3\x80\x81" /* U+3001 、 */,
+				 "\xE2\x80\x8C" /* U+200C ZWNJ: not blank by our rule */, "\xC2" /* truncated */,
+				 "\xE0\x80\xA0" /* overlong space */, "\xED\xA0\x80" /* surrogate */, "_"};
+	for (size_t i = 0; i < sizeof visible / sizeof *visible; i++)
+		assert_false(text_blank(visible[i]));
+}
+
+/* The one UTF-8 decoder (utf8_decode) and what is built on it. */
+static void test_utf8_decode(void **state)
+{
+	(void)state;
+	uint32_t cp = 0;
+	assert_int_equal(utf8_decode("A", 1, &cp), 1);
+	assert_int_equal(cp, 'A');
+	assert_int_equal(utf8_decode("\xC2\xA0", 2, &cp), 2);
+	assert_int_equal(cp, 0xA0);
+	assert_int_equal(utf8_decode("\xE3\x80\x80", 3, &cp), 3);
+	assert_int_equal(cp, 0x3000);
+	assert_int_equal(utf8_decode("\xF0\x9F\x98\x80", 4, &cp), 4);
+	assert_int_equal(cp, 0x1F600);
+	assert_int_equal(utf8_decode("\xF4\x8F\xBF\xBF", 4, &cp), 4);
+	assert_int_equal(cp, 0x10FFFF);
+	const char *bad[] = {"\x80", "\xC0\x80", "\xC1\xBF", "\xE0\x9F\xBF", "\xED\xA0\x80", "\xF0\x8F\xBF\xBF",
+			     "\xF4\x90\x80\x80", "\xF5\x80\x80\x80", "\xE3\x80", "\xE3\x41\x80", "\xFF"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		assert_int_equal(utf8_decode(bad[i], strlen(bad[i]), &cp), 0);
+		assert_false(utf8_valid(bad[i], strlen(bad[i])));
+	}
+	assert_int_equal(utf8_decode("\xE3\x80\x80", 2, &cp), 0); /* n bounds the read */
+	assert_int_equal(utf8_decode("", 0, &cp), 0);
+	assert_true(utf8_valid("a\xE3\x80\x80\xF0\x9F\x98\x80", 8));
+	struct buf b = {0};
+	buf_put_codepoint(&b, 0x3000);
+	buf_put_codepoint(&b, 0);      /* NUL → U+FFFD */
+	buf_put_codepoint(&b, 0xD800); /* surrogate → U+FFFD */
+	buf_put_codepoint(&b, 0x1F600);
+	assert_int_equal(b.len, 3 + 3 + 3 + 4);
+	assert_memory_equal(b.data, "\xE3\x80\x80\xEF\xBF\xBD\xEF\xBF\xBD\xF0\x9F\x98\x80", b.len);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +314,8 @@ int main(void)
 		cmocka_unit_test(test_like_escape),
 		cmocka_unit_test(test_fts_query_shape),
 		cmocka_unit_test(test_fts_against_sqlite),
+		cmocka_unit_test(test_blank),
+		cmocka_unit_test(test_utf8_decode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
