@@ -340,7 +340,7 @@ static void test_roles_compared_only_in_authz(void **state)
 	(void)state;
 	const char *src = getenv("MAMORI_SOURCE_DIR");
 	if (!src)
-		skip();
+		fail_msg("MAMORI_SOURCE_DIR is not set (ctest sets it; run by hand with it)");
 	char *dir = xasprintf("%s/server", src);
 	DIR *d = opendir(dir);
 	if (!d)
