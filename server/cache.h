@@ -1,9 +1,12 @@
-/* cache.h — small per-thread caches of derived answers (the consent gate's verdict, a thread
- * page's rendered posts), each valid for one database epoch: an entry is used only while no
- * connection has committed anything since it was stored and this connection has changed no row
- * (even inside a transaction not yet committed). Correct without any feature having to
- * invalidate anything. (The thread list's totals are cached in thread.c against a narrower
- * epoch kept by triggers, schema/010_list_epoch.sql, so that posts do not invalidate them.) */
+/* cache.h — small per-thread caches of derived answers, two kinds of validity:
+ * - cache_get/cache_put (a thread page's rendered posts): valid for one database epoch, used
+ *   only while no connection has committed anything since it was stored and this connection
+ *   has changed no row (even inside a transaction not yet committed). Correct without any
+ *   feature having to invalidate anything.
+ * - cache_get_at/cache_put_at (the consent gate's verdict, authz.c): stamped with a narrower
+ *   epoch the caller reads from the epochs table (schema/011_gate_epoch.sql), which triggers
+ *   move only when what the value was derived from changes, so posts do not invalidate it.
+ * (The thread list's totals are cached in thread.c against the list epoch, schema/010.) */
 #ifndef MAMORI_CACHE_H
 #define MAMORI_CACHE_H
 

@@ -40,9 +40,9 @@ int config_set(struct config *c, const char *key, const char *value, char err[25
  * command-line flags afterwards, so flags win. Returns 0 or -1 with err naming the file, line
  * and key. */
 int config_load_file(struct config *c, const char *path, char err[256]);
-/* Fills in values derived from others (TLS paths from data_dir, base_url from listen). */
 /* The same for text already in memory (name is used in messages); used by the fuzz target. */
 int config_load_text(struct config *c, const char *text, size_t len, const char *name, char err[256]);
+/* Fills in values derived from others (TLS paths from data_dir, base_url from listen). */
 void config_finish(struct config *c);
 void config_free(struct config *c);
 
