@@ -90,6 +90,7 @@ static struct {
 /* The entry for sha, created when missing. Called with the lock held. */
 static struct blob_use *blob_use_locked(const char *sha)
 {
+	assert_locked(&blobs.lock);
 	for (size_t i = 0; i < blobs.n; i++)
 		if (strcmp(blobs.v[i].sha, sha) == 0)
 			return &blobs.v[i];

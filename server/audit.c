@@ -7,6 +7,7 @@
 #include "db.h"
 #include "http.h"
 #include "router.h"
+#include "server.h"
 #include "util.h"
 
 #include <inttypes.h>
@@ -45,6 +46,7 @@ static void entry_hash(const char *prev, int64_t id, int64_t at, int64_t actor, 
 int audit_append(struct db *d, int64_t actor_id, const char *action, const char *target, const char *ip,
 		 json_t *detail)
 {
+	assert(db_in_write_tx(d));
 	sqlite3_stmt *st = db_stmt(d, last_sql);
 	int64_t id = 1;
 	char prev[65] = GENESIS;
@@ -176,6 +178,7 @@ static const char thread_scope_sql[] =
 
 int audit_thread_read(struct req *r, int64_t thread_id, const char *via)
 {
+	assert(server_on_worker_thread() && !db_in_write_tx(r->db));
 	sqlite3_stmt *st = db_stmt(r->db, thread_scope_sql);
 	db_bind_int64(st, ":id", thread_id);
 	bool outsider = false;
@@ -188,6 +191,7 @@ int audit_thread_read(struct req *r, int64_t thread_id, const char *via)
 
 int audit_thread_outsider_read(struct req *r, int64_t thread_id, const char *via)
 {
+	assert(server_on_worker_thread() && !db_in_write_tx(r->db));
 	if (db_tx_begin(r->db, __func__) < 0)
 		return -1;
 	char *t = xasprintf("thread:%" PRId64, thread_id);

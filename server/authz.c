@@ -170,10 +170,11 @@ enum access_result authz_check_gate(struct db *d, const struct principal *p, uns
 
 void authz_bind(sqlite3_stmt *st, const struct principal *p)
 {
-	db_bind_int64(st, ":p_uid", p ? p->user_id : 0);
-	db_bind_text(st, ":p_role", p ? role_name(p->role) : "");
-	db_bind_int64(st, ":p_company", p ? p->company_id : 0);
-	db_bind_int64(st, ":p_group", p ? p->group_id : 0);
+	/* The ones st has: AUTHZ_THREAD_VISIBLE uses all four, other statements only :p_uid. */
+	db_bind_int64_opt(st, ":p_uid", p ? p->user_id : 0);
+	db_bind_text_opt(st, ":p_role", p ? role_name(p->role) : "");
+	db_bind_int64_opt(st, ":p_company", p ? p->company_id : 0);
+	db_bind_int64_opt(st, ":p_group", p ? p->group_id : 0);
 }
 
 static const char can_read_sql[] = "SELECT 1 FROM threads t WHERE t.id = :id AND " AUTHZ_THREAD_VISIBLE;

@@ -79,7 +79,7 @@ json_t *authz_pending_consents(struct db *d, const struct principal *p);
  * it includes this condition — `"... FROM threads t WHERE " AUTHZ_THREAD_VISIBLE " AND ..."` —
  * and authz_can_read_thread uses it too, so there is one rule. Body defined at the end. */
 #define AUTHZ_THREAD_VISIBLE "(" AUTHZ_THREAD_VISIBLE_BODY ")"
-/* Binds the principal parameters used by AUTHZ_THREAD_VISIBLE into st. */
+/* Binds the principal parameters used by AUTHZ_THREAD_VISIBLE into st (those st has). */
 struct sqlite3_stmt;
 void authz_bind(struct sqlite3_stmt *st, const struct principal *p);
 

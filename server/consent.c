@@ -836,8 +836,8 @@ static int handle_list_consents(struct req *r)
 		sql = consents_by_company_sql;
 	}
 	sqlite3_stmt *st = db_stmt(r->db, sql);
-	db_bind_int64(st, ":uid", uid);
-	db_bind_int64(st, ":cid", cid);
+	db_bind_int64_opt(st, ":uid", uid); /* the statements above use what they filter on */
+	db_bind_int64_opt(st, ":cid", cid);
 	db_bind_int64(st, ":before", before);
 	db_bind_int64(st, ":limit", limit);
 	json_t *list = json_array();

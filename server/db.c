@@ -254,9 +254,19 @@ sqlite3_stmt *db_stmt(struct db *d, const char *sql)
 	abort();
 }
 
+/* A name the statement does not have is a programming error (a typo binds nothing and the
+ * query silently reads NULL): debug and sanitizer builds stop with the statement's text;
+ * release builds (NDEBUG) ignore the bind as before. */
 static int param_index(sqlite3_stmt *st, const char *name)
 {
-	return sqlite3_bind_parameter_index(st, name);
+	int i = sqlite3_bind_parameter_index(st, name);
+#ifndef NDEBUG
+	if (!i) {
+		log_error("db: bind of %s, which the statement does not have\nSQL: %s", name, sqlite3_sql(st));
+		abort();
+	}
+#endif
+	return i;
 }
 
 void db_bind_int64(sqlite3_stmt *st, const char *name, int64_t v)
@@ -264,6 +274,19 @@ void db_bind_int64(sqlite3_stmt *st, const char *name, int64_t v)
 	int i = param_index(st, name);
 	if (i)
 		sqlite3_bind_int64(st, i, v);
+}
+
+void db_bind_int64_opt(sqlite3_stmt *st, const char *name, int64_t v)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+	if (i)
+		sqlite3_bind_int64(st, i, v);
+}
+
+void db_bind_text_opt(sqlite3_stmt *st, const char *name, const char *v)
+{
+	if (sqlite3_bind_parameter_index(st, name))
+		db_bind_text(st, name, v);
 }
 
 void db_bind_text(sqlite3_stmt *st, const char *name, const char *v)
@@ -372,6 +395,11 @@ static int writer_hold(struct db *d, const char *caller)
 	if (d->on_hold)
 		d->on_hold(d->cb_arg);
 	return 0;
+}
+
+bool db_in_write_tx(struct db *d)
+{
+	return d->tx_caller != NULL || (d == wr.conn && wr.open);
 }
 
 int db_tx_begin(struct db *d, const char *caller)
@@ -495,6 +523,7 @@ static int wal_hook(void *arg, sqlite3 *h, const char *name, int frames)
  * savepoint so a failure there loses nothing of the batch. Returns whether it committed. */
 static bool batch_commit_locked(void)
 {
+	assert_locked(&wr.lock);
 	if (wr.before_commit) {
 		step_simple(wr.conn, "SAVEPOINT before_commit", "writer");
 		/* How busy the writes are: this batch's holds, plus the previous batch's when it

@@ -40,11 +40,18 @@ int db_schema_version(void);
 sqlite3_stmt *db_stmt(struct db *d, const char *sql);
 
 /* Named-parameter binding that ignores parameters the statement does not use. */
+/* True while d has a write transaction open (db_tx_begin), or d is the writer's connection
+ * inside its open batch (before_commit). For assert() of stated preconditions. */
+bool db_in_write_tx(struct db *d);
 void db_bind_int64(sqlite3_stmt *st, const char *name, int64_t v);
 void db_bind_text(sqlite3_stmt *st, const char *name, const char *v); /* NULL binds NULL */
 void db_bind_textn(sqlite3_stmt *st, const char *name, const char *v, size_t n);
 void db_bind_blob(sqlite3_stmt *st, const char *name, const void *v, size_t n);
 void db_bind_null(sqlite3_stmt *st, const char *name);
+/* Binding a name the statement lacks is a programming error (debug builds abort with the SQL);
+ * the _opt form is for one bind sequence shared by several statements, some without name. */
+void db_bind_int64_opt(sqlite3_stmt *st, const char *name, int64_t v);
+void db_bind_text_opt(sqlite3_stmt *st, const char *name, const char *v);
 
 /* Steps a statement expected to finish (INSERT/UPDATE/DELETE). Returns 0, or -1 on error
  * (logged with the caller's name); constraint failures return -2 so handlers can map them. */

@@ -485,7 +485,7 @@ static int handle_list(struct req *r)
 	bool all = authz_is_secretariat(r->who);
 	sqlite3_stmt *st = db_stmt(r->db, all ? esc_count_all_sql : esc_count_own_sql);
 	db_bind_text(st, ":state", state);
-	db_bind_int64(st, ":uid", r->who->user_id);
+	db_bind_int64_opt(st, ":uid", r->who->user_id); /* own only */
 	int64_t total = db_one_int64(st, 0);
 	st = db_stmt(r->db, all ? esc_list_all_sql : esc_list_own_sql);
 	authz_bind(st, r->who);

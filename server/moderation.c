@@ -530,8 +530,8 @@ static int handle_flag_list(struct req *r)
 static int post_set_hidden(struct req *r, const struct mpost *p, bool hide, bool *changed)
 {
 	sqlite3_stmt *st = db_stmt(r->db, hide ? hide_sql : unhide_sql);
-	db_bind_int64(st, ":now", now_unix());
-	db_bind_int64(st, ":uid", r->who->user_id);
+	db_bind_int64_opt(st, ":now", now_unix()); /* hide only */
+	db_bind_int64_opt(st, ":uid", r->who->user_id);
 	db_bind_int64(st, ":id", p->id);
 	if (db_exec_stmt(r->db, st) < 0)
 		return -1;
@@ -726,8 +726,8 @@ static int post_redact(struct req *r, const struct mpost *p, const char *reason,
 	if (db_exec_stmt(d, st) < 0)
 		goto out;
 	st = db_stmt(d, purge ? delete_revisions_sql : replace_revisions_sql);
-	db_bind_text(st, ":ph", MODERATION_PLACEHOLDER);
-	db_bind_text(st, ":html", html);
+	db_bind_text_opt(st, ":ph", MODERATION_PLACEHOLDER); /* replace only */
+	db_bind_text_opt(st, ":html", html);
 	db_bind_int64(st, ":id", p->id);
 	if (db_exec_stmt(d, st) < 0)
 		goto out;

@@ -22,6 +22,7 @@ static const char insert_sql[] =
 int notify_user(struct db *d, int64_t user_id, const char *kind, int64_t thread_id, int64_t post_id,
 		int64_t actor_id, const char *text)
 {
+	assert(db_in_write_tx(d));
 	if (user_id <= 0 || user_id == actor_id)
 		return 0;
 	struct principal p;

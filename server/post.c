@@ -14,6 +14,7 @@
 #include "notify.h"
 #include "router.h"
 #include "search.h"
+#include "server.h"
 #include "text.h"
 #include "util.h"
 
@@ -153,6 +154,7 @@ static int post_notify(struct req *r, int64_t thread_id, int64_t post_id, const 
 
 int post_insert(struct req *r, int64_t thread_id, const char *title, const char *body, int64_t *post_id)
 {
+	assert(server_on_worker_thread() && db_in_write_tx(r->db));
 	char *html = render_new(body);
 	if (!html)
 		return -1;

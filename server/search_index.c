@@ -100,6 +100,7 @@ static int index_now(struct db *d, int64_t post_id, const char *ft, const char *
 
 int search_unindex_post(struct db *d, int64_t post_id)
 {
+	assert(db_in_write_tx(d));
 	sqlite3_stmt *st = db_stmt(d, pending_drop_sql);
 	db_bind_int64(st, ":id", post_id);
 	if (db_exec_stmt(d, st) < 0)
@@ -130,6 +131,7 @@ int search_unindex_post(struct db *d, int64_t post_id)
 
 int search_index_post(struct db *d, int64_t post_id, const char *title, const char *body)
 {
+	assert(db_in_write_tx(d));
 	char *ft = text_fold_new(title ? title : "", title ? strlen(title) : 0);
 	char *fb = text_fold_new(body, strlen(body));
 	sqlite3_stmt *st = db_stmt(d, pending_put_sql);
@@ -144,6 +146,7 @@ int search_index_post(struct db *d, int64_t post_id, const char *title, const ch
 
 int search_index_pending(struct db *d, int max)
 {
+	assert(db_in_write_tx(d));
 	/* Read the queue first: the loop below writes to it. */
 	struct item {
 		int64_t id;

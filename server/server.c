@@ -466,9 +466,17 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	server_app.tick(w);
 }
 
+static _Thread_local bool on_worker;
+
+bool server_on_worker_thread(void)
+{
+	return on_worker;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
+	on_worker = true;
 	event_base_dispatch(w->base);
 	server_app.thread_exit();
 	return NULL;
@@ -574,6 +582,7 @@ int server_test_worker_open(struct worker *w, const struct config *cfg)
 {
 	memset(w, 0, sizeof *w);
 	evthread_use_pthreads();
+	on_worker = true; /* the caller's thread drives this worker */
 	if (db_writer_start(cfg->data_dir, features_before_commit) < 0)
 		return -1;
 	return worker_setup(w, 0, cfg, false);

@@ -73,6 +73,10 @@ void server_request_end(struct worker *w);
 int server_test_worker_open(struct worker *w, const struct config *cfg);
 void server_test_worker_close(struct worker *w);
 
+/* True on a worker thread (or the thread driving a test worker): for assert() of "worker
+ * thread only". */
+bool server_on_worker_thread(void);
+
 /* True once SIGTERM/SIGINT has been received. */
 bool server_stopping(void);
 

@@ -50,7 +50,7 @@ static void write_once(struct db *d, const char *sql, const char *hash, int64_t 
 		return;
 	sqlite3_stmt *st = db_stmt(d, sql);
 	db_bind_text(st, ":h", hash);
-	db_bind_int64(st, ":now", now);
+	db_bind_int64_opt(st, ":now", now); /* touch only */
 	if (db_exec_stmt(d, st) < 0 || db_tx_commit(d) < 0)
 		db_tx_rollback(d);
 }

@@ -629,7 +629,7 @@ static int handle_follow(struct req *r)
 	sqlite3_stmt *st = db_stmt(r->db, r->method == EVHTTP_REQ_DELETE ? unfollow_sql : follow_sql);
 	db_bind_int64(st, ":id", id);
 	db_bind_int64(st, ":uid", r->who->user_id);
-	db_bind_int64(st, ":now", now_unix());
+	db_bind_int64_opt(st, ":now", now_unix()); /* follow only */
 	if (db_exec_stmt(r->db, st) < 0 || db_tx_commit(r->db) < 0) {
 		db_tx_rollback(r->db);
 		return req_internal(r, "follow");

@@ -3,6 +3,9 @@
 #ifndef MAMORI_UTIL_H
 #define MAMORI_UTIL_H
 
+#include <assert.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,6 +35,11 @@ int64_t now_unix(void);
 void time_format_utc(int64_t t, char buf[32]);
 /* Parses an RFC 3339 time with Z or a ±hh:mm offset into seconds since the epoch; 0 on success. */
 int time_parse_rfc3339(const char *s, int64_t *out);
+
+/* Debug and sanitizer builds check a stated precondition "called with the lock held": the
+ * mutex is locked (trylock fails; by this thread, as the caller promises). Nothing in release
+ * builds (NDEBUG, set by CMake's Release flags). */
+#define assert_locked(m) assert(pthread_mutex_trylock(m) == EBUSY)
 
 /* The one UTF-8 decoder: decodes the code point at s[0..n) into *cp and returns its length
  * (1-4), or 0 when s does not begin with a valid sequence (n == 0, an overlong, a surrogate,
