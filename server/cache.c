@@ -84,7 +84,9 @@ static struct slot *slot_store(enum cache_kind kind, int64_t a, int64_t b, int64
 
 void cache_put(struct db *d, enum cache_kind kind, int64_t a, int64_t b, int64_t c, const char *val, size_t len)
 {
-	struct slot *s = db_routed(d) ? NULL : slot_store(kind, a, b, c, val, len);
+	/* Not a value derived from uncommitted writes (routed, or this connection's own open write
+	 * transaction): they may still be rolled back. */
+	struct slot *s = db_routed(d) || db_in_write_tx(d) ? NULL : slot_store(kind, a, b, c, val, len);
 	if (!s)
 		return;
 	s->at = false;
