@@ -65,6 +65,8 @@ static struct {
 	int64_t prev_commit;  /* when that one committed (µs, monotonic) */
 	uint64_t gen;
 	_Atomic uint64_t settled; /* every batch up to this one is committed or rolled back */
+	bool access_dirty;        /* the open batch changed what principals or the gate read */
+	_Atomic uint64_t access_gen; /* db_access_gen */
 	int wal_frames;
 	uint64_t batches, sync_ns; /* for MAMORI_SQL_PROFILE */
 	struct db *members[MAX_MEMBERS];
@@ -510,12 +512,37 @@ static bool batch_commit_locked(void)
 			sqlite3_step(db_stmt(wr.conn, "ROLLBACK"));
 		ok = false;
 	}
+	/* Committed (visible to every connection) and not yet answered: the requests of this
+	 * batch reply only after the settled callbacks, so anything caused after their answers
+	 * sees the new generation. A rolled-back batch bumps too; that costs only a re-check. */
+	if (wr.access_dirty)
+		atomic_fetch_add(&wr.access_gen, 1);
+	wr.access_dirty = false;
 	wr.open = false;
 	wr.dirty = false;
 	wr.prev_holds = wr.holds;
 	wr.prev_commit = now_us_monotonic();
 	wr.holds = 0;
 	return ok;
+}
+
+/* The writer connection's update hook (runs under wr.lock, by whoever uses the connection):
+ * notes a change to a table a principal or the content gate is read from (authz.c, consent.c).
+ * Over-reporting costs a re-check; missing a table would let an event stream keep a stale
+ * principal, so every such table is here. Sessions matter when they end. */
+static void access_hook(void *arg, int op, const char *dbname, const char *table, sqlite3_int64 rowid)
+{
+	static const char *const tables[] = {"users", "companies", "consents", "documents", "epochs"};
+	for (size_t i = 0; i < sizeof tables / sizeof *tables; i++)
+		if (strcmp(table, tables[i]) == 0)
+			wr.access_dirty = true;
+	if (op == SQLITE_DELETE && strcmp(table, "sessions") == 0)
+		wr.access_dirty = true;
+}
+
+uint64_t db_access_gen(void)
+{
+	return atomic_load(&wr.access_gen);
 }
 
 static void *writer_main(void *arg)
@@ -603,6 +630,7 @@ int db_writer_start(const char *dir, int (*before_commit)(struct db *writer, int
 	}
 	sqlite3_busy_timeout(wr.ckpt, 5000);
 	sqlite3_wal_hook(wr.conn->h, wal_hook, NULL);
+	sqlite3_update_hook(wr.conn->h, access_hook, NULL);
 	wr.wal_path = xasprintf("%s-wal", path);
 	free(path);
 	wr.before_commit = before_commit;

@@ -47,6 +47,7 @@ struct sub {
 	struct principal who;
 	char session_hash[65];
 	int64_t last_beat, last_check;
+	uint64_t access_gen; /* db_access_gen() when who was last loaded; 0: not yet */
 	bool attached;       /* our close callback is set on the connection */
 	bool attach_pending; /* attach_cb still to run: it frees u if u ended meanwhile */
 	bool dead;
@@ -260,6 +261,21 @@ static void deliver(struct worker *w, void *arg)
 {
 	struct ev_batch *b = arg;
 	struct streams *s = w->streams;
+	/* A subscriber's principal (company, group, company status, gate) is re-loaded before an
+	 * event is checked against it whenever users, companies or consents changed since it was
+	 * loaded: a stream must not carry a group thread's events to a participant whose company
+	 * left that group, nor anything to one whose company was withdrawn, even for the few
+	 * seconds until the periodic re-check (found by tests/e2e/test_access_model.py). */
+	uint64_t gen = db_access_gen();
+	for (struct sub *u = s ? s->head : NULL, *next; u; u = next) {
+		next = u->next;
+		if (u->access_gen == gen)
+			continue;
+		u->access_gen = gen; /* read before the re-load: a later change moves it again */
+		u->last_check = now_unix();
+		if (!sub_recheck(w, u))
+			sub_end(u);
+	}
 	for (size_t i = 0; s && s->head && i < b->n; i++) {
 		struct ev_item *it = &b->items[i];
 		char line[200];

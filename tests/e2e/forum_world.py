@@ -84,7 +84,11 @@ def thread(client, cat, title, body, visibility="community", kind="discussion", 
 class EventReader:
     """Reads GET /api/v1/events on its own TLS connection in a background thread."""
 
-    def __init__(self, srv, client):
+    def __init__(self, srv, client, stamp=None):
+        """stamp: optional callable; when given, each event is also kept in self.stamped as
+        (event, data, stamp()) with stamp() called as the event is read."""
+        self.stamp = stamp
+        self.stamped = []
         self.events = []
         self.lines = []
         self.status = None
@@ -109,7 +113,10 @@ class EventReader:
                 if line.startswith("event: "):
                     ev = line[7:]
                 elif line.startswith("data: ") and ev:
-                    self.events.append((ev, json.loads(line[6:])))
+                    data = json.loads(line[6:])
+                    if self.stamp:
+                        self.stamped.append((ev, data, self.stamp()))
+                    self.events.append((ev, data))
                     ev = None
         except Exception:
             pass
