@@ -23,6 +23,7 @@ import mailbox
 import os
 import random
 import re
+import shutil
 import sys
 import time
 import urllib.parse
@@ -520,20 +521,36 @@ def run_world(seed, steps):
             st["r"].close()
         srv.__exit__(None, None, None)
         smtp.stop()
+        if not os.environ.get("MAMORI_KEEP"):
+            shutil.rmtree(smtp.dir, ignore_errors=True)
 
 
 def main():
+    first = int(os.environ.get("MAMORI_MODEL_FIRST_SEED", int(time.time()) % 100000))
     seeds = [int(os.environ["MAMORI_MODEL_SEED"])] if "MAMORI_MODEL_SEED" in os.environ else \
-        [int(time.time()) % 100000 + i for i in range(SEEDS)]
+        [first + i for i in range(SEEDS)]
     total = {}
     t0 = time.time()
+    failures = []
     for seed in seeds:
         print(f"world seed {seed}: {STEPS} steps", flush=True)
-        for k, v in run_world(seed, STEPS).items():
+        try:
+            counts = run_world(seed, STEPS)
+        except AssertionError as e:
+            # MAMORI_MODEL_KEEP_GOING=1 (long runs): note the failure, go on with the next world.
+            if not os.environ.get("MAMORI_MODEL_KEEP_GOING"):
+                raise
+            failures.append(str(e))
+            print(f"FAILED world seed {seed}: {e}", flush=True)
+            continue
+        for k, v in counts.items():
             total[k] = total.get(k, 0) + v
+        steps = sum(v for k, v in total.items() if k.startswith("act_"))
+        print(f"world seed {seed} done: {steps} steps so far in {time.time() - t0:.1f}s", flush=True)
     steps = sum(v for k, v in total.items() if k.startswith("act_"))
     print(f"model-based test: {len(seeds)} worlds, {steps} steps in {time.time() - t0:.1f}s; "
           + ", ".join(f"{k}={v}" for k, v in sorted(total.items())))
+    expect(not failures, f"{len(failures)} worlds failed: {failures}")
     print("1 passed, 0 failed")
 
 
