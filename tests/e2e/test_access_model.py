@@ -51,7 +51,7 @@ class Model:
         # read with the epoch (one more while a change is in flight: it may already apply).
         self.hist = []
         self.inflight = False
-        self.thread_causes = {}  # tid -> epochs of steps that publish a `thread` event for it
+        self.thread_causes = {}  # tid -> epochs of steps that may publish a `thread` event for it
         self.post_epoch = {}     # post id -> epoch when the step that created it began
         self.markers = {}        # tid -> text markers of its posts (never in a title)
 
@@ -216,7 +216,7 @@ def run_world(seed, steps):
                     st["seen_posts"].add(data["post_id"])
                     lo = c
                 elif kind == "thread":
-                    causes = [c for c in m.thread_causes[tid] if st["floor"] is None or c >= st["floor"]]
+                    causes = [c for c in m.thread_causes[tid] if (st["floor"] is None or c >= st["floor"]) and c <= at]
                     check(causes, f"thread event {data} for {role} {uid} with no cause since the last sentinel")
                     lo = causes[0]
                 else:
@@ -417,6 +417,7 @@ def run_world(seed, steps):
                 m.threads[tid]["posts"].append(body["id"])
                 m.post_epoch[body["id"]] = e0
                 m.markers[tid].append(marker)
+                m.thread_causes[tid].append(e0)  # a reply may change the thread's status (answered)
                 recent_posts.append((body["id"], tid, e0))
                 for e in m.esc.values():
                     if e["thread"] == tid and e["expert"] == uid and e["state"] == "assigned":
