@@ -179,6 +179,23 @@ out:
 	req_finish(r, status);
 }
 
+/* The last path segment of name (either slash), or NULL when it is empty, over 255 bytes,
+ * "." or "..", or holds a control character. New string. */
+char *attachment_clean_filename_new(const char *name)
+{
+	const char *base = name;
+	for (const char *p = name; *p; p++)
+		if (*p == '/' || *p == '\\')
+			base = p + 1;
+	size_t n = strlen(base);
+	if (n == 0 || n > FILENAME_MAX_BYTES || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)base; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return NULL;
+	return xstrdup(base);
+}
+
 /* POST /api/v1/threads/{id}/attachments?filename=NAME (raw bytes, any Content-Type) — gated
  * writers who may read the thread; 201 {id, filename, size, sha256, thread_id, created_at}.
  * Missing or unreadable thread → 404; locked → 403 locked; no or bad filename, or no bytes →
@@ -200,7 +217,7 @@ static int handle_upload(struct req *r)
 		return req_error(r, 413, "too_large", "attachments are at most %lld bytes",
 				 (long long)r->cfg->max_attachment_bytes);
 	const char *name = req_query_str(r, "filename");
-	char *clean = name ? filename_clean_new(name) : NULL;
+	char *clean = name ? attachment_clean_filename_new(name) : NULL;
 	if (!clean)
 		return req_error(r, 422, "invalid", "filename must be 1-255 bytes without control characters");
 	if (r->raw_len == 0) {
@@ -213,6 +230,38 @@ static int handle_upload(struct req *r)
 	u->filename = clean;
 	pool_submit(r->w, upload_work, upload_done, u);
 	return HTTP_ASYNC;
+}
+
+/* filename="..." (ASCII, unsafe characters as _) and filename*=UTF-8''percent-encoded, per
+ * RFC 6266 / RFC 5987. New string. */
+char *attachment_disposition_new(const char *name)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct buf b = {0};
+	buf_puts(&b, "attachment; filename=\"");
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		if (*p >= 0x80) {
+			while ((p[1] & 0xC0) == 0x80)
+				p++;
+			buf_append(&b, "_", 1);
+		} else {
+			char c = (*p < 0x20 || *p == '"' || *p == '\\' || *p == 0x7f || *p == ';') ? '_' : (char)*p;
+			buf_append(&b, &c, 1);
+		}
+	}
+	buf_puts(&b, "\"; filename*=UTF-8''");
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    strchr("!#$&+-.^_`|~", *p)) {
+			buf_append(&b, p, 1);
+		} else {
+			char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+			buf_append(&b, e, 3);
+		}
+	}
+	char *s = xstrdup(buf_cstr(&b));
+	buf_free(&b);
+	return s;
 }
 
 /* GET /api/v1/attachments/{id} — readers of its thread; 200 the bytes as a download
@@ -258,7 +307,7 @@ static int handle_download(struct req *r)
 	}
 	if (size == 0)
 		close(fd);
-	char *disp = filename_disposition_new(name);
+	char *disp = attachment_disposition_new(name);
 	req_header(r, "Content-Type", "application/octet-stream");
 	req_header(r, "Content-Disposition", disp);
 	req_header(r, "Cache-Control", "private, no-store");

@@ -7,9 +7,9 @@
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
-#include "query.h"
 #include "server.h"
 #include "session.h"
+#include "query.h"
 #include "static.h"
 #include "util.h"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: unit and end-to-end tests on a debug
-# build with -Werror, the same again under AddressSanitizer + UBSan and under ThreadSanitizer (with
-# a concurrency stress test), bounded fuzzing, and the browser story. Exit status is non-zero if anything fails. Used as-is by .ci/run.
+# build with -Werror, the same again under AddressSanitizer + UBSan, bounded fuzzing, and the
+# browser story. Exit status is non-zero if anything fails. Used as-is by .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD

@@ -24,7 +24,7 @@ static int hexval(char c)
 
 static void check_disposition(const char *name)
 {
-	char *d = filename_disposition_new(name);
+	char *d = attachment_disposition_new(name);
 	for (const unsigned char *p = (const unsigned char *)d; *p; p++)
 		FUZZ_CHECK(*p >= 0x20 && *p < 0x7f, "non-printable byte 0x%02x in %s", *p, d);
 	static const char head[] = "attachment; filename=\"";
@@ -67,7 +67,7 @@ static void check_disposition(const char *name)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *in = xstrndup((const char *)data, size); /* a query value is a C string */
-	char *clean = filename_clean_new(in);
+	char *clean = attachment_clean_filename_new(in);
 	const char *slash = NULL;
 	for (const char *p = in; *p; p++)
 		if (*p == '/' || *p == '\\')
