@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Concurrency stress test (issue 13): a server with 4 workers under concurrent searches, posts,
 edits, moderation (hide, unhide, redact), event-stream subscribers and sign-ins from several
-client threads at once, for a bounded time and a bounded number of operations, on loopback.
+client threads at once, with a SIGHUP (certificate and ticket-key reload) every two seconds,
+for a bounded time and a bounded number of operations, on loopback.
 
 It checks correctness, never speed:
 - no 5xx answer except the documented 503 (`storage_unavailable`, `unavailable`);
@@ -17,6 +18,7 @@ MAMORI_STRESS_SECONDS (default 20) and MAMORI_STRESS_OPS (per client thread, def
 the run."""
 import os
 import random
+import signal
 import sys
 import threading
 import time
@@ -207,9 +209,19 @@ def test_concurrent_load_keeps_every_answer_right():
                 s.status("sign-out", *c.delete("/api/v1/session"))
                 c.close()
 
+        reloads = []
+
+        def reloader():
+            """SIGHUP every two seconds: the certificate and ticket keys reload under load."""
+            while time.time() < deadline - 2:
+                time.sleep(2)
+                srv.proc.send_signal(signal.SIGHUP)
+                reloads.append(time.time())
+
         # Each writer thread is one user (an http.client connection is not thread-safe).
         threads_ = [threading.Thread(target=writer, args=(uid, i)) for i, uid in enumerate(writers[:8])]
-        threads_ += [threading.Thread(target=moderator, args=(100,)), threading.Thread(target=signer, args=(200,))]
+        threads_ += [threading.Thread(target=moderator, args=(100,)), threading.Thread(target=signer, args=(200,)),
+                     threading.Thread(target=reloader)]
         t0 = time.time()
         for t in threads_:
             t.start()
@@ -257,7 +269,7 @@ def test_concurrent_load_keeps_every_answer_right():
         expect(s.ops > 0 and s.posts and s.searches, "the load ran")
         print(f"stress: {len(threads_)} client threads, 4 server workers, {len(s.readers)} event streams, "
               f"{s.ops} requests in {elapsed:.1f}s; {len(s.posts)} acknowledged posts, {len(s.searches)} searches "
-              f"({nresults} results), {nevents} events, statuses {dict(sorted(s.statuses.items()))}", flush=True)
+              f"({nresults} results), {nevents} events, {len(reloads)} SIGHUP reloads, statuses {dict(sorted(s.statuses.items()))}", flush=True)
 
 
 if __name__ == "__main__":
