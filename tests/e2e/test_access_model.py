@@ -102,6 +102,11 @@ class Model:
     def readable_between(self, uid, tid, lo, hi):
         return any(self.readable_at(uid, tid, e) for e in range(max(lo, 0), min(hi, self.epoch) + 1))
 
+    def gated_since(self, uid, lo):
+        """True when uid's company was withdrawn at some epoch from lo on (streams then end)."""
+        co = self.users[uid]["company"]
+        return co is not None and any(self.hist[e][0][co][1] == "withdrawn" for e in range(max(lo, 0), self.epoch + 1))
+
     def explain(self, uid, tid, lo, hi):
         """The state that decided, epoch by epoch (for failure messages)."""
         co = self.users[uid]["company"]
@@ -275,6 +280,8 @@ def run_world(seed, steps):
                     return sum(1 for k, d, _ in st["r"].stamped if k == "thread" and d["thread_id"] == sentinel)
                 while got() < st["nsent"] and not st["r"].closed and time.time() < deadline:
                     time.sleep(0.002)
+                if got() < st["nsent"] and st["r"].closed and m.gated_since(uid, st["open"]):
+                    continue  # ended while the company was withdrawn (since re-activated): reopened below
                 check(got() >= st["nsent"], f"{m.users[uid]['role']} {uid}'s stream (closed={st['r'].closed}) "
                       "did not get the sentinel")
             for uid, st in readers.items():
@@ -283,6 +290,8 @@ def run_world(seed, steps):
             for pid, tid, c in recent_posts:
                 for uid in expecting:
                     st = readers[uid]
+                    if st["r"].closed:
+                        continue
                     if st["open"] <= c and all(m.readable_at(uid, tid, e) for e in range(c, sent["epoch"] + 1)):
                         check(pid in st["seen_posts"], f"{m.users[uid]['role']} {uid} never got the post event "
                               f"for post {pid} in thread {tid} ({m.threads[tid]['visibility']})")
