@@ -10,7 +10,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from mamori import Server, expect  # noqa: E402
+from mamori import Server, expect, scaled  # noqa: E402
 
 PASSWORD = "mamori-forum-test-2026!"
 _seq = itertools.count(1)
@@ -123,7 +123,7 @@ class EventReader:
         self.closed = True
 
     def wait_for(self, pred, timeout=5.0):
-        end = time.time() + timeout
+        end = time.time() + scaled(timeout)
         while time.time() < end:
             for e in list(self.events):
                 if pred(e):
