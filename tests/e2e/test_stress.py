@@ -9,7 +9,7 @@ It checks correctness, never speed:
 - every acknowledged post (201) is readable afterwards by its author and the secretariat, with
   the last acknowledged text unless the secretariat hid or redacted it;
 - every search result is a post the searching user may read whose text (some version the test
-  wrote) or thread title holds the searched word: no result of another query, no leak;
+  wrote) holds every searched word: no result of another query, no leak;
 - every event a subscriber received is about a thread that subscriber may read.
 Its main use is under ThreadSanitizer (tests/run-all.sh), where any data race the load provokes
 in the server fails the test through the harness's check of the server's output.
@@ -45,7 +45,7 @@ class Stress:
         self.posts = {}         # post id -> {"thread", "author", "texts": set, "last": str}
         self.attempted = {}     # marker -> every text sent for it (acknowledged or not)
         self.moderated = set()  # post ids the secretariat hid, unhid or redacted (or tried to)
-        self.searches = []      # (uid, word, [(thread_id, post_id)])
+        self.searches = []      # (uid, [words], [(thread_id, post_id)])
         self.readers = []       # (uid, EventReader)
         self.ops = 0
 
@@ -165,7 +165,7 @@ def test_concurrent_load_keeps_every_answer_right():
                     st, body = c.get("/api/v1/search?q=" + urllib.parse.quote(word))
                     if s.status("search", st, body) == 200:
                         with s.lock:
-                            s.searches.append((uid, word, [(r["thread_id"], r["post_id"]) for r in body["results"]]))
+                            s.searches.append((uid, [word], [(r["thread_id"], r["post_id"]) for r in body["results"]]))
                     elif st != 503:
                         s.fail(f"search {word}: {st} {body}")
 
@@ -209,6 +209,24 @@ def test_concurrent_load_keeps_every_answer_right():
                 s.status("sign-out", *c.delete("/api/v1/session"))
                 c.close()
 
+        def searcher(uid, seed):
+            """Searches only, with several words (every word is one term to split and fold), so
+            that searches overlap on every worker."""
+            rnd = random.Random(seed)
+            c = srv.client()
+            c.login(f"{users[uid]['client'].handle}@example.jp", fw.PASSWORD)
+            for n in range(OPS):
+                if time.time() > deadline:
+                    break
+                words = rnd.sample(WORDS, rnd.randint(1, 3))
+                st, body = c.get("/api/v1/search?q=" + urllib.parse.quote(" ".join(words)))
+                if s.status("search", st, body) == 200:
+                    with s.lock:
+                        s.searches.append((uid, words, [(r["thread_id"], r["post_id"]) for r in body["results"]]))
+                elif st != 503:
+                    s.fail(f"search {words}: {st} {body}")
+            c.close()
+
         reloads = []
 
         def reloader():
@@ -222,6 +240,7 @@ def test_concurrent_load_keeps_every_answer_right():
         threads_ = [threading.Thread(target=writer, args=(uid, i)) for i, uid in enumerate(writers[:8])]
         threads_ += [threading.Thread(target=moderator, args=(100,)), threading.Thread(target=signer, args=(200,)),
                      threading.Thread(target=reloader)]
+        threads_ += [threading.Thread(target=searcher, args=(uid, 300 + i)) for i, uid in enumerate(writers[:3])]
         t0 = time.time()
         for t in threads_:
             t.start()
@@ -243,11 +262,11 @@ def test_concurrent_load_keeps_every_answer_right():
         # Every search result matched its own query and was readable by the searcher.
         by_post = {pid: s.attempted[p["marker"]] for pid, p in s.posts.items()}
         nresults = 0
-        for uid, word, results in s.searches:
+        for uid, words, results in s.searches:
             for tid, pid in results:
                 nresults += 1
                 expect(tid in threads and can_read(uid, tid),
-                       f"search {word!r} by {users[uid]['role']} {uid} returned unreadable thread {tid}")
+                       f"search {words!r} by {users[uid]['role']} {uid} returned unreadable thread {tid}")
                 texts = by_post.get(pid)
                 if texts is None:  # not acknowledged (yet) when the run ended: find it by its id
                     st, body = a.get(f"/api/v1/posts/{pid}/revisions")
@@ -255,8 +274,9 @@ def test_concurrent_load_keeps_every_answer_right():
                     texts = {r["body"] for r in body["revisions"]}
                     st, body = a.get(f"/api/v1/posts/{pid}")
                     texts.add(body.get("body", ""))
-                expect(any(word.lower() in t.lower() for t in texts),
-                       f"search {word!r} returned post {pid} whose texts are {texts}")
+                # Terms are ANDed: one text the test wrote holds every word.
+                expect(any(all(w.lower() in t.lower() for w in words) for t in texts),
+                       f"search {words!r} returned post {pid} whose texts are {texts}")
         # Every event a subscriber received was about a thread they may read.
         nevents = 0
         for uid, r in s.readers:
