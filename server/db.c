@@ -65,13 +65,17 @@ static struct {
 	int64_t prev_commit;  /* when that one committed (µs, monotonic) */
 	uint64_t gen;
 	_Atomic uint64_t settled; /* every batch up to this one is committed or rolled back */
-	bool access_dirty;        /* the open batch changed what principals or the gate read */
-	_Atomic uint64_t access_gen; /* db_access_gen */
 	int wal_frames;
 	uint64_t batches, sync_ns; /* for MAMORI_SQL_PROFILE */
 	struct db *members[MAX_MEMBERS];
 	int nmembers;
 	int (*before_commit)(struct db *d, int holds);
+	/* Test hooks (environment, read at db_writer_start; never set in production):
+	 * MAMORI_TEST_SETTLE_DELAY_MS holds each batch this long after its COMMIT (outside the lock,
+	 * like the sync), widening the window in which later batches fill; MAMORI_TEST_FAIL_MARKER
+	 * makes a batch that stored a post containing that text fail (rolled back, reported !ok). */
+	int test_settle_delay_ms;
+	char *test_fail_marker;
 } wr = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .wal_fd = -1};
 
 /* ---- MAMORI_SQL_PROFILE=1: time spent per statement, printed when the writer stops -------- */
@@ -504,6 +508,17 @@ static bool batch_commit_locked(void)
 		wr.more = more > 0;
 	}
 	bool ok = true;
+	if (wr.test_fail_marker) {
+		static const char marker_sql[] = "SELECT 1 FROM posts WHERE instr(body, :m) > 0 LIMIT 1";
+		sqlite3_stmt *m = db_stmt(wr.conn, marker_sql);
+		db_bind_text(m, ":m", wr.test_fail_marker);
+		if (db_one_int64(m, 0) == 1) {
+			log_warn("db: MAMORI_TEST_FAIL_MARKER: this batch fails");
+			sqlite3_step(db_stmt(wr.conn, "ROLLBACK"));
+			ok = false;
+			goto done;
+		}
+	}
 	sqlite3_stmt *st = db_stmt(wr.conn, "COMMIT");
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		log_error("db: group COMMIT failed: %s", sqlite3_errmsg(wr.conn->h));
@@ -512,37 +527,13 @@ static bool batch_commit_locked(void)
 			sqlite3_step(db_stmt(wr.conn, "ROLLBACK"));
 		ok = false;
 	}
-	/* Committed (visible to every connection) and not yet answered: the requests of this
-	 * batch reply only after the settled callbacks, so anything caused after their answers
-	 * sees the new generation. A rolled-back batch bumps too; that costs only a re-check. */
-	if (wr.access_dirty)
-		atomic_fetch_add(&wr.access_gen, 1);
-	wr.access_dirty = false;
+done:
 	wr.open = false;
 	wr.dirty = false;
 	wr.prev_holds = wr.holds;
 	wr.prev_commit = now_us_monotonic();
 	wr.holds = 0;
 	return ok;
-}
-
-/* The writer connection's update hook (runs under wr.lock, by whoever uses the connection):
- * notes a change to a table a principal or the content gate is read from (authz.c, consent.c).
- * Over-reporting costs a re-check; missing a table would let an event stream keep a stale
- * principal, so every such table is here. Sessions matter when they end. */
-static void access_hook(void *arg, int op, const char *dbname, const char *table, sqlite3_int64 rowid)
-{
-	static const char *const tables[] = {"users", "companies", "consents", "documents", "epochs"};
-	for (size_t i = 0; i < sizeof tables / sizeof *tables; i++)
-		if (strcmp(table, tables[i]) == 0)
-			wr.access_dirty = true;
-	if (op == SQLITE_DELETE && strcmp(table, "sessions") == 0)
-		wr.access_dirty = true;
-}
-
-uint64_t db_access_gen(void)
-{
-	return atomic_load(&wr.access_gen);
 }
 
 static void *writer_main(void *arg)
@@ -590,6 +581,8 @@ static void *writer_main(void *arg)
 		if (ok && wal_sync() < 0)
 			ok = false;
 		wr.sync_ns += (uint64_t)(now_us_monotonic() - t0) * 1000;
+		if (wr.test_settle_delay_ms > 0)
+			usleep((useconds_t)wr.test_settle_delay_ms * 1000);
 		wr.batches++;
 		atomic_store(&wr.settled, gen);
 		for (int i = 0; i < n; i++)
@@ -630,10 +623,15 @@ int db_writer_start(const char *dir, int (*before_commit)(struct db *writer, int
 	}
 	sqlite3_busy_timeout(wr.ckpt, 5000);
 	sqlite3_wal_hook(wr.conn->h, wal_hook, NULL);
-	sqlite3_update_hook(wr.conn->h, access_hook, NULL);
 	wr.wal_path = xasprintf("%s-wal", path);
 	free(path);
 	wr.before_commit = before_commit;
+	const char *delay = getenv("MAMORI_TEST_SETTLE_DELAY_MS"), *marker = getenv("MAMORI_TEST_FAIL_MARKER");
+	wr.test_settle_delay_ms = delay ? atoi(delay) : 0;
+	free(wr.test_fail_marker);
+	wr.test_fail_marker = marker && *marker ? xstrdup(marker) : NULL;
+	if (wr.test_settle_delay_ms || wr.test_fail_marker)
+		log_warn("db: test hooks on (MAMORI_TEST_SETTLE_DELAY_MS / MAMORI_TEST_FAIL_MARKER)");
 	wr.stop = false;
 	wr.more = before_commit != NULL; /* whatever a previous run left queued */
 	wr.running = true;

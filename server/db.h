@@ -89,11 +89,6 @@ void db_release(struct db *d);
 /* The batch d's writes wait in (its gen, as on_settled will report it), or 0 when every write
  * of d is settled. */
 uint64_t db_pending_gen(struct db *d);
-/* A counter that moves after every committed batch of the writer that changed a table the
- * principal or the content gate is read from (users, companies, consents, documents, epochs,
- * ended sessions), before the requests of that batch are answered. Event streams re-load a
- * subscriber's principal when it moved (events.c). Any thread. */
-uint64_t db_access_gen(void);
 /* db_pending_gen(d) != 0. */
 bool db_batch_open(struct db *d);
 /* Counts successful db_tx_commit calls: a request that changed it has a write in the batch. */
