@@ -22,6 +22,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -236,11 +237,22 @@ def test_concurrent_load_keeps_every_answer_right():
                 srv.proc.send_signal(signal.SIGHUP)
                 reloads.append(time.time())
 
+        def guarded(fn):
+            """An exception in a client thread (a failed check of the harness) fails the test."""
+            def run(*args):
+                try:
+                    fn(*args)
+                except Exception:
+                    s.fail(f"{fn.__name__}: {traceback.format_exc()}")
+            return run
+
         # Each writer thread is one user (an http.client connection is not thread-safe).
-        threads_ = [threading.Thread(target=writer, args=(uid, i)) for i, uid in enumerate(writers[:8])]
-        threads_ += [threading.Thread(target=moderator, args=(100,)), threading.Thread(target=signer, args=(200,)),
-                     threading.Thread(target=reloader)]
-        threads_ += [threading.Thread(target=searcher, args=(uid, 300 + i)) for i, uid in enumerate(writers[:3])]
+        threads_ = [threading.Thread(target=guarded(writer), args=(uid, i)) for i, uid in enumerate(writers[:8])]
+        threads_ += [threading.Thread(target=guarded(moderator), args=(100,)),
+                     threading.Thread(target=guarded(signer), args=(200,)),
+                     threading.Thread(target=guarded(reloader))]
+        threads_ += [threading.Thread(target=guarded(searcher), args=(uid, 300 + i))
+                     for i, uid in enumerate(writers[:3])]
         t0 = time.time()
         for t in threads_:
             t.start()
@@ -284,7 +296,8 @@ def test_concurrent_load_keeps_every_answer_right():
                 nevents += 1
                 tid = data.get("thread_id")
                 if tid is not None and tid in threads:
-                    expect(can_read(uid, tid), f"{users[uid]['role']} {uid} got a {kind} event about unreadable thread {tid}")
+                    expect(can_read(uid, tid),
+                           f"{users[uid]['role']} {uid} got a {kind} event about unreadable thread {tid}")
             r.close()
         expect(s.ops > 0 and s.posts and s.searches, "the load ran")
         print(f"stress: {len(threads_)} client threads, 4 server workers, {len(s.readers)} event streams, "
