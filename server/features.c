@@ -1,5 +1,6 @@
 /* features.c — the list of feature modules: each contributes its routes and worker hooks.
  * Adding a feature is one line here; the router and the self-check pick it up. */
+#include "application.h"
 #include "escalation.h"
 #include "events.h"
 #include "mail.h"
@@ -13,6 +14,7 @@ extern const struct route escalation_routes[], mail_routes[];
 extern const struct route category_routes[], thread_routes[], post_routes[], search_routes[];
 extern const struct route attachment_routes[], events_routes[], notify_routes[];
 extern const struct route moderation_routes[];
+extern const struct route application_routes[];
 
 const struct feature features[] = {
 	{.name = "system", .routes = system_routes},
@@ -32,5 +34,6 @@ const struct feature features[] = {
 	{.name = "events", .routes = events_routes, .worker_init = events_worker_init,
 	 .worker_free = events_worker_free, .drain = events_drain, .tick = events_tick},
 	{.name = "moderation", .routes = moderation_routes},
+	{.name = "application", .routes = application_routes, .tick = application_tick},
 	{0},
 };
