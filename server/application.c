@@ -436,6 +436,17 @@ static int handle_apply(struct req *r)
 					   json_time(due)));
 }
 
+/* GET /api/v1/application-form — anyone: 200 {open, deadline, retention_days}, what the public
+ * page says before the applicant fills it in (deadline null when there is none). */
+static int handle_form_info(struct req *r)
+{
+	int64_t dl = r->cfg->application_deadline;
+	bool has = dl != CONFIG_NO_DEADLINE;
+	return req_reply(r, 200, json_pack("{s:b,s:o,s:i}", "open", !has || now_unix() <= dl, "deadline",
+					   has ? json_time(dl) : json_null(), "retention_days",
+					   r->cfg->application_retention_days));
+}
+
 /* ---- the secretariat's list and actions ------------------------------------------------------ */
 
 static bool status_ok(const char *s)
@@ -993,6 +1004,7 @@ void application_tick(struct worker *w)
  * gets 404 (the handlers' may_read), not 403: applications do not exist for them. */
 const struct route application_routes[] = {
 	{EVHTTP_REQ_POST, "/api/v1/applications", ACCESS_PUBLIC, handle_apply, 16384, ROUTE_NO_CSRF, {{0}}},
+	{EVHTTP_REQ_GET, "/api/v1/application-form", ACCESS_PUBLIC, handle_form_info, 0, 0, {{0}}},
 	{EVHTTP_REQ_GET,
 	 "/api/v1/applications",
 	 ACCESS_CONTENT,

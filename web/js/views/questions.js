@@ -81,7 +81,7 @@ function EscalationCard({ esc, sec, reload }) {
   </li>`;
 }
 
-const REASONS = ['overdue', 'declined', 'unanswered'];
+const REASONS = ['overdue', 'declined', 'unanswered', 'application_overdue'];
 
 export function Triage() {
   const res = useApi('/triage');
@@ -109,6 +109,10 @@ export function Triage() {
             <p class="small muted">${t('triage.explain.' + reason)}</p>
             ${col.length ? html`<ul class="card-list">
               ${col.map((it) => {
+                if (it.application_id) return html`<li class="card" data-testid="triage-item" data-application-id=${it.application_id}>
+                  <a class="card-title" href="#/applications?status=received">${it.title || t('triage.application_n', { n: it.application_id })}</a>
+                  <dl class="facts"><div><dt>${t('apps.contact_due_at')}</dt><dd><${Time} value=${it.due_at} /></dd></div></dl>
+                </li>`;
                 const esc = escList.filter((e) => e.thread_id === it.thread_id).sort((a, b) => (b.id || 0) - (a.id || 0))[0];
                 const due = it.due_at || (esc && esc.due_at);
                 const title = it.title || it.thread_title || (esc && (esc.title || esc.thread_title)) || t('esc.thread_n', { n: it.thread_id });
