@@ -318,6 +318,19 @@ def test_lottery_waitlist_promotion_and_admission():
             expect(st == 409 and out["error"] == "track_full", (st, out))
             expect(len(admin.get("/api/v1/companies")[1]["companies"]) == companies_before, "no company")
             expect(apps(admin)[wait_m[0]]["status"] == "selected", "still selected")
+            # email_taken: an account already has the contact's address; nothing is created.
+            serv_app = apps(admin)[serv[1]]
+            part = fw.user(srv, admin, "participant", fw.company(admin, industry="G"))
+            db = sqlite3.connect(os.path.join(srv.data, "mamori.db"), timeout=30)
+            db.execute("UPDATE applications SET contact_email = ? WHERE id = ?",
+                       (f"{part.handle}@example.jp", serv_app["id"]))
+            db.commit()
+            db.close()
+            companies_before = len(admin.get("/api/v1/companies")[1]["companies"])
+            st, out = admin.post(f"/api/v1/applications/{serv[1]}/admit")
+            expect(st == 409 and out["error"] == "email_taken", (st, out))
+            expect(len(admin.get("/api/v1/companies")[1]["companies"]) == companies_before, "no company either")
+            expect(apps(admin)[serv[1]]["status"] == "selected", "still selected")
             # A service application is admitted on its own track.
             st, adm2 = admin.post(f"/api/v1/applications/{serv[0]}/admit")
             expect(st == 201 and adm2["company"]["track"] == "service", (st, adm2))
