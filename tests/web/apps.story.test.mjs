@@ -110,7 +110,8 @@ async function shot(page, name) {
 
 async function story(sec, a, b) {
   // 1. Two companies apply on the public page, signed out.
-  await a.page.goto(base + '/#/apply');
+  await a.page.goto(base + '/');
+  await a.page.click(tid('apply-link')); // from the sign-in page, no account needed
   await a.page.waitForSelector(tid('sme-table'));
   await shot(a.page, 'apply-form');
   a.w.expect(422, '/api/v1/applications');
@@ -123,6 +124,11 @@ async function story(sec, a, b) {
   await a.page.waitForSelector(tid('apply-done'));
   const appA = Number(await a.page.textContent(tid('apply-number')));
   await shot(a.page, 'apply-done');
+  // B reads the page in English.
+  await b.page.goto(base + '/#/apply');
+  await b.page.click(tid('lang-switch'));
+  await b.page.waitForSelector('h1:text("Apply to the program")');
+  await shot(b.page, 'apply-form-en');
   const receiptB = await applyViaPage(b.page, base, { company_name: '有限会社すみだ工業', industry: 'D', capital_yen: 5000000, employees: 8,
     contact_name: '隅田 一郎', contact_email: 'ichiro@sumida.example.jp' });
   const appB = receiptB.id;

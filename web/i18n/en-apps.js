@@ -3,6 +3,7 @@ export default {
   'nav.applications': 'Applications',
   'nav.lottery': 'Lottery',
 
+  'apply.link': 'Companies wishing to join: apply here (no sign-in needed)',
   'apply.title': 'Apply to the program',
   'apply.lead': 'Application form of the SME cybersecurity support program (15 places on the monozukuri track, 15 on the service track). No sign-in needed.',
   'apply.rules_title': 'Who can apply',

@@ -4,6 +4,7 @@ export default {
   'nav.lottery': '抽選',
 
   // The public application form
+  'apply.link': '参加をご希望の企業の方へ: 参加申込はこちら（サインイン不要）',
   'apply.title': '参加申込',
   'apply.lead': '中小企業サイバーセキュリティ支援事業（ものづくり枠 15社・サービス枠 15社）への参加申込フォームです。サインインは不要です。',
   'apply.rules_title': '申込の条件',

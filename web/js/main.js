@@ -239,7 +239,8 @@ function App() {
   else if (route.parts[0] === 'invite' && route.parts[1]) main = html`<${Invite} token=${route.parts[1]}
     onSignedIn=${(r) => applyMe({ user: r.user, csrf_token: r.csrf_token })} afterSignIn=${refreshMe} />`;
   else if (route.parts[0] === 'apply') main = html`<${Apply} />`; // public: no sign-in
-  else if (!user) main = html`<${Login} onSignedIn=${(r) => applyMe({ user: r.user, csrf_token: r.csrf_token })} afterSignIn=${refreshMe} />`;
+  else if (!user) main = html`<${Login} onSignedIn=${(r) => applyMe({ user: r.user, csrf_token: r.csrf_token })} afterSignIn=${refreshMe} />
+    <p class="apply-link"><a href="#/apply" data-testid="apply-link">${t('apply.link')}</a></p>`;
   else if (state.inactive && user.role === 'participant') main = html`<section class="panel empty" data-testid="company-inactive">
       <h1 tabindex="-1" data-page-title>${t('inactive.title')}</h1><p>${t('err.company_inactive')}</p></section>`;
   else if (gated) main = html`<${Consent} user=${user} pending=${state.pending} onDone=${refreshMe} />`;

@@ -186,7 +186,7 @@ export function Applications({ query }) {
     <p class="lead">${t('apps.lead')}</p>
     <p class="summary" data-testid="apps-summary">
       <span class="badge due-today" data-testid="apps-due-today">${t('apps.due_today', { n: received.filter(isDueToday).length })}</span>
-      <span class="badge overdue-badge" data-testid="apps-overdue">${t('apps.overdue_n', { n: received.filter((a) => a.overdue).length })}</span>
+      <span class=${'badge' + (received.some((a) => a.overdue) ? ' overdue-badge' : '')} data-testid="apps-overdue">${t('apps.overdue_n', { n: received.filter((a) => a.overdue).length })}</span>
     </p>
     <div class="filters" role="group" aria-label=${t('filter.label')}>
       <label><span>${t('apps.status')}</span>
