@@ -1,4 +1,4 @@
--- 015_applications.sql — applications and selection (API.md §8, docs/APPLICATIONS.md): the
+-- 015_applications.sql — applications and selection (docs/API.md §8, docs/APPLICATIONS.md): the
 -- public application form's rows, the lottery draws, and the per-address attempt counter of the
 -- public form. Application rows are personal data: only the secretariat reads them, and a
 -- declined or waitlisted one is deleted application_retention_days after it was closed.

@@ -1,5 +1,5 @@
 /* account.h — what other features use of account.c: the checks on names and e-mail addresses,
- * and creating an invited user by the rules of POST /api/v1/users (API.md §3). */
+ * and creating an invited user by the rules of POST /api/v1/users (docs/API.md §3). */
 #ifndef MAMORI_ACCOUNT_H
 #define MAMORI_ACCOUNT_H
 

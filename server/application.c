@@ -1,4 +1,4 @@
-/* application.c — applications and selection (API.md §8; docs/APPLICATIONS.md).
+/* application.c — applications and selection (docs/API.md §8; docs/APPLICATIONS.md).
  *
  * Companies apply on a public form (no session, no CSRF header): the form's fields are checked
  * (422 invalid), then eligibility in the contract's order, then the application is stored as
@@ -239,7 +239,7 @@ static int wrong_status(struct req *r, const char *status, const char *what)
 	return s;
 }
 
-/* Applications are the secretariat's alone: for anyone else they do not exist (API.md §2). */
+/* Applications are the secretariat's alone: for anyone else they do not exist (docs/API.md §2). */
 static bool may_read(struct req *r)
 {
 	return r->who && authz_is_secretariat(r->who);
@@ -319,7 +319,7 @@ static int form_read(struct req *r, struct form *f)
 	return 0;
 }
 
-/* Eligibility in the contract's order (API.md §8); 0 when eligible. */
+/* Eligibility in the contract's order (docs/API.md §8); 0 when eligible. */
 static int form_eligible(struct req *r, const struct form *f, const char **track)
 {
 	char division = (char)(*f->industry & ~0x20);

@@ -1,4 +1,4 @@
-/* application.h — applications and selection (API.md §8; docs/APPLICATIONS.md): the public
+/* application.h — applications and selection (docs/API.md §8; docs/APPLICATIONS.md): the public
  * application form, the secretariat's list, contact, decline, the lottery and admission, the
  * overdue items of the triage list, and the retention purge on worker 0's tick. */
 #ifndef MAMORI_APPLICATION_H

@@ -30,7 +30,7 @@ struct config {
 	int invite_days;
 	int post_rate_per_minute; /* posts and threads a non-secretariat user may store a minute; 0: no limit */
 	char *web_dir;
-	/* Applications (API.md §8, docs/APPLICATIONS.md). */
+	/* Applications (docs/API.md §8, docs/APPLICATIONS.md). */
 	int64_t application_deadline;   /* epoch seconds; CONFIG_NO_DEADLINE when unset (always open) */
 	int application_rate_per_hour;  /* attempts per client address per hour; 0: no limit */
 	int application_retention_days; /* declined/waitlisted applications are deleted after this */

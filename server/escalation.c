@@ -771,7 +771,7 @@ static void triage_add_application(void *ctx, json_t *item, int64_t since)
  *                least sla_peer_hours. Peer replies do not stop this clock (the contract says
  *                "with no accepted answer"); accepting or escalating does. since = the moment
  *                the window ran out. The clock counts from the thread's creation.
- *   application_overdue — an application still `received` past its contact_due_at (API.md §8),
+ *   application_overdue — an application still `received` past its contact_due_at (docs/API.md §8),
  *                with application_id instead of thread_id; since = contact_due_at. */
 static int handle_triage(struct req *r)
 {

@@ -37,7 +37,7 @@ struct company_in {
 	const char *sme_class;
 	int64_t capital_yen, employees, group_id;
 };
-/* Creates the company inside the caller's write transaction by the rules of API.md §3, in this
+/* Creates the company inside the caller's write transaction by the rules of docs/API.md §3, in this
  * order: the division (422 industry_not_eligible), SME status (422 not_sme), the group (422
  * invalid), the track's capacity of active companies (409 track_full); audited company.create.
  * Returns 0 with *id set, the status of the error reported on r (the caller rolls back), or -1

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Applications and selection end to end (API.md §8, docs/APPLICATIONS.md): the public form's
+"""Applications and selection end to end (docs/API.md §8, docs/APPLICATIONS.md): the public form's
 eligibility rules at their exact boundaries and in their stated order, the deadline and the
 per-address rate limit, contact_due_at on the business calendar (a weekend, a national holiday,
 年末年始 and the Tokyo calendar day), the lottery against an independent re-computation (Python's

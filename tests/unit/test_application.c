@@ -1,4 +1,4 @@
-/* test_application.c — application_contact_due (API.md §8): 17:00 Asia/Tokyo on the third
+/* test_application.c — application_contact_due (docs/API.md §8): 17:00 Asia/Tokyo on the third
  * business day after the Tokyo calendar day of receipt; dates around weekends, 成人の日,
  * 建国記念の日, 天皇誕生日 and 年末年始 against a count done here by hand, plus the Tokyo-day edge
  * (just before and just after midnight in Tokyo). */
