@@ -1,4 +1,4 @@
-/* test_router.c — the two rules STYLE.md says unit tests keep true, and route matching:
+/* test_router.c — the two rules docs/CONTRIBUTING.md says unit tests keep true, and route matching:
  * (a) every route of every feature declares its access explicitly (and the CSRF exemptions are
  *     exactly the three docs/API.md §2 and §8 allow); no route is shadowed by an earlier pattern;
  * (b) no file of server/ but the access module compares roles (scanned from the sources);
@@ -421,7 +421,7 @@ static void test_match_fixed_route(void **state)
 static void test_match_id_patterns(void **state)
 {
 	(void)state;
-	/* API.md §5's thread routes: one {id}, then literal tails. */
+	/* docs/API.md §5's thread routes: one {id}, then literal tails. */
 	const struct route *one = find_route("/api/v1/threads/{id}", EVHTTP_REQ_GET);
 	const struct route *posts = find_route("/api/v1/threads/{id}/posts", EVHTTP_REQ_POST);
 	if (!one || !posts)
