@@ -178,7 +178,6 @@ def test_rate_limit_per_address():
             ra = int(c.last_headers.get("retry-after", "0"))
             expect(0 < ra <= 3600, f"Retry-After {ra}")
         expect(len(apps(srv.admin())) == 1, "only the accepted one is stored")
-        # The secretariat's own requests are not the form's: its list still answers.
     with Server(config={"application_rate_per_hour": "0"}) as srv:
         for _ in range(8):
             expect(apply(srv.client(), form())[0] == 201, "0 = no limit")
