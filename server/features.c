@@ -3,6 +3,7 @@
 #include "application.h"
 #include "escalation.h"
 #include "events.h"
+#include "idempotency.h"
 #include "mail.h"
 #include "router.h"
 
@@ -14,6 +15,7 @@ extern const struct route escalation_routes[], mail_routes[];
 extern const struct route category_routes[], thread_routes[], post_routes[], search_routes[];
 extern const struct route attachment_routes[], events_routes[], notify_routes[];
 extern const struct route moderation_routes[];
+extern const struct route idempotency_routes[];
 extern const struct route application_routes[];
 
 const struct feature features[] = {
@@ -34,6 +36,7 @@ const struct feature features[] = {
 	{.name = "events", .routes = events_routes, .worker_init = events_worker_init,
 	 .worker_free = events_worker_free, .drain = events_drain, .tick = events_tick},
 	{.name = "moderation", .routes = moderation_routes},
+	{.name = "idempotency", .routes = idempotency_routes, .tick = idempotency_tick}, /* run by the router */
 	{.name = "application", .routes = application_routes, .tick = application_tick},
 	{0},
 };
