@@ -181,6 +181,14 @@ def test_rate_limit_per_address():
     with Server(config={"application_rate_per_hour": "0"}) as srv:
         for _ in range(8):
             expect(apply(srv.client(), form())[0] == 201, "0 = no limit")
+        # A retried submission (the page's network dropped) with its Idempotency-Key gets the same
+        # receipt and stores nothing twice.
+        c, body = srv.client(), form()
+        st1, r1 = c.post("/api/v1/applications", body, csrf=False, headers={"Idempotency-Key": "apply-retry-1"})
+        st2, r2 = c.post("/api/v1/applications", body, csrf=False, headers={"Idempotency-Key": "apply-retry-1"})
+        expect(st1 == st2 == 201 and r1 == r2, (st1, r1, st2, r2))
+        expect(c.last_headers.get("idempotent-replayed") == "true", c.last_headers)
+        expect(len(apps(srv.admin())) == 9, "one application for the two requests")
 
 
 # ---- contact_due_at on the business calendar ----------------------------------------------------
