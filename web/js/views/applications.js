@@ -177,7 +177,7 @@ export function Applications({ query }) {
   const res = useApi('/applications' + api.qs({ status }), [status]);
   const all = useApi('/applications?status=received');
   const [admitted, setAdmitted] = useState(null);
-  const received = all.data ? api.listOf(all.data, 'applications') : [];
+  const received = all.data ? all.data.applications : [];
   const reload = () => { res.reload(); all.reload(); };
   return html`<div>
     <${PageHead} title=${t('apps.title')}>
@@ -197,7 +197,7 @@ export function Applications({ query }) {
     </div>
     ${admitted ? html`<${AdmittedNotice} out=${admitted} onClose=${() => setAdmitted(null)} />` : null}
     <${Loaded} res=${res}>${(data) => {
-      const list = api.listOf(data, 'applications');
+      const list = data.applications;
       if (!list.length) return html`<p class="muted" data-testid="apps-empty">${t('apps.none')}</p>`;
       return html`<ul class="card-list" data-testid="apps-list">
         ${list.map((a) => html`<${AppCard} key=${a.id} app=${a} reload=${reload} onAdmitted=${setAdmitted} />`)}
