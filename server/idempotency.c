@@ -6,7 +6,9 @@
  * at once (the client retries later; nothing waits on a worker loop). Once its 201 is stored
  * (in the creation's own write batch: both are durable or neither is), a retry gets the same
  * answer; a different request under the key is 422 idempotency_key_reused. Only 201 answers
- * are stored: anything else created nothing, so a retry runs the request again. */
+ * are stored: anything else created nothing, so a retry runs the request again. Stored answers
+ * are sealed under a key derived from the Idempotency-Key (seal_key), so the database files never
+ * hold an answer, nor a secret in it, in the clear. */
 #include "idempotency.h"
 
 #include "crypto.h"
