@@ -87,7 +87,36 @@ def check(server_dir):
     return errors
 
 
+def self_test():
+    """The check itself fails on what it forbids (a synthetic server/ in a temporary directory)."""
+    import tempfile
+    cases = {
+        "infra includes a feature": ({"db.c": '#include "db.h"\n#include "search.h"\n', "db.h": "", "search.h": "",
+                                      "search.c": '#include "db.h"\n'}, "must not include a feature header"),
+        "cycle between features": ({"post.c": '#include "moderation.h"\n', "post.h": "",
+                                    "moderation.c": '#include "post.h"\n', "moderation.h": ""}, "include cycle"),
+        "cycle through a header": ({"router.c": '#include "server.h"\n', "router.h": "",
+                                    "server.c": "", "server.h": '#include "router.h"\n'}, "include cycle"),
+        "clean": ({"db.c": '#include "db.h"\n#include "util.h"\n', "db.h": "", "util.h": "",
+                   "post.c": '#include "db.h"\n', "post.h": ""}, None),
+    }
+    for name, (files, want) in cases.items():
+        with tempfile.TemporaryDirectory() as d:
+            for f, text in files.items():
+                with open(os.path.join(d, f), "w") as fh:
+                    fh.write(text)
+            errors = check(d)
+            ok = (not errors) if want is None else any(want in e for e in errors)
+            if not ok:
+                print(f"self-test {name}: got {errors}")
+                return 1
+    print("layers self-test: ok")
+    return 0
+
+
 def main():
+    if sys.argv[1:] == ["--self-test"]:
+        return self_test()
     src = os.environ.get("MAMORI_SOURCE_DIR") or os.path.join(os.path.dirname(__file__), "..", "..")
     server_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(src, "server")
     errors = check(server_dir)
