@@ -3,6 +3,7 @@
  * directory fsynced on a helper thread before the database row commits, so a committed row
  * always names a durable file. Files are served only to readers of their thread, always as a
  * download (Content-Disposition: attachment, application/octet-stream, nosniff). */
+#include "attachment.h"
 #include "authz.h"
 #include "config.h"
 #include "crypto.h"
@@ -77,21 +78,18 @@ struct upload {
 	int err; /* errno of a failed store, 0 on success */
 };
 
-/* Helper thread: hash the bytes and store them durably (temp file, fsync, rename, dir fsync). */
-static void upload_work(void *arg)
+int attachment_blob_store(const char *data, const void *bytes, size_t len, char sha[65])
 {
-	struct upload *u = arg;
-	const char *data = u->r->cfg->data_dir;
-	crypto_sha256_hex(u->r->raw, u->r->raw_len, u->sha);
+	crypto_sha256_hex(bytes, len, sha);
 	char *files = xasprintf("%s/files", data), *tmpdir = xasprintf("%s/files/tmp", data);
-	char *dir = xasprintf("%s/files/%.2s", data, u->sha), *final = blob_path_new(data, u->sha);
+	char *dir = xasprintf("%s/files/%.2s", data, sha), *final = blob_path_new(data, sha);
 	char *tmp = xasprintf("%s/upload-XXXXXX", tmpdir);
-	int fd = -1;
-	u->err = 0;
+	const unsigned char *p = bytes;
+	int fd = -1, err = 0;
 	if (ensure_dir(files, data) < 0 || ensure_dir(tmpdir, files) < 0 || ensure_dir(dir, files) < 0)
 		goto fail;
 	struct stat sb;
-	if (stat(final, &sb) == 0 && (size_t)sb.st_size == u->r->raw_len) {
+	if (stat(final, &sb) == 0 && (size_t)sb.st_size == len) {
 		/* Same content stored before (its row committed after its fsync); make sure anyway. */
 		if (fsync_dir(dir) < 0)
 			goto fail;
@@ -100,8 +98,8 @@ static void upload_work(void *arg)
 	fd = mkstemp(tmp);
 	if (fd < 0)
 		goto fail;
-	for (size_t off = 0; off < u->r->raw_len;) {
-		ssize_t n = write(fd, u->r->raw + off, u->r->raw_len - off);
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(fd, p + off, len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -117,11 +115,11 @@ static void upload_work(void *arg)
 		goto fail_unlink;
 	goto out;
 fail_unlink:
-	u->err = errno ? errno : EIO;
+	err = errno ? errno : EIO;
 	unlink(tmp);
 	goto out;
 fail:
-	u->err = errno ? errno : EIO;
+	err = errno ? errno : EIO;
 out:
 	if (fd >= 0)
 		close(fd);
@@ -130,6 +128,14 @@ out:
 	free(dir);
 	free(final);
 	free(tmp);
+	return err;
+}
+
+/* Helper thread: hash the bytes and store them durably. */
+static void upload_work(void *arg)
+{
+	struct upload *u = arg;
+	u->err = attachment_blob_store(u->r->cfg->data_dir, u->r->raw, u->r->raw_len, u->sha);
 }
 
 /* Worker thread again: the file is durable; commit the row (re-checking access) and reply. */
@@ -182,7 +188,7 @@ out:
 
 /* The last path segment of name (either slash), or NULL when it is empty, over 255 bytes,
  * "." or "..", or holds a control character. New string. */
-static char *clean_filename_new(const char *name)
+char *attachment_clean_filename_new(const char *name)
 {
 	const char *base = name;
 	for (const char *p = name; *p; p++)
@@ -218,7 +224,7 @@ static int handle_upload(struct req *r)
 		return req_error(r, 413, "too_large", "attachments are at most %lld bytes",
 				 (long long)r->cfg->max_attachment_bytes);
 	const char *name = req_query_str(r, "filename");
-	char *clean = name ? clean_filename_new(name) : NULL;
+	char *clean = name ? attachment_clean_filename_new(name) : NULL;
 	if (!clean)
 		return req_error(r, 422, "invalid", "filename must be 1-255 bytes without control characters");
 	if (r->raw_len == 0) {
@@ -285,25 +291,33 @@ static int handle_download(struct req *r)
 	sqlite3_reset(st);
 	char via[32];
 	snprintf(via, sizeof via, "attachment:%lld", (long long)id);
+	int status;
+	if (moderation_audit_read(r, tid, via) < 0)
+		status = req_internal(r, "audit read");
+	else
+		status = attachment_blob_serve(r, sha, size, name);
+	free(name);
+	free(sha);
+	return status;
+}
+
+int attachment_blob_serve(struct req *r, const char *sha, int64_t size, const char *name)
+{
 	char *path = blob_path_new(r->cfg->data_dir, sha);
 	int status;
-	if (moderation_audit_read(r, tid, via) < 0) {
-		status = req_internal(r, "audit read");
-		goto out;
-	}
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat sb;
 	if (fd < 0 || fstat(fd, &sb) < 0 || sb.st_size != size) {
 		if (fd >= 0)
 			close(fd);
-		log_error("attachment %lld: %s missing or of the wrong size", (long long)id, path);
-		status = req_internal(r, "attachment file");
+		log_error("file %s missing or of the wrong size", path);
+		status = req_internal(r, "stored file");
 		goto out;
 	}
 	r->raw_out = evbuffer_new();
 	if (size > 0 && evbuffer_add_file(r->raw_out, fd, 0, size) < 0) {
 		close(fd);
-		status = req_internal(r, "read attachment");
+		status = req_internal(r, "read stored file");
 		goto out;
 	}
 	if (size == 0)
@@ -315,8 +329,6 @@ static int handle_download(struct req *r)
 	free(disp);
 	status = 200;
 out:
-	free(name);
-	free(sha);
 	free(path);
 	return status;
 }

@@ -13,6 +13,7 @@ extern const struct route escalation_routes[], mail_routes[];
 extern const struct route category_routes[], thread_routes[], post_routes[], search_routes[];
 extern const struct route attachment_routes[], events_routes[], notify_routes[];
 extern const struct route moderation_routes[];
+extern const struct route round_routes[], feed_routes[];
 
 const struct feature features[] = {
 	{.name = "system", .routes = system_routes},
@@ -32,5 +33,7 @@ const struct feature features[] = {
 	{.name = "events", .routes = events_routes, .worker_init = events_worker_init,
 	 .worker_free = events_worker_free, .drain = events_drain, .tick = events_tick},
 	{.name = "moderation", .routes = moderation_routes},
+	{.name = "round", .routes = round_routes},
+	{.name = "feed", .routes = feed_routes},
 	{0},
 };

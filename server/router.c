@@ -617,7 +617,8 @@ void router_dispatch(struct worker *w, struct evhttp_request *ev)
 		req_finish(r, req_error(r, 400, "bad_request", "bad request path"));
 		return;
 	}
-	if (strncmp(r->path, "/api/", 5) != 0) {
+	/* The API, and the calendar feeds (feed.c), go through the routes; the rest is the web app. */
+	if (strncmp(r->path, "/api/", 5) != 0 && strncmp(r->path, "/calendar/", 10) != 0) {
 		req_finish(r, static_serve(r));
 		return;
 	}
