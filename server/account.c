@@ -242,22 +242,6 @@ static char *cookie_new(struct req *r, const char *name)
 	return NULL;
 }
 
-/* A display name: non-empty, at most max bytes, no control characters, not only spaces. */
-static bool text_ok(const char *s, size_t max)
-{
-	size_t n = strlen(s);
-	bool visible = false;
-	if (n == 0 || n > max)
-		return false;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			return false;
-		if (*p != ' ')
-			visible = true;
-	}
-	return visible;
-}
-
 /* A deliberately plain e-mail check: one @ with something before it, a dotted domain after it,
  * no spaces, controls or the characters that need quoting in RFC 5322. */
 static bool email_ok(const char *e)
@@ -288,7 +272,7 @@ static int specialties_parse(struct req *r, char **out)
 	size_t i, j;
 	json_array_foreach(v, i, item)
 	{
-		if (!json_is_string(item) || !text_ok(json_string_value(item), SPECIALTY_MAX_BYTES)) {
+		if (!json_is_string(item) || !text_line_ok(json_string_value(item), SPECIALTY_MAX_BYTES)) {
 			json_decref(norm);
 			return -1;
 		}
@@ -750,7 +734,7 @@ static int handle_user_create(struct req *r)
 	char *spec = NULL, *token = NULL;
 	if (req_body_str(r, "email", &email) != 0 || !email_ok(email))
 		return req_error(r, 422, "invalid", "email must be an e-mail address");
-	if (req_body_str(r, "name", &name) != 0 || !text_ok(name, NAME_MAX_BYTES))
+	if (req_body_str(r, "name", &name) != 0 || !text_line_ok(name, NAME_MAX_BYTES))
 		return req_error(r, 422, "invalid", "name must be a non-empty text of at most %d bytes",
 				 NAME_MAX_BYTES);
 	enum role role = req_body_str(r, "role", &role_s) == 0 ? role_from_name(role_s) : ROLE_NONE;
@@ -877,7 +861,7 @@ static int handle_user_update(struct req *r)
 	if (s < 0 || (s == 0 && strcmp(status, "active") != 0 && strcmp(status, "suspended") != 0))
 		return req_error(r, 422, "invalid", "status must be active or suspended");
 	int n = req_body_str(r, "name", &name);
-	if (n < 0 || (n == 0 && !text_ok(name, NAME_MAX_BYTES)))
+	if (n < 0 || (n == 0 && !text_line_ok(name, NAME_MAX_BYTES)))
 		return req_error(r, 422, "invalid", "name must be a non-empty text of at most %d bytes",
 				 NAME_MAX_BYTES);
 	int rp = req_body_bool(r, "representative", &rep), tq = req_body_bool(r, "totp_required", &treq),

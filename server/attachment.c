@@ -131,6 +131,13 @@ out:
 	return err;
 }
 
+int attachment_store_failed(struct req *r, const char *sha, int err)
+{
+	log_error("file store: storing %s failed: %s", sha, strerror(err));
+	return err == ENOSPC ? req_error(r, 507, "insufficient_storage", "no space left for the file")
+			     : req_internal(r, "store file");
+}
+
 /* Helper thread: hash the bytes and store them durably. */
 static void upload_work(void *arg)
 {
@@ -145,9 +152,7 @@ static void upload_done(void *arg)
 	struct req *r = u->r;
 	int status;
 	if (u->err) {
-		log_error("attachment: storing %s failed: %s", u->sha, strerror(u->err));
-		status = u->err == ENOSPC ? req_error(r, 507, "insufficient_storage", "no space left for the file")
-					  : req_internal(r, "store attachment");
+		status = attachment_store_failed(r, u->sha, u->err);
 		goto out;
 	}
 	if (db_tx_begin(r->db, __func__) < 0) {

@@ -20,6 +20,10 @@ int attachment_blob_store(const char *data_dir, const void *bytes, size_t len, c
  * Returns 200, or 500 (logged) when the file is missing or of another size. */
 int attachment_blob_serve(struct req *r, const char *sha, int64_t size, const char *name);
 
+/* The answer to a failed attachment_blob_store (err): logged; 507 insufficient_storage when the
+ * disk is full, else 500. Returns the status. */
+int attachment_store_failed(struct req *r, const char *sha, int err);
+
 /* The last path segment of name (either slash), or NULL when it is empty, over 255 bytes, "." or
  * "..", or holds a control character. New string. */
 char *attachment_clean_filename_new(const char *name);

@@ -13,4 +13,12 @@
  * Excel. Thread-safe; appends only. */
 void consent_csv_field(struct buf *b, const char *s);
 
+struct req;
+/* A report's ?format=: sets *csv for "csv", false for "json" or none; returns 0, or 400
+ * bad_request (set on r) for anything else. */
+int consent_report_format(struct req *r, bool *csv);
+/* Makes b (consumed) r's reply as a CSV download named filename (text/csv; charset=utf-8,
+ * Content-Disposition: attachment, no-store). Returns 200. */
+int consent_csv_reply(struct req *r, struct buf *b, const char *filename);
+
 #endif

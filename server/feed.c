@@ -144,12 +144,21 @@ static const char feed_owner_sql[] =
 	" LEFT JOIN companies c ON c.id = u.company_id"
 	" WHERE f.token_hash = :h AND u.status = 'active' AND coalesce(c.status, '') <> 'withdrawn'";
 
-static char *feed_url_new(const struct config *cfg, const char *token)
+/* cfg->base_url without trailing slashes. New string. */
+static char *base_url_new(const struct config *cfg)
 {
 	size_t n = strlen(cfg->base_url);
 	while (n && cfg->base_url[n - 1] == '/')
 		n--;
-	return xasprintf("%.*s/calendar/%s.ics", (int)n, cfg->base_url, token);
+	return xstrndup(cfg->base_url, n);
+}
+
+static char *feed_url_new(const struct config *cfg, const char *token)
+{
+	char *base = base_url_new(cfg);
+	char *url = xasprintf("%s/calendar/%s.ics", base, token);
+	free(base);
+	return url;
 }
 
 /* GET /api/v1/me/calendar — signed in: 200 {url, webcal_url, created_at}, the caller's feed,
@@ -233,10 +242,7 @@ static int handle_feed(struct req *r)
 	}
 	char host[32];
 	uid_host(key, host);
-	size_t bl = strlen(r->cfg->base_url);
-	while (bl && r->cfg->base_url[bl - 1] == '/')
-		bl--;
-	char *base = xstrndup(r->cfg->base_url, bl);
+	char *base = base_url_new(r->cfg);
 	struct feed_ctx ctx = {.base_url = base, .uid_host = host, .dtstamp = now_unix()};
 	struct buf b = {0};
 	ics_begin(&b, "mamori 研修日程");

@@ -34,22 +34,6 @@
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
-/* Non-empty, at most max bytes, no control characters, not only spaces. */
-static bool text_ok(const char *s, size_t max)
-{
-	size_t n = strlen(s);
-	bool visible = false;
-	if (n == 0 || n > max)
-		return false;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			return false;
-		if (*p != ' ')
-			visible = true;
-	}
-	return visible;
-}
-
 static int audit(struct req *r, const char *action, const char *kind, int64_t id, json_t *detail)
 {
 	char *t = xasprintf("%s:%" PRId64, kind, id);
@@ -106,6 +90,15 @@ static void round_row_clear(struct round_row *rr)
 {
 	free(rr->title);
 	free(rr->venue);
+}
+
+static const char round_exists_sql[] = "SELECT count(*) FROM rounds WHERE id = :id";
+
+static bool round_exists(struct db *d, int64_t id)
+{
+	sqlite3_stmt *st = db_stmt(d, round_exists_sql);
+	db_bind_int64(st, ":id", id);
+	return db_one_int64(st, 0) != 0;
 }
 
 /* Loads round id into rr; 0, or -1 when there is none. */
@@ -187,11 +180,11 @@ static int round_from_body(struct req *r, const struct round_row *base, struct r
 	if (rc < 0 || (rc == 1 && !base) || rr->number < 1 || rr->number > ROUND_NUMBER_MAX)
 		return req_error(r, 422, "invalid", "number must be an integer from 1 to %d", ROUND_NUMBER_MAX);
 	rc = req_body_str(r, "title", title);
-	if (rc < 0 || (rc == 1 && !base) || !text_ok(*title, TITLE_MAX_BYTES))
+	if (rc < 0 || (rc == 1 && !base) || !text_line_ok(*title, TITLE_MAX_BYTES))
 		return req_error(r, 422, "invalid", "title must be a non-empty text of at most %d bytes",
 				 TITLE_MAX_BYTES);
 	rc = req_body_str(r, "venue", venue);
-	if (rc < 0 || (rc == 1 && !base) || !text_ok(*venue, VENUE_MAX_BYTES))
+	if (rc < 0 || (rc == 1 && !base) || !text_line_ok(*venue, VENUE_MAX_BYTES))
 		return req_error(r, 422, "invalid", "venue must be a non-empty text of at most %d bytes",
 				 VENUE_MAX_BYTES);
 	for (size_t i = 0; i < ARRAY_LEN(time_names); i++) {
@@ -417,7 +410,7 @@ static int handle_standard(struct req *r)
 	const char *venue = standard_venue;
 	if (req_body_int(r, "year", &year) < 0 || year < 2000 || year > 2098)
 		return req_error(r, 422, "invalid", "year must be a program year from 2000 to 2098");
-	if (req_body_str(r, "venue", &venue) < 0 || !text_ok(venue, VENUE_MAX_BYTES))
+	if (req_body_str(r, "venue", &venue) < 0 || !text_line_ok(venue, VENUE_MAX_BYTES))
 		return req_error(r, 422, "invalid", "venue must be a non-empty text of at most %d bytes",
 				 VENUE_MAX_BYTES);
 	if (db_tx_begin(r->db, __func__) < 0)
@@ -463,7 +456,6 @@ static int handle_standard(struct req *r)
 
 /* ---- materials ------------------------------------------------------------------------------ */
 
-static const char round_exists_sql[] = "SELECT count(*) FROM rounds WHERE id = :id";
 static const char material_insert_sql[] =
 	"INSERT INTO materials (round_id, filename, size, sha256, uploader_id, created_at)"
 	" VALUES (:rid, :name, :size, :sha, :uid, :now)";
@@ -499,24 +491,20 @@ static void material_upload_done(void *arg)
 	struct req *r = u->r;
 	int status;
 	if (u->err) {
-		log_error("material: storing %s failed: %s", u->sha, strerror(u->err));
-		status = u->err == ENOSPC ? req_error(r, 507, "insufficient_storage", "no space left for the file")
-					  : req_internal(r, "store material");
+		status = attachment_store_failed(r, u->sha, u->err);
 		goto out;
 	}
 	if (db_tx_begin(r->db, __func__) < 0) {
 		status = req_internal(r, "begin");
 		goto out;
 	}
-	sqlite3_stmt *st = db_stmt(r->db, round_exists_sql);
-	db_bind_int64(st, ":id", u->round_id);
-	if (db_one_int64(st, 0) == 0) {
+	if (!round_exists(r->db, u->round_id)) {
 		db_tx_rollback(r->db);
 		status = req_not_found(r);
 		goto out;
 	}
 	int64_t now = now_unix();
-	st = db_stmt(r->db, material_insert_sql);
+	sqlite3_stmt *st = db_stmt(r->db, material_insert_sql);
 	db_bind_int64(st, ":rid", u->round_id);
 	db_bind_text(st, ":name", u->filename);
 	db_bind_int64(st, ":size", (int64_t)r->raw_len);
@@ -550,11 +538,7 @@ out:
 static int handle_material_upload(struct req *r)
 {
 	int64_t rid;
-	if (req_path_id(r, 0, &rid) < 0)
-		return req_not_found(r);
-	sqlite3_stmt *st = db_stmt(r->db, round_exists_sql);
-	db_bind_int64(st, ":id", rid);
-	if (db_one_int64(st, 0) == 0)
+	if (req_path_id(r, 0, &rid) < 0 || !round_exists(r->db, rid))
 		return req_not_found(r);
 	if ((int64_t)r->raw_len > r->cfg->max_attachment_bytes)
 		return req_error(r, 413, "too_large", "materials are at most %lld bytes",
@@ -724,11 +708,7 @@ static json_t *roll_json(struct db *d, int64_t rid)
 static int handle_roll(struct req *r)
 {
 	int64_t rid;
-	if (req_path_id(r, 0, &rid) < 0)
-		return req_not_found(r);
-	sqlite3_stmt *st = db_stmt(r->db, round_exists_sql);
-	db_bind_int64(st, ":id", rid);
-	if (db_one_int64(st, 0) == 0)
+	if (req_path_id(r, 0, &rid) < 0 || !round_exists(r->db, rid))
 		return req_not_found(r);
 	return req_reply(r, 200, roll_json(r->db, rid));
 }
@@ -740,11 +720,7 @@ static int handle_roll(struct req *r)
 static int handle_attendance(struct req *r)
 {
 	int64_t rid;
-	if (req_path_id(r, 0, &rid) < 0)
-		return req_not_found(r);
-	sqlite3_stmt *st = db_stmt(r->db, round_exists_sql);
-	db_bind_int64(st, ":id", rid);
-	if (db_one_int64(st, 0) == 0)
+	if (req_path_id(r, 0, &rid) < 0 || !round_exists(r->db, rid))
 		return req_not_found(r);
 	json_t *recs = json_object_get(r->body, "records");
 	if (!json_is_array(recs) || json_array_size(recs) > MAX_RECORDS)
@@ -758,7 +734,7 @@ static int handle_attendance(struct req *r)
 		if (!json_is_object(rec) || !json_is_integer(uid) || !(json_is_null(stv) || (json_is_string(stv) && status_ok(json_string_value(stv)))))
 			return req_error(r, 422, "invalid",
 					 "records[%zu]: user_id must be an id and status present, absent, excused or null", i);
-		st = db_stmt(r->db, participant_sql);
+		sqlite3_stmt *st = db_stmt(r->db, participant_sql);
 		db_bind_int64(st, ":id", json_integer_value(uid));
 		if (db_one_int64(st, 0) == 0)
 			return req_error(r, 422, "invalid", "records[%zu]: user %" JSON_INTEGER_FORMAT " is not a participant", i,
@@ -774,7 +750,7 @@ static int handle_attendance(struct req *r)
 	for (i = 0; i < n; i++) {
 		rec = json_array_get(recs, i);
 		json_t *stv = json_object_get(rec, "status");
-		st = db_stmt(r->db, json_is_null(stv) ? attendance_delete_sql : attendance_upsert_sql);
+		sqlite3_stmt *st = db_stmt(r->db, json_is_null(stv) ? attendance_delete_sql : attendance_upsert_sql);
 		db_bind_int64(st, ":rid", rid);
 		db_bind_int64(st, ":uid", json_integer_value(json_object_get(rec, "user_id")));
 		db_bind_text(st, ":status", json_string_value(stv));
@@ -1002,23 +978,17 @@ static void report_csv(json_t *rep, struct buf *b)
  * csv: attendance-report.csv (see report_csv). */
 static int handle_report(struct req *r)
 {
-	const char *format = req_query_str(r, "format");
-	bool csv = format && strcmp(format, "csv") == 0;
-	if (format && !csv && strcmp(format, "json") != 0)
-		return req_error(r, 400, "bad_request", "format must be json or csv");
+	bool csv;
+	int status = consent_report_format(r, &csv);
+	if (status)
+		return status;
 	json_t *rep = report_json(r->db);
 	if (!csv)
 		return req_reply(r, 200, rep);
 	struct buf b = {0};
 	report_csv(rep, &b);
 	json_decref(rep);
-	r->raw_out = evbuffer_new();
-	evbuffer_add(r->raw_out, b.data, b.len);
-	buf_free(&b);
-	req_header(r, "Content-Type", "text/csv; charset=utf-8");
-	req_header(r, "Content-Disposition", "attachment; filename=\"attendance-report.csv\"");
-	req_header(r, "Cache-Control", "private, no-store");
-	return 200;
+	return consent_csv_reply(r, &b, "attendance-report.csv");
 }
 
 /* ---- the feed ------------------------------------------------------------------------------- */
