@@ -61,8 +61,15 @@ test('every relative import resolves to a file, and there are no bare specifiers
 });
 
 test('Japanese and English have the same keys, and every key used in the code exists', async () => {
-  const ja = (await import(pathToFileURL(path.join(WEB, 'i18n/ja.js')))).default;
-  const en = (await import(pathToFileURL(path.join(WEB, 'i18n/en.js')))).default;
+  // ja.js / en.js plus every feature's pair (ja-<feature>.js / en-<feature>.js), as i18n/index.js merges them.
+  const dict = async (lang) => {
+    const files = fs.readdirSync(path.join(WEB, 'i18n')).filter((f) => f === lang + '.js' || (f.startsWith(lang + '-') && f.endsWith('.js'))).sort();
+    const out = {};
+    for (const f of files) Object.assign(out, (await import(pathToFileURL(path.join(WEB, 'i18n', f)))).default);
+    return out;
+  };
+  const ja = await dict('ja');
+  const en = await dict('en');
   assert.deepEqual(Object.keys(en).sort(), Object.keys(ja).sort());
   for (const [k, v] of Object.entries(en)) {
     const pj = (ja[k].match(/\{\w+\}/g) || []).sort().join();
