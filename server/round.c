@@ -639,6 +639,41 @@ fail:
 	return req_internal(r, "publish material");
 }
 
+static const char material_delete_sql[] = "DELETE FROM materials WHERE id = :id AND published_at IS NULL";
+
+/* DELETE /api/v1/materials/{id} — secretariat: 204; a file uploaded by mistake goes before anyone
+ * saw it. A published material → 409 published (participants may hold a copy; upload a corrected
+ * one instead). The stored bytes stay (content-addressed, possibly shared). Audited
+ * material.delete. */
+static int handle_material_delete(struct req *r)
+{
+	int64_t id;
+	if (req_path_id(r, 0, &id) < 0)
+		return req_not_found(r);
+	if (db_tx_begin(r->db, __func__) < 0)
+		return req_internal(r, "begin");
+	sqlite3_stmt *st = db_stmt(r->db, material_sql);
+	db_bind_int64(st, ":id", id);
+	db_bind_int64(st, ":all", 1);
+	int found = 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		found = sqlite3_column_type(st, 6) == SQLITE_NULL ? 1 : 2;
+	sqlite3_reset(st);
+	if (found != 1) {
+		db_tx_rollback(r->db);
+		return found ? req_error(r, 409, "published", "a published material stays; upload a corrected one")
+			     : req_not_found(r);
+	}
+	st = db_stmt(r->db, material_delete_sql);
+	db_bind_int64(st, ":id", id);
+	if (db_exec_stmt(r->db, st) < 0 || audit(r, "material.delete", "material", id, NULL) < 0 ||
+	    db_tx_commit(r->db) < 0) {
+		db_tx_rollback(r->db);
+		return req_internal(r, "delete material");
+	}
+	return 204;
+}
+
 /* GET /api/v1/materials/{id} — the secretariat always, gated readers once published: 200 the
  * bytes as a download (as attachments); unpublished to anyone else → 404. */
 static int handle_material_download(struct req *r)
@@ -1042,6 +1077,7 @@ const struct route round_routes[] = {
 	 (size_t)1 << 40, ROUTE_RAW_BODY, {{"filename", PARAM_STR}}},
 	{EVHTTP_REQ_POST, "/api/v1/materials/{id}/publish", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_publish, 0, 0, {{0}}},
 	{EVHTTP_REQ_GET, "/api/v1/materials/{id}", ACCESS_CONTENT, handle_material_download, 0, 0, {{0}}},
+	{EVHTTP_REQ_DELETE, "/api/v1/materials/{id}", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_material_delete, 0, 0, {{0}}},
 	{EVHTTP_REQ_GET, "/api/v1/rounds/{id}/attendance", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_roll, 0, 0, {{0}}},
 	{EVHTTP_REQ_PUT, "/api/v1/rounds/{id}/attendance", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_attendance,
 	 (size_t)1 << 20, 0, {{0}}},

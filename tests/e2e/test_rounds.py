@@ -202,6 +202,17 @@ def test_materials_invisible_until_published():
         expect([x["id"] for x in one["materials"]] == [m["id"]], f"draft hidden: {one}")
         st, _ = w.p1.get(f"/api/v1/materials/{m2['id']}")
         expect(st == 404, f"draft GET: {st}")
+        # an unpublished file uploaded by mistake can be deleted; a published one cannot
+        st, body = w.p1.delete(f"/api/v1/materials/{m2['id']}")
+        expect(st == 403, f"participant delete: {st} {body}")
+        st, body = w.admin.delete(f"/api/v1/materials/{m['id']}")
+        expect(st == 409 and body["error"] == "published", f"published delete: {st} {body}")
+        st, body = w.admin.delete(f"/api/v1/materials/{m2['id']}")
+        expect(st == 204, f"delete draft: {st} {body}")
+        st, one = w.admin.get(f"/api/v1/rounds/{r['id']}")
+        expect([x["id"] for x in one["materials"]] == [m["id"]], f"draft gone: {one}")
+        st, _ = w.admin.delete(f"/api/v1/materials/{m2['id']}")
+        expect(st == 404, "deleted twice")
 
 
 def test_publish_notifies_without_confidential_text():

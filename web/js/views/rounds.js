@@ -32,10 +32,16 @@ function MaterialList({ round, sec, onChange }) {
     toast(t('rounds.published_done'), 'success');
     onChange();
   });
+  const [remove, removing, removeError] = useAction(async (m) => {
+    if (!window.confirm(t('rounds.delete_confirm', { name: m.filename }))) return;
+    await api.del('/materials/' + m.id);
+    toast(t('rounds.deleted'), 'success');
+    onChange();
+  });
   const list = round.materials || [];
   if (!list.length) return html`<p class="muted small" data-testid="materials-empty">${t('rounds.no_materials')}</p>`;
   return html`<div>
-    <${ErrorBox} error=${error} />
+    <${ErrorBox} error=${error || removeError} />
     <ul class="material-list" data-testid="materials">
       ${list.map((m) => html`<li key=${m.id} data-testid="material" data-published=${m.published_at ? 'yes' : 'no'}>
         <a href=${'/api/v1/materials/' + m.id} download=${m.filename} data-testid="material-link">${m.filename}</a>
@@ -43,7 +49,9 @@ function MaterialList({ round, sec, onChange }) {
         ${m.published_at ? (sec ? html` <span class="badge ok">${t('rounds.published')}</span>` : null)
           : html` <span class="badge missing">${t('rounds.unpublished')}</span>
             <button type="button" class="btn btn-small btn-primary" disabled=${busy} data-testid="material-publish"
-              onClick=${() => publish(m)}>${t('rounds.publish')}</button>`}
+              onClick=${() => publish(m)}>${t('rounds.publish')}</button>
+            <button type="button" class="btn btn-small btn-danger-text" disabled=${removing} data-testid="material-delete"
+              onClick=${() => remove(m)}>${t('rounds.delete')}</button>`}
       </li>`)}
     </ul>
   </div>`;
