@@ -313,7 +313,7 @@ export function CalendarFeed() {
         </div>
         <p class="hint">${t('calendar.private')}</p>
         <${ErrorBox} error=${copyError} />
-        <p><a class="btn" href=${data.webcal_url} data-testid="feed-webcal">${t('calendar.open_app')}</a>
+        <p class="feed-actions"><a class="btn" href=${data.webcal_url} data-testid="feed-webcal">${t('calendar.open_app')}</a>
           <button type="button" class="btn btn-danger-text" disabled=${busy} data-testid="feed-revoke" onClick=${revoke}>${t('calendar.revoke')}</button></p>
         <${ErrorBox} error=${error} />
       </div>`}</${Loaded}>
