@@ -1,4 +1,4 @@
--- 016_rounds.sql — the program calendar (API.md §9): the ten rounds of seminar + workshop, their
+-- 016_rounds.sql — the program calendar (docs/API.md §9): the ten rounds of seminar + workshop, their
 -- materials (files stored like attachments, content-addressed under DATA/files), attendance per
 -- round and participant, and each user's private calendar feed.
 

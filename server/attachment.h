@@ -1,4 +1,4 @@
-/* attachment.h — files attached to threads (API.md §5), and the file store they share with
+/* attachment.h — files attached to threads (docs/API.md §5), and the file store they share with
  * other features (round materials, §9): content stored once per SHA-256 under DATA/files,
  * durable before any row names it, served only as a download. */
 #ifndef MAMORI_ATTACHMENT_H

@@ -1,4 +1,4 @@
-/* feed.c — the private calendar feed (API.md §9). A feed URL carries a token that is never
+/* feed.c — the private calendar feed (docs/API.md §9). A feed URL carries a token that is never
  * stored: it is HMAC-SHA256(DATA/calendar.key, "mamori-calendar:<user>:<generation>"), so
  * GET /api/v1/me/calendar can give the same URL again while the database (and its backups) holds
  * only the token's SHA-256, as for sessions. Revoking clears the hash and bumps the generation:

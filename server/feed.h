@@ -1,4 +1,4 @@
-/* feed.h — each user's private calendar feed (API.md §9): GET/DELETE /api/v1/me/calendar and
+/* feed.h — each user's private calendar feed (docs/API.md §9): GET/DELETE /api/v1/me/calendar and
  * GET /calendar/{token}.ics, written with ics.h. The feed is the concatenation of its sources'
  * events; adding a kind of event (dispatch visits of §10) is one function with the signature
  * below and one line in feed.c's table. */

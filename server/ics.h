@@ -1,4 +1,4 @@
-/* ics.h — an iCalendar (RFC 5545) writer for the calendar feed (API.md §9): CRLF line ends,
+/* ics.h — an iCalendar (RFC 5545) writer for the calendar feed (docs/API.md §9): CRLF line ends,
  * content lines folded at 75 octets without splitting a UTF-8 sequence, TEXT values escaped
  * (\\ ; , and newlines), times in Asia/Tokyo with a VTIMEZONE (Japan has had no daylight saving
  * time since 1951: one STANDARD rule at +0900). Pure functions over a struct buf: no state, safe

@@ -1,4 +1,4 @@
-/* round.c — the program calendar (API.md §9): rounds (a seminar and a workshop on one day), the
+/* round.c — the program calendar (docs/API.md §9): rounds (a seminar and a workshop on one day), the
  * standard ten of the program brochure, round materials (files in the attachment store, invisible
  * to everyone but the secretariat until published), attendance, the attendance report with its
  * at-risk marks, and the rounds' events for the calendar feed (feed.c). See docs/CALENDAR.md. */

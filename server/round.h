@@ -1,4 +1,4 @@
-/* round.h — the program calendar (API.md §9): rounds, materials, attendance and the attendance
+/* round.h — the program calendar (docs/API.md §9): rounds, materials, attendance and the attendance
  * report (routes in round_routes, features.c), and the rounds' events for the calendar feed. */
 #ifndef MAMORI_ROUND_H
 #define MAMORI_ROUND_H

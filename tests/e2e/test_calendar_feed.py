@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The private calendar feed end to end (API.md §9, docs/CALENDAR.md): the URL from
+"""The private calendar feed end to end (docs/API.md §9, docs/CALENDAR.md): the URL from
 GET /api/v1/me/calendar, fetched without a session and parsed with a real iCalendar library
 (Debian's python3-icalendar), RFC 5545 details checked on the raw bytes (CRLF only, lines folded
 at 75 octets without splitting UTF-8, TEXT escaping), stable UIDs, DTSTAMP, times in Asia/Tokyo,

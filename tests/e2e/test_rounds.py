@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The program calendar end to end (API.md §9, docs/CALENDAR.md): rounds (409 round_exists,
+"""The program calendar end to end (docs/API.md §9, docs/CALENDAR.md): rounds (409 round_exists,
 422 invalid), the standard ten of the brochure, materials invisible until published (list and
 GET), the consent gate on readers, attendance validation (all or nothing), and the attendance
 report in JSON and CSV (BOM, CRLF, formula-safe) with its at-risk marks."""

@@ -1,4 +1,4 @@
-// The program calendar (API §9): rounds with their materials, the secretariat's round set-up
+// The program calendar (docs/API.md §9): rounds with their materials, the secretariat's round set-up
 // (one round, or the brochure's standard ten), material upload and publication, attendance on a
 // phone (one tap per participant), the attendance report with at-risk marks, and every user's
 // private calendar feed with subscription instructions.
