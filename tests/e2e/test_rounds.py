@@ -241,6 +241,31 @@ def test_publish_notifies_without_confidential_text():
         expect(len([n for n in body["notifications"] if n["kind"] == "material.published"]) == 1, "no repeat")
 
 
+def test_publish_mail_through_real_smtp():
+    """The mail as the participants' SMTP server receives it: round number, title and link, never
+    the file's name or bytes."""
+    from test_questions import BASE_URL, World as MailWorld
+    w = MailWorld()
+    try:
+        start = int(time.time()) + 86400 * 7
+        st, r = w.admin.post("/api/v1/rounds", round_body(6, start, title="リスク評価"))
+        expect(st == 201, f"round: {st} {r}")
+        st, m = w.admin.request("POST", f"/api/v1/rounds/{r['id']}/materials?filename={quote('機密_A社_診断結果.pdf')}",
+                                raw=b"QQ-MATERIAL-BYTES-QQ")
+        expect(st == 201, f"upload: {st} {m}")
+        st, _ = w.admin.post(f"/api/v1/materials/{m['id']}/publish")
+        expect(st == 200, "publish")
+        for p in (w.pa, w.pb):
+            (to, subject, body, raw), = w.smtp.wait_for(lambda x, e=p.email: x[0] == e, f"mail to {p.email}")
+            expect("第6回" in subject and "リスク評価" in subject, f"subject: {subject}")
+            expect(f"{BASE_URL}/#/rounds/{r['id']}" in body and "第6回" in body, f"body: {body}")
+            for bad in ("機密", "診断結果", ".pdf", "QQ-MATERIAL"):
+                expect(bad not in subject and bad not in body and bad.encode() not in raw, f"{bad} in the mail")
+        expect(not [x for x in w.smtp.messages() if x[0] in (w.e1.email, w.e2.email)], "experts get no mail")
+    finally:
+        w.close()
+
+
 def test_gate_applies_to_readers():
     with World() as w:
         r = w.round(1, int(time.time()) + 86400 * 7)
@@ -380,5 +405,6 @@ def test_report_json_csv_and_at_risk():
 if __name__ == "__main__":
     run_tests([test_round_create_and_rules, test_standard_rounds, test_standard_rounds_default_year,
                test_materials_invisible_until_published, test_publish_notifies_without_confidential_text,
+               test_publish_mail_through_real_smtp,
                test_gate_applies_to_readers, test_attendance_validation_all_or_nothing,
                test_report_json_csv_and_at_risk])
