@@ -133,7 +133,8 @@ out:
 
 int attachment_store_failed(struct req *r, const char *sha, int err)
 {
-	log_error("file store: storing %s failed: %s", sha, strerror(err));
+	char eb[128];
+	log_error("file store: storing %s failed: %s", sha, strerror_r(err, eb, sizeof eb));
 	return err == ENOSPC ? req_error(r, 507, "insufficient_storage", "no space left for the file")
 			     : req_internal(r, "store file");
 }

@@ -68,7 +68,8 @@ static int load_key(const char *data_dir, unsigned char out[32])
 		crypto_random(key, sizeof key);
 		int fd = mkstemp(tmp);
 		if (fd < 0 || fchmod(fd, 0600) < 0 || write(fd, key, sizeof key) != (ssize_t)sizeof key || fsync(fd) < 0) {
-			log_error("calendar feed: cannot write %s: %s", tmp, strerror(errno));
+			char eb[128];
+			log_error("calendar feed: cannot write %s: %s", tmp, strerror_r(errno, eb, sizeof eb));
 			if (fd >= 0) {
 				close(fd);
 				unlink(tmp);
@@ -77,7 +78,8 @@ static int load_key(const char *data_dir, unsigned char out[32])
 		}
 		close(fd);
 		if (link(tmp, path) < 0 && errno != EEXIST) {
-			log_error("calendar feed: cannot create %s: %s", path, strerror(errno));
+			char eb[128];
+			log_error("calendar feed: cannot create %s: %s", path, strerror_r(errno, eb, sizeof eb));
 			unlink(tmp);
 			goto out;
 		}
