@@ -7,6 +7,7 @@
  * are PATCH /api/v1/threads/{id} in thread.c. */
 #include "moderation.h"
 
+#include "attachment.h"
 #include "audit.h"
 #include "authz.h"
 #include "config.h"
@@ -109,7 +110,9 @@ static const char attachment_sql[] =
 	"SELECT a.id, a.thread_id, a.sha256, a.size FROM attachments a JOIN threads t ON t.id = a.thread_id"
 	" WHERE a.id = :id AND " AUTHZ_THREAD_VISIBLE;
 static const char attachment_delete_sql[] = "DELETE FROM attachments WHERE id = :id";
-static const char sha_used_sql[] = "SELECT count(*) FROM attachments WHERE sha256 = :sha";
+/* Rows that name a stored file: attachments and round materials (round.c) share the store. */
+static const char sha_used_sql[] = "SELECT (SELECT count(*) FROM attachments WHERE sha256 = :sha)"
+				   " + (SELECT count(*) FROM materials WHERE sha256 = :sha)";
 
 static const char redactions_sql[] =
 	"SELECT r.id, r.actor_id, coalesce(u.name, ''), r.reason, r.purged, r.created_at FROM post_redactions r"
@@ -118,10 +121,14 @@ static const char redacted_texts_sql[] =
 	"SELECT source, revision_id, body, author_id, written_at FROM redacted_texts WHERE redaction_id = :rid"
 	" ORDER BY id";
 
+/* The flagged post's opening characters, so the queue can be judged without opening each thread
+ * (the queue is the secretariat's, who reads every thread anyway). */
+#define FLAG_EXCERPT_CHARS "280"
 #define FLAG_COLUMNS                                                                                         \
 	"f.id, f.post_id, f.thread_id, t.title, f.reason, f.state, f.resolution, f.created_at,"              \
 	" f.resolved_by, f.resolved_at, u.id, u.name, u.role, u.company_id, " MODERATION_POST_COLUMNS ","    \
-	" p.author_id, (SELECT count(*) FROM flags o WHERE o.post_id = f.post_id AND o.state = 'open')"
+	" p.author_id, (SELECT count(*) FROM flags o WHERE o.post_id = f.post_id AND o.state = 'open'),"   \
+	" substr(p.body, 1, " FLAG_EXCERPT_CHARS ")"
 #define FLAG_FROM                                                                                            \
 	" FROM flags f JOIN users u ON u.id = f.reporter_id JOIN posts p ON p.id = f.post_id"                \
 	" JOIN threads t ON t.id = f.thread_id"
@@ -422,7 +429,7 @@ int moderation_audit_outsider_read(struct req *r, int64_t thread_id, const char 
 static json_t *flag_json(sqlite3_stmt *st)
 {
 	return json_pack(
-		"{s:I, s:I, s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:{s:b, s:b, s:I}, s:I}", "id",
+		"{s:I, s:I, s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:{s:b, s:b, s:I, s:s}, s:I}", "id",
 		(json_int_t)sqlite3_column_int64(st, 0), "post_id", (json_int_t)sqlite3_column_int64(st, 1),
 		"thread_id", (json_int_t)sqlite3_column_int64(st, 2), "thread_title", db_col_text(st, 3),
 		"reason", db_col_text(st, 4), "state", db_col_text(st, 5), "resolution",
@@ -430,7 +437,7 @@ static json_t *flag_json(sqlite3_stmt *st)
 		"created_at", json_time(sqlite3_column_int64(st, 7)), "resolved_by", opt_int(st, 8),
 		"resolved_at", json_time(sqlite3_column_int64(st, 9)), "reporter", user_json(st, 10), "post",
 		"hidden", sqlite3_column_int(st, 14) != 0, "redacted", sqlite3_column_int(st, 15) != 0,
-		"author_id", (json_int_t)sqlite3_column_int64(st, 16), "open_flags_on_post",
+		"author_id", (json_int_t)sqlite3_column_int64(st, 16), "excerpt", db_col_text(st, 18), "open_flags_on_post",
 		(json_int_t)sqlite3_column_int64(st, 17));
 }
 
@@ -820,10 +827,15 @@ struct purge_job {
  * its content any more (the same bytes may be attached elsewhere). Helper thread. */
 static void wipe_file(struct purge_job *j, struct db *d)
 {
+	/* An upload of the same bytes in progress will name the file: keep it (attachment.h). */
+	if (!attachment_blob_wipe_begin(j->sha))
+		return;
 	sqlite3_stmt *st = db_stmt(d, sha_used_sql);
 	db_bind_text(st, ":sha", j->sha);
-	if (db_one_int64(st, 1) != 0)
+	if (db_one_int64(st, 1) != 0) {
+		attachment_blob_wipe_end(j->sha);
 		return;
+	}
 	char *dir = xasprintf("%s/files/%.2s", j->data_dir, j->sha),
 	     *path = xasprintf("%s/%s", dir, j->sha + 2);
 	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -855,6 +867,7 @@ static void wipe_file(struct purge_job *j, struct db *d)
 		log_error("purge of attachment %" PRId64 ": cannot remove %s: %s", j->attachment_id, path,
 			  strerror(errno));
 	}
+	attachment_blob_wipe_end(j->sha);
 	free(dir);
 	free(path);
 }

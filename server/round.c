@@ -527,6 +527,7 @@ static void material_upload_done(void *arg)
 					     (json_int_t)r->raw_len, "sha256", u->sha, "created_at", json_time(now),
 					     "published_at"));
 out:
+	attachment_blob_release(r, u->sha); /* stored or not: the store pinned the digest */
 	free(u->filename);
 	free(u);
 	req_finish(r, status);

@@ -266,6 +266,24 @@ def test_publish_mail_through_real_smtp():
         w.close()
 
 
+def test_purging_an_attachment_keeps_a_material_with_the_same_bytes():
+    """Materials share the content-addressed file store with thread attachments: purging an
+    attachment must not remove (or zero) the file a material names."""
+    from forum_world import category, thread
+    with World() as w:
+        r = w.round(1, int(time.time()) + 86400)
+        data = ("第1回 配布資料 " + os.urandom(8).hex()).encode() * 40
+        m = w.upload(r["id"], "slides.pdf", data)
+        w.admin.post(f"/api/v1/materials/{m['id']}/publish")
+        t = thread(w.p1, category(w.admin), "資料を共有", "同じファイルです")
+        st, att = w.p1.request("POST", f"/api/v1/threads/{t['id']}/attachments?filename=copy.pdf", raw=data)
+        expect(st == 201 and att["sha256"] == m["sha256"], f"attachment: {st} {att}")
+        st, res = w.admin.post(f"/api/v1/attachments/{att['id']}/purge")
+        expect(st == 200 and res["file_removed"] is False, f"purge keeps the shared file: {st} {res}")
+        st, got = w.p2.get(f"/api/v1/materials/{m['id']}")
+        expect(st == 200 and got == data, f"the material still downloads whole: {st}")
+
+
 def test_gate_applies_to_readers():
     with World() as w:
         r = w.round(1, int(time.time()) + 86400 * 7)
@@ -405,6 +423,6 @@ def test_report_json_csv_and_at_risk():
 if __name__ == "__main__":
     run_tests([test_round_create_and_rules, test_standard_rounds, test_standard_rounds_default_year,
                test_materials_invisible_until_published, test_publish_notifies_without_confidential_text,
-               test_publish_mail_through_real_smtp,
+               test_publish_mail_through_real_smtp, test_purging_an_attachment_keeps_a_material_with_the_same_bytes,
                test_gate_applies_to_readers, test_attendance_validation_all_or_nothing,
                test_report_json_csv_and_at_risk])
