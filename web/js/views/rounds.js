@@ -171,7 +171,7 @@ export function Rounds() {
     </${PageHead}>
     <p class="lead">${t('rounds.lead')}</p>
     <${Loaded} res=${res}>${(data) => {
-      const rounds = api.listOf(data, 'rounds');
+      const rounds = data.rounds;
       const next = rounds.reduce((m, r) => Math.max(m, r.number), 0) + 1;
       return html`
         ${sec ? html`<${StandardRounds} onDone=${res.reload} /><${NewRound} onDone=${res.reload} nextNumber=${next} />` : null}
