@@ -163,15 +163,7 @@ static void blob_unpin_settled(void *arg, bool committed)
 
 /* ---- upload ----------------------------------------------------------------------------------- */
 
-struct upload {
-	struct req *r;
-	int64_t thread_id;
-	char *filename;
-	char sha[65];
-	int err; /* errno of a failed store, 0 on success */
-};
-
-int attachment_blob_store(const char *data, const void *bytes, size_t len, char sha[65])
+static int attachment_blob_store(const char *data, const void *bytes, size_t len, char sha[65])
 {
 	crypto_sha256_hex(bytes, len, sha);
 	blob_pin(sha); /* until the row's batch settles (attachment_blob_release) */
@@ -231,7 +223,7 @@ out:
 	return err;
 }
 
-void attachment_blob_release(struct req *r, const char *sha)
+static void attachment_blob_release(struct req *r, const char *sha)
 {
 	/* The pin stays until the row is durable: a purge meanwhile keeps the file. */
 	if (db_batch_open(r->db))
@@ -240,71 +232,104 @@ void attachment_blob_release(struct req *r, const char *sha)
 		blob_unpin(sha);
 }
 
-int attachment_store_failed(struct req *r, const char *sha, int err)
-{
-	char eb[128];
-	log_error("file store: storing %s failed: %s", sha, strerror_r(err, eb, sizeof eb));
-	return err == ENOSPC ? req_error(r, 507, "insufficient_storage", "no space left for the file")
-			     : req_internal(r, "store file");
-}
+/* ---- store, then commit (uploads of every feature) ------------------------------------------ */
+
+static char *clean_filename_new(const char *name);
+
+struct store_job {
+	struct req *r;
+	attachment_commit_fn commit;
+	int64_t target;
+	char *filename;
+	char sha[65];
+	int err; /* errno of a failed store, 0 on success */
+};
 
 /* Helper thread: hash the bytes and store them durably. */
-static void upload_work(void *arg)
+static void store_work(void *arg)
 {
-	struct upload *u = arg;
-	u->err = attachment_blob_store(u->r->cfg->data_dir, u->r->raw, u->r->raw_len, u->sha);
+	struct store_job *j = arg;
+	j->err = attachment_blob_store(j->r->cfg->data_dir, j->r->raw, j->r->raw_len, j->sha);
 }
 
-/* Worker thread again: the file is durable; commit the row (re-checking access) and reply. */
-static void upload_done(void *arg)
+/* Worker thread again: the file is durable (or failed); the feature commits its row and replies. */
+static void store_done(void *arg)
 {
-	struct upload *u = arg;
-	struct req *r = u->r;
+	struct store_job *j = arg;
+	struct req *r = j->r;
 	int status;
-	if (u->err) {
-		status = attachment_store_failed(r, u->sha, u->err);
-		goto out;
+	if (j->err) {
+		char eb[128];
+		log_error("file store: storing %s failed: %s", j->sha, strerror_r(j->err, eb, sizeof eb));
+		status = j->err == ENOSPC ? req_error(r, 507, "insufficient_storage", "no space left for the file")
+					  : req_internal(r, "store file");
+	} else {
+		status = j->commit(r, j->target, j->filename, j->sha);
 	}
-	if (db_tx_begin(r->db, __func__) < 0) {
-		status = req_internal(r, "begin");
-		goto out;
+	attachment_blob_release(r, j->sha); /* stored or not: the store pinned the digest */
+	free(j->filename);
+	free(j);
+	req_finish(r, status);
+}
+
+int attachment_store_async(struct req *r, attachment_commit_fn commit, int64_t target)
+{
+	if ((int64_t)r->raw_len > r->cfg->max_attachment_bytes)
+		return req_error(r, 413, "too_large", "files are at most %lld bytes",
+				 (long long)r->cfg->max_attachment_bytes);
+	const char *name = req_query_str(r, "filename");
+	char *clean = name ? clean_filename_new(name) : NULL;
+	if (!clean)
+		return req_error(r, 422, "invalid", "filename must be 1-255 bytes without control characters");
+	if (r->raw_len == 0) {
+		free(clean);
+		return req_error(r, 422, "invalid", "the file is empty");
 	}
+	struct store_job *j = xcalloc(1, sizeof *j);
+	j->r = r;
+	j->commit = commit;
+	j->target = target;
+	j->filename = clean;
+	pool_submit(r->w, store_work, store_done, j);
+	return HTTP_ASYNC;
+}
+
+/* ---- thread attachments ----------------------------------------------------------------------- */
+
+/* The file of an upload to thread tid is durable: commit its row (re-checking access) and reply. */
+static int upload_commit(struct req *r, int64_t tid, const char *filename, const char *sha)
+{
+	if (db_tx_begin(r->db, __func__) < 0)
+		return req_internal(r, "begin");
 	sqlite3_stmt *st = db_stmt(r->db, thread_state_sql);
-	db_bind_int64(st, ":id", u->thread_id);
+	db_bind_int64(st, ":id", tid);
 	authz_bind(st, r->who);
 	int64_t locked = db_one_int64(st, -1);
 	if (locked != 0) {
 		db_tx_rollback(r->db);
-		status = locked < 0 ? req_not_found(r) : req_error(r, 403, "locked", "the thread is locked");
-		goto out;
+		return locked < 0 ? req_not_found(r) : req_error(r, 403, "locked", "the thread is locked");
 	}
 	int64_t now = now_unix();
 	st = db_stmt(r->db, insert_sql);
-	db_bind_int64(st, ":tid", u->thread_id);
+	db_bind_int64(st, ":tid", tid);
 	db_bind_int64(st, ":uid", r->who->user_id);
-	db_bind_text(st, ":name", u->filename);
+	db_bind_text(st, ":name", filename);
 	db_bind_int64(st, ":size", (int64_t)r->raw_len);
-	db_bind_text(st, ":sha", u->sha);
+	db_bind_text(st, ":sha", sha);
 	db_bind_int64(st, ":now", now);
 	if (db_exec_stmt(r->db, st) < 0 || db_tx_commit(r->db) < 0) {
 		db_tx_rollback(r->db);
-		status = req_internal(r, "insert attachment");
-		goto out;
+		return req_internal(r, "insert attachment");
 	}
 	int64_t id = sqlite3_last_insert_rowid(db_handle(r->db));
-	status = req_reply(r, 201, json_pack("{s:I, s:I, s:s, s:I, s:s, s:o}", "id", (json_int_t)id, "thread_id",
-					     (json_int_t)u->thread_id, "filename", u->filename, "size",
-					     (json_int_t)r->raw_len, "sha256", u->sha, "created_at", json_time(now)));
-out:
-	attachment_blob_release(r, u->sha); /* stored or not (a failed store pinned too) */
-	free(u->filename);
-	free(u);
-	req_finish(r, status);
+	return req_reply(r, 201, json_pack("{s:I, s:I, s:s, s:I, s:s, s:o}", "id", (json_int_t)id, "thread_id",
+					   (json_int_t)tid, "filename", filename, "size", (json_int_t)r->raw_len,
+					   "sha256", sha, "created_at", json_time(now)));
 }
 
 /* The last path segment of name (either slash), or NULL when it is empty, over 255 bytes,
  * "." or "..", or holds a control character. New string. */
-char *attachment_clean_filename_new(const char *name)
+static char *clean_filename_new(const char *name)
 {
 	const char *base = name;
 	for (const char *p = name; *p; p++)
@@ -336,23 +361,7 @@ static int handle_upload(struct req *r)
 		return req_not_found(r);
 	if (locked)
 		return req_error(r, 403, "locked", "the thread is locked");
-	if ((int64_t)r->raw_len > r->cfg->max_attachment_bytes)
-		return req_error(r, 413, "too_large", "attachments are at most %lld bytes",
-				 (long long)r->cfg->max_attachment_bytes);
-	const char *name = req_query_str(r, "filename");
-	char *clean = name ? attachment_clean_filename_new(name) : NULL;
-	if (!clean)
-		return req_error(r, 422, "invalid", "filename must be 1-255 bytes without control characters");
-	if (r->raw_len == 0) {
-		free(clean);
-		return req_error(r, 422, "invalid", "the file is empty");
-	}
-	struct upload *u = xcalloc(1, sizeof *u);
-	u->r = r;
-	u->thread_id = tid;
-	u->filename = clean;
-	pool_submit(r->w, upload_work, upload_done, u);
-	return HTTP_ASYNC;
+	return attachment_store_async(r, upload_commit, tid);
 }
 
 /* filename="..." (ASCII, unsafe characters as _) and filename*=UTF-8''percent-encoded, per

@@ -16,28 +16,23 @@
 
 struct req;
 
-/* Stores len bytes under DATA/files/ab/cdef... (sha256 hex, written to sha): a temporary file,
- * fsynced, renamed into place, its directory fsynced. Pins sha (see above) whatever the outcome:
- * call attachment_blob_release(r, sha) once the row naming the file is written (or abandoned).
- * Slow (disk): helper threads only. Returns 0, or the errno of the failure (ENOSPC: the disk is
- * full). Commit the row naming the file only after it returned 0. */
-int attachment_blob_store(const char *data_dir, const void *bytes, size_t len, char sha[65]);
-/* Worker thread, after the row's transaction (committed or rolled back): unpins sha once the
- * batch holding the row has settled (at once when nothing is pending). */
-void attachment_blob_release(struct req *r, const char *sha);
+/* What a feature does once an upload's file is durable (on r's worker): write the row naming
+ * `sha` for its `target` (a thread, a round) inside its own transaction, re-checking what may
+ * have changed meanwhile, and return the reply's status (req_reply / req_error). */
+typedef int (*attachment_commit_fn)(struct req *r, int64_t target, const char *filename, const char *sha);
+
+/* An upload of r's raw body with ?filename=NAME: over max_attachment_bytes → 413 too_large; no or
+ * a bad filename (its last path segment, 1–255 bytes, no control characters), or no bytes → 422
+ * invalid (each returned at once). Otherwise stores the bytes on a helper thread (temp file,
+ * fsync, rename, directory fsync; the digest pinned against purges until the row's batch
+ * settles), then calls commit (a full disk → 507 insufficient_storage, another failure → 500,
+ * without calling it) and finishes the request. Returns HTTP_ASYNC or the error status. */
+int attachment_store_async(struct req *r, attachment_commit_fn commit, int64_t target);
 
 /* Makes r's reply the stored file sha (of size bytes) as a download named `name`
  * (application/octet-stream, Content-Disposition: attachment with RFC 5987 filename*, no-store).
  * Returns 200, or 500 (logged) when the file is missing or of another size. */
 int attachment_blob_serve(struct req *r, const char *sha, int64_t size, const char *name);
-
-/* The answer to a failed attachment_blob_store (err): logged; 507 insufficient_storage when the
- * disk is full, else 500. Returns the status. */
-int attachment_store_failed(struct req *r, const char *sha, int err);
-
-/* The last path segment of name (either slash), or NULL when it is empty, over 255 bytes, "." or
- * "..", or holds a control character. New string. */
-char *attachment_clean_filename_new(const char *name);
 
 /* Starts removing the file of sha (64 hex digits): false when an upload of the same bytes is
  * in progress (the file must stay; its row will name it). On true, call

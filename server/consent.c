@@ -1039,20 +1039,22 @@ static void report_csv(json_t *rep, struct buf *b)
 	}
 }
 
-int consent_report_format(struct req *r, bool *csv)
+int consent_report_reply(struct req *r, json_t *(*build)(struct db *d), void (*to_csv)(json_t *rep, struct buf *b),
+			 const char *filename)
 {
 	const char *format = req_query_str(r, "format");
-	*csv = format && strcmp(format, "csv") == 0;
-	if (format && !*csv && strcmp(format, "json") != 0)
+	bool csv = format && strcmp(format, "csv") == 0;
+	if (format && !csv && strcmp(format, "json") != 0)
 		return req_error(r, 400, "bad_request", "format must be json or csv");
-	return 0;
-}
-
-int consent_csv_reply(struct req *r, struct buf *b, const char *filename)
-{
+	json_t *rep = build(r->db);
+	if (!csv)
+		return req_reply(r, 200, rep);
+	struct buf b = {0};
+	to_csv(rep, &b);
+	json_decref(rep);
 	r->raw_out = evbuffer_new();
-	evbuffer_add(r->raw_out, b->data, b->len);
-	buf_free(b);
+	evbuffer_add(r->raw_out, b.data, b.len);
+	buf_free(&b);
 	char *disp = xasprintf("attachment; filename=\"%s\"", filename);
 	req_header(r, "Content-Type", "text/csv; charset=utf-8");
 	req_header(r, "Content-Disposition", disp);
@@ -1069,17 +1071,7 @@ int consent_csv_reply(struct req *r, struct buf *b, const char *filename)
  * format=csv: the same as text/csv with a BOM, as the attachment consent-report.csv. */
 static int handle_report(struct req *r)
 {
-	bool csv;
-	int status = consent_report_format(r, &csv);
-	if (status)
-		return status;
-	json_t *rep = report_json(r->db);
-	if (!csv)
-		return req_reply(r, 200, rep);
-	struct buf b = {0};
-	report_csv(rep, &b);
-	json_decref(rep);
-	return consent_csv_reply(r, &b, "consent-report.csv");
+	return consent_report_reply(r, report_json, report_csv, "consent-report.csv");
 }
 
 const struct route consent_routes[] = {

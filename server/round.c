@@ -471,66 +471,35 @@ static const char material_audience_sql[] =
 	" WHERE u.role = 'participant' AND u.status = 'active' AND c.status IN ('active','completed')"
 	" ORDER BY u.id";
 
-struct material_upload {
-	struct req *r;
-	int64_t round_id;
-	char *filename;
-	char sha[65];
-	int err;
-};
-
-static void material_upload_work(void *arg)
+/* The file of an upload to round rid is durable: commit its row and reply. */
+static int material_commit(struct req *r, int64_t rid, const char *filename, const char *sha)
 {
-	struct material_upload *u = arg;
-	u->err = attachment_blob_store(u->r->cfg->data_dir, u->r->raw, u->r->raw_len, u->sha);
-}
-
-static void material_upload_done(void *arg)
-{
-	struct material_upload *u = arg;
-	struct req *r = u->r;
-	int status;
-	if (u->err) {
-		status = attachment_store_failed(r, u->sha, u->err);
-		goto out;
-	}
-	if (db_tx_begin(r->db, __func__) < 0) {
-		status = req_internal(r, "begin");
-		goto out;
-	}
-	if (!round_exists(r->db, u->round_id)) {
+	if (db_tx_begin(r->db, __func__) < 0)
+		return req_internal(r, "begin");
+	if (!round_exists(r->db, rid)) {
 		db_tx_rollback(r->db);
-		status = req_not_found(r);
-		goto out;
+		return req_not_found(r);
 	}
 	int64_t now = now_unix();
 	sqlite3_stmt *st = db_stmt(r->db, material_insert_sql);
-	db_bind_int64(st, ":rid", u->round_id);
-	db_bind_text(st, ":name", u->filename);
+	db_bind_int64(st, ":rid", rid);
+	db_bind_text(st, ":name", filename);
 	db_bind_int64(st, ":size", (int64_t)r->raw_len);
-	db_bind_text(st, ":sha", u->sha);
+	db_bind_text(st, ":sha", sha);
 	db_bind_int64(st, ":uid", r->who->user_id);
 	db_bind_int64(st, ":now", now);
 	int64_t id = 0;
 	if (db_exec_stmt(r->db, st) < 0 ||
 	    (id = sqlite3_last_insert_rowid(db_handle(r->db)),
 	     audit(r, "material.upload", "material", id,
-		   json_pack("{s:I, s:s, s:s}", "round_id", (json_int_t)u->round_id, "filename", u->filename,
-			     "sha256", u->sha))) < 0 ||
+		   json_pack("{s:I, s:s, s:s}", "round_id", (json_int_t)rid, "filename", filename, "sha256", sha))) < 0 ||
 	    db_tx_commit(r->db) < 0) {
 		db_tx_rollback(r->db);
-		status = req_internal(r, "insert material");
-		goto out;
+		return req_internal(r, "insert material");
 	}
-	status = req_reply(r, 201, json_pack("{s:I, s:I, s:s, s:I, s:s, s:o, s:n}", "id", (json_int_t)id, "round_id",
-					     (json_int_t)u->round_id, "filename", u->filename, "size",
-					     (json_int_t)r->raw_len, "sha256", u->sha, "created_at", json_time(now),
-					     "published_at"));
-out:
-	attachment_blob_release(r, u->sha); /* stored or not: the store pinned the digest */
-	free(u->filename);
-	free(u);
-	req_finish(r, status);
+	return req_reply(r, 201, json_pack("{s:I, s:I, s:s, s:I, s:s, s:o, s:n}", "id", (json_int_t)id, "round_id",
+					   (json_int_t)rid, "filename", filename, "size", (json_int_t)r->raw_len,
+					   "sha256", sha, "created_at", json_time(now), "published_at"));
 }
 
 /* POST /api/v1/rounds/{id}/materials?filename=NAME (raw bytes) — secretariat: 201 {id, round_id,
@@ -541,23 +510,7 @@ static int handle_material_upload(struct req *r)
 	int64_t rid;
 	if (req_path_id(r, 0, &rid) < 0 || !round_exists(r->db, rid))
 		return req_not_found(r);
-	if ((int64_t)r->raw_len > r->cfg->max_attachment_bytes)
-		return req_error(r, 413, "too_large", "materials are at most %lld bytes",
-				 (long long)r->cfg->max_attachment_bytes);
-	const char *name = req_query_str(r, "filename");
-	char *clean = name ? attachment_clean_filename_new(name) : NULL;
-	if (!clean)
-		return req_error(r, 422, "invalid", "filename must be 1-255 bytes without control characters");
-	if (r->raw_len == 0) {
-		free(clean);
-		return req_error(r, 422, "invalid", "the file is empty");
-	}
-	struct material_upload *u = xcalloc(1, sizeof *u);
-	u->r = r;
-	u->round_id = rid;
-	u->filename = clean;
-	pool_submit(r->w, material_upload_work, material_upload_done, u);
-	return HTTP_ASYNC;
+	return attachment_store_async(r, material_commit, rid);
 }
 
 /* Tells every participant that round rr has a new material: in the app and by mail, with the
@@ -1014,17 +967,7 @@ static void report_csv(json_t *rep, struct buf *b)
  * csv: attendance-report.csv (see report_csv). */
 static int handle_report(struct req *r)
 {
-	bool csv;
-	int status = consent_report_format(r, &csv);
-	if (status)
-		return status;
-	json_t *rep = report_json(r->db);
-	if (!csv)
-		return req_reply(r, 200, rep);
-	struct buf b = {0};
-	report_csv(rep, &b);
-	json_decref(rep);
-	return consent_csv_reply(r, &b, "attendance-report.csv");
+	return consent_report_reply(r, report_json, report_csv, "attendance-report.csv");
 }
 
 /* ---- the feed ------------------------------------------------------------------------------- */
