@@ -544,28 +544,39 @@ static int material_announce(struct req *r, const struct round_row *rr)
 	return rc;
 }
 
+enum material_state { MATERIAL_NONE, MATERIAL_UNPUBLISHED, MATERIAL_PUBLISHED };
+
+/* Whether material id exists and is published; its round into *rid. */
+static enum material_state material_state(struct db *d, int64_t id, int64_t *rid)
+{
+	sqlite3_stmt *st = db_stmt(d, material_sql);
+	db_bind_int64(st, ":id", id);
+	db_bind_int64(st, ":all", 1);
+	enum material_state state = MATERIAL_NONE;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*rid = sqlite3_column_int64(st, 1);
+		state = sqlite3_column_type(st, 6) == SQLITE_NULL ? MATERIAL_UNPUBLISHED : MATERIAL_PUBLISHED;
+	}
+	sqlite3_reset(st);
+	return state;
+}
+
 /* POST /api/v1/materials/{id}/publish — secretariat: 200 the material with published_at set.
  * The first publication notifies the participants (app and mail); publishing again changes
  * nothing. Audited material.publish. */
 static int handle_publish(struct req *r)
 {
 	int64_t id;
+	int64_t rid = 0;
 	if (req_path_id(r, 0, &id) < 0)
 		return req_not_found(r);
 	if (db_tx_begin(r->db, __func__) < 0)
 		return req_internal(r, "begin");
-	sqlite3_stmt *st = db_stmt(r->db, material_sql);
-	db_bind_int64(st, ":id", id);
-	db_bind_int64(st, ":all", 1);
-	int64_t rid = 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		rid = sqlite3_column_int64(st, 1);
-	sqlite3_reset(st);
-	if (!rid) {
+	if (material_state(r->db, id, &rid) == MATERIAL_NONE) {
 		db_tx_rollback(r->db);
 		return req_not_found(r);
 	}
-	st = db_stmt(r->db, material_publish_sql);
+	sqlite3_stmt *st = db_stmt(r->db, material_publish_sql);
 	db_bind_int64(st, ":id", id);
 	db_bind_int64(st, ":now", now_unix());
 	db_bind_int64(st, ":uid", r->who->user_id);
@@ -602,23 +613,19 @@ static const char material_delete_sql[] = "DELETE FROM materials WHERE id = :id 
 static int handle_material_delete(struct req *r)
 {
 	int64_t id;
+	int64_t rid;
 	if (req_path_id(r, 0, &id) < 0)
 		return req_not_found(r);
 	if (db_tx_begin(r->db, __func__) < 0)
 		return req_internal(r, "begin");
-	sqlite3_stmt *st = db_stmt(r->db, material_sql);
-	db_bind_int64(st, ":id", id);
-	db_bind_int64(st, ":all", 1);
-	int found = 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		found = sqlite3_column_type(st, 6) == SQLITE_NULL ? 1 : 2;
-	sqlite3_reset(st);
-	if (found != 1) {
+	enum material_state found = material_state(r->db, id, &rid);
+	if (found != MATERIAL_UNPUBLISHED) {
 		db_tx_rollback(r->db);
-		return found ? req_error(r, 409, "published", "a published material stays; upload a corrected one")
-			     : req_not_found(r);
+		return found == MATERIAL_PUBLISHED
+			       ? req_error(r, 409, "published", "a published material stays; upload a corrected one")
+			       : req_not_found(r);
 	}
-	st = db_stmt(r->db, material_delete_sql);
+	sqlite3_stmt *st = db_stmt(r->db, material_delete_sql);
 	db_bind_int64(st, ":id", id);
 	if (db_exec_stmt(r->db, st) < 0 || audit(r, "material.delete", "material", id, NULL) < 0 ||
 	    db_tx_commit(r->db) < 0) {
