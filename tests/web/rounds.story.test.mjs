@@ -1,6 +1,7 @@
 // The program calendar in the browser: a real mamori server, Debian's chromium via playwright-core.
 //
-// The secretariat creates the standard ten rounds, uploads the first round's slides (hidden until
+// A company applies, is admitted and its representative signs in (apps-flow.mjs); the secretariat
+// creates the standard ten rounds, uploads the first round's slides (hidden until
 // published) and publishes them; a participant sees them, downloads them and finds the
 // notification and their calendar feed URL; the secretariat then takes attendance on a phone-sized
 // screen (one tap per participant) and reads the attendance report with its at-risk mark.
@@ -13,9 +14,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  Api, ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, DESKTOP, PHONE, SHOTS, BIN, SIGNED_OUT,
+  Api, ADMIN_EMAIL, ADMIN_PASSWORD, DESKTOP, PHONE, SHOTS, BIN,
   haveServer, tid, startServer, person, go, signIn,
 } from './lib.mjs';
+import { admitThroughApplication } from './apps-flow.mjs';
 
 let world = null;
 
@@ -60,27 +62,13 @@ async function story(sec, part) {
   const p = part.page;
   await signIn(world, sec, ADMIN_EMAIL, ADMIN_PASSWORD);
 
-  // ---- the program's registry (set up through the API; the registry pages have their own story)
   const admin = new Api(world.base);
   await admin.signIn(ADMIN_EMAIL, ADMIN_PASSWORD);
-  const g = await admin.post('/groups', { name: '第1グループ' });
-  const co = await admin.post('/companies', { name: '株式会社テスト製作所', industry: 'E', sme_class: 'manufacturing_other',
-    capital_yen: 30000000, employees: 40, group_id: g.id });
-  const u = await admin.post('/users', { email: 'sato@example.jp', name: '佐藤 花子', role: 'participant',
-    company_id: co.id, representative: true });
 
-  // ---- the participant accepts the invitation and signs in
-  await part.expecting(SIGNED_OUT, async () => {
-    await p.goto(world.base + '/#/invite/' + u.invite_token);
-    await p.fill(tid('invite-password'), PASSWORD);
-    await p.fill(tid('invite-password2'), PASSWORD);
-    await p.click(tid('invite-submit'));
-    await p.waitForSelector(tid('login-notice'));
-    if (!(await p.inputValue(tid('login-email')))) await p.fill(tid('login-email'), 'sato@example.jp');
-    await p.fill(tid('login-password'), PASSWORD);
-    await p.click(tid('login-submit'));
-    await p.waitForSelector(tid('current-user'));
-  });
+  // ---- the participant: applied on the public form, called, drawn, admitted, invitation accepted
+  // (the applications story's flow, tests/web/apps-flow.mjs)
+  await admitThroughApplication(world, { sec, applicant: part, company_name: '株式会社テスト製作所',
+    contact_name: '佐藤 花子', contact_email: 'sato@example.jp' });
 
   // ---- the secretariat creates the standard ten rounds
   await go(world, s, '/rounds');
