@@ -9,6 +9,7 @@
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
+#include "filename.h"
 #include "http.h"
 #include "moderation.h"
 #include "router.h"
@@ -24,8 +25,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define FILENAME_MAX_BYTES 255
 
 static const char thread_state_sql[] =
 	"SELECT t.locked FROM threads t WHERE t.id = :id AND " AUTHZ_THREAD_VISIBLE;
@@ -234,7 +233,6 @@ static void attachment_blob_release(struct req *r, const char *sha)
 
 /* ---- store, then commit (uploads of every feature) ------------------------------------------ */
 
-static char *clean_filename_new(const char *name);
 
 struct store_job {
 	struct req *r;
@@ -278,7 +276,7 @@ int attachment_store_async(struct req *r, attachment_commit_fn commit, int64_t t
 		return req_error(r, 413, "too_large", "files are at most %lld bytes",
 				 (long long)r->cfg->max_attachment_bytes);
 	const char *name = req_query_str(r, "filename");
-	char *clean = name ? clean_filename_new(name) : NULL;
+	char *clean = name ? attachment_clean_filename_new(name) : NULL;
 	if (!clean)
 		return req_error(r, 422, "invalid", "filename must be 1-255 bytes without control characters");
 	if (r->raw_len == 0) {
@@ -329,7 +327,7 @@ static int upload_commit(struct req *r, int64_t tid, const char *filename, const
 
 /* The last path segment of name (either slash), or NULL when it is empty, over 255 bytes,
  * "." or "..", or holds a control character. New string. */
-static char *clean_filename_new(const char *name)
+char *attachment_clean_filename_new(const char *name)
 {
 	const char *base = name;
 	for (const char *p = name; *p; p++)
@@ -366,7 +364,7 @@ static int handle_upload(struct req *r)
 
 /* filename="..." (ASCII, unsafe characters as _) and filename*=UTF-8''percent-encoded, per
  * RFC 6266 / RFC 5987. New string. */
-static char *disposition_new(const char *name)
+char *attachment_disposition_new(const char *name)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	struct buf b = {0};
@@ -447,7 +445,7 @@ int attachment_blob_serve(struct req *r, const char *sha, int64_t size, const ch
 	}
 	if (size == 0)
 		close(fd);
-	char *disp = disposition_new(name);
+	char *disp = attachment_disposition_new(name);
 	req_header(r, "Content-Type", "application/octet-stream");
 	req_header(r, "Content-Disposition", disp);
 	req_header(r, "Cache-Control", "private, no-store");
