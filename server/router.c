@@ -238,6 +238,11 @@ static bool pattern_match(const char *pat, const char *path, struct req *r)
 	return true;
 }
 
+bool router_is_routed(const char *path)
+{
+	return strncmp(path, "/api/", 5) == 0 || strncmp(path, "/calendar/", 10) == 0;
+}
+
 const struct route *router_match(enum evhttp_cmd_type method, const char *path, struct req *r,
 				 bool *method_mismatch)
 {
@@ -608,7 +613,7 @@ void router_dispatch(struct worker *w, struct evhttp_request *ev)
 		req_finish(r, req_error(r, 400, "bad_request", "bad request path"));
 		return;
 	}
-	if (strncmp(r->path, "/api/", 5) != 0) {
+	if (!router_is_routed(r->path)) {
 		req_finish(r, static_serve(r));
 		return;
 	}

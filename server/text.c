@@ -205,3 +205,14 @@ bool text_blank(const char *s)
 			return false;
 	return true;
 }
+
+bool text_line_ok(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > max)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	return !text_blank(s);
+}

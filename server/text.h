@@ -51,4 +51,8 @@ size_t text_codepoints(const char *s, size_t len);
  * this (docs/DECISIONS.md, "Blank input"). Invalid UTF-8 is not blank. */
 bool text_blank(const char *s);
 
+/* A one-line display text (a name, a title, a venue): non-empty, at most max bytes, no control
+ * characters, not blank (text_blank). */
+bool text_line_ok(const char *s, size_t max);
+
 #endif

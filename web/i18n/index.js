@@ -4,11 +4,13 @@ import jaBase from './ja.js';
 import enBase from './en.js';
 import jaApps from './ja-apps.js';
 import enApps from './en-apps.js';
+import jaRounds from './ja-rounds.js';
+import enRounds from './en-rounds.js';
 import { state } from '../js/store.js';
 
 // Each feature keeps its strings in its own pair of files, merged here.
-const ja = { ...jaBase, ...jaApps };
-const en = { ...enBase, ...enApps };
+const ja = { ...jaBase, ...jaApps, ...jaRounds };
+const en = { ...enBase, ...enApps, ...enRounds };
 const dicts = { ja, en };
 
 export function t(key, params) {
