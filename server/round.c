@@ -750,9 +750,9 @@ static int handle_attendance(struct req *r)
 		sqlite3_stmt *st = db_stmt(r->db, json_is_null(stv) ? attendance_delete_sql : attendance_upsert_sql);
 		db_bind_int64(st, ":rid", rid);
 		db_bind_int64(st, ":uid", json_integer_value(json_object_get(rec, "user_id")));
-		db_bind_text(st, ":status", json_string_value(stv));
-		db_bind_int64(st, ":by", r->who->user_id);
-		db_bind_int64(st, ":now", now);
+		db_bind_text_opt(st, ":status", json_string_value(stv)); /* the upsert only */
+		db_bind_int64_opt(st, ":by", r->who->user_id);
+		db_bind_int64_opt(st, ":now", now);
 		if (db_exec_stmt(r->db, st) < 0)
 			goto fail;
 	}
