@@ -139,7 +139,8 @@ static void upload_done(void *arg)
 	struct req *r = u->r;
 	int status;
 	if (u->err) {
-		log_error("attachment: storing %s failed: %s", u->sha, strerror(u->err));
+		char eb[ERR_STR_LEN];
+		log_error("attachment: storing %s failed: %s", u->sha, err_str(u->err, eb));
 		status = u->err == ENOSPC ? req_error(r, 507, "insufficient_storage", "no space left for the file")
 					  : req_internal(r, "store attachment");
 		goto out;

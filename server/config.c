@@ -190,7 +190,8 @@ int config_load_file(struct config *c, const char *path, char err[256])
 {
 	FILE *f = fopen(path, "r");
 	if (!f) {
-		snprintf(err, 256, "config: cannot read %.160s: %s", path, strerror(errno));
+		char eb[ERR_STR_LEN];
+		snprintf(err, 256, "config: cannot read %.160s: %s", path, err_str(errno, eb));
 		return -1;
 	}
 	struct buf b = {0};

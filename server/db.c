@@ -133,6 +133,11 @@ static void profile_dump(void)
 	pthread_mutex_unlock(&prof.lock);
 }
 
+void db_profile_enable(void)
+{
+	prof.on = true;
+}
+
 int db_open(const char *dir, bool create, struct db **out)
 {
 	char *path = xasprintf("%s/mamori.db", dir);
@@ -152,9 +157,7 @@ int db_open(const char *dir, bool create, struct db **out)
 	sqlite3_busy_timeout(h, 5000);
 	struct db *d = xcalloc(1, sizeof *d);
 	d->h = h;
-	const char *pe = getenv("MAMORI_SQL_PROFILE");
-	if (pe && *pe == '1') {
-		prof.on = true;
+	if (prof.on) {
 		sqlite3_trace_v2(h, SQLITE_TRACE_PROFILE, profile_cb, NULL);
 	}
 	/* synchronous=FULL: an answered write survives power loss, not only a process crash.
@@ -468,12 +471,14 @@ static int wal_sync(void)
 	if (wr.wal_fd < 0) {
 		wr.wal_fd = open(wr.wal_path, O_RDONLY | O_CLOEXEC);
 		if (wr.wal_fd < 0) {
-			log_error("db: cannot open %s: %s", wr.wal_path, strerror(errno));
+			char eb[ERR_STR_LEN];
+			log_error("db: cannot open %s: %s", wr.wal_path, err_str(errno, eb));
 			return -1;
 		}
 	}
 	if (fdatasync(wr.wal_fd) < 0) {
-		log_error("db: fdatasync of the WAL failed: %s", strerror(errno));
+		char eb[ERR_STR_LEN];
+		log_error("db: fdatasync of the WAL failed: %s", err_str(errno, eb));
 		return -1;
 	}
 	return 0;

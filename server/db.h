@@ -24,6 +24,9 @@ struct db;
  * one thread only (SQLITE_OPEN_NOMUTEX). Returns 0 and *out (caller frees with db_close), or a
  * negative errno-style code with a message logged. */
 int db_open(const char *dir, bool create, struct db **out);
+/* MAMORI_SQL_PROFILE=1: time every statement of connections opened from now on; the totals are
+ * printed when the writer stops. Call before any thread starts (main). */
+void db_profile_enable(void);
 /* Finalizes cached statements and closes. Accepts NULL. */
 void db_close(struct db *d);
 sqlite3 *db_handle(struct db *d);

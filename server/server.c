@@ -447,7 +447,8 @@ static int listen_socket(const char *listen_addr)
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
 	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0 ||
 	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
-		log_error("listen: %s: %s", listen_addr, strerror(errno));
+		char eb[ERR_STR_LEN];
+		log_error("listen: %s: %s", listen_addr, err_str(errno, eb));
 		if (fd >= 0)
 			close(fd);
 		fd = -1;
