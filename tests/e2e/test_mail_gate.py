@@ -15,25 +15,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mamori import expect, run_tests  # noqa: E402
 from test_accounts import totp  # noqa: E402
+from test_mail import outbox, wait_outbox  # noqa: E402
 from test_questions import World  # noqa: E402
 
 SECRET_TITLE = "GATE-TITLE-5d1e"
-
-
-def outbox(w):
-    st, body = w.admin.get("/api/v1/mail/outbox")
-    expect(st == 200, f"outbox: {st} {body}")
-    return body["mails"]
-
-
-def wait_outbox(w, pred, what, timeout=90):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        rows = [m for m in outbox(w) if pred(m)]
-        if rows:
-            return rows
-        time.sleep(0.2)
-    raise AssertionError(f"outbox never showed {what}: {outbox(w)}")
 
 
 def publish_nda(w):
@@ -92,7 +77,7 @@ def test_gated_between_queue_and_send():
         accept(w.e2, nda)
         w.smtp.start()
         w.mail_to(w.e2, "対照", timeout=90)
-        wait_outbox(w, lambda m: m["user_id"] == w.e1.id and m["state"] == "cancelled", "e1's mail cancelled")
+        wait_outbox(w, lambda m: m["user_id"] == w.e1.id and m["state"] == "cancelled", "e1's mail cancelled", timeout=90)
         no_mail_to(w, w.e1, "queued before the NDA, sent after it")
 
 
