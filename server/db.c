@@ -4,6 +4,7 @@
  * belongs to one thread, except the writer's, which is used only under the writer's lock. */
 #include "db.h"
 
+#include "config.h"
 #include "search.h"
 #include "util.h"
 
@@ -41,7 +42,7 @@ struct db {
 	void *cb_arg;
 };
 
-#define MAX_MEMBERS 64
+#define MAX_MEMBERS CONFIG_MAX_WORKERS /* worker connections; config.c refuses more workers */
 #define CHECKPOINT_FRAMES 4000 /* WAL frames (pages) after which the writer checkpoints */
 #define IDLE_MS 50              /* a pause of the workers' writes this long lets before_commit work */
 #define RECENT_US 20000         /* a batch committed this recently still counts as busy */
