@@ -3,6 +3,7 @@
  * errors, the security headers every response carries, and the one log line per request. */
 #include "router.h"
 
+#include "bodylimit.h"
 #include "cache.h"
 #include "config.h"
 #include "crypto.h"
@@ -658,6 +659,13 @@ void router_dispatch(struct worker *w, struct evhttp_request *ev)
 	}
 	if (strncmp(r->path, "/api/", 5) != 0) {
 		req_finish(r, static_serve(r));
+		return;
+	}
+	if (strcmp(r->path, BODY_REFUSED_PATH) == 0) {
+		/* Put here by the body watcher (bodylimit.h) in place of a request without a session
+		 * that announced a body too big for it; the body is dropped as it arrives. */
+		req_finish(r, req_error(r, 413, "too_large", "a request without a valid session may carry at most %d bytes",
+					 BODY_ANON_MAX));
 		return;
 	}
 	bool mismatch;

@@ -1,0 +1,318 @@
+/* bodylimit.c — per-request body limits decided from the request head (bodylimit.h).
+ *
+ * How it follows the byte stream: an evbuffer callback on the connection's input runs as bytes
+ * are added (inside the TLS read, before evhttp's own read callback, which is deferred) and as
+ * evhttp drains them. The watcher copies each head until its blank line (LF or CRLF line ends,
+ * as evhttp's parser takes them), skips the body the head announces (Content-Length; HEAD and
+ * TRACE have none; no length means none, as in evhttp), and starts over. A head that it cannot
+ * follow for certain (folded lines, two lengths, an unparsable length, over HEAD_MAX) makes it
+ * stop following the connection with the small limit in force: it fails closed. So do chunked
+ * bodies once allowed (their end is not tracked).
+ *
+ * The limit for a request takes effect when evhttp starts reading that request's head (the
+ * watcher sees the drain), never earlier: a pipelined head must not lower the limit of a body
+ * evhttp is still reading. */
+#include "bodylimit.h"
+
+#include "session.h"
+#include "util.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/http.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define HEAD_MAX (64 * 1024) /* evhttp refuses heads over 32 KiB itself */
+
+/* What evhttp gets in place of a refused request: no body, so the router answers at once. */
+static const char refused_keep_head[] = "GET " BODY_REFUSED_PATH " HTTP/1.1\r\nHost: mamori\r\n\r\n";
+static const char refused_close_head[] =
+	"GET " BODY_REFUSED_PATH " HTTP/1.1\r\nHost: mamori\r\nConnection: close\r\n\r\n";
+
+enum watch_state {
+	W_HEAD,    /* copying a head */
+	W_BODY,    /* skipping body_left bytes */
+	W_DROP,    /* a refused body: dropping body_left bytes as they arrive */
+	W_DISCARD, /* a refused body of unknown end: drop every byte that arrives */
+	W_OFF,     /* not following any more; the small limit stays */
+};
+
+struct body_watch {
+	struct bufferevent *bev;
+	struct evbuffer *in;
+	struct db *db;
+	const struct config *cfg;
+	size_t full_limit;
+	enum watch_state state;
+	struct buf head;
+	size_t line_len;      /* bytes of the head's current line, CR not counted */
+	int64_t body_left;
+	uint64_t added;       /* bytes ever added to the input */
+	uint64_t consumed;    /* bytes ever drained from it (by evhttp) */
+	uint64_t head_at;     /* stream offset where the head being copied starts */
+	uint64_t pending_at;  /* a limit waiting for evhttp to reach the head at this offset */
+	size_t pending_limit; /* 0: none waiting */
+	bool busy;            /* our own change to the buffer is running */
+};
+
+int body_head_parse(const char *head, size_t len, struct body_head *out)
+{
+	memset(out, 0, sizeof *out);
+	out->length = -1;
+	const char *p = head, *end = head + len;
+	const char *eol = memchr(p, '\n', (size_t)(end - p));
+	if (!eol)
+		return -1;
+	size_t mlen = strcspn(p, " \r\n");
+	if (mlen == 0 || mlen >= sizeof out->method || p + mlen > eol)
+		return -1;
+	memcpy(out->method, p, mlen);
+	int lengths = 0;
+	for (p = eol + 1; p < end; p = eol + 1) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			break;
+		size_t n = (size_t)(eol - p);
+		if (n && p[n - 1] == '\r')
+			n--;
+		if (n == 0)
+			break; /* the blank line */
+		if (*p == ' ' || *p == '\t')
+			return -1; /* a folded line: evhttp would join it to the header above */
+		const char *colon = memchr(p, ':', n);
+		if (!colon)
+			continue; /* evhttp refuses the head */
+		size_t klen = (size_t)(colon - p);
+		const char *v = colon + 1, *vend = p + n;
+		while (v < vend && (*v == ' ' || *v == '\t'))
+			v++;
+		while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t'))
+			vend--;
+		if (klen == 14 && strncasecmp(p, "Content-Length", 14) == 0) {
+			char num[24];
+			size_t vl = (size_t)(vend - v);
+			if (++lengths > 1 || vl == 0 || vl >= sizeof num)
+				return -1;
+			memcpy(num, v, vl);
+			num[vl] = '\0';
+			char *e;
+			long long x = strtoll(num, &e, 10);
+			if (*e || x < 0)
+				return -1;
+			out->length = x;
+		} else if (klen == 17 && strncasecmp(p, "Transfer-Encoding", 17) == 0) {
+			out->chunked = (size_t)(vend - v) == 7 && strncasecmp(v, "chunked", 7) == 0 ? 1 : -1;
+		} else if (klen == 6 && strncasecmp(p, "Cookie", 6) == 0 && !out->cookie) {
+			out->cookie = xstrndup(v, (size_t)(vend - v));
+		}
+	}
+	if (out->chunked < 0) /* another transfer coding: not followed */
+		return -1;
+	return 0;
+}
+
+void body_head_clear(struct body_head *h)
+{
+	free(h->cookie);
+	h->cookie = NULL;
+}
+
+static struct evhttp_connection *watch_evcon(struct body_watch *bw)
+{
+	/* evhttp sets its callbacks on the bufferevent with the connection as their argument
+	 * before the first byte can arrive. */
+	void *arg = NULL;
+	bufferevent_getcb(bw->bev, NULL, NULL, NULL, &arg);
+	struct evhttp_connection *evcon = arg;
+	return evcon && evhttp_connection_get_bufferevent(evcon) == bw->bev ? evcon : NULL;
+}
+
+static void set_limit(struct body_watch *bw, size_t limit)
+{
+	struct evhttp_connection *evcon = watch_evcon(bw);
+	if (evcon)
+		evhttp_connection_set_max_body_size(evcon, (ev_ssize_t)limit);
+}
+
+/* Stops following the connection; the small limit stays in force. */
+static void give_up(struct body_watch *bw)
+{
+	bw->state = W_OFF;
+	bw->pending_limit = 0;
+	set_limit(bw, BODY_ANON_MAX);
+}
+
+/* Replaces n bytes of the input at offset from with insert (evbuffer has no such operation:
+ * the input is rebuilt, which only refused requests pay for). Keeps the stream counters in
+ * terms of the bytes evhttp sees. */
+static void splice(struct body_watch *bw, size_t from, size_t n, const char *insert, size_t ilen)
+{
+	size_t len = evbuffer_get_length(bw->in), tail = len - from - n;
+	char *front = xmalloc(from + 1), *back = xmalloc(tail + 1);
+	evbuffer_copyout(bw->in, front, from);
+	struct evbuffer_ptr ep;
+	evbuffer_ptr_set(bw->in, &ep, from + n, EVBUFFER_PTR_SET);
+	if (tail)
+		evbuffer_copyout_from(bw->in, &ep, back, tail);
+	bw->busy = true;
+	evbuffer_drain(bw->in, len);
+	evbuffer_add(bw->in, front, from);
+	evbuffer_add(bw->in, insert, ilen);
+	evbuffer_add(bw->in, back, tail);
+	bw->busy = false;
+	free(front);
+	free(back);
+	bw->added = bw->added - n + ilen;
+}
+
+/* A head is complete and ends before offset *pos of the input. Decides its body's limit, or
+ * refuses it: then the head is replaced by a refused_*_head (adjusting *pos) and its body is
+ * dropped as it arrives, or, when its end cannot be known or it is over the full limit,
+ * everything that follows is, and the connection closes after the answer. */
+static void head_done(struct body_watch *bw, size_t *pos)
+{
+	struct body_head h;
+	int rc = body_head_parse(bw->head.data, bw->head.len, &h);
+	bool chunked = h.chunked > 0;
+	bool bodyless = strcmp(h.method, "HEAD") == 0 || strcmp(h.method, "TRACE") == 0;
+	int64_t length = bodyless || h.length < 0 ? 0 : h.length;
+	bool big = !bodyless && (chunked || length > BODY_ANON_MAX);
+	bool signed_in = rc == 0 && big && h.cookie && session_cookie_valid(bw->db, bw->cfg, h.cookie);
+	body_head_clear(&h);
+	if (rc < 0) {
+		give_up(bw);
+		return;
+	}
+	if (big && !signed_in) {
+		if (bw->head_at < bw->consumed) {
+			give_up(bw); /* evhttp holds part of the head: its own 413 then (not JSON) */
+			return;
+		}
+		size_t start = (size_t)(bw->head_at - bw->consumed);
+		bool drop_body = !chunked && (uint64_t)length <= bw->full_limit;
+		const char *with = drop_body ? refused_keep_head : refused_close_head;
+		size_t wlen = strlen(with);
+		if (drop_body) {
+			splice(bw, start, *pos - start, with, wlen);
+			*pos = start + wlen;
+			bw->body_left = length;
+			bw->state = W_DROP;
+		} else {
+			size_t len = evbuffer_get_length(bw->in);
+			splice(bw, start, len - start, with, wlen);
+			*pos = start + wlen;
+			bw->state = W_DISCARD;
+		}
+		return;
+	}
+	size_t limit = big ? bw->full_limit : BODY_ANON_MAX;
+	if (bw->consumed > bw->head_at) {
+		set_limit(bw, limit);
+	} else if (bw->pending_limit) {
+		give_up(bw); /* a second head while evhttp has not reached the first */
+		return;
+	} else {
+		bw->pending_at = bw->head_at;
+		bw->pending_limit = limit;
+	}
+	if (chunked) {
+		bw->state = W_OFF; /* the end of a chunked body is not followed */
+		return;
+	}
+	bw->body_left = length;
+	bw->state = length > 0 ? W_BODY : W_HEAD;
+}
+
+static void input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct body_watch *bw = arg;
+	if (bw->busy)
+		return;
+	bw->consumed += info->n_deleted;
+	bw->added += info->n_added;
+	if (bw->pending_limit && bw->consumed > bw->pending_at) {
+		set_limit(bw, bw->pending_limit);
+		bw->pending_limit = 0;
+	}
+	size_t n = info->n_added;
+	if (!n || bw->state == W_OFF)
+		return;
+	/* The input holds the stream from offset `consumed`; the new bytes are at its end. */
+	size_t len = evbuffer_get_length(buf), pos = len - n;
+	char tmp[4096];
+	while (pos < len) {
+		if (bw->state == W_DISCARD) {
+			splice(bw, pos, len - pos, NULL, 0);
+			return;
+		}
+		if (bw->state == W_BODY || bw->state == W_DROP) {
+			size_t take = len - pos < (uint64_t)bw->body_left ? len - pos : (size_t)bw->body_left;
+			if (bw->state == W_DROP) {
+				splice(bw, pos, take, NULL, 0);
+				len -= take;
+			} else {
+				pos += take;
+			}
+			bw->body_left -= (int64_t)take;
+			if (!bw->body_left)
+				bw->state = W_HEAD;
+			continue;
+		}
+		if (bw->state != W_HEAD)
+			return;
+		struct evbuffer_ptr ep;
+		evbuffer_ptr_set(buf, &ep, pos, EVBUFFER_PTR_SET);
+		size_t m = len - pos < sizeof tmp ? len - pos : sizeof tmp;
+		ev_ssize_t got = evbuffer_copyout_from(buf, &ep, tmp, m);
+		if (got <= 0)
+			return;
+		size_t i = 0;
+		bool done = false;
+		for (; i < (size_t)got && !done; i++) {
+			if (bw->head.len == 0)
+				bw->head_at = bw->consumed + pos + i;
+			buf_append(&bw->head, &tmp[i], 1);
+			if (tmp[i] == '\n') {
+				done = bw->line_len == 0;
+				bw->line_len = 0;
+			} else if (tmp[i] != '\r') {
+				bw->line_len++;
+			}
+		}
+		pos += i;
+		if (bw->head.len > HEAD_MAX) {
+			give_up(bw);
+			return;
+		}
+		if (done) {
+			head_done(bw, &pos);
+			bw->head.len = 0;
+			bw->line_len = 0;
+			len = evbuffer_get_length(buf);
+		}
+	}
+}
+
+struct body_watch *body_watch_new(struct bufferevent *bev, struct db *d, const struct config *cfg,
+				  size_t full_limit)
+{
+	struct body_watch *bw = xcalloc(1, sizeof *bw);
+	bw->bev = bev;
+	bw->in = bufferevent_get_input(bev);
+	bw->db = d;
+	bw->cfg = cfg;
+	bw->full_limit = full_limit;
+	evbuffer_add_cb(bw->in, input_cb, bw);
+	return bw;
+}
+
+void body_watch_free(struct body_watch *bw)
+{
+	if (!bw)
+		return;
+	buf_free(&bw->head);
+	free(bw);
+}
