@@ -488,15 +488,16 @@ static bool media_type_is_json(const char *ct)
 
 /* A request that changes state from another site's page (Sec-Fetch-Site: cross-site, sent by
  * every current browser) is refused whatever else it carries: the CSRF token covers signed-in
- * routes, this covers the rest too (login CSRF, invitation acceptance). Reads are not affected,
- * and clients that send no Sec-Fetch-Site (scripts, older browsers) are judged by the other
- * checks. */
+ * routes, this covers the rest too (login CSRF, invitation acceptance). So is one from a sibling
+ * site (same-site: another subdomain, which SameSite cookies do not keep out); our own pages
+ * send same-origin, a typed address none. Reads are not affected, and clients that send no
+ * Sec-Fetch-Site (scripts, older browsers) are judged by the other checks. */
 static int check_cross_site(struct req *r)
 {
 	if (r->method == EVHTTP_REQ_GET || r->method == EVHTTP_REQ_HEAD || r->method == EVHTTP_REQ_OPTIONS)
 		return 0;
 	const char *site = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "Sec-Fetch-Site");
-	if (site && strcasecmp(site, "cross-site") == 0)
+	if (site && (strcasecmp(site, "cross-site") == 0 || strcasecmp(site, "same-site") == 0))
 		return req_error(r, 403, "cross_site", "state-changing requests from another site are refused");
 	return 0;
 }

@@ -115,6 +115,8 @@ def test_cross_site_writes_are_refused():
     st, b2 = c.post(f"/api/v1/invites/{tok}/accept", {"password": fw.PASSWORD}, csrf=False,
                     headers={"Sec-Fetch-Site": "same-origin"})
     expect(st in (200, 201), f"the same invitation from our own page: {st} {b2}")
+    st, body = p.post(f"/api/v1/threads/{tid}/follow", headers={"Sec-Fetch-Site": "same-site"})
+    expect(st == 403 and body["error"] == "cross_site", f"a sibling subdomain's page: {st} {body}")
     # reads, same-origin and none (typed address, bookmarks) are fine
     st, body = p.get(f"/api/v1/threads/{tid}", headers=cross)
     expect(st == 200, f"GET cross-site: {st} {body}")
