@@ -1146,6 +1146,22 @@ static int handle_invite_accept(struct req *r)
 
 static const char own_hash_sql[] = "SELECT password_hash, email FROM users WHERE id = :id";
 
+/* For a signed-in user proving their password again (password change, TOTP removal): their
+ * hash into *stored and the throttle keys (their e-mail, the address) into a. */
+static void reauth_load(struct req *r, struct attempt *a, char **stored)
+{
+	sqlite3_stmt *st = db_stmt(r->db, own_hash_sql);
+	db_bind_int64(st, ":id", r->who->user_id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*stored = db_col_dup(st, 0);
+		a->email = db_col_dup(st, 1);
+	}
+	sqlite3_reset(st);
+	if (!a->email)
+		a->email = xstrdup("");
+	ip_key(r->ip, a->ipkey);
+}
+
 struct pwchange {
 	struct req *r;
 	struct attempt a;
@@ -1237,16 +1253,7 @@ static int handle_password_change(struct req *r)
 		return req_error(r, 422, "invalid", "current_password too long");
 	struct pwchange *p = xcalloc(1, sizeof *p);
 	p->r = r;
-	sqlite3_stmt *st = db_stmt(r->db, own_hash_sql);
-	db_bind_int64(st, ":id", r->who->user_id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		p->stored = db_col_dup(st, 0);
-		p->a.email = db_col_dup(st, 1);
-	}
-	sqlite3_reset(st);
-	if (!p->a.email)
-		p->a.email = xstrdup("");
-	ip_key(r->ip, p->a.ipkey);
+	reauth_load(r, &p->a, &p->stored);
 	int rc = password_refused(r, next, p->a.email);
 	if (!rc)
 		rc = attempt_begin(r, &p->a);
@@ -1486,16 +1493,7 @@ static int handle_totp_disable(struct req *r)
 		return req_error(r, 422, "invalid", "password too long");
 	struct totp_off *o = xcalloc(1, sizeof *o);
 	o->r = r;
-	sqlite3_stmt *st = db_stmt(r->db, own_hash_sql);
-	db_bind_int64(st, ":id", r->who->user_id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		o->stored = db_col_dup(st, 0);
-		o->a.email = db_col_dup(st, 1);
-	}
-	sqlite3_reset(st);
-	if (!o->a.email)
-		o->a.email = xstrdup("");
-	ip_key(r->ip, o->a.ipkey);
+	reauth_load(r, &o->a, &o->stored);
 	int rc = attempt_begin(r, &o->a);
 	if (rc) {
 		totp_off_free(o);

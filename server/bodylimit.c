@@ -272,9 +272,6 @@ static void input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
 		size_t i = 0;
 		bool done = false;
 		for (; i < (size_t)got && !done; i++) {
-			if (bw->head.len == 0)
-				bw->head_at = bw->consumed + pos + i;
-			buf_append(&bw->head, &tmp[i], 1);
 			if (tmp[i] == '\n') {
 				done = bw->line_len == 0;
 				bw->line_len = 0;
@@ -282,6 +279,9 @@ static void input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
 				bw->line_len++;
 			}
 		}
+		if (bw->head.len == 0)
+			bw->head_at = bw->consumed + pos;
+		buf_append(&bw->head, tmp, i);
 		pos += i;
 		if (bw->head.len > HEAD_MAX) {
 			give_up(bw);
