@@ -1,4 +1,4 @@
-/* notify.c — in-app notifications (API.md §5): notify_user for every feature, and the list and
+/* notify.c — in-app notifications (docs/API.md §5): notify_user for every feature, and the list and
  * mark-read routes. The list re-applies the visibility rule, so a notification about a thread
  * the user can no longer read disappears from it (and from its counts). */
 #include "notify.h"
@@ -79,9 +79,9 @@ static int caller_gated(struct req *r)
 	return authz_check_content(r->db, r->who, ACCESS_CONTENT, NULL) != ACCESS_OK;
 }
 
-/* GET /api/v1/notifications?page=&unread= — signed in (API §5); a caller held at the gate (or
- * who must enrol two-step sign-in first) sees only notifications about no thread (consent
- * versions), since titles are content; 200 {notifications:[{id, kind,
+/* GET /api/v1/notifications?page=&unread= — signed in (docs/API.md §5); a caller held at the
+ * gate (or who must enrol two-step sign-in first) sees only notifications about no thread
+ * (consent versions), since titles are content; 200 {notifications:[{id, kind,
  * thread_id, post_id, actor:{id,name}|null, text, created_at, read_at}], unread_count}, newest
  * first, 50 a page, only about threads the caller may read now. */
 static int handle_list(struct req *r)
