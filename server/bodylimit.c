@@ -105,6 +105,8 @@ int body_head_parse(const char *head, size_t len, struct body_head *out)
 			out->length = x;
 		} else if (klen == 17 && strncasecmp(p, "Transfer-Encoding", 17) == 0) {
 			out->chunked = (size_t)(vend - v) == 7 && strncasecmp(v, "chunked", 7) == 0 ? 1 : -1;
+		} else if (klen == 6 && strncasecmp(p, "Expect", 6) == 0) {
+			out->expect_continue = 1;
 		} else if (klen == 6 && strncasecmp(p, "Cookie", 6) == 0 && !out->cookie) {
 			out->cookie = xstrndup(v, (size_t)(vend - v));
 		}
@@ -170,13 +172,14 @@ static void splice(struct body_watch *bw, size_t from, size_t n, const char *ins
 
 /* A head is complete and ends before offset *pos of the input. Decides its body's limit, or
  * refuses it: then the head is replaced by a refused_*_head (adjusting *pos) and its body is
- * dropped as it arrives, or, when its end cannot be known or it is over the full limit,
- * everything that follows is, and the connection closes after the answer. */
+ * dropped as it arrives, or, when its end cannot be known, it may never come (Expect:
+ * 100-continue) or it is over the full limit, everything that follows is, and the connection
+ * closes after the answer. */
 static void head_done(struct body_watch *bw, size_t *pos)
 {
 	struct body_head h;
 	int rc = body_head_parse(bw->head.data, bw->head.len, &h);
-	bool chunked = h.chunked > 0;
+	bool chunked = h.chunked > 0, expect = h.expect_continue != 0;
 	bool bodyless = strcmp(h.method, "HEAD") == 0 || strcmp(h.method, "TRACE") == 0;
 	int64_t length = bodyless || h.length < 0 ? 0 : h.length;
 	bool big = !bodyless && (chunked || length > BODY_ANON_MAX);
@@ -192,7 +195,9 @@ static void head_done(struct body_watch *bw, size_t *pos)
 			return;
 		}
 		size_t start = (size_t)(bw->head_at - bw->consumed);
-		bool drop_body = !chunked && (uint64_t)length <= bw->full_limit;
+		/* A client waiting for 100 Continue sends no body after a refusal: no bytes to drop,
+		 * so the connection cannot go on either. */
+		bool drop_body = !chunked && !expect && (uint64_t)length <= bw->full_limit;
 		const char *with = drop_body ? refused_keep_head : refused_close_head;
 		size_t wlen = strlen(with);
 		if (drop_body) {

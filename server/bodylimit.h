@@ -37,7 +37,8 @@ struct body_head {
 	char method[16];
 	int64_t length;
 	int chunked;
-	char *cookie; /* the Cookie header (new string) or NULL */
+	int expect_continue; /* Expect: 100-continue: the body may never come */
+	char *cookie;        /* the Cookie header (new string) or NULL */
 };
 int body_head_parse(const char *head, size_t len, struct body_head *out);
 void body_head_clear(struct body_head *h);

@@ -65,6 +65,9 @@ def test_unauthenticated_big_body_refused_before_reading():
     # chunked: no announced size, so no session means refused too
     st, body, head = head_only("/api/v1/session", {"Transfer-Encoding": "chunked"}, length=None)
     expect(st == 413 and "connection: close" in head.lower(), f"chunked without a session: {st} {body!r} {head}")
+    # a client waiting for 100 Continue will not send the body: answered and closed
+    st, body, head = head_only("/api/v1/session", {"Expect": "100-continue"})
+    expect(st == 413 and "connection: close" in head.lower(), f"Expect: 100-continue: {st} {body!r} {head}")
     # over the full limit: answered and closed, not drained
     st, body, head = head_only("/api/v1/session", {}, length=1 << 40)
     expect(st == 413 and "connection: close" in head.lower(), f"1 TiB announced: {st} {body!r} {head}")

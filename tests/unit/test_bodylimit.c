@@ -36,6 +36,10 @@ static void test_lengths_and_cookie(void **state)
 	assert_int_equal(parse("POST /x HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n", &h), 0);
 	assert_int_equal(h.chunked, 1);
 	body_head_clear(&h);
+	assert_int_equal(parse("POST /x HTTP/1.1\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n", &h), 0);
+	assert_int_equal(h.expect_continue, 1);
+	assert_int_equal(h.length, 5);
+	body_head_clear(&h);
 }
 
 /* Heads where the watcher and evhttp could disagree: refused, so the small limit applies. */
