@@ -26,6 +26,7 @@
 #include <strings.h>
 
 #define HEAD_MAX (64 * 1024) /* evhttp refuses heads over 32 KiB itself */
+#define PENDING_MAX 16       /* pipelined heads evhttp has not reached yet */
 
 /* What evhttp gets in place of a refused request: no body, so the router answers at once. */
 static const char refused_keep_head[] = "GET " BODY_REFUSED_PATH " HTTP/1.1\r\nHost: mamori\r\n\r\n";
@@ -53,8 +54,11 @@ struct body_watch {
 	uint64_t added;       /* bytes ever added to the input */
 	uint64_t consumed;    /* bytes ever drained from it (by evhttp) */
 	uint64_t head_at;     /* stream offset where the head being copied starts */
-	uint64_t pending_at;  /* a limit waiting for evhttp to reach the head at this offset */
-	size_t pending_limit; /* 0: none waiting */
+	struct {
+		uint64_t at;  /* the head's stream offset */
+		size_t limit; /* its body limit, set when evhttp starts reading it */
+	} pending[PENDING_MAX];
+	int npending;
 	bool busy;            /* our own change to the buffer is running */
 };
 
@@ -143,8 +147,21 @@ static void set_limit(struct body_watch *bw, size_t limit)
 static void give_up(struct body_watch *bw)
 {
 	bw->state = W_OFF;
-	bw->pending_limit = 0;
+	bw->npending = 0;
 	set_limit(bw, BODY_ANON_MAX);
+}
+
+/* Sets the limit of the last head evhttp has started reading (it has drained a byte of it). */
+static void apply_pending(struct body_watch *bw)
+{
+	int n = 0;
+	while (n < bw->npending && bw->consumed > bw->pending[n].at)
+		n++;
+	if (!n)
+		return;
+	set_limit(bw, bw->pending[n - 1].limit);
+	memmove(bw->pending, bw->pending + n, (size_t)(bw->npending - n) * sizeof bw->pending[0]);
+	bw->npending -= n;
 }
 
 /* Replaces n bytes of the input at offset from with insert (evbuffer has no such operation:
@@ -216,12 +233,12 @@ static void head_done(struct body_watch *bw, size_t *pos)
 	size_t limit = big ? bw->full_limit : BODY_ANON_MAX;
 	if (bw->consumed > bw->head_at) {
 		set_limit(bw, limit);
-	} else if (bw->pending_limit) {
-		give_up(bw); /* a second head while evhttp has not reached the first */
+	} else if (bw->npending == PENDING_MAX) {
+		give_up(bw); /* too many pipelined heads ahead of evhttp */
 		return;
 	} else {
-		bw->pending_at = bw->head_at;
-		bw->pending_limit = limit;
+		bw->pending[bw->npending].at = bw->head_at;
+		bw->pending[bw->npending++].limit = limit;
 	}
 	if (chunked) {
 		bw->state = W_OFF; /* the end of a chunked body is not followed */
@@ -238,10 +255,7 @@ static void input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
 		return;
 	bw->consumed += info->n_deleted;
 	bw->added += info->n_added;
-	if (bw->pending_limit && bw->consumed > bw->pending_at) {
-		set_limit(bw, bw->pending_limit);
-		bw->pending_limit = 0;
-	}
+	apply_pending(bw);
 	size_t n = info->n_added;
 	if (!n || bw->state == W_OFF)
 		return;

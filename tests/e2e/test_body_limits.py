@@ -94,6 +94,44 @@ def test_unauthenticated_small_bodies_work():
     expect(st == 200 and c.conn is conn, f"the same connection after a refused body: {st} {body}")
 
 
+def read_answers(s, n):
+    """Reads n HTTP answers from socket s; returns their statuses and JSON bodies."""
+    f = s.makefile("rb")
+    out = []
+    for _ in range(n):
+        status = int(f.readline().split(b" ", 2)[1])
+        length = 0
+        while True:
+            line = f.readline()
+            if line in (b"\r\n", b""):
+                break
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":", 1)[1])
+        out.append((status, json.loads(f.read(length) or b"null")))
+    f.close()
+    return out
+
+
+def test_pipelined_requests_keep_their_boundaries():
+    """Several requests in one write: each body is skipped (or dropped, when refused) exactly,
+    so the next head is read as a head, not as a body."""
+    small = b'{"email":"x@example.jp","password":"not-the-password-9"}'
+    big = b'{"email":"' + b"a" * 70000 + b'"}'
+    health = b"GET /api/v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n"
+
+    def post(body):
+        return (b"POST /api/v1/session HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\n\r\n" % len(body)) + body
+
+    s = tls_socket()
+    s.sendall(post(small) + health + post(big) + health + post(small) + health)
+    got = read_answers(s, 6)
+    s.close()
+    want = [401, 200, 413, 200, 401, 200]
+    expect([st for st, _ in got] == want, f"statuses {[st for st, _ in got]} != {want}: {got}")
+    expect(got[2][1]["error"] == "too_large" and got[3][1] == {"status": "ok"}, f"{got}")
+
+
 def test_signed_in_keeps_the_full_limit_on_a_fresh_connection():
     a = srv.admin()
     st, g = a.post("/api/v1/categories", {"slug": "lim", "name": "lim", "description": ""})
@@ -111,6 +149,20 @@ def test_signed_in_keeps_the_full_limit_on_a_fresh_connection():
     st, body = fresh.request("POST", f"/api/v1/threads/{t['id']}/attachments?filename=big2.bin", raw=data,
                              headers={"Content-Type": "application/octet-stream"})
     expect(st == 201, f"again on the same connection: {st} {body}")
+    # pipelined on one connection: a signed-in upload, then a request without a session, each
+    # with its own limit
+    up = os.urandom(200_000)
+    big = b'{"email":"' + b"a" * 70000 + b'"}'
+    s = tls_socket()
+    s.sendall((f"POST /api/v1/threads/{t['id']}/attachments?filename=p.bin HTTP/1.1\r\nHost: localhost\r\n"
+               f"Cookie: {a.cookie}\r\nX-CSRF-Token: {a.csrf}\r\nContent-Type: application/octet-stream\r\n"
+               f"Content-Length: {len(up)}\r\n\r\n").encode() + up
+              + b"POST /api/v1/session HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+              + b"Content-Length: %d\r\n\r\n" % len(big) + big
+              + b"GET /api/v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    got = read_answers(s, 3)
+    s.close()
+    expect([st for st, _ in got] == [201, 413, 200] and got[0][1]["size"] == len(up), f"pipelined: {got}")
     # signed out, the same connection falls back to the small limit
     st, _ = fresh.delete("/api/v1/session")
     expect(st == 204, f"sign-out: {st}")
@@ -126,5 +178,6 @@ if __name__ == "__main__":
         run_tests([
             test_unauthenticated_big_body_refused_before_reading,
             test_unauthenticated_small_bodies_work,
+            test_pipelined_requests_keep_their_boundaries,
             test_signed_in_keeps_the_full_limit_on_a_fresh_connection,
         ])
