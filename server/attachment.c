@@ -27,6 +27,13 @@
 
 #define FILENAME_MAX_BYTES 255
 
+static int test_upload_delay_ms; /* set once by main (attachment_test_hooks) */
+
+void attachment_test_hooks(int upload_delay_ms)
+{
+	test_upload_delay_ms = upload_delay_ms;
+}
+
 static const char thread_state_sql[] =
 	"SELECT t.locked FROM threads t WHERE t.id = :id AND " AUTHZ_THREAD_VISIBLE;
 static const char insert_sql[] =
@@ -228,10 +235,9 @@ out:
 	free(final);
 	free(tmp);
 	/* Test hook (never set in production): hold the upload between its file and its row. */
-	const char *delay = getenv("MAMORI_TEST_UPLOAD_DELAY_MS");
-	if (delay && atoi(delay) > 0) {
+	if (test_upload_delay_ms > 0) {
 		log_warn("attachment: MAMORI_TEST_UPLOAD_DELAY_MS: holding an upload");
-		usleep((useconds_t)atoi(delay) * 1000);
+		usleep((useconds_t)test_upload_delay_ms * 1000);
 	}
 }
 

@@ -145,6 +145,19 @@ void db_profile_enable(void)
 	prof.on = true;
 }
 
+/* The writer's test hooks as main read them from the environment (db_test_hooks). */
+static struct {
+	int settle_delay_ms;
+	char *fail_marker;
+} test_hooks;
+
+void db_test_hooks(int settle_delay_ms, const char *fail_marker)
+{
+	test_hooks.settle_delay_ms = settle_delay_ms;
+	free(test_hooks.fail_marker);
+	test_hooks.fail_marker = fail_marker && *fail_marker ? xstrdup(fail_marker) : NULL;
+}
+
 int db_open(const char *dir, bool create, struct db **out)
 {
 	char *path = xasprintf("%s/mamori.db", dir);
@@ -632,10 +645,9 @@ int db_writer_start(const char *dir, int (*before_commit)(struct db *writer, int
 	wr.wal_path = xasprintf("%s-wal", path);
 	free(path);
 	wr.before_commit = before_commit;
-	const char *delay = getenv("MAMORI_TEST_SETTLE_DELAY_MS"), *marker = getenv("MAMORI_TEST_FAIL_MARKER");
-	wr.test_settle_delay_ms = delay ? atoi(delay) : 0;
+	wr.test_settle_delay_ms = test_hooks.settle_delay_ms;
 	free(wr.test_fail_marker);
-	wr.test_fail_marker = marker && *marker ? xstrdup(marker) : NULL;
+	wr.test_fail_marker = test_hooks.fail_marker ? xstrdup(test_hooks.fail_marker) : NULL;
 	if (wr.test_settle_delay_ms || wr.test_fail_marker)
 		log_warn("db: test hooks on (MAMORI_TEST_SETTLE_DELAY_MS / MAMORI_TEST_FAIL_MARKER)");
 	wr.stop = false;

@@ -1,5 +1,6 @@
 /* main.c — the `mamori` command line (docs/API.md §1): init, user add, serve, backup, audit verify,
  * calendar. The only file that exits the process. Bad arguments: one line on stderr, exit 2. */
+#include "attachment.h"
 #include "audit.h"
 #include "calendar.h"
 #include "config.h"
@@ -287,6 +288,9 @@ int main(int argc, char **argv)
 	const char *pe = getenv("MAMORI_SQL_PROFILE");
 	if (pe && *pe == '1')
 		db_profile_enable();
+	const char *delay = getenv("MAMORI_TEST_SETTLE_DELAY_MS"), *upload = getenv("MAMORI_TEST_UPLOAD_DELAY_MS");
+	db_test_hooks(delay ? atoi(delay) : 0, getenv("MAMORI_TEST_FAIL_MARKER"));
+	attachment_test_hooks(upload ? atoi(upload) : 0);
 	if (argc < 2)
 		return usage("missing command");
 	const char *cmd = argv[1];
