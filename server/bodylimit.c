@@ -6,8 +6,8 @@
  * as evhttp's parser takes them), skips the body the head announces (Content-Length; HEAD and
  * TRACE have none; no length means none, as in evhttp), and starts over. A head that it cannot
  * follow for certain (folded lines, two lengths, an unparsable length, over HEAD_MAX) makes it
- * stop following the connection with the small limit in force: it fails closed. So do chunked
- * bodies once allowed (their end is not tracked).
+ * stop following the connection with the small limit in force: it fails closed. Chunked bodies
+ * are followed chunk by chunk, as evhttp reads them.
  *
  * The limit for a request takes effect when evhttp starts reading that request's head (the
  * watcher sees the drain), never earlier: a pipelined head must not lower the limit of a body
@@ -37,6 +37,9 @@ enum watch_state {
 	W_HEAD,    /* copying a head */
 	W_BODY,    /* skipping body_left bytes */
 	W_DROP,    /* a refused body: dropping body_left bytes as they arrive */
+	W_CHUNK_SIZE, /* a chunked body: reading a chunk-size line */
+	W_CHUNK_DATA, /* skipping body_left bytes of a chunk */
+	W_TRAILER,    /* after the last chunk: lines until a blank one */
 	W_DISCARD, /* a refused body of unknown end: drop every byte that arrives */
 	W_OFF,     /* not following any more; the small limit stays */
 };
@@ -50,6 +53,9 @@ struct body_watch {
 	enum watch_state state;
 	struct buf head;
 	size_t line_len;      /* bytes of the head's current line, CR not counted */
+	char cline[24];       /* a chunk-size line being read */
+	size_t clen;
+	size_t trailer_len;
 	int64_t body_left;
 	uint64_t added;       /* bytes ever added to the input */
 	uint64_t consumed;    /* bytes ever drained from it (by evhttp) */
@@ -196,8 +202,8 @@ static void head_done(struct body_watch *bw, size_t *pos)
 {
 	struct body_head h;
 	int rc = body_head_parse(bw->head.data, bw->head.len, &h);
-	bool chunked = h.chunked > 0, expect = h.expect_continue != 0;
 	bool bodyless = strcmp(h.method, "HEAD") == 0 || strcmp(h.method, "TRACE") == 0;
+	bool chunked = h.chunked > 0 && !bodyless, expect = h.expect_continue != 0;
 	int64_t length = bodyless || h.length < 0 ? 0 : h.length;
 	bool big = !bodyless && (chunked || length > BODY_ANON_MAX);
 	bool signed_in = rc == 0 && big && h.cookie && session_cookie_valid(bw->db, bw->cfg, h.cookie);
@@ -206,7 +212,9 @@ static void head_done(struct body_watch *bw, size_t *pos)
 		give_up(bw);
 		return;
 	}
-	if (big && !signed_in) {
+	/* A chunked body without a session is not refused up front (clients send small bodies
+	 * chunked too): libevent holds it to the small limit as the chunks come (its own 413). */
+	if (big && !signed_in && !chunked) {
 		if (bw->head_at < bw->consumed) {
 			give_up(bw); /* evhttp holds part of the head: its own 413 then (not JSON) */
 			return;
@@ -214,7 +222,7 @@ static void head_done(struct body_watch *bw, size_t *pos)
 		size_t start = (size_t)(bw->head_at - bw->consumed);
 		/* A client waiting for 100 Continue sends no body after a refusal: no bytes to drop,
 		 * so the connection cannot go on either. */
-		bool drop_body = !chunked && !expect && (uint64_t)length <= bw->full_limit;
+		bool drop_body = !expect && (uint64_t)length <= bw->full_limit;
 		const char *with = drop_body ? refused_keep_head : refused_close_head;
 		size_t wlen = strlen(with);
 		if (drop_body) {
@@ -230,7 +238,7 @@ static void head_done(struct body_watch *bw, size_t *pos)
 		}
 		return;
 	}
-	size_t limit = big ? bw->full_limit : BODY_ANON_MAX;
+	size_t limit = big && signed_in ? bw->full_limit : BODY_ANON_MAX;
 	if (bw->consumed > bw->head_at) {
 		set_limit(bw, limit);
 	} else if (bw->npending == PENDING_MAX) {
@@ -241,11 +249,73 @@ static void head_done(struct body_watch *bw, size_t *pos)
 		bw->pending[bw->npending++].limit = limit;
 	}
 	if (chunked) {
-		bw->state = W_OFF; /* the end of a chunked body is not followed */
+		bw->clen = 0;
+		bw->state = W_CHUNK_SIZE;
 		return;
 	}
 	bw->body_left = length;
 	bw->state = length > 0 ? W_BODY : W_HEAD;
+}
+
+/* Reads the lines of a chunked body from *pos as evhttp does (evhttp_handle_chunked_read): a
+ * blank line where a size is due is skipped, a size is hexadecimal ended by the line's end or a
+ * space, 0 ends the chunks and is followed by trailer lines up to a blank one. Stops when a
+ * chunk's data starts, at the end of the trailer, or at the end of the input. Returns -1 for
+ * what evhttp would refuse (the connection ends then; the watcher stops). */
+static int chunk_lines(struct body_watch *bw, struct evbuffer *buf, size_t *pos, size_t len)
+{
+	char tmp[512];
+	while (*pos < len && (bw->state == W_CHUNK_SIZE || bw->state == W_TRAILER)) {
+		struct evbuffer_ptr ep;
+		evbuffer_ptr_set(buf, &ep, *pos, EVBUFFER_PTR_SET);
+		size_t m = len - *pos < sizeof tmp ? len - *pos : sizeof tmp;
+		ev_ssize_t got = evbuffer_copyout_from(buf, &ep, tmp, m);
+		if (got <= 0)
+			return -1;
+		size_t i = 0;
+		for (; i < (size_t)got && (bw->state == W_CHUNK_SIZE || bw->state == W_TRAILER); i++) {
+			char c = tmp[i];
+			if (bw->state == W_TRAILER) {
+				if (c == '\n') {
+					if (bw->line_len == 0)
+						bw->state = W_HEAD;
+					bw->line_len = 0;
+				} else if (c != '\r') {
+					bw->line_len++;
+				}
+				if (++bw->trailer_len > HEAD_MAX)
+					return -1;
+				continue;
+			}
+			if (c != '\n') {
+				if (bw->clen == sizeof bw->cline - 1)
+					return -1;
+				bw->cline[bw->clen++] = c;
+				continue;
+			}
+			if (bw->clen && bw->cline[bw->clen - 1] == '\r')
+				bw->clen--;
+			bw->cline[bw->clen] = '\0';
+			bool blank = bw->clen == 0;
+			bw->clen = 0;
+			if (blank)
+				continue;
+			char *end;
+			long long size = strtoll(bw->cline, &end, 16);
+			if ((*end != '\0' && *end != ' ') || size < 0)
+				return -1;
+			if (size == 0) {
+				bw->state = W_TRAILER;
+				bw->line_len = 0;
+				bw->trailer_len = 0;
+			} else {
+				bw->body_left = size;
+				bw->state = W_CHUNK_DATA;
+			}
+		}
+		*pos += i;
+	}
+	return 0;
 }
 
 static void input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
@@ -278,6 +348,21 @@ static void input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
 			bw->body_left -= (int64_t)take;
 			if (!bw->body_left)
 				bw->state = W_HEAD;
+			continue;
+		}
+		if (bw->state == W_CHUNK_DATA) {
+			size_t take = len - pos < (uint64_t)bw->body_left ? len - pos : (size_t)bw->body_left;
+			pos += take;
+			bw->body_left -= (int64_t)take;
+			if (!bw->body_left)
+				bw->state = W_CHUNK_SIZE;
+			continue;
+		}
+		if (bw->state == W_CHUNK_SIZE || bw->state == W_TRAILER) {
+			if (chunk_lines(bw, buf, &pos, len) < 0) {
+				give_up(bw);
+				return;
+			}
 			continue;
 		}
 		if (bw->state != W_HEAD)

@@ -3,11 +3,12 @@
  * an outsider could make the server buffer that much per connection. The watcher reads each
  * request head as it arrives on a connection, before evhttp does, and sets the connection's
  * body limit for that request: the full limit only with a valid session cookie, otherwise
- * BODY_ANON_MAX. A request without a session announcing a bigger body (Content-Length, or
- * chunked) is replaced, before evhttp parses it, by a body-less request for BODY_REFUSED_PATH,
+ * BODY_ANON_MAX. A request without a session announcing a bigger body (Content-Length) is
+ * replaced, before evhttp parses it, by a body-less request for BODY_REFUSED_PATH,
  * which the router answers 413 too_large at once; the body is dropped as it arrives, never
  * buffered, and the connection goes on with the next request (or closes after the answer when
- * the body's end is unknown (chunked) or it is over the full limit). */
+ * the client waits for 100 Continue or the length is over the full limit). A chunked body
+ * without a session is held to BODY_ANON_MAX by evhttp as its chunks come (evhttp's own 413). */
 #ifndef MAMORI_BODYLIMIT_H
 #define MAMORI_BODYLIMIT_H
 
