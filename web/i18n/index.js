@@ -1,9 +1,14 @@
 // t('key', {n: 3}) → the string in the current language with {n} filled in.
 // Japanese is the default and the fallback; English is a switch in the header.
-import ja from './ja.js';
-import en from './en.js';
+import jaBase from './ja.js';
+import enBase from './en.js';
+import jaApps from './ja-apps.js';
+import enApps from './en-apps.js';
 import { state } from '../js/store.js';
 
+// Each feature keeps its strings in its own pair of files, merged here.
+const ja = { ...jaBase, ...jaApps };
+const en = { ...enBase, ...enApps };
 const dicts = { ja, en };
 
 export function t(key, params) {
