@@ -282,3 +282,7 @@ void buf_free(struct buf *b)
 	b->len = b->cap = 0;
 }
 
+const char *err_str(int err, char buf[ERR_STR_LEN])
+{
+	return strerror_r(err, buf, ERR_STR_LEN); /* the GNU form (_GNU_SOURCE) */
+}
