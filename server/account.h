@@ -13,7 +13,7 @@
 struct req;
 struct db;
 
-/* A display name: non-empty, at most max bytes, no control characters, not only spaces. */
+/* A display name: non-empty, at most max bytes, no control characters, not blank (text_blank). */
 bool account_text_ok(const char *s, size_t max);
 /* A deliberately plain e-mail address check (see account.c). */
 bool account_email_ok(const char *e);
