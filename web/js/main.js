@@ -3,7 +3,7 @@ import { html, render, useState, useEffect } from './html.js';
 import * as api from './api.js';
 import { state, setState, subscribe, emit, toast, isSecretariat } from './store.js';
 import { parseHash, go } from './router.js';
-import { t } from '../i18n/index.js';
+import { t, errorText } from '../i18n/index.js';
 import { NotFound, Loading } from './components.js';
 import { Login, Invite } from './views/auth.js';
 import { Consent } from './views/consent.js';
@@ -20,10 +20,19 @@ import { Account } from './views/account.js';
 
 // ---- session ---------------------------------------------------------------------------
 
+// The signed-in user's language (user.lang, which mamori's mails use too) wins over the one
+// this browser last chose: the switch below saves it to the server.
+function setLang(lang) {
+  try { localStorage.setItem('mamori.lang', lang); } catch (_) { /* ignore */ }
+  document.documentElement.lang = lang;
+  setState({ lang });
+}
+
 export function applyMe(me) {
   if (!me) return;
   if (me.csrf_token) api.setCsrf(me.csrf_token);
   setState({ user: me.user || null, pending: me.pending_consents || [] });
+  if (me.user && (me.user.lang === 'ja' || me.user.lang === 'en') && me.user.lang !== state.lang) setLang(me.user.lang);
 }
 
 export async function refreshMe() {
@@ -143,10 +152,15 @@ function navItems(user) {
 
 function LangSwitch() {
   const other = state.lang === 'ja' ? 'en' : 'ja';
-  const change = () => {
-    try { localStorage.setItem('mamori.lang', other); } catch (_) { /* ignore */ }
-    document.documentElement.lang = other;
-    setState({ lang: other });
+  const change = async () => {
+    setLang(other);
+    if (!state.user) return;
+    try {
+      const out = await api.patch('/me', { lang: other }, { quiet: true });
+      setState({ user: out.user });
+    } catch (e) {
+      toast(errorText(e), 'error');
+    }
   };
   return html`<button type="button" class="btn btn-ghost btn-small lang-switch" data-testid="lang-switch"
     lang=${other} onClick=${change} aria-label=${t('lang.switch_label')}>${t('lang.other')}</button>`;

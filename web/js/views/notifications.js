@@ -1,29 +1,31 @@
 // Notifications: the list (newest first) and the unread count in the navigation.
 import { html, useEffect } from '../html.js';
 import * as api from '../api.js';
-import { t } from '../../i18n/index.js';
+import { t, has } from '../../i18n/index.js';
 import { setState, on } from '../store.js';
 import { Loaded, PageHead, useApi, useAction, ErrorBox, Time } from '../components.js';
-import { plainText } from '../format.js';
+import { jst } from '../format.js';
 
 export async function refreshUnread() {
   try {
     const data = await api.get('/notifications', { quiet: true });
-    const list = api.listOf(data, 'notifications');
-    const n = typeof data.unread_count === 'number' ? data.unread_count
-      : (typeof data.unread === 'number' ? data.unread : list.filter((x) => !x.read_at).length);
-    setState({ unread: n });
+    setState({ unread: data.unread_count });
   } catch (_) { /* not fatal */ }
 }
 
-function describe(n) {
-  const text = n.text || n.message || n.body || n.summary;
-  const title = n.thread_title || n.title || '';
-  if (text) return plainText(text) + (title && !text.includes(title) ? ' — ' + title : '');
-  const kind = n.kind || n.type || n.event;
-  const key = 'notif.kind.' + kind;
-  const s = t(key, { title: n.thread_title || n.title || '' });
-  return s === key ? t('notif.kind.generic', { title: n.thread_title || n.title || '' }) : s;
+/**
+ * The notification in the reader's language: the server sends kind + params (docs/FORUM.md);
+ * the sentence is 'notify.kind.<kind>' (or '<kind>:<audience>') from web/i18n/*-notify.js.
+ */
+export function describe(n) {
+  const p = n.params || {};
+  const values = { ...p, actor: n.actor ? n.actor.name : t('notify.someone') };
+  if (p.due_at) values.due_at = jst(p.due_at);
+  const keys = [];
+  if (p.audience) keys.push('notify.kind.' + n.kind + ':' + p.audience);
+  keys.push('notify.kind.' + n.kind);
+  for (const key of keys) if (has(key)) return t(key, values);
+  return t(n.thread_id ? 'notify.kind.other_thread' : 'notify.kind.other', values);
 }
 
 export function Notifications() {
@@ -37,7 +39,7 @@ export function Notifications() {
   });
   return html`<div>
     <${Loaded} res=${res}>${(data) => {
-      const list = api.listOf(data, 'notifications');
+      const list = data.notifications;
       const unread = list.filter((n) => !n.read_at).map((n) => n.id);
       return html`<${PageHead} title=${t('notif.title')}>
           <button type="button" class="btn" disabled=${busy || !unread.length} data-testid="notifications-read-all"
