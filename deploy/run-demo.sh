@@ -20,7 +20,8 @@ if [ ! -f "$data/demo-admin.txt" ]; then
 	printf 'email=%s\npassword=%s\n' "$email" "$password" >"$data/demo-admin.txt"
 fi
 . "$data/demo-admin.txt"
-./build-release/mamori serve --data "$data" --listen 127.0.0.1:8443 &
+# The server's log goes to a file, so that the sign-ins below stay readable.
+./build-release/mamori serve --data "$data" --listen 127.0.0.1:8443 >>"$data/serve.log" 2>&1 &
 server=$!
 trap 'kill -TERM $server 2>/dev/null; wait $server' INT TERM
 healthy=
@@ -32,14 +33,15 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 if [ -z "$healthy" ]; then
-	echo "run-demo: the server did not answer on https://127.0.0.1:8443; see the log above" >&2
+	echo "run-demo: the server did not answer on https://127.0.0.1:8443; see $data/serve.log" >&2
 fi
 if python3 deploy/demo-seed.py https://127.0.0.1:8443 "$email" "$password" "$data/tls/cert.pem" \
 	--credentials "$data/demo-credentials.txt"; then
 	cat <<MSG
 
   mamori demo: https://127.0.0.1:8443  (self-signed certificate for development)
-  sign-ins above, also in $data/demo-credentials.txt; Ctrl-C stops the server.
+  sign-ins above, also in $data/demo-credentials.txt; server log: $data/serve.log
+  Ctrl-C stops the server.
 
 MSG
 else
