@@ -83,7 +83,7 @@ const struct mail_frame kinds_mail_frame[LANG_COUNT] = {
 		.title_only = "このスレッドは公開範囲が限られているため、本文はメールに載せていません。"
 			      "内容はリンク先でサインインしてご確認ください。\n\n",
 		.footer = "--\nmamori（中小企業サイバーセキュリティ支援 フォーラム）\n"
-			  "このメールは送信専用です。配信の設定: ",
+			  "このメールは送信専用です。言語などの設定: ",
 		.none = "（なし）",
 	},
 	[LANG_EN] = {
@@ -95,7 +95,7 @@ const struct mail_frame kinds_mail_frame[LANG_COUNT] = {
 		.title_only = "This thread is visible to a limited audience, so its text is not included in "
 			      "this mail. Sign in at the link to read it.\n\n",
 		.footer = "--\nmamori (SME cybersecurity support program forum)\n"
-			  "This is an automated mail; replies are not read. Mail settings: ",
+			  "This is an automated mail; replies are not read. Language and settings: ",
 		.none = "(none)",
 	},
 };

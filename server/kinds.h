@@ -35,7 +35,7 @@ struct mail_frame {
 	const char *full_stop;       /* ends the label in the body */
 	const char *thread;          /* before the thread's title */
 	const char *title_only;      /* why a confidential thread's mail carries no text */
-	const char *footer;          /* the footer, before "BASE_URL/#/settings" */
+	const char *footer;          /* the footer, before "BASE_URL/#/account" */
 	const char *none;            /* {text} when the caller gave none */
 };
 

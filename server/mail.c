@@ -320,7 +320,7 @@ static char *body_compose_new(const struct config *cfg, const char *name, const 
 		if (scope == MAIL_TITLE)
 			buf_puts(&b, f->title_only);
 	}
-	buf_printf(&b, "%s%s/#/settings\n", f->footer, cfg->base_url);
+	buf_printf(&b, "%s%s/#/account\n", f->footer, cfg->base_url);
 	buf_cstr(&b);
 	return b.data;
 }

@@ -61,7 +61,7 @@ def test_english_and_japanese_mail_and_notifications():
         expect("Due: " in text and "business hours" in text and "Note from the secretariat:" in text, text)
         expect("NOTE-EN-1" in text, f"a community thread's mail carries the note: {text}")
         expect(f"Thread: UTMのログ保存期間\n{BASE_URL}/#/threads/{tid}" in text.replace("\r\n", "\n"), text)
-        expect("Mail settings:" in text, text)
+        expect(f"Language and settings: {BASE_URL}/#/account" in text, text)
         frame = text.replace("UTMのログ保存期間", "").replace("専門家1", "").replace("よろしくお願いします", "")
         expect(not JAPANESE.search(frame), f"no Japanese besides the thread's own words: {text}")
 

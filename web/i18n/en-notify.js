@@ -15,4 +15,8 @@ export default {
   'notify.kind.other': 'A notice from mamori',
   'notify.kind.other_thread': 'A notice about “{title}”',
   'notify.someone': '(a former user)',
+  'notify.lang.title': 'Language of pages and mail',
+  'notify.lang.hint': 'Mail from mamori (notifications, requests, consent notices) comes in this language too.',
+  'notify.lang.ja': '日本語',
+  'notify.lang.en': 'English',
 };

@@ -20,4 +20,8 @@ export default {
   'notify.kind.other': 'mamori からのお知らせです',
   'notify.kind.other_thread': '「{title}」についてのお知らせです',
   'notify.someone': '（退会した利用者）',
+  'notify.lang.title': '表示とメールの言語',
+  'notify.lang.hint': 'mamori からのメール（通知・依頼・同意書のお知らせ）もこの言語で届きます。',
+  'notify.lang.ja': '日本語',
+  'notify.lang.en': 'English',
 };

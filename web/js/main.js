@@ -17,22 +17,15 @@ import { Moderation, Audit } from './views/moderation.js';
 import { ConsentReport, Documents } from './views/consents.js';
 import { Registry } from './views/registry.js';
 import { Account } from './views/account.js';
+import { adoptUserLang, chooseLang } from './lang.js';
 
 // ---- session ---------------------------------------------------------------------------
-
-// The signed-in user's language (user.lang, which mamori's mails use too) wins over the one
-// this browser last chose: the switch below saves it to the server.
-function setLang(lang) {
-  try { localStorage.setItem('mamori.lang', lang); } catch (_) { /* ignore */ }
-  document.documentElement.lang = lang;
-  setState({ lang });
-}
 
 export function applyMe(me) {
   if (!me) return;
   if (me.csrf_token) api.setCsrf(me.csrf_token);
   setState({ user: me.user || null, pending: me.pending_consents || [] });
-  if (me.user && (me.user.lang === 'ja' || me.user.lang === 'en') && me.user.lang !== state.lang) setLang(me.user.lang);
+  adoptUserLang(me.user);
 }
 
 export async function refreshMe() {
@@ -152,16 +145,7 @@ function navItems(user) {
 
 function LangSwitch() {
   const other = state.lang === 'ja' ? 'en' : 'ja';
-  const change = async () => {
-    setLang(other);
-    if (!state.user) return;
-    try {
-      const out = await api.patch('/me', { lang: other }, { quiet: true });
-      setState({ user: out.user });
-    } catch (e) {
-      toast(errorText(e), 'error');
-    }
-  };
+  const change = () => chooseLang(other).catch((e) => toast(errorText(e), 'error'));
   return html`<button type="button" class="btn btn-ghost btn-small lang-switch" data-testid="lang-switch"
     lang=${other} onClick=${change} aria-label=${t('lang.switch_label')}>${t('lang.other')}</button>`;
 }
