@@ -25,7 +25,9 @@ LEDGER = "資産台帳、どこまで細かく書いていますか"
 
 
 def seed(srv, creds):
-    p = subprocess.run(["/usr/bin/python3", "-I", SEED, f"https://127.0.0.1:{srv.port}", ADMIN_EMAIL, ADMIN_PASSWORD,
+    # -I -S: no site-packages at all, so the seed can only use the standard library (run-demo.sh
+    # installs nothing but python3).
+    p = subprocess.run(["/usr/bin/python3", "-I", "-S", SEED, f"https://127.0.0.1:{srv.port}", ADMIN_EMAIL, ADMIN_PASSWORD,
                         os.path.join(srv.data, "tls", "cert.pem"), "--credentials", creds],
                        capture_output=True, text=True, timeout=300)
     expect(p.returncode == 0, f"demo-seed exited {p.returncode}: {p.stdout}\n{p.stderr}")
@@ -123,7 +125,7 @@ def test_demo_seed_per_role_and_idempotent():
 def test_seed_failure_is_visible():
     """A wrong password: the seed says so and exits non-zero (run-demo.sh prints a warning)."""
     with Server() as srv:
-        p = subprocess.run(["/usr/bin/python3", "-I", SEED, f"https://127.0.0.1:{srv.port}", ADMIN_EMAIL, "wrong-password-x",
+        p = subprocess.run(["/usr/bin/python3", "-I", "-S", SEED, f"https://127.0.0.1:{srv.port}", ADMIN_EMAIL, "wrong-password-x",
                             os.path.join(srv.data, "tls", "cert.pem")], capture_output=True, text=True, timeout=120)
         expect(p.returncode != 0 and "demo-seed: failed" in p.stderr, f"{p.returncode} {p.stdout} {p.stderr}")
 
