@@ -127,9 +127,8 @@ static const char enqueue_sql[] =
 	"INSERT INTO mail_outbox (user_id, kind, thread_id, subject, body, params, next_attempt_at, created_at)"
 	" VALUES (:uid, :kind, :thread, :subject, :body, :params, :now, :now)";
 
-/* Copies at most max bytes of s, cut at a UTF-8 character boundary; CR, LF and TAB become spaces
- * when one_line. Caller frees. */
-static char *text_clip_new(const char *s, size_t max, bool one_line)
+/* Copies at most max bytes of s, cut at a UTF-8 character boundary. Caller frees. */
+static char *text_clip_new(const char *s, size_t max)
 {
 	size_t n = strlen(s);
 	if (n > max) {
@@ -137,12 +136,7 @@ static char *text_clip_new(const char *s, size_t max, bool one_line)
 		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
 			n--;
 	}
-	char *out = xstrndup(s, n);
-	if (one_line)
-		for (char *c = out; *c; c++)
-			if (*c == '\r' || *c == '\n' || *c == '\t')
-				*c = ' ';
-	return out;
+	return xstrndup(s, n);
 }
 
 int mail_enqueue(struct db *d, int64_t user_id, const char *kind, int64_t thread_id, const json_t *params,
@@ -161,7 +155,7 @@ int mail_enqueue(struct db *d, int64_t user_id, const char *kind, int64_t thread
 	subj = subject_new(k, user_lang(d, user_id), thread_id, title);
 	/* Not the caller's text unless it may go out: the outbox never holds a confidential
 	 * thread's content. */
-	body = scope == MAIL_FULL ? text_clip_new(text ? text : "", MAIL_BODY_MAX, false) : xstrdup("");
+	body = scope == MAIL_FULL ? text_clip_new(text ? text : "", MAIL_BODY_MAX) : xstrdup("");
 	ptext = params ? json_dumps(params, JSON_COMPACT) : NULL;
 	sqlite3_stmt *st = db_stmt(d, enqueue_sql);
 	db_bind_int64(st, ":uid", user_id);
