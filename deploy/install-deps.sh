@@ -9,10 +9,10 @@ pkgs=(build-essential cmake pkg-config openssl sqlite3 curl python3
       libmd4c-dev libmd4c-html0-dev libcurl4-openssl-dev)
 case "$what" in
   run) ;;
-  test) pkgs+=(libcmocka-dev python3 python3-aiosmtpd clang libclang-rt-dev testssl.sh sqlmap fonts-noto-cjk
+  test) pkgs+=(libcmocka-dev python3 python3-aiosmtpd python3-jsonschema clang libclang-rt-dev testssl.sh sqlmap fonts-noto-cjk
                chromium)
         command -v npm >/dev/null || pkgs+=(nodejs npm) ;;
-  bench) pkgs+=(libcmocka-dev python3 python3-aiosmtpd nginx-light wrk) ;;
+  bench) pkgs+=(libcmocka-dev python3 python3-aiosmtpd python3-jsonschema nginx-light wrk) ;;
   *) echo "install-deps: unknown set '$what' (run, test, bench)" >&2; exit 2 ;;
 esac
 missing=()

@@ -1,5 +1,5 @@
 -- 002_consent.sql — versioned consent documents and the append-only record of acceptances,
--- company consents received outside the system, and withdrawals (API.md §4).
+-- company consents received outside the system, and withdrawals (docs/API.md §4).
 
 CREATE TABLE documents (
   id          INTEGER PRIMARY KEY,

@@ -17,7 +17,7 @@ CREATE INDEX login_failures_at ON login_failures(at);
 
 -- A browser where the user has signed in successfully: the cookie __Host-mamori-dev carries a
 -- random token; only its SHA-256 is kept. It grants no access by itself; it only exempts that
--- browser from the per-account sign-in throttle (API.md §2), so an attacker who keeps failing
+-- browser from the per-account sign-in throttle (docs/API.md §2), so an attacker who keeps failing
 -- against an account cannot lock its owner out.
 CREATE TABLE trusted_devices (
   token_hash   TEXT PRIMARY KEY,

@@ -1,4 +1,4 @@
--- 008_moderation.sql — moderation (server/moderation.c, API.md §7): hidden and redacted posts,
+-- 008_moderation.sql — moderation (server/moderation.c, docs/API.md §7): hidden and redacted posts,
 -- flags and their review, the originals of redacted texts kept for the secretariat, and the
 -- indexes the posting rate limit and the purge of a post's copies need.
 

@@ -1,4 +1,4 @@
-/* account.c — accounts and signing in (API.md §2, §3): sign-in and sign-out, /me, the
+/* account.c — accounts and signing in (docs/API.md §2, §3): sign-in and sign-out, /me, the
  * secretariat's user administration and invitations, the password policy, password change,
  * TOTP two-step sign-in, and sign-in throttling per account, per address and per trusted
  * browser. Passwords are hashed and verified on the helper pool, never on an event loop. */
@@ -31,7 +31,7 @@
 
 /* ---- Sign-in throttling ---------------------------------------------------------------------
  *
- * API.md §2: after 10 failed sign-ins for one account or from one address within 15 minutes,
+ * docs/API.md §2: after 10 failed sign-ins for one account or from one address within 15 minutes,
  * POST /api/v1/session answers 429 rate_limited with Retry-After. How it works here:
  *
  * - Every attempt that passes the check is written to login_failures as `pending` *before* its
@@ -313,7 +313,7 @@ static int audit_user(struct req *r, int64_t actor, const char *action, int64_t 
 	return rc;
 }
 
-/* The password policy of API.md §3 plus one contextual rule (NIST SP 800-63B 5.1.1.2): the
+/* The password policy of docs/API.md §3 plus one contextual rule (NIST SP 800-63B 5.1.1.2): the
  * password may not contain the local part of the user's e-mail address. Returns 0 when
  * acceptable, else 422 weak_password with the reason. */
 static int password_refused(struct req *r, const char *password, const char *email)
@@ -349,7 +349,7 @@ static int password_refused(struct req *r, const char *password, const char *ema
 
 /* ---- users as JSON ---------------------------------------------------------------------------- */
 
-/* What an account of each role carries (API.md §3): a participant belongs to exactly one
+/* What an account of each role carries (docs/API.md §3): a participant belongs to exactly one
  * company, takes one of its seats and may be its representative; an expert has specialties;
  * the secretariat can require TOTP of experts and of itself. This is the shape of the data,
  * not an access decision (those are authz.c's alone). */

@@ -1,4 +1,4 @@
-/* attachment.c — files attached to threads (API.md §5). Content is stored once per SHA-256
+/* attachment.c — files attached to threads (docs/API.md §5). Content is stored once per SHA-256
  * under DATA/files/ab/cdef..., written to a temporary file, fsynced, renamed into place and its
  * directory fsynced on a helper thread before the database row commits, so a committed row
  * always names a durable file. Files are served only to readers of their thread, always as a

@@ -1,4 +1,4 @@
-/* audit.h — the tamper-evident audit log (API.md §7). Entries are appended inside the writer's
+/* audit.h — the tamper-evident audit log (docs/API.md §7). Entries are appended inside the writer's
  * own transaction, so an action and its audit entry commit or fail together. */
 #ifndef MAMORI_AUDIT_H
 #define MAMORI_AUDIT_H

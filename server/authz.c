@@ -1,5 +1,5 @@
 /* authz.c — the single place where access is decided: route capabilities, company status, the
- * consent gate of API §4, and the thread visibility rule of §5 (whose SQL text lives in
+ * consent gate of docs/API.md §4, and the thread visibility rule of §5 (whose SQL text lives in
  * authz.h so that list, count and search queries embed the very same condition). */
 #include "authz.h"
 

@@ -63,7 +63,7 @@ enum access_result {
  * signed in. A user who must enrol TOTP first reaches only self-service routes (ACCESS_SESSION
  * without role bits: /me, enrolment, sign-out, consent documents) until enrolled. */
 enum access_result authz_check_role(const struct principal *p, unsigned need);
-/* Second half (after CSRF), for ACCESS_CONTENT/ACCESS_WRITE routes: company status (API §3:
+/* Second half (after CSRF), for ACCESS_CONTENT/ACCESS_WRITE routes: company status (docs/API.md §3:
  * checked before consent), then the consent gate (§4), evaluated afresh on every request. On
  * ACCESS_DENIED_CONSENT, *pending receives a new JSON array of {document_id, kind, version,
  * scope} (caller decrefs). */
@@ -73,7 +73,7 @@ enum access_result authz_check_gate(struct db *d, const struct principal *p, uns
  * The secretariat has none. */
 json_t *authz_pending_consents(struct db *d, const struct principal *p);
 
-/* The visibility rule (API §5) as one SQL condition over a thread row aliased `t` with columns
+/* The visibility rule (docs/API.md §5) as one SQL condition over a thread row aliased `t` with columns
  * id, visibility, company_id, group_id, using the parameters :p_uid, :p_role, :p_company and
  * :p_group (bind them with authz_bind). Every query that returns content, counts it or searches
  * it includes this condition — `"... FROM threads t WHERE " AUTHZ_THREAD_VISIBLE " AND ..."` —

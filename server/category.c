@@ -1,4 +1,4 @@
-/* category.c — forum categories (API.md §5): the list every gated reader sees and their creation
+/* category.c — forum categories (docs/API.md §5): the list every gated reader sees and their creation
  * by the secretariat. Categories carry no confidential content of their own; what they hold is
  * filtered thread by thread in thread.c. */
 #include "audit.h"

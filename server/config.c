@@ -1,4 +1,4 @@
-/* config.c — parsing and validating configuration keys (API.md §1). Every key is declared once
+/* config.c — parsing and validating configuration keys (docs/API.md §1). Every key is declared once
  * in the table below with its type and range; the file parser and the flags both go through it. */
 #include "config.h"
 

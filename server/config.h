@@ -1,4 +1,4 @@
-/* config.h — the server's configuration: defaults, the `key = value` file of API.md §1, and
+/* config.h — the server's configuration: defaults, the `key = value` file of docs/API.md §1, and
  * validation. A configuration is built once at start and then only read (by every thread). */
 #ifndef MAMORI_CONFIG_H
 #define MAMORI_CONFIG_H

@@ -1,4 +1,4 @@
-/* consent.c — consent and NDA tracking (API.md §4): versioned documents, the append-only record
+/* consent.c — consent and NDA tracking (docs/API.md §4): versioned documents, the append-only record
  * of acceptances, secretariat records and withdrawals, and the secretariat's report (JSON and
  * CSV). The gate that reads these rows is authz_pending_consents (authz.c); every "who still has
  * to accept what?" question asked here is answered by calling it, so there is one rule. */

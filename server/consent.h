@@ -1,4 +1,4 @@
-/* consent.h — consent and NDA tracking (API.md §4). The routes are registered through
+/* consent.h — consent and NDA tracking (docs/API.md §4). The routes are registered through
  * features.c (consent_routes); what is public here is the CSV field writer the report uses, kept
  * visible so a unit test can hold it to RFC 4180. */
 #ifndef MAMORI_CONSENT_H

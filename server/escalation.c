@@ -1,4 +1,4 @@
-/* escalation.c — questions and their escalation to experts (API.md §6): accepting an answer and
+/* escalation.c — questions and their escalation to experts (docs/API.md §6): accepting an answer and
  * reopening, escalations with a due time on the business-hours clock, the expert's decline, the
  * expert queue, expert suggestions, the secretariat's triage list, the on_post hook that marks
  * an escalation answered, and the timers (overdue, reminder). Who may read an escalated thread

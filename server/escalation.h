@@ -1,4 +1,4 @@
-/* escalation.h — the question flow of API.md §6 (server/escalation.c): accept and reopen,
+/* escalation.h — the question flow of docs/API.md §6 (server/escalation.c): accept and reopen,
  * escalation to experts, decline, the expert queue, the secretariat's triage list, and the
  * business-hours timers. Only the feature hooks are public; routes go through features.c. */
 #ifndef MAMORI_ESCALATION_H

@@ -1,4 +1,4 @@
-/* events.c — the event stream (GET /api/v1/events, Server-Sent Events, API.md §5) and the
+/* events.c — the event stream (GET /api/v1/events, Server-Sent Events, docs/API.md §5) and the
  * publish calls of events.h. A publish is queued on the publishing worker and fanned out after
  * the write batch of the publishing worker commits (group commit, db.h) to every worker with worker_post; each
  * worker delivers to its own subscribers, asking authz_can_read_thread for each subscriber at

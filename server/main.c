@@ -1,4 +1,4 @@
-/* main.c — the `mamori` command line (API.md §1): init, user add, serve, backup, audit verify,
+/* main.c — the `mamori` command line (docs/API.md §1): init, user add, serve, backup, audit verify,
  * calendar. The only file that exits the process. Bad arguments: one line on stderr, exit 2. */
 #include "audit.h"
 #include "calendar.h"

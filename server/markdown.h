@@ -1,7 +1,7 @@
 /* markdown.h — user Markdown to safe HTML, and @mention extraction. Pure functions over md4c:
  * no database, no network, no global state; safe to call from any thread.
  * The HTML is built from a fixed whitelist of tags and attributes, so no tag, attribute or URL
- * scheme can come from user text (API §5). */
+ * scheme can come from user text (docs/API.md §5). */
 #ifndef MAMORI_MARKDOWN_H
 #define MAMORI_MARKDOWN_H
 

@@ -1,4 +1,4 @@
-/* moderation.c — moderation and leak response (API.md §7): flags and their review queue, hiding
+/* moderation.c — moderation and leak response (docs/API.md §7): flags and their review queue, hiding
  * and unhiding posts, redaction (the text replaced for everyone, the original kept for the
  * secretariat) and purge (every copy destroyed: post, revisions, kept originals, search index
  * segments, notification and outbox texts, then the bytes in the database file and WAL), the

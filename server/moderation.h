@@ -1,4 +1,4 @@
-/* moderation.h — what other features call from moderation (API.md §7): the posting rate limit
+/* moderation.h — what other features call from moderation (docs/API.md §7): the posting rate limit
  * checked before a post or thread is stored, how a post's moderation state shows to a viewer
  * (hidden and redacted posts), and the thread.read audit of a company thread read by someone
  * outside that company. The routes themselves live in moderation.c. */
@@ -37,7 +37,7 @@ void moderation_post_view(json_t *post, const struct principal *viewer, bool hid
  * secretariat): callers that quote post text elsewhere (search snippets, exports) skip it. */
 bool moderation_post_text_withheld(const struct principal *viewer, bool hidden);
 
-/* The thread.read audit (API.md §7): when thread_id is a `company` thread and r->who is outside
+/* The thread.read audit (docs/API.md §7): when thread_id is a `company` thread and r->who is outside
  * its company (an expert, the secretariat, an escalated expert), appends a thread.read entry in
  * its own short write transaction (group commit makes it cheap). via (may be NULL) names the
  * path ("post:12", "attachment:3") and goes into the entry's detail. Returns 0 (also when

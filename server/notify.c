@@ -1,4 +1,4 @@
-/* notify.c — in-app notifications (API.md §5): notify_user for every feature, and the list and
+/* notify.c — in-app notifications (docs/API.md §5): notify_user for every feature, and the list and
  * mark-read routes. The list re-applies the visibility rule, so a notification about a thread
  * the user can no longer read disappears from it (and from its counts). */
 #include "notify.h"
@@ -101,7 +101,7 @@ static json_t *params_json(sqlite3_stmt *st)
 	return params;
 }
 
-/* GET /api/v1/notifications?page=&unread= — signed in (API §5); a caller held at the gate sees
+/* GET /api/v1/notifications?page=&unread= — signed in (docs/API.md §5); a caller held at the gate sees
  * only notifications about no thread (consent versions), since titles are content; 200
  * {notifications:[{id, kind, params, thread_id, post_id, actor:{id,name}|null, created_at,
  * read_at}], unread_count}, newest first, 50 a page, only about threads the caller may read now.

@@ -1,4 +1,4 @@
-/* notify.h — in-app notifications (API.md §5): the call every feature uses to tell a user about
+/* notify.h — in-app notifications (docs/API.md §5): the call every feature uses to tell a user about
  * something in a thread, and the notification routes. A notification is only stored for a user
  * who may read its thread at that moment, and only listed while they still may. */
 #ifndef MAMORI_NOTIFY_H

@@ -1,4 +1,4 @@
-/* post.c — posts (API.md §5): replies, edits that keep the earlier text as a revision, the
+/* post.c — posts (docs/API.md §5): replies, edits that keep the earlier text as a revision, the
  * revision list, one post, and the Markdown preview. post_insert is the single way a post is
  * stored, so rendering, the search index, the on_post hooks, notifications and the event stream
  * follow every new post. A post is readable exactly when its thread is. */

@@ -1,4 +1,4 @@
-/* post.h — posts (API.md §5): the one function that stores a new post, used by thread creation
+/* post.h — posts (docs/API.md §5): the one function that stores a new post, used by thread creation
  * (the first post) and by replies, so indexing, hooks and notifications happen on every path. */
 #ifndef MAMORI_POST_H
 #define MAMORI_POST_H
@@ -9,7 +9,7 @@
 struct req;
 struct sqlite3_stmt;
 
-/* The largest post body in bytes (API.md §5); larger → 413 too_large. */
+/* The largest post body in bytes (docs/API.md §5); larger → 413 too_large. */
 #define POST_MAX_BODY 65536
 
 /* Checks the body member of the request: returns 0 and *body (borrowed from r->body), or an

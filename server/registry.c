@@ -1,4 +1,4 @@
-/* registry.c — the program registry (API.md §3): workshop groups, companies with their derived
+/* registry.c — the program registry (docs/API.md §3): workshop groups, companies with their derived
  * track, SME eligibility and track capacity, and the assignment of dispatched experts to
  * companies. Everything here is the secretariat's; every change writes an audit entry in the
  * same transaction. Access to content follows assignments live (authz.h reads the table). */

@@ -1,4 +1,4 @@
-/* registry.h — the program registry's pure rules from the application guidelines (API.md §3):
+/* registry.h — the program registry's pure rules from the application guidelines (docs/API.md §3):
  * which JSIC divisions are eligible and on which track, and who counts as an SME. The routes
  * (groups, companies, expert assignments) live in registry.c next to these rules. */
 #ifndef MAMORI_REGISTRY_H

@@ -1,4 +1,4 @@
-/* router.c — route matching and the request pipeline (STYLE.md "The request's way through").
+/* router.c — route matching and the request pipeline (docs/CONTRIBUTING.md "The request's way through").
  * Handlers never write error bodies: they return a status, and this file renders replies,
  * errors, the security headers every response carries, and the one log line per request. */
 #include "router.h"

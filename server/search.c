@@ -1,4 +1,4 @@
-/* search.c — full-text search over titles and posts (API.md §5) for Japanese and English, and
+/* search.c — full-text search over titles and posts (docs/API.md §5) for Japanese and English, and
  * the index kept in step with every write (search.h). Text is folded (text_fold_new) on both
  * sides, so ＵＴＭ finds UTM. Terms of 3+ characters go to an FTS5 trigram index ranked by
  * search_rank; terms of 1-2 characters cannot match trigrams, so search_short indexes every

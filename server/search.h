@@ -1,4 +1,4 @@
-/* search.h — the search index (API.md §5). The query side is search.c; the writing side is
+/* search.h — the search index (docs/API.md §5). The query side is search.c; the writing side is
  * search_index.c: every path that stores or changes post text keeps the index in step through
  * search_index_post / search_unindex_post inside the writer's transaction. */
 #ifndef MAMORI_SEARCH_H

@@ -1,4 +1,4 @@
-/* session.c — cookie sessions and their CSRF tokens (API.md §2). Tokens come from OpenSSL's
+/* session.c — cookie sessions and their CSRF tokens (docs/API.md §2). Tokens come from OpenSSL's
  * CSPRNG; only their hashes are stored, so a database leak yields no usable session. */
 #include "session.h"
 

@@ -1,4 +1,4 @@
-/* thread.c — threads (API.md §5): creation with the thread's company and group taken from its
+/* thread.c — threads (docs/API.md §5): creation with the thread's company and group taken from its
  * author, the list with filters and a total counted under the same visibility rule, one thread
  * with its posts (marking it read), follows, and the secretariat's thread update. Every query
  * that touches a thread embeds AUTHZ_THREAD_VISIBLE; an unreadable thread answers 404. */
@@ -485,7 +485,7 @@ static bool blank(const char *s)
 	return true;
 }
 
-/* Decides the new thread's company and group (API.md §5: the author's at creation). A
+/* Decides the new thread's company and group (docs/API.md §5: the author's at creation). A
  * participant's come from their company; experts and the secretariat have none, so a `group`
  * or `company` thread of theirs needs a group_id or company_id, which only the secretariat may
  * give (422 invalid otherwise); participants may not create `staff` threads (403 forbidden).
@@ -648,7 +648,7 @@ static int handle_follow(struct req *r)
 /* PATCH /api/v1/threads/{id} {locked?, pinned?, category_id?, visibility?} — secretariat; 200
  * the thread. A visibility change takes effect at once on every path (each query reads it
  * live); `company` needs a thread with a company and `group` one with a group (422 invalid).
- * Audited as thread.update. (API.md §7; the moderation feature may extend this.) */
+ * Audited as thread.update. (docs/API.md §7; the moderation feature may extend this.) */
 static int handle_update(struct req *r)
 {
 	int64_t id, cat = 0;

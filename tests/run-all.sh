@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs every test: unit and end-to-end tests on a debug
+# Installs what is missing, checks that the README's first command works without the test
+# packages (tests/fresh-machine.sh), builds, and runs every test: unit and end-to-end tests on a debug
 # build with -Werror, the same again under AddressSanitizer + UBSan, bounded fuzzing, and the
 # browser story. Exit status is non-zero if anything fails. Used as-is by .ci/run.
 set -euo pipefail
@@ -10,6 +11,9 @@ jobs=$(nproc)
 bash deploy/install-deps.sh test
 
 step() { printf '\n=== %s ===\n' "$*"; }
+
+step "fresh machine: deploy/run-demo.sh with only the run packages (cmocka hidden)"
+bash tests/fresh-machine.sh
 
 step "debug build (-Werror)"
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DMAMORI_WERROR=ON >/dev/null

@@ -425,7 +425,7 @@ class Runner:
         assert st == 200, (st, body[:200])
         self.static("signin.json", body)
         self.extra["signin_bytes"] = len(body)
-        # At most 10 attempts in flight per address (API.md §2): wrk's connections all come from
+        # At most 10 attempts in flight per address (docs/API.md §2): wrk's connections all come from
         # 127.0.0.1, so 8 of them; two helper threads hash, so 8 keep them busy. wrk abandons the
         # requests in flight when a run ends and the server still hashes them: the next run
         # waits until they are done, or they would count against its 10.

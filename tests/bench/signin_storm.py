@@ -8,7 +8,7 @@ Measures the latency of a read on one TLS keep-alive connection
 The sign-ins run in a separate process so that the probe's timings are not distorted by the
 client's own GIL. Each sign-in comes from its own loopback address (127.0.10.x), as users in many
 offices would: from one address, attempts still being checked count toward the throttle of
-API.md §2, so more than 10 at the same instant get 429 with Retry-After: 1 (see --one-address).
+docs/API.md §2, so more than 10 at the same instant get 429 with Retry-After: 1 (see --one-address).
 Each sign-in costs one scrypt (N=2^15, r=8: ~32 MiB, tens of ms) on the server's helper pool; the
 event loops only parse, query and reply.
 

@@ -17,6 +17,8 @@ import subprocess
 import tempfile
 import time
 
+import openapi_check
+
 BIN = os.environ.get("MAMORI_BIN", os.path.join(os.path.dirname(__file__), "../../build/mamori"))
 ADMIN_EMAIL = "admin@example.jp"
 ADMIN_PASSWORD = "kanri-suru-hito-2026"
@@ -143,8 +145,10 @@ class Client:
                                                     context=self.server.ssl_context(), timeout=30)
         return self.conn
 
-    def request(self, method, path, body=None, headers=None, raw=None, csrf=True):
-        """Returns (status, parsed JSON or bytes). body is JSON-encoded; raw is sent as is."""
+    def request(self, method, path, body=None, headers=None, raw=None, csrf=True, spec=True):
+        """Returns (status, parsed JSON or bytes). body is JSON-encoded; raw is sent as is.
+        Every /api/ response is checked against docs/openapi.json (openapi_check.py); spec=False
+        only for requests that probe undocumented routes on purpose."""
         h = {"User-Agent": "mamori-e2e"}
         if self.cookie:
             h["Cookie"] = self.cookie
@@ -174,6 +178,8 @@ class Client:
                 val = v.split(";", 1)[0]
                 self.cookie = None if val == "__Host-mamori=" else val
         ctype = self.last_headers.get("content-type", "")
+        if spec:
+            openapi_check.check(method, path, resp.status, ctype, payload)
         if ctype.startswith("application/json") and payload:
             return resp.status, json.loads(payload)
         return resp.status, payload

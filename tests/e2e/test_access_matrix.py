@@ -1,4 +1,4 @@
-"""The generated access matrix (API.md §5): every role × every visibility × every path that
+"""The generated access matrix (docs/API.md §5): every role × every visibility × every path that
 carries content, each cell asserting allowed (the content is there) or denied (404, or simply
 absent — never a hint, never a count).
 
@@ -23,7 +23,7 @@ PAIRS = {"community": "鰯鰹", "group": "鯖鯵", "company": "鱈鰈", "staff":
 
 
 def reference(role, who, t):
-    """The rule of API.md §5, written independently of the server."""
+    """The rule of docs/API.md §5, written independently of the server."""
     if role == "secretariat":
         return True
     vis = t["visibility"]

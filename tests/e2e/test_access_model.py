@@ -1,4 +1,4 @@
-"""Randomized model-based test of the visibility rule (API.md §3-§5). Seeded random worlds
+"""Randomized model-based test of the visibility rule (docs/API.md §3-§5). Seeded random worlds
 (groups, companies, participants, experts) go through random actions — thread creation with
 every visibility, replies, reads, searches, lists, attachments, expert assignment and removal,
 escalation and decline, visibility changes, company status and group changes — and every

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Accounts end to end (API.md §2 authentication and CSRF, §3 users and invitations): sign-in
+"""Accounts end to end (docs/API.md §2 authentication and CSRF, §3 users and invitations): sign-in
 and sign-out, /me, CSRF, user creation and its rules, invitations, the password policy,
 suspension, password change, sign-in throttling per account, per address and per trusted
 browser, TOTP (codes computed here per RFC 6238), and the audit entries all of this writes.

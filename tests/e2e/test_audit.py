@@ -1,4 +1,4 @@
-"""The tamper-evident audit log (API.md §7): GET /api/v1/audit pages oldest first, and
+"""The tamper-evident audit log (docs/API.md §7): GET /api/v1/audit pages oldest first, and
 `mamori audit verify` says ok for an intact chain and fails (exit 1, naming the entry) after a
 single byte of one entry is changed in the database file, after a change made through SQL with
 the append-only trigger dropped, and after an entry is removed. Tampering is done on copies of

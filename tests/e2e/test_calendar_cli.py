@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`mamori calendar` (API.md §1, issue 6) against the Cabinet Office's list of national holidays
+"""`mamori calendar` (docs/API.md §1, issue 6) against the Cabinet Office's list of national holidays
 (内閣府「国民の祝日について」, syukujitsu.csv) for recent years, and business-hours arithmetic
 over weekends, holidays, 年末年始, Golden Week and input given in UTC.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Consent and NDA tracking end to end (API.md §4, issue 4): documents and versions, personal
+"""Consent and NDA tracking end to end (docs/API.md §4, issue 4): documents and versions, personal
 and company acceptance, secretariat records, withdrawal, the gate as seen on a content route,
 company status before the gate (§3), the report as JSON and as CSV with a BOM, and the audit.
 

@@ -1,4 +1,4 @@
-"""The forum end to end (API.md §5): categories, threads, posts, revisions, Markdown safety, limits,
+"""The forum end to end (docs/API.md §5): categories, threads, posts, revisions, Markdown safety, limits,
 search (Japanese, width folding, hostile syntax, confidentiality), attachments, notifications,
 follows and the event stream, against the real binary over TLS."""
 import os

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The process's life (API.md §1): SIGTERM under load drains and exits 0, SIGHUP swaps the
+"""The process's life (docs/API.md §1): SIGTERM under load drains and exits 0, SIGHUP swaps the
 certificate without dropping connections, `mamori backup` under load gives a sound copy and never
 overwrites, `mamori init` is idempotent, and bad arguments exit 2 with one line on stderr.
 """

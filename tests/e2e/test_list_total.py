@@ -1,4 +1,4 @@
-"""The thread list's `total` (API.md §5) stays exact while it is cached. Each worker caches totals
+"""The thread list's `total` (docs/API.md §5) stays exact while it is cached. Each worker caches totals
 against the list epoch (schema/010_list_epoch.sql), which moves only when something the count
 reads changes; this test changes each such thing through the API — a thread created, moved to
 another category, its visibility changed, a question escalated and declined, an expert assigned
@@ -44,7 +44,7 @@ def setup():
 
 
 def may_read(name, t):
-    """API.md §5, written independently of server/authz.h."""
+    """docs/API.md §5, written independently of server/authz.h."""
     role, company = W["people"][name]
     if role == "secretariat":
         return True

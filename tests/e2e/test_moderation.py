@@ -1,4 +1,4 @@
-"""Moderation end to end (API.md §7): the flag queue and its review, hiding and unhiding posts (the
+"""Moderation end to end (docs/API.md §7): the flag queue and its review, hiding and unhiding posts (the
 text never reaches anyone but the secretariat: thread view, post, revisions, search,
 notifications, the event stream), redaction that keeps the original for the secretariat, the
 secretariat's thread settings (a narrowed thread gone at once from another company's reads, lists,

@@ -1,4 +1,4 @@
-"""Leak containment end to end (API.md §7, issue 7): a post's text redacted with purge:true must be
+"""Leak containment end to end (docs/API.md §7, issue 7): a post's text redacted with purge:true must be
 gone from every file under the data directory — the database, its WAL, everything — while the
 server still runs and after a clean stop; from both search indexes' shadow tables (not only
 unfindable: the segments no longer hold its terms); and from every table that held a copy (post,

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Questions and escalation end to end (API.md §6, issue 6): accept and reopen with their
+"""Questions and escalation end to end (docs/API.md §6, issue 6): accept and reopen with their
 permissions, escalation with a due time on the business clock, the expert's access while the
 escalation stands, the expert's answer through the on_post hook, decline, the expert queue, the
 secretariat's triage (unanswered, overdue, declined), the overdue and reminder timers, and every

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The program registry end to end (API.md §3): workshop groups, companies with the industry →
+"""The program registry end to end (docs/API.md §3): workshop groups, companies with the industry →
 track derivation, SME eligibility at every class's boundaries, track capacity (also on
 reactivation), company status, expert assignment and unassignment (access ends at once), the
 expert directory with open escalations, the secretariat-only rule, and the audit entries."""

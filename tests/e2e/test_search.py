@@ -1,4 +1,4 @@
-"""Search ranking end to end (API.md §5, FORUM.md "Search"): with a term of 3+ characters the
+"""Search ranking end to end (docs/API.md §5, FORUM.md "Search"): with a term of 3+ characters the
 newest 200 readable matches are ranked — title matches first, then term frequency, then newest —
 and the following readable matches come newest first; every page holds only what the caller
 may read, and the window is taken after the visibility rule."""

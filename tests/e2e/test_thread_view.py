@@ -1,4 +1,4 @@
-"""The thread view (GET /api/v1/threads/{id}, API.md §5) is served from a per-worker cache of its
+"""The thread view (GET /api/v1/threads/{id}, docs/API.md §5) is served from a per-worker cache of its
 reply, keyed by thread, page and reader class (the secretariat sees hidden text, others do not),
 valid until the next commit. These tests run one worker and one keep-alive connection per user,
 so every view after the first meets the cache, and check what a cache must never do: answer a

@@ -1,4 +1,4 @@
-/* test_config.c — the configuration of API.md §1: defaults, every key's validation (a bad value
+/* test_config.c — the configuration of docs/API.md §1: defaults, every key's validation (a bad value
  * is refused with a message naming the key and leaves the old value), unknown keys, comments and
  * blank lines, the order "file first, then flags" by which flags win, derived values, and the
  * shipped example file deploy/mamori.conf.example (every key, every value valid). */
@@ -16,7 +16,7 @@
 #include "config.h"
 #include "util.h"
 
-/* Every key API.md §1 names, plus the server's own. */
+/* Every key docs/API.md §1 names, plus the server's own. */
 /* clang-format off */
 static const char *const all_keys[] = {
 	"listen", "tls_cert", "tls_key", "base_url", "smtp_host", "smtp_port", "mail_from",

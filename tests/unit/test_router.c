@@ -1,6 +1,6 @@
-/* test_router.c — the two rules STYLE.md says unit tests keep true, and route matching:
+/* test_router.c — the two rules docs/CONTRIBUTING.md says unit tests keep true, and route matching:
  * (a) every route of every feature declares its access explicitly (and the CSRF exemptions are
- *     exactly the two API.md §2 allows); no route is shadowed by an earlier pattern;
+ *     exactly the two docs/API.md §2 allows); no route is shadowed by an earlier pattern;
  * (b) no file of server/ but the access module compares roles (scanned from the sources);
  * (c) patterns with {id} segments match exactly one segment, and path ids parse strictly. */
 #include <setjmp.h>
@@ -109,7 +109,7 @@ static void test_every_route_declares_access(void **state)
 	}
 }
 
-/* API.md §2: every unsafe request but the sign-in and the invitation acceptance carries the CSRF
+/* docs/API.md §2: every unsafe request but the sign-in and the invitation acceptance carries the CSRF
  * token. The router skips CSRF for ROUTE_NO_CSRF and for public routes, so both sets must be
  * exactly those two. */
 static void test_csrf_exemptions(void **state)
@@ -420,7 +420,7 @@ static void test_match_fixed_route(void **state)
 static void test_match_id_patterns(void **state)
 {
 	(void)state;
-	/* API.md §5's thread routes: one {id}, then literal tails. */
+	/* docs/API.md §5's thread routes: one {id}, then literal tails. */
 	const struct route *one = find_route("/api/v1/threads/{id}", EVHTTP_REQ_GET);
 	const struct route *posts = find_route("/api/v1/threads/{id}/posts", EVHTTP_REQ_POST);
 	if (!one || !posts)

@@ -101,3 +101,137 @@ test('the vendored libraries are present with their licences and recorded versio
   assert.match(readme, /preact\s+\|?\s*\d+\.\d+\.\d+/i);
   assert.match(readme, /htm\s+\|?\s*\d+\.\d+\.\d+/i);
 });
+
+// ---- the app calls only what docs/openapi.json documents ------------------------------------
+// Finds every API call in web/js (api.get/post/put/patch/del, api.request, useApi, EventSource),
+// turns its path expression into a pattern ('/posts/' + p.id + '/flags' → /posts/{}/flags, a
+// ternary into both branches, api.qs(...) dropped) and looks for a documented method + path.
+
+const REPO = path.resolve(WEB, '..');
+const openapi = JSON.parse(fs.readFileSync(path.join(REPO, 'docs/openapi.json'), 'utf8'));
+
+// The text of the balanced (...) group whose '(' is at src[open]; skips strings and templates.
+function group(src, open) {
+  let depth = 0;
+  for (let i = open; i < src.length; i++) {
+    const c = src[i];
+    if (c === "'" || c === '"' || c === '`') {
+      for (i++; i < src.length && src[i] !== c; i++) if (src[i] === '\\') i++;
+    } else if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') {
+      if (--depth === 0) return src.slice(open + 1, i);
+    }
+  }
+  throw new Error('unbalanced call at ' + open);
+}
+
+// Splits text on a top-level separator character (outside strings and brackets).
+function splitTop(text, sep) {
+  const out = [];
+  let depth = 0, start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "'" || c === '"' || c === '`') {
+      for (i++; i < text.length && text[i] !== c; i++) if (text[i] === '\\') i++;
+    } else if ('([{'.includes(c)) depth++;
+    else if (')]}'.includes(c)) depth--;
+    else if (c === sep && depth === 0) { out.push(text.slice(start, i)); start = i + 1; }
+  }
+  out.push(text.slice(start));
+  return out.map((s) => s.trim());
+}
+
+// Every string a path expression may produce, with '{}' for values known only at run time.
+function pathAlternatives(expr) {
+  const ternary = splitTop(expr, '?');
+  if (ternary.length === 2) return splitTop(ternary[1], ':').filter((b) => b !== 'null').flatMap(pathAlternatives);
+  let alts = [''];
+  for (const term of splitTop(expr, '+')) {
+    let choices;
+    const lit = term.match(/^(['"])(.*)\1$/s);
+    const tpl = term.match(/^`(.*)`$/s);
+    const paren = term.match(/^\((.*)\)$/s);
+    if (lit) choices = [lit[2]];
+    else if (tpl) choices = [tpl[1].replace(/\$\{[^}]*\}/g, '{}')];
+    else if (/^api\.qs\(/.test(term)) choices = [''];
+    else if (paren && splitTop(paren[1], '?').length === 2) {
+      const [, branches] = splitTop(paren[1], '?');
+      choices = splitTop(branches, ':').flatMap(pathAlternatives);
+    } else choices = ['{}'];
+    alts = alts.flatMap((a) => choices.map((c) => a + c));
+  }
+  return alts.map((p) => p.split('?')[0]);
+}
+
+function appCalls() {
+  const calls = [];
+  const methods = { get: 'GET', post: 'POST', put: 'PUT', patch: 'PATCH', del: 'DELETE' };
+  for (const f of own) {
+    const src = read(f);
+    const rel = path.relative(WEB, f);
+    for (const m of src.matchAll(/\b(api\.(get|post|put|patch|del|request)|useApi|new EventSource)\s*\(/g)) {
+      const args = splitTop(group(src, m.index + m[0].length - 1), ',');
+      let verbs, expr;
+      if (m[2] === 'request') {
+        verbs = [...args[0].matchAll(/'([A-Z]+)'/g)].map((x) => x[1]);
+        expr = args[1];
+      } else {
+        verbs = [m[2] ? methods[m[2]] : 'GET'];
+        expr = args[0];
+      }
+      if (/^[A-Za-z_$][\w$]*$/.test(expr)) continue; // a helper passing its own parameter on
+      for (let p of pathAlternatives(expr)) {
+        if (m[1] === 'new EventSource') p = p.replace(/^\/api\/v1/, '');
+        for (const v of verbs) calls.push({ where: rel, method: v, path: '/api/v1' + p });
+      }
+    }
+  }
+  return calls;
+}
+
+function documented(method, p) {
+  const segs = p.split('/');
+  for (const [template, item] of Object.entries(openapi.paths)) {
+    if (!item[method.toLowerCase()]) continue;
+    const t = template.split('/');
+    if (t.length === segs.length && t.every((s, i) => s === segs[i] || s.startsWith('{') || segs[i] === '{}')) return true;
+  }
+  return false;
+}
+
+test('the app finds its API calls (the parser sees the known ones)', () => {
+  const calls = appCalls().map((c) => c.method + ' ' + c.path);
+  for (const known of ['GET /api/v1/me', 'POST /api/v1/session', 'GET /api/v1/events',
+    'POST /api/v1/threads/{}/posts', 'DELETE /api/v1/threads/{}/follow', 'POST /api/v1/posts/{}/unhide']) {
+    assert.ok(calls.includes(known), 'found ' + known);
+  }
+});
+
+test('every method and path the app calls is in docs/openapi.json', () => {
+  const missing = appCalls().filter((c) => !documented(c.method, c.path)).map((c) => `${c.where}: ${c.method} ${c.path}`);
+  assert.deepEqual([...new Set(missing)], [], 'calls that docs/openapi.json does not document (the server has no such route)');
+});
+
+// The repository stands on its own: no file names the contract or the style notes that live
+// outside it (the shared folder beside the repository), and every mention of the API rules names
+// docs/API.md (files inside docs/ may link it by its bare name), with a section that exists there.
+test('no tracked file points outside the repository, and mentions of the API rules name docs/API.md', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: REPO, encoding: 'utf8', maxBuffer: 64 << 20 })
+    .split('\0').filter(Boolean);
+  const bad = [];
+  const outside = new RegExp(['\\.\\./' + 'shared', 'shared/' + 'API\\.md', 'STY' + 'LE\\.md'].join('|'));
+  const bareApi = /(^|[^\w/.-])API\.md/;
+  const vagueApi = new RegExp('\\bAPI' + ' §\\d'); // a section cited without its file
+  const sections = new Set([...read(path.join(REPO, 'docs/API.md')).matchAll(/^## (\d+)\. /gm)].map((m) => m[1]));
+  for (const f of tracked) {
+    const full = path.join(REPO, f);
+    if (!fs.existsSync(full) || fs.statSync(full).size > 4 << 20) continue;
+    const text = fs.readFileSync(full, 'utf8');
+    text.split('\n').forEach((line, i) => {
+      if (outside.test(line) || vagueApi.test(line) || (!f.startsWith('docs/') && bareApi.test(line))) bad.push(`${f}:${i + 1}: ${line.trim().slice(0, 120)}`);
+      for (const m of line.matchAll(/API\.md §(\d+)/g)) if (!sections.has(m[1])) bad.push(`${f}:${i + 1}: docs/API.md has no §${m[1]}`);
+    });
+  }
+  assert.deepEqual(bad, []);
+});
