@@ -3,6 +3,8 @@
  * directory fsynced on a helper thread before the database row commits, so a committed row
  * always names a durable file. Files are served only to readers of their thread, always as a
  * download (Content-Disposition: attachment, application/octet-stream, nosniff). */
+#include "attachment.h"
+
 #include "authz.h"
 #include "config.h"
 #include "crypto.h"
@@ -16,6 +18,7 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,12 +72,104 @@ static int ensure_dir(const char *dir, const char *parent)
 	return errno == EEXIST ? 0 : -1;
 }
 
+/* ---- uploads and purges of the same bytes (attachment.h) ---------------------------------- */
+
+struct blob_use {
+	char sha[65];
+	int pins;    /* uploads between looking for the file and their row's settled batch */
+	bool wiping; /* a purge is removing the file */
+};
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct blob_use *v;
+	size_t n, cap;
+} blobs = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+
+/* The entry for sha, created when missing. Called with the lock held. */
+static struct blob_use *blob_use_locked(const char *sha)
+{
+	for (size_t i = 0; i < blobs.n; i++)
+		if (strcmp(blobs.v[i].sha, sha) == 0)
+			return &blobs.v[i];
+	if (blobs.n == blobs.cap)
+		blobs.v = xrealloc(blobs.v, (blobs.cap = blobs.cap ? blobs.cap * 2 : 8) * sizeof *blobs.v);
+	struct blob_use *b = &blobs.v[blobs.n++];
+	memset(b, 0, sizeof *b);
+	snprintf(b->sha, sizeof b->sha, "%s", sha);
+	return b;
+}
+
+static void blob_forget_locked(struct blob_use *b)
+{
+	if (b->pins || b->wiping)
+		return;
+	*b = blobs.v[--blobs.n];
+}
+
+/* Helper thread, before the upload looks for or writes its file: waits out a purge of it. */
+static void blob_pin(const char *sha)
+{
+	pthread_mutex_lock(&blobs.lock);
+	struct blob_use *b = blob_use_locked(sha);
+	while (b->wiping) {
+		pthread_cond_wait(&blobs.cond, &blobs.lock);
+		b = blob_use_locked(sha); /* the array may have moved */
+	}
+	b->pins++;
+	pthread_mutex_unlock(&blobs.lock);
+}
+
+static void blob_unpin(const char *sha)
+{
+	pthread_mutex_lock(&blobs.lock);
+	struct blob_use *b = blob_use_locked(sha);
+	b->pins--;
+	blob_forget_locked(b);
+	pthread_mutex_unlock(&blobs.lock);
+}
+
+bool attachment_blob_wipe_begin(const char *sha)
+{
+	pthread_mutex_lock(&blobs.lock);
+	struct blob_use *b = blob_use_locked(sha);
+	bool ok = b->pins == 0 && !b->wiping;
+	if (ok)
+		b->wiping = true;
+	else
+		blob_forget_locked(b);
+	pthread_mutex_unlock(&blobs.lock);
+	return ok;
+}
+
+void attachment_blob_wipe_end(const char *sha)
+{
+	pthread_mutex_lock(&blobs.lock);
+	struct blob_use *b = blob_use_locked(sha);
+	b->wiping = false;
+	blob_forget_locked(b);
+	pthread_cond_broadcast(&blobs.cond);
+	pthread_mutex_unlock(&blobs.lock);
+}
+
+/* The batch holding the upload's row has settled (or the row was never written): the purge
+ * sees the row from now on, so the pin can go. */
+static void blob_unpin_settled(void *arg, bool committed)
+{
+	blob_unpin(arg);
+	free(arg);
+}
+
+/* ---- upload ----------------------------------------------------------------------------------- */
+
 struct upload {
 	struct req *r;
 	int64_t thread_id;
 	char *filename;
 	char sha[65];
 	int err; /* errno of a failed store, 0 on success */
+	bool pinned; /* blob_pin(sha) to undo */
 };
 
 /* Helper thread: hash the bytes and store them durably (temp file, fsync, rename, dir fsync). */
@@ -83,6 +178,8 @@ static void upload_work(void *arg)
 	struct upload *u = arg;
 	const char *data = u->r->cfg->data_dir;
 	crypto_sha256_hex(u->r->raw, u->r->raw_len, u->sha);
+	blob_pin(u->sha); /* until the row's batch settles (upload_done) */
+	u->pinned = true;
 	char *files = xasprintf("%s/files", data), *tmpdir = xasprintf("%s/files/tmp", data);
 	char *dir = xasprintf("%s/files/%.2s", data, u->sha), *final = blob_path_new(data, u->sha);
 	char *tmp = xasprintf("%s/upload-XXXXXX", tmpdir);
@@ -130,6 +227,12 @@ out:
 	free(dir);
 	free(final);
 	free(tmp);
+	/* Test hook (never set in production): hold the upload between its file and its row. */
+	const char *delay = getenv("MAMORI_TEST_UPLOAD_DELAY_MS");
+	if (delay && atoi(delay) > 0) {
+		log_warn("attachment: MAMORI_TEST_UPLOAD_DELAY_MS: holding an upload");
+		usleep((useconds_t)atoi(delay) * 1000);
+	}
 }
 
 /* Worker thread again: the file is durable; commit the row (re-checking access) and reply. */
@@ -171,10 +274,17 @@ static void upload_done(void *arg)
 		goto out;
 	}
 	int64_t id = sqlite3_last_insert_rowid(db_handle(r->db));
+	/* The pin stays until the row is durable: a purge meanwhile keeps the file. */
+	if (db_batch_open(r->db)) {
+		worker_after_commit(r->w, blob_unpin_settled, xstrdup(u->sha));
+		u->pinned = false;
+	}
 	status = req_reply(r, 201, json_pack("{s:I, s:I, s:s, s:I, s:s, s:o}", "id", (json_int_t)id, "thread_id",
 					     (json_int_t)u->thread_id, "filename", u->filename, "size",
 					     (json_int_t)r->raw_len, "sha256", u->sha, "created_at", json_time(now)));
 out:
+	if (u->pinned)
+		blob_unpin(u->sha);
 	free(u->filename);
 	free(u);
 	req_finish(r, status);

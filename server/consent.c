@@ -9,6 +9,7 @@
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
+#include "events.h"
 #include "http.h"
 #include "mail.h"
 #include "notify.h"
@@ -385,6 +386,8 @@ static int handle_publish(struct req *r)
 		status = req_internal(r, "reload");
 		goto out;
 	}
+	if (material)
+		events_publish_access(r->db, 0, 0); /* the gate fails for everyone until they accept */
 	in_tx = false;
 	if (db_tx_commit(r->db) < 0) {
 		status = req_internal(r, "commit");
@@ -525,6 +528,9 @@ static int act_append(struct req *r, const struct act *a, const char *audit_acti
 	if (rc < 0)
 		return -1;
 	*id = sqlite3_last_insert_rowid(db_handle(r->db));
+	/* A withdrawal may close the gate: the streams concerned are re-checked. */
+	if (a->user_id || a->company_id)
+		events_publish_access(r->db, a->user_id, a->company_id);
 
 	json_t *detail = json_object();
 	json_object_set_new(detail, "scope", json_string(a->scope));

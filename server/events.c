@@ -1,13 +1,16 @@
 /* events.c — the event stream (GET /api/v1/events, Server-Sent Events, docs/API.md §5) and the
- * publish calls of events.h. A publish is queued on the publishing worker and fanned out after
- * the write batch of the publishing worker commits (group commit, db.h) to every worker with worker_post; each
- * worker delivers to its own subscribers, asking authz_can_read_thread for each subscriber at
- * delivery time, so assignments, escalations and visibility changes apply at once. A
- * subscriber costs one small record; its principal is re-loaded every few seconds, and the
- * stream ends when the session ends, the user is suspended, or the gate no longer passes. */
+ * publish calls of events.h. A publish is queued on the publishing worker with the write batch
+ * it belongs to and fanned out once that batch is durable (group commit, db.h) to every worker
+ * with worker_post; each worker delivers to its own subscribers, asking authz_can_read_thread
+ * for each subscriber at delivery time, so assignments, escalations and visibility changes apply
+ * at once. A subscriber costs one small record. Changes of access (sign-out, suspension,
+ * withdrawal, consent, group, assignment) arrive as messages (events_publish_access) that re-load
+ * the principal of the streams concerned and end those that may no longer read; a stream also
+ * ends when its session reaches the idle or absolute limit. */
 #include "events.h"
 
 #include "authz.h"
+#include "config.h"
 #include "db.h"
 #include "http.h"
 #include "router.h"
@@ -24,14 +27,25 @@
 #include <string.h>
 
 #define HEARTBEAT_SECONDS 20
-#define RECHECK_SECONDS 5
+/* A safety net only: every change of access sends its own message (events_publish_access). */
+#define RECHECK_SECONDS 60
 #define MAX_BACKLOG_BYTES (256 * 1024) /* a client this far behind is cut off */
 
-enum ev_type { EV_THREAD = 1, EV_POST, EV_NOTIFICATION };
+enum ev_type { EV_THREAD = 1, EV_POST, EV_NOTIFICATION, EV_ACCESS };
 
 struct ev_item {
 	enum ev_type type;
-	int64_t thread_id, post_id, notification_id, user_id;
+	int64_t thread_id, post_id, notification_id, user_id, company_id;
+};
+
+/* The events one write batch published on this worker (gen 0: written outside any batch). They
+ * go out when that batch is durable, and are dropped when it fails. */
+struct ev_group {
+	struct ev_group *next;
+	struct worker *w;
+	uint64_t gen;
+	size_t n, cap;
+	struct ev_item *items;
 };
 
 /* One message to a worker: a flat allocation (server.c frees undelivered ones with free()). */
@@ -47,6 +61,7 @@ struct sub {
 	struct principal who;
 	char session_hash[65];
 	int64_t last_beat, last_check;
+	int64_t expires_at; /* the session's idle or absolute limit, whichever comes first */
 	bool attached;       /* our close callback is set on the connection */
 	bool attach_pending; /* attach_cb still to run: it frees u if u ended meanwhile */
 	bool dead;
@@ -56,9 +71,7 @@ struct sub {
 struct streams {
 	struct sub *head;
 	int count;
-	struct ev_item *pending;
-	size_t npending, cap;
-	bool flush_scheduled;
+	struct ev_group *groups; /* waiting for their batch, oldest first */
 };
 
 static atomic_int total_subscribers;
@@ -71,7 +84,7 @@ int events_subscriber_count(void)
 static const char post_exists_sql[] = "SELECT 1 FROM posts WHERE id = :id AND thread_id = :tid";
 static const char notification_sql[] =
 	"SELECT coalesce(thread_id, 0) FROM notifications WHERE id = :id AND user_id = :uid";
-static const char session_alive_sql[] = "SELECT 1 FROM sessions WHERE token_hash = :h";
+static const char session_times_sql[] = "SELECT created_at, last_seen_at FROM sessions WHERE token_hash = :h";
 
 /* ---- publishing --------------------------------------------------------------------------- */
 
@@ -87,35 +100,43 @@ static struct worker *worker_of_db(struct db *d)
 
 static void deliver(struct worker *w, void *arg);
 
-/* Runs once the publishing writes are durable (or after the publishing callback when nothing
- * was written): hands a copy of the pending events to every worker. */
-static void flush_cb(evutil_socket_t fd, short what, void *arg)
+/* Hands a copy of a group's events to every worker (its own included). */
+static void group_fan_out(struct ev_group *g)
 {
-	struct worker *w = arg;
-	struct streams *s = w->streams;
-	if (!s)
-		return;
-	s->flush_scheduled = false;
-	if (!s->npending)
-		return;
-	size_t bytes = sizeof(struct ev_batch) + s->npending * sizeof(struct ev_item);
-	for (int i = 0; i < server_worker_count(); i++) {
+	size_t bytes = sizeof(struct ev_batch) + g->n * sizeof(struct ev_item);
+	for (int i = 0; g->n && i < server_worker_count(); i++) {
 		struct ev_batch *b = xmalloc(bytes);
-		b->n = s->npending;
-		memcpy(b->items, s->pending, s->npending * sizeof(struct ev_item));
+		b->n = g->n;
+		memcpy(b->items, g->items, g->n * sizeof(struct ev_item));
 		worker_post(server_worker(i), deliver, b);
 	}
-	s->npending = 0;
 }
 
-/* The worker's write batch ended: events of a rolled-back batch are dropped. */
-static void after_commit_cb(void *arg, bool committed)
+static void group_unlink_free(struct ev_group *g)
 {
-	struct worker *w = arg;
-	struct streams *s = w->streams;
-	if (s && !committed)
-		s->npending = 0;
-	flush_cb(-1, 0, w);
+	struct streams *s = g->w->streams;
+	for (struct ev_group **pp = s ? &s->groups : NULL; pp && *pp; pp = &(*pp)->next)
+		if (*pp == g) {
+			*pp = g->next;
+			break;
+		}
+	free(g->items);
+	free(g);
+}
+
+/* The group's batch has settled: its events go out only when the batch is durable; a batch
+ * that failed was rolled back, and so are its events. */
+static void group_settled(void *arg, bool committed)
+{
+	struct ev_group *g = arg;
+	if (committed)
+		group_fan_out(g);
+	group_unlink_free(g);
+}
+
+static void group_now_cb(evutil_socket_t fd, short what, void *arg)
+{
+	group_settled(arg, true);
 }
 
 static void publish(struct db *d, struct ev_item it)
@@ -124,19 +145,31 @@ static void publish(struct db *d, struct ev_item it)
 	if (!w || !w->streams)
 		return;
 	struct streams *s = w->streams;
-	if (s->npending == s->cap)
-		s->pending = xrealloc(s->pending, (s->cap = s->cap ? s->cap * 2 : 16) * sizeof *s->pending);
-	s->pending[s->npending++] = it;
-	if (s->flush_scheduled)
+	/* The batch these writes wait in (db.h): the events of each batch are kept apart, so an
+	 * event never leaves before its own batch is durable, and a failed batch takes only its
+	 * own events with it. */
+	uint64_t gen = db_pending_gen(d);
+	struct ev_group *g = s->groups, **tail = &s->groups;
+	for (; g && g->gen != gen; g = g->next)
+		tail = &g->next;
+	bool fresh = !g;
+	if (fresh) {
+		g = xcalloc(1, sizeof *g);
+		g->w = w;
+		g->gen = gen;
+		*tail = g;
+	}
+	if (g->n == g->cap)
+		g->items = xrealloc(g->items, (g->cap = g->cap ? g->cap * 2 : 8) * sizeof *g->items);
+	g->items[g->n++] = it;
+	if (!fresh)
 		return;
-	s->flush_scheduled = true;
-	/* With group commit the writes of this loop turn become visible to the other workers only
-	 * at the batch's COMMIT; fan out after it. */
+	/* Last: when the batch settled meanwhile, worker_after_commit runs group_settled at once. */
 	struct timeval zero = {0, 0};
-	if (db_batch_open(d))
-		worker_after_commit(w, after_commit_cb, w);
-	else if (event_base_once(w->base, -1, EV_TIMEOUT, flush_cb, w, &zero) < 0)
-		s->flush_scheduled = false;
+	if (gen)
+		worker_after_commit(w, group_settled, g);
+	else if (event_base_once(w->base, -1, EV_TIMEOUT, group_now_cb, g, &zero) < 0)
+		group_settled(g, true);
 }
 
 void events_publish_thread(struct db *d, int64_t thread_id)
@@ -153,6 +186,11 @@ void events_publish_notification(struct db *d, int64_t notification_id, int64_t 
 {
 	publish(d, (struct ev_item){.type = EV_NOTIFICATION, .notification_id = notification_id, .user_id = user_id,
 				    .thread_id = thread_id});
+}
+
+void events_publish_access(struct db *d, int64_t user_id, int64_t company_id)
+{
+	publish(d, (struct ev_item){.type = EV_ACCESS, .user_id = user_id, .company_id = company_id});
 }
 
 /* ---- subscribers ---------------------------------------------------------------------------- */
@@ -235,13 +273,28 @@ static void attach_cb(evutil_socket_t fd, short what, void *arg)
 	u->attached = true;
 }
 
-/* Re-loads the subscriber's principal; false when the stream must end (session gone, user not
- * active, company withdrawn, consent no longer given). */
+/* Reads the session's times and sets u->expires_at from the idle and absolute limits (config.h).
+ * False when the session is gone or past either limit. */
+static bool sub_session_alive(struct worker *w, struct sub *u)
+{
+	sqlite3_stmt *st = db_stmt(w->db, session_times_sql);
+	db_bind_text(st, ":h", u->session_hash);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return false;
+	}
+	int64_t created = sqlite3_column_int64(st, 0), seen = sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	int64_t idle_end = seen + w->cfg->session_idle_seconds, max_end = created + w->cfg->session_max_seconds;
+	u->expires_at = idle_end < max_end ? idle_end : max_end;
+	return now_unix() <= u->expires_at;
+}
+
+/* Re-loads the subscriber's principal (company, group, role); false when the stream must end
+ * (session gone or expired, user not active, company withdrawn, consent no longer given). */
 static bool sub_recheck(struct worker *w, struct sub *u)
 {
-	sqlite3_stmt *st = db_stmt(w->db, session_alive_sql);
-	db_bind_text(st, ":h", u->session_hash);
-	if (db_one_int64(st, 0) != 1)
+	if (!sub_session_alive(w, u))
 		return false;
 	struct principal p;
 	if (authz_principal_load(w->db, u->who.user_id, &p) < 0)
@@ -254,6 +307,23 @@ static bool sub_recheck(struct worker *w, struct sub *u)
 	return ar == ACCESS_OK;
 }
 
+/* An access change (events_publish_access), now durable: re-check the subscribers it concerns
+ * (user_id's, company_id's, or everyone's when both are 0) and end or narrow their streams. */
+static void deliver_access(struct worker *w, const struct ev_item *it)
+{
+	struct streams *s = w->streams;
+	struct sub *next;
+	for (struct sub *u = s->head; u; u = next) {
+		next = u->next;
+		bool all = !it->user_id && !it->company_id;
+		if (!all && u->who.user_id != it->user_id && !(it->company_id && u->who.company_id == it->company_id))
+			continue;
+		u->last_check = now_unix();
+		if (!sub_recheck(w, u))
+			sub_end(u);
+	}
+}
+
 /* Delivers a batch to this worker's subscribers. Each event is looked up once (so a rolled-back
  * write sends nothing) and checked against each subscriber with the visibility rule. */
 static void deliver(struct worker *w, void *arg)
@@ -264,6 +334,10 @@ static void deliver(struct worker *w, void *arg)
 		struct ev_item *it = &b->items[i];
 		char line[200];
 		int n = 0;
+		if (it->type == EV_ACCESS) {
+			deliver_access(w, it);
+			continue;
+		}
 		if (it->type == EV_POST) {
 			sqlite3_stmt *st = db_stmt(w->db, post_exists_sql);
 			db_bind_int64(st, ":id", it->post_id);
@@ -329,6 +403,8 @@ static int handle_events(struct req *r)
 	u->who.email = r->who->email ? xstrdup(r->who->email) : NULL;
 	snprintf(u->session_hash, sizeof u->session_hash, "%s", r->session_hash ? r->session_hash : "");
 	u->last_beat = u->last_check = now_unix();
+	if (!sub_session_alive(r->w, u))
+		u->expires_at = u->last_check; /* the tick ends it */
 	u->next = s->head;
 	if (s->head)
 		s->head->prev = u;
@@ -363,13 +439,21 @@ void events_worker_free(struct worker *w)
 {
 	events_drain(w);
 	struct streams *s = w->streams;
-	if (s)
-		free(s->pending);
+	/* Groups still waiting for a batch: the worker's pending after-commit calls are dropped
+	 * with it (server.c), never run. */
+	while (s && s->groups) {
+		struct ev_group *g = s->groups;
+		s->groups = g->next;
+		free(g->items);
+		free(g);
+	}
 	free(s);
 	w->streams = NULL;
 }
 
-/* Once a second: heartbeats, and the periodic re-check of each subscriber's access. */
+/* Once a second: heartbeats, the end of streams whose session reached its idle or absolute
+ * limit (re-read first: other requests may have kept it alive), and a slow re-check of each
+ * subscriber's access as a safety net (changes of access arrive as messages, deliver_access). */
 void events_tick(struct worker *w)
 {
 	struct streams *s = w->streams;
@@ -377,7 +461,7 @@ void events_tick(struct worker *w)
 	struct sub *next;
 	for (struct sub *u = s ? s->head : NULL; u; u = next) {
 		next = u->next;
-		if (now - u->last_check >= RECHECK_SECONDS) {
+		if (now - u->last_check >= RECHECK_SECONDS || now > u->expires_at) {
 			u->last_check = now;
 			if (!sub_recheck(w, u)) {
 				sub_end(u);

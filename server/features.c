@@ -2,6 +2,7 @@
  * Adding a feature is one line here; the router and the self-check pick it up. */
 #include "escalation.h"
 #include "events.h"
+#include "idempotency.h"
 #include "mail.h"
 #include "router.h"
 
@@ -13,6 +14,7 @@ extern const struct route escalation_routes[], mail_routes[];
 extern const struct route category_routes[], thread_routes[], post_routes[], search_routes[];
 extern const struct route attachment_routes[], events_routes[], notify_routes[];
 extern const struct route moderation_routes[];
+extern const struct route idempotency_routes[];
 
 const struct feature features[] = {
 	{.name = "system", .routes = system_routes},
@@ -32,5 +34,6 @@ const struct feature features[] = {
 	{.name = "events", .routes = events_routes, .worker_init = events_worker_init,
 	 .worker_free = events_worker_free, .drain = events_drain, .tick = events_tick},
 	{.name = "moderation", .routes = moderation_routes},
+	{.name = "idempotency", .routes = idempotency_routes, .tick = idempotency_tick}, /* run by the router */
 	{0},
 };

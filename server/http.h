@@ -74,6 +74,7 @@ struct req {
 	bool finished;
 	bool conn_gone;         /* the client left while async work ran */
 	void *async_ctx;        /* per-handler state across HTTP_ASYNC */
+	void *idem;             /* idempotency.c: this request's Idempotency-Key */
 };
 
 /* Reports an error: stores code and message and returns status, so a handler can write

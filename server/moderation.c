@@ -7,6 +7,7 @@
  * are PATCH /api/v1/threads/{id} in thread.c. */
 #include "moderation.h"
 
+#include "attachment.h"
 #include "audit.h"
 #include "authz.h"
 #include "config.h"
@@ -819,10 +820,15 @@ struct purge_job {
  * its content any more (the same bytes may be attached elsewhere). Helper thread. */
 static void wipe_file(struct purge_job *j, struct db *d)
 {
+	/* An upload of the same bytes in progress will name the file: keep it (attachment.h). */
+	if (!attachment_blob_wipe_begin(j->sha))
+		return;
 	sqlite3_stmt *st = db_stmt(d, sha_used_sql);
 	db_bind_text(st, ":sha", j->sha);
-	if (db_one_int64(st, 1) != 0)
+	if (db_one_int64(st, 1) != 0) {
+		attachment_blob_wipe_end(j->sha);
 		return;
+	}
 	char *dir = xasprintf("%s/files/%.2s", j->data_dir, j->sha),
 	     *path = xasprintf("%s/%s", dir, j->sha + 2);
 	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -854,6 +860,7 @@ static void wipe_file(struct purge_job *j, struct db *d)
 		log_error("purge of attachment %" PRId64 ": cannot remove %s: %s", j->attachment_id, path,
 			  strerror(errno));
 	}
+	attachment_blob_wipe_end(j->sha);
 	free(dir);
 	free(path);
 }

@@ -7,6 +7,7 @@
 #include "audit.h"
 #include "config.h"
 #include "db.h"
+#include "events.h"
 #include "http.h"
 #include "router.h"
 #include "util.h"
@@ -393,6 +394,7 @@ static int handle_company_update(struct req *r)
 		json_object_set_new(detail, "name", json_string(name));
 	int arc = audit(r, "company.update", "company", id, detail);
 	json_decref(detail);
+	events_publish_access(r->db, 0, id); /* withdrawal, group change: its users' streams */
 	if (arc < 0 || db_tx_commit(r->db) < 0) {
 		rc = req_internal(r, "company update");
 		goto rollback;
@@ -514,6 +516,7 @@ static int handle_unassign(struct req *r)
 	json_t *detail = json_pack("{s:I}", "expert_id", (json_int_t)expert);
 	int arc = audit(r, "expert.unassign", "company", company, detail);
 	json_decref(detail);
+	events_publish_access(r->db, expert, 0);
 	if (arc < 0 || db_tx_commit(r->db) < 0) {
 		db_tx_rollback(r->db);
 		return req_internal(r, "unassign");

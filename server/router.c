@@ -7,6 +7,7 @@
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
+#include "idempotency.h"
 #include "server.h"
 #include "session.h"
 #include "static.h"
@@ -294,6 +295,7 @@ static void log_request(struct req *r, size_t bytes)
 
 static void req_free(struct req *r)
 {
+	idempotency_end(r);
 	req_clear_path_params(r);
 	for (int i = 0; i < MAX_QUERY_PARAMS; i++)
 		free(r->query_vals[i]);
@@ -414,6 +416,7 @@ void req_finish(struct req *r, int status)
 	if (evcon)
 		evhttp_connection_set_closecb(evcon, NULL, NULL);
 	r->status = status;
+	idempotency_record(r, status); /* into the batch of the request's own writes */
 	if (db_batch_open(r->db) && db_write_seq(r->db) != r->write_seq_start) {
 		/* This request wrote: answer only once the write is durable (group commit). Until
 		 * then, as for async work, notice a client that leaves. */
@@ -527,6 +530,9 @@ static int run_pipeline(struct req *r)
 		goto denied;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->ev);
 	rc = parse_query(r, evhttp_uri_get_query(uri));
+	if (rc)
+		return rc;
+	rc = idempotency_begin(r);
 	if (rc)
 		return rc;
 	return rt->handler(r);

@@ -5,6 +5,7 @@
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
+#include "events.h"
 #include "http.h"
 #include "util.h"
 
@@ -120,6 +121,8 @@ int session_end(struct req *r)
 		return -1;
 	sqlite3_stmt *st = db_stmt(r->db, delete_sql);
 	db_bind_text(st, ":h", r->session_hash);
+	if (r->who)
+		events_publish_access(r->db, r->who->user_id, 0); /* its event streams end */
 	if (db_exec_stmt(r->db, st) < 0 || db_tx_commit(r->db) < 0) {
 		db_tx_rollback(r->db);
 		return -1;
@@ -131,5 +134,6 @@ int session_end_all(struct db *d, int64_t user_id)
 {
 	sqlite3_stmt *st = db_stmt(d, delete_user_sql);
 	db_bind_int64(st, ":uid", user_id);
+	events_publish_access(d, user_id, 0);
 	return db_exec_stmt(d, st);
 }
