@@ -13,6 +13,7 @@ export async function refreshUnread() {
   } catch (_) { /* not fatal */ }
 }
 
+// {notifications:[{id, kind, params, thread_id, post_id, actor, created_at, read_at}], unread_count}
 /**
  * The notification in the reader's language: the server sends kind + params (docs/FORUM.md);
  * the sentence is 'notify.kind.<kind>' (or '<kind>:<audience>') from web/i18n/*-notify.js.
