@@ -2,13 +2,15 @@
 // Japanese is the default and the fallback; English is a switch in the header.
 import jaBase from './ja.js';
 import enBase from './en.js';
+import jaApps from './ja-apps.js';
+import enApps from './en-apps.js';
 import jaNotify from './ja-notify.js';
 import enNotify from './en-notify.js';
 import { state } from '../js/store.js';
 
-// Each feature's strings live in their own file, merged here.
-const ja = { ...jaBase, ...jaNotify };
-const en = { ...enBase, ...enNotify };
+// Each feature keeps its strings in its own pair of files, merged here.
+const ja = { ...jaBase, ...jaApps, ...jaNotify };
+const en = { ...enBase, ...enApps, ...enNotify };
 const dicts = { ja, en };
 
 export function t(key, params) {
