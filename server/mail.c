@@ -24,6 +24,7 @@
 
 #define MAIL_BATCH 20                    /* messages per trip to the helper pool */
 #define MAIL_GIVE_UP_SECONDS (7 * 86400) /* a message still failing after a week is `failed` */
+#define MAIL_SUBJECT_MAX 400             /* bytes of a caller's subject kept (invitations) */
 #define MAIL_BODY_MAX 16384              /* bytes of a caller's body kept */
 
 /* ---- kinds and preferences -------------------------------------------------------------- */
@@ -127,8 +128,9 @@ static const char enqueue_sql[] =
 	"INSERT INTO mail_outbox (user_id, kind, thread_id, subject, body, params, next_attempt_at, created_at)"
 	" VALUES (:uid, :kind, :thread, :subject, :body, :params, :now, :now)";
 
-/* Copies at most max bytes of s, cut at a UTF-8 character boundary. Caller frees. */
-static char *text_clip_new(const char *s, size_t max)
+/* Copies at most max bytes of s, cut at a UTF-8 character boundary; CR, LF and TAB become spaces
+ * when one_line. Caller frees. */
+static char *text_clip_new(const char *s, size_t max, bool one_line)
 {
 	size_t n = strlen(s);
 	if (n > max) {
@@ -136,7 +138,12 @@ static char *text_clip_new(const char *s, size_t max)
 		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
 			n--;
 	}
-	return xstrndup(s, n);
+	char *out = xstrndup(s, n);
+	if (one_line)
+		for (char *c = out; *c; c++)
+			if (*c == '\r' || *c == '\n' || *c == '\t')
+				*c = ' ';
+	return out;
 }
 
 int mail_enqueue(struct db *d, int64_t user_id, const char *kind, int64_t thread_id, const json_t *params,
@@ -155,7 +162,7 @@ int mail_enqueue(struct db *d, int64_t user_id, const char *kind, int64_t thread
 	subj = subject_new(k, user_lang(d, user_id), thread_id, title);
 	/* Not the caller's text unless it may go out: the outbox never holds a confidential
 	 * thread's content. */
-	body = scope == MAIL_FULL ? text_clip_new(text ? text : "", MAIL_BODY_MAX) : xstrdup("");
+	body = scope == MAIL_FULL ? text_clip_new(text ? text : "", MAIL_BODY_MAX, false) : xstrdup("");
 	ptext = params ? json_dumps(params, JSON_COMPACT) : NULL;
 	sqlite3_stmt *st = db_stmt(d, enqueue_sql);
 	db_bind_int64(st, ":uid", user_id);
