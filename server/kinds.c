@@ -4,7 +4,7 @@
  * turns its mail off or NULL, a label and an optional detail template per language), add
  * `notify.kind.<kind>` to web/i18n/ja-notify.js and en-notify.js, and call notify_user /
  * mail_enqueue with the name and a params object. Params hold language-neutral values only
- * (ids, RFC 3339 times, numbers, a document's title); a thread's title is never put in params
+ * (ids, RFC 3339 times, numbers, a document's title); a label may name params too; a thread's title is never put in params
  * (the listing adds it while the reader may read the thread, and the mail reads it at send time).
  * The caller's own words (an answer's excerpt, a note) go in mail_enqueue's text, {text} here. */
 #include "kinds.h"
@@ -68,6 +68,13 @@ static const struct notice_kind kinds[] = {
 		 "事務局があなたの質問への回答を解決策として採用しました。"},
 		{"The secretariat chose a solution to your question",
 		 "The secretariat accepted an answer to your question as its solution."}}},
+	{"material.published", NULL, {
+		{"第{number}回の資料が公開されました: {round_title}",
+		 "第{number}回「{round_title}」の資料が公開されました。\n"
+		 "資料は次のページからダウンロードできます（サインインが必要です）。\n{base_url}/#/rounds/{round_id}"},
+		{"Session {number} materials published: {round_title}",
+		 "The materials of session {number}, \u201c{round_title}\u201d, have been published.\n"
+		 "Download them here (sign-in required):\n{base_url}/#/rounds/{round_id}"}}},
 };
 static const struct notice_kind kind_other = {"other", NULL, {
 	{"mamori からのお知らせです", NULL},

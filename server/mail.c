@@ -115,11 +115,15 @@ static enum mail_scope mail_scope_for(struct db *d, const struct principal *p, i
 }
 
 /* "[mamori] <what happened>: <thread title>", or without a thread "[mamori] <what happened>", in
- * language l: the same subject whatever the thread's visibility. */
-static char *subject_new(const struct notice_kind *k, enum lang l, int64_t thread_id, const char *title)
+ * language l: the same subject whatever the thread's visibility. The label may name params
+ * ({number}), which hold no thread content. */
+static char *subject_new(const struct notice_kind *k, enum lang l, int64_t thread_id, const char *title,
+			 const json_t *params)
 {
-	return thread_id ? xasprintf("[mamori] %s: %s", k->text[l].label, title ? title : "")
-			 : xasprintf("[mamori] %s", k->text[l].label);
+	char *label = kinds_render_new(k->text[l].label, params, NULL, "", NULL);
+	char *s = thread_id ? xasprintf("[mamori] %s: %s", label, title ? title : "") : xasprintf("[mamori] %s", label);
+	free(label);
+	return s;
 }
 
 /* ---- enqueue ------------------------------------------------------------------------------ */
@@ -159,7 +163,7 @@ int mail_enqueue(struct db *d, int64_t user_id, const char *kind, int64_t thread
 	if (scope == MAIL_SKIP || !prefs_allow(d, user_id, k))
 		goto out;
 	/* The subject as it reads now, for the outbox view; the sender composes it again. */
-	subj = subject_new(k, user_lang(d, user_id), thread_id, title);
+	subj = subject_new(k, user_lang(d, user_id), thread_id, title, params);
 	/* Not the caller's text unless it may go out: the outbox never holds a confidential
 	 * thread's content. */
 	body = scope == MAIL_FULL ? text_clip_new(text ? text : "", MAIL_BODY_MAX, false) : xstrdup("");
@@ -624,7 +628,7 @@ static void sender_run(struct worker *w, int64_t now)
 			 * mails had params keeps its stored subject where it may carry it. */
 			enum lang l = user_lang(d, r->user_id);
 			char *subject = !r->params && scope == MAIL_FULL ? xstrdup(r->subject)
-									 : subject_new(k, l, r->thread_id, title);
+									 : subject_new(k, l, r->thread_id, title, r->params);
 			char *body = body_compose_new(w->cfg, p.name, k, l, scope, r->thread_id, title, r->params,
 						      r->body);
 			struct mail_msg *m = &b->msgs[b->n++];

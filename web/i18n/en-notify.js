@@ -12,6 +12,7 @@ export default {
   'notify.kind.question.answered': 'An expert answered “{title}”',
   'notify.kind.answer.accepted': 'Your answer in “{title}” was accepted as the solution',
   'notify.kind.question.resolved': 'The secretariat chose a solution for “{title}”',
+  'notify.kind.material.published': 'The materials of session {number}, “{round_title}”, have been published',
   'notify.kind.other': 'A notice from mamori',
   'notify.kind.other_thread': 'A notice about “{title}”',
   'notify.someone': '(a former user)',

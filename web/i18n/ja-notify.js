@@ -17,6 +17,7 @@ export default {
   'notify.kind.question.answered': '「{title}」に専門家が回答しました',
   'notify.kind.answer.accepted': '「{title}」であなたの回答が解決策として採用されました',
   'notify.kind.question.resolved': '事務局が「{title}」の解決策を選びました',
+  'notify.kind.material.published': '第{number}回「{round_title}」の資料が公開されました',
   'notify.kind.other': 'mamori からのお知らせです',
   'notify.kind.other_thread': '「{title}」についてのお知らせです',
   'notify.someone': '（退会した利用者）',
