@@ -6,11 +6,13 @@ import jaApps from './ja-apps.js';
 import enApps from './en-apps.js';
 import jaRounds from './ja-rounds.js';
 import enRounds from './en-rounds.js';
+import jaNotify from './ja-notify.js';
+import enNotify from './en-notify.js';
 import { state } from '../js/store.js';
 
 // Each feature keeps its strings in its own pair of files, merged here.
-const ja = { ...jaBase, ...jaApps, ...jaRounds };
-const en = { ...enBase, ...enApps, ...enRounds };
+const ja = { ...jaBase, ...jaApps, ...jaRounds, ...jaNotify };
+const en = { ...enBase, ...enApps, ...enRounds, ...enNotify };
 const dicts = { ja, en };
 
 export function t(key, params) {

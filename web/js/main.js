@@ -3,7 +3,7 @@ import { html, render, useState, useEffect } from './html.js';
 import * as api from './api.js';
 import { state, setState, subscribe, emit, toast, isSecretariat } from './store.js';
 import { parseHash, go } from './router.js';
-import { t } from '../i18n/index.js';
+import { t, errorText } from '../i18n/index.js';
 import { NotFound, Loading } from './components.js';
 import { Login, Invite } from './views/auth.js';
 import { Consent } from './views/consent.js';
@@ -17,6 +17,7 @@ import { Moderation, Audit } from './views/moderation.js';
 import { ConsentReport, Documents } from './views/consents.js';
 import { Registry } from './views/registry.js';
 import { Account } from './views/account.js';
+import { adoptUserLang, chooseLang } from './lang.js';
 import { Apply, Applications, Lottery } from './views/applications.js';
 import { Rounds, RoundView, Attendance, AttendanceReport, CalendarFeed } from './views/rounds.js';
 
@@ -26,6 +27,7 @@ import { Rounds, RoundView, Attendance, AttendanceReport, CalendarFeed } from '.
 export function applyMe(me) {
   api.setCsrf(me.csrf_token);
   setState({ user: me.user, pending: me.pending_consents });
+  adoptUserLang(me.user);
 }
 
 export async function refreshMe() {
@@ -154,11 +156,7 @@ function navItems(user) {
 
 function LangSwitch() {
   const other = state.lang === 'ja' ? 'en' : 'ja';
-  const change = () => {
-    try { localStorage.setItem('mamori.lang', other); } catch (_) { /* ignore */ }
-    document.documentElement.lang = other;
-    setState({ lang: other });
-  };
+  const change = () => chooseLang(other).catch((e) => toast(errorText(e), 'error'));
   return html`<button type="button" class="btn btn-ghost btn-small lang-switch" data-testid="lang-switch"
     lang=${other} onClick=${change} aria-label=${t('lang.switch_label')}>${t('lang.other')}</button>`;
 }

@@ -1,10 +1,10 @@
 // Notifications: the list (newest first) and the unread count in the navigation.
 import { html, useEffect } from '../html.js';
 import * as api from '../api.js';
-import { t } from '../../i18n/index.js';
+import { t, has } from '../../i18n/index.js';
 import { setState, on } from '../store.js';
 import { Loaded, PageHead, useApi, useAction, ErrorBox, Time } from '../components.js';
-import { plainText } from '../format.js';
+import { jst } from '../format.js';
 
 export async function refreshUnread() {
   try {
@@ -13,9 +13,20 @@ export async function refreshUnread() {
   } catch (_) { /* not fatal */ }
 }
 
-// {notifications:[{id, kind, thread_id, post_id, actor, text, created_at, read_at}], unread_count}
-function describe(n) {
-  return plainText(n.text);
+// {notifications:[{id, kind, params, thread_id, post_id, actor, created_at, read_at}], unread_count}
+/**
+ * The notification in the reader's language: the server sends kind + params (docs/FORUM.md);
+ * the sentence is 'notify.kind.<kind>' (or '<kind>:<audience>') from web/i18n/*-notify.js.
+ */
+export function describe(n) {
+  const p = n.params || {};
+  const values = { ...p, actor: n.actor ? n.actor.name : t('notify.someone') };
+  if (p.due_at) values.due_at = jst(p.due_at);
+  const keys = [];
+  if (p.audience) keys.push('notify.kind.' + n.kind + ':' + p.audience);
+  keys.push('notify.kind.' + n.kind);
+  for (const key of keys) if (has(key)) return t(key, values);
+  return t(n.thread_id ? 'notify.kind.other_thread' : 'notify.kind.other', values);
 }
 
 export function Notifications() {
