@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum key_type { K_STR, K_INT, K_INT64, K_HOURS, K_LISTEN };
+enum key_type { K_STR, K_INT, K_INT64, K_HOURS, K_LISTEN, K_MONTHDAY };
 
 struct key {
 	const char *name;
@@ -44,6 +44,8 @@ static const struct key keys[] = {
 	{"invite_days", K_INT, F(invite_days), 1, 365},
 	{"post_rate_per_minute", K_INT, F(post_rate_per_minute), 0, 100000},
 	{"web_dir", K_STR, F(web_dir), 0, 0},
+	{"dispatch_stage1_due", K_MONTHDAY, F(dispatch_stage1_due), 0, 0},
+	{"dispatch_stage4_due", K_MONTHDAY, F(dispatch_stage4_due), 0, 0},
 };
 #undef F
 
@@ -70,6 +72,8 @@ void config_defaults(struct config *c)
 	c->invite_days = 7;
 	c->post_rate_per_minute = 10;
 	c->web_dir = xstrdup(MAMORI_WEB_DIR);
+	c->dispatch_stage1_due = 810;  /* 8月上旬 */
+	c->dispatch_stage4_due = 229;  /* 2月下旬: the end of February */
 }
 
 static int parse_int64(const char *v, int64_t *out)
@@ -122,6 +126,20 @@ int config_set(struct config *c, const char *key, const char *value, char err[25
 			else
 				*(int64_t *)field = n;
 			return 0;
+		case K_MONTHDAY: {
+			static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+			int mo = 0, day = 0, used = 0;
+			bool digits = strlen(value) == 5 && isdigit((unsigned char)value[0]) &&
+				      isdigit((unsigned char)value[1]) && isdigit((unsigned char)value[3]) &&
+				      isdigit((unsigned char)value[4]);
+			if (!digits || sscanf(value, "%2d-%2d%n", &mo, &day, &used) != 2 || used != 5 || value[2] != '-' ||
+			    mo < 1 || mo > 12 || day < 1 || day > mdays[mo - 1]) {
+				snprintf(err, 256, "config: %s: expected a day as MM-DD, got '%s'", key, value);
+				return -1;
+			}
+			*(int *)field = mo * 100 + day;
+			return 0;
+		}
 		case K_HOURS: {
 			char *end;
 			errno = 0;

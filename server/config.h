@@ -30,6 +30,11 @@ struct config {
 	int invite_days;
 	int post_rate_per_minute; /* posts and threads a non-secretariat user may store a minute; 0: no limit */
 	char *web_dir;
+	/* Expert dispatch (docs/DISPATCH.md): the day (month * 100 + day, Japan time) by which stage 1
+	 * and stage 4 visits should be done in a program year that starts in April; a day past the
+	 * month's end means its last day ("02-29" = end of February in any year). */
+	int dispatch_stage1_due;
+	int dispatch_stage4_due;
 };
 
 /* Fills c with defaults (data_dir may be NULL until set). */

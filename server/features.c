@@ -15,6 +15,7 @@ extern const struct route category_routes[], thread_routes[], post_routes[], sea
 extern const struct route attachment_routes[], events_routes[], notify_routes[];
 extern const struct route moderation_routes[];
 extern const struct route idempotency_routes[];
+extern const struct route visit_routes[];
 
 const struct feature features[] = {
 	{.name = "system", .routes = system_routes},
@@ -35,5 +36,6 @@ const struct feature features[] = {
 	 .worker_free = events_worker_free, .drain = events_drain, .tick = events_tick},
 	{.name = "moderation", .routes = moderation_routes},
 	{.name = "idempotency", .routes = idempotency_routes, .tick = idempotency_tick}, /* run by the router */
+	{.name = "visit", .routes = visit_routes},
 	{0},
 };
