@@ -1,8 +1,9 @@
 """Randomized model-based test of the visibility rule (docs/API.md §3-§5). Seeded random worlds
 (groups, companies, participants, experts) go through random actions — thread creation with
 every visibility, replies, reads, searches, lists, attachments, expert assignment and removal,
-escalation and decline, visibility changes, company status and group changes — and every
-answer of the server is compared with a small Python reference model of the rule.
+escalation and decline, visibility changes, company status and group changes, dispatch visits
+scheduled, reported and cancelled (docs/API.md §10) — and every answer of the server is compared
+with a small Python reference model of the rule: reads, lists, notifications and queued mail.
 
 CI runs a bounded number of steps (printed). For a long run:
     MAMORI_MODEL_SEEDS=20 MAMORI_MODEL_STEPS=5000 python3 tests/e2e/test_access_model.py
@@ -28,6 +29,18 @@ class Model:
         self.assign = set()   # (expert uid, company id)
         self.threads = {}     # id -> {"visibility", "company", "group", "kind", "token", "att", "posts"}
         self.esc = {}         # escalation id -> {"thread", "expert", "state"}
+        self.visits = {}      # visit id -> {"company", "stage", "expert", "status"}
+        self.visit_mail = {}  # uid -> visit mails expected in the outbox
+        self.visit_notes = {} # uid -> set of visit ids the user was told about
+
+    def can_read_visit(self, uid, vid):
+        """docs/API.md §10: content of `company` visibility."""
+        u, v = self.users[uid], self.visits[vid]
+        if u["role"] == "secretariat":
+            return True
+        if u["role"] == "participant":
+            return u["company"] == v["company"]
+        return (uid, v["company"]) in self.assign
 
     def group_of(self, uid):
         co = self.users[uid]["company"]
@@ -261,13 +274,110 @@ def run_world(seed, steps):
                 check(st == 200, f"company group {st} {body}")
                 m.companies[co]["group"] = g
 
+        def tell(vid):
+            """Scheduling, reporting and cancelling tell the company's participants: in the app
+            always, by mail when they pass the gate (their company is not withdrawn)."""
+            co = m.visits[vid]["company"]
+            for uid, u in m.users.items():
+                if u["role"] == "participant" and u["company"] == co:
+                    m.visit_notes.setdefault(uid, set()).add(vid)
+                    if m.companies[co]["status"] != "withdrawn":
+                        m.visit_mail[uid] = m.visit_mail.get(uid, 0) + 1
+                        st, body = client(uid).get("/api/v1/notifications")
+                        check(st == 200 and vid in [n.get("visit_id") for n in body["notifications"][:3]],
+                              f"participant {uid} not told of visit {vid}: {body}")
+
+        def act_visit_schedule():
+            uid = rnd.choice([u for u, x in m.users.items() if x["role"] != "participant"] + [rnd.choice(list(m.users))])
+            role = m.users[uid]["role"]
+            co, stage = rnd.choice(list(m.companies)), rnd.randint(1, 4)
+            ex = rnd.choice(experts) if role != "expert" or rnd.random() < 0.2 else uid
+            req = {"stage": stage, "scheduled_at": "2026-08-03T10:00:00+09:00", "mode": rnd.choice(["onsite", "online"]),
+                   "expert_id": ex}
+            st, body = client(uid).post(f"/api/v1/companies/{co}/visits", req)
+            if role == "participant":
+                want = 403
+            elif role == "expert" and (uid, co) not in m.assign:
+                want = 404
+            elif role == "expert" and ex != uid:
+                want = 403
+            elif m.companies[co]["status"] != "active":
+                want = 422
+            elif (ex, co) not in m.assign:
+                want = 422
+            elif any(v["company"] == co and v["stage"] == stage and v["status"] != "cancelled" for v in m.visits.values()):
+                want = 409
+            else:
+                want = 201
+            check(st == want, f"schedule stage {stage} by {role}: {st} {body} (want {want})")
+            if st == 201:
+                m.visits[body["id"]] = {"company": co, "stage": stage, "expert": ex, "status": "scheduled"}
+                tell(body["id"])
+
+        def act_visit_change():
+            if not m.visits:
+                return
+            vid, uid = rnd.choice(list(m.visits)), rnd.choice(list(m.users))
+            v, role = m.visits[vid], m.users[uid]["role"]
+            status = rnd.choice(["done", "cancelled"])
+            st, body = client(uid).patch(f"/api/v1/visits/{vid}", {"status": status, "report": f"report {vid}"})
+            gate = m.gate(uid, write=True)
+            if gate:
+                want = gate[0]
+            elif not m.can_read_visit(uid, vid):
+                want = 404
+            elif role != "secretariat" and uid != v["expert"]:
+                want = 403
+            elif v["status"] != "scheduled":
+                want = 409
+            else:
+                want = 200
+            check(st == want, f"{status} by {role}: {st} {body} (want {want})")
+            if st == 200:
+                v["status"] = status
+                tell(vid)
+
+        def act_visit_read():
+            if not m.visits:
+                return
+            vid, uid = rnd.choice(list(m.visits)), rnd.choice(list(m.users))
+            v, c = m.visits[vid], client(uid)
+            gate, ok = m.gate(uid), m.can_read_visit(uid, vid)
+            want = gate[0] if gate else (200 if ok else 404)
+            st, body = c.get(f"/api/v1/visits/{vid}")
+            check(st == want, f"visit GET by {m.users[uid]['role']}: {st} want {want}")
+            st, body = c.get(f"/api/v1/companies/{v['company']}/visits")
+            check(st == want, f"visit list by {m.users[uid]['role']}: {st} want {want}")
+            if st == 200:
+                have = {x["id"] for x in body["visits"]}
+                check(have == {i for i, x in m.visits.items() if x["company"] == v["company"]}, f"visit list {have}")
+            st, notes = c.get("/api/v1/notifications")
+            if st == 200:
+                for n in notes["notifications"]:
+                    if n.get("visit_id"):
+                        check(not gate and m.can_read_visit(uid, n["visit_id"]) and n["visit_id"] in
+                              m.visit_notes.get(uid, set()), f"notification about visit {n}")
+            counts["visit_read"] = counts.get("visit_read", 0) + 1
+
+        def check_visit_mail():
+            st, body = a.get("/api/v1/mail/outbox?limit=1000")
+            check(st == 200, f"outbox {st}")
+            got = {}
+            for mail in body["mails"]:
+                if mail["kind"] == "visit":
+                    got[mail["user_id"]] = got.get(mail["user_id"], 0) + 1
+            check(got == {u: n for u, n in m.visit_mail.items() if n}, f"visit mail {got} != {m.visit_mail}")
+
         actions = [(act_create, 12), (act_read, 40), (act_list, 8), (act_reply, 12), (act_assign, 6),
-                   (act_escalate, 5), (act_decline, 3), (act_visibility, 8), (act_company, 6)]
+                   (act_escalate, 5), (act_decline, 3), (act_visibility, 8), (act_company, 6),
+                   (act_visit_schedule, 6), (act_visit_change, 5), (act_visit_read, 10)]
         funcs, weights = zip(*actions)
         for step in range(steps):
             f = rnd.choices(funcs, weights)[0]
             f()
             counts[f.__name__] = counts.get(f.__name__, 0) + 1
+        step = "end"
+        check_visit_mail()
         return counts
     finally:
         srv.__exit__(None, None, None)
