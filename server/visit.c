@@ -727,12 +727,53 @@ static int handle_report(struct req *r)
 	return 200;
 }
 
+static const char my_companies_sql[] =
+	"SELECT c.id, c.name, c.status,"
+	" (SELECT group_concat(v.stage || ':' || v.status) FROM visits v WHERE v.company_id = c.id)"
+	" FROM companies c WHERE c.status <> 'withdrawn' AND " AUTHZ_COMPANY_VISIBLE("c.id") " ORDER BY c.name, c.id";
+
+/* GET /api/v1/dispatch/companies — gated reader: the companies whose visits the caller may read
+ * (a participant's own, an expert's assigned ones, every company for the secretariat; withdrawn
+ * ones left out), each {id, name, status, stages:{"1".."4": none|scheduled|done|cancelled}}:
+ * where the web front end's 専門家派遣 page starts. */
+static int handle_my_companies(struct req *r)
+{
+	json_t *arr = json_array();
+	sqlite3_stmt *st = db_stmt(r->db, my_companies_sql);
+	authz_bind(st, r->who);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *stages = json_pack("{s:s, s:s, s:s, s:s}", "1", "none", "2", "none", "3", "none", "4", "none");
+		/* "stage:status" pairs; a live visit wins over a cancelled one. */
+		const char *p = db_col_text(st, 3);
+		while (p && *p) {
+			char sk[2] = {p[0], 0};
+			const char *colon = strchr(p, ':');
+			if (!colon)
+				break;
+			const char *end = strchr(colon, ',');
+			size_t n = end ? (size_t)(end - colon - 1) : strlen(colon + 1);
+			char status[16];
+			snprintf(status, sizeof status, "%.*s", (int)(n < 15 ? n : 15), colon + 1);
+			const char *have = json_string_value(json_object_get(stages, sk));
+			if (have && (strcmp(status, "cancelled") != 0 || strcmp(have, "none") == 0))
+				json_object_set_new(stages, sk, json_string(status));
+			p = end ? end + 1 : NULL;
+		}
+		json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+						     "name", db_col_text(st, 1), "status", db_col_text(st, 2), "stages",
+						     stages));
+	}
+	sqlite3_reset(st);
+	return req_reply(r, 200, json_pack("{s:o}", "companies", arr));
+}
+
 const struct route visit_routes[] = {
 	{EVHTTP_REQ_POST, "/api/v1/companies/{id}/visits", ACCESS_WRITE | ACCESS_EXPERT | ACCESS_SECRETARIAT,
 	 handle_create, 0, 0, {{0}}},
 	{EVHTTP_REQ_GET, "/api/v1/companies/{id}/visits", ACCESS_CONTENT, handle_list, 0, 0, {{0}}},
 	{EVHTTP_REQ_GET, "/api/v1/visits/{id}", ACCESS_CONTENT, handle_get, 0, 0, {{0}}},
 	{EVHTTP_REQ_PATCH, "/api/v1/visits/{id}", ACCESS_WRITE, handle_patch, 0, 0, {{0}}},
+	{EVHTTP_REQ_GET, "/api/v1/dispatch/companies", ACCESS_CONTENT, handle_my_companies, 0, 0, {{0}}},
 	{EVHTTP_REQ_GET, "/api/v1/dispatch/report", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_report, 0, 0,
 	 {{"format", PARAM_STR}}},
 	{0},

@@ -12,7 +12,7 @@ delivery.
 
 Then the visit matrix (docs/API.md §10, docs/DISPATCH.md): the same roles × a done visit and a
 cancelled one of the thread's company × every visit path (company list, visit GET, PATCH,
-notification), plus the status rows: a suspended participant, a participant of a withdrawn
+notification, the dispatch company list), plus the status rows: a suspended participant, a participant of a withdrawn
 company, and everyone held at the consent gate by a new NDA."""
 import os
 import sys
@@ -217,6 +217,8 @@ def visit_matrix(srv, a, users, info, company):
             st, body = c.get(f"/api/v1/visits/{v['id']}")
             cell(name, label, allowed, st == (200 if allowed else 404) and
                  (not allowed or label != "visit GET" or body["report"] == VISIT_SECRET))
+        st, body = c.get("/api/v1/dispatch/companies")
+        cell(name, "dispatch companies", allowed, st == 200 and (company in [x["id"] for x in body["companies"]]) == allowed)
         writer = role == "secretariat" or c is expert
         st, body = c.patch(f"/api/v1/visits/{done['id']}", {"checklist": {"vision_aligned": False}})
         cell(name, "PATCH", allowed, st == (200 if writer else 403 if allowed else 404))
@@ -259,11 +261,11 @@ def visit_matrix(srv, a, users, info, company):
             st, body = c.get("/api/v1/notifications")
             cell(name + "_gated", "notification", False, st == 200 and done["id"] not in
                  {n.get("visit_id") for n in body["notifications"]})
-    print(f"visit matrix: {len(users)} roles × 5 paths + status rows, {cells} cells checked, {failures} wrong")
+    print(f"visit matrix: {len(users)} roles × 6 paths + status rows, {cells} cells checked, {failures} wrong")
     for p in problems:
         print("  " + p)
     expect(failures == 0, f"{failures} visit cells wrong")
-    expect(cells == len(users) * 5 + 5 + len(users) + 3, f"every visit path was checked ({cells})")
+    expect(cells == len(users) * 6 + 5 + len(users) + 3, f"every visit path was checked ({cells})")
 
 
 if __name__ == "__main__":

@@ -87,6 +87,13 @@ def test_visibility_is_the_company_rule():
             st, body = who.get(one)
             expect(st == (200 if ok else 404), f"get as {who.email}: {st} {body}")
             expect(ok or "2026-08-03" not in str(body), "a refusal names nothing")
+        # the companies each caller may follow (the web page's start)
+        for who, want in ((w.admin, {w.company_a, w.company_b}), (w.pa, {w.company_a}), (w.pb, {w.company_b}),
+                          (w.e1, {w.company_a}), (w.e2, set())):
+            st, body = who.get("/api/v1/dispatch/companies")
+            expect(st == 200 and {c["id"] for c in body["companies"]} == want, f"companies of {who.email}: {body}")
+        st, body = w.pa.get("/api/v1/dispatch/companies")
+        expect(body["companies"][0]["stages"] == {"1": "scheduled", "2": "none", "3": "none", "4": "none"}, f"{body}")
         # unassignment ends the expert's access at once; assignment gives it back
         st, _ = w.admin.delete(f"/api/v1/companies/{w.company_a}/experts/{w.e1.id}")
         expect(st == 204, f"unassign {st}")
