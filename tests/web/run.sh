@@ -13,4 +13,4 @@ if [ ! -d node_modules/playwright-core ]; then
 fi
 export MAMORI_BIN=${MAMORI_BIN:-$(cd "$here/../.." && pwd)/build/mamori}
 mkdir -p screenshots
-exec node --test --test-concurrency=1 --test-reporter=spec static.test.mjs story.test.mjs
+exec node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs

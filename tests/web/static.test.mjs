@@ -61,8 +61,20 @@ test('every relative import resolves to a file, and there are no bare specifiers
 });
 
 test('Japanese and English have the same keys, and every key used in the code exists', async () => {
-  const ja = (await import(pathToFileURL(path.join(WEB, 'i18n/ja.js')))).default;
-  const en = (await import(pathToFileURL(path.join(WEB, 'i18n/en.js')))).default;
+  // ja.js/en.js plus every feature's ja-<feature>.js/en-<feature>.js, as i18n/index.js merges them.
+  const dict = async (lang) => {
+    let d = { ...(await import(pathToFileURL(path.join(WEB, `i18n/${lang}.js`)))).default };
+    for (const f of fs.readdirSync(path.join(WEB, 'i18n')).filter((x) => x.startsWith(lang + '-')).sort()) {
+      const part = (await import(pathToFileURL(path.join(WEB, 'i18n', f)))).default;
+      const other = f.replace(lang + '-', (lang === 'ja' ? 'en' : 'ja') + '-');
+      assert.ok(fs.existsSync(path.join(WEB, 'i18n', other)), `${f} has its ${other}`);
+      assert.ok(read(path.join(WEB, 'i18n/index.js')).includes(`'./${f}'`), `i18n/index.js merges ${f}`);
+      d = { ...d, ...part };
+    }
+    return d;
+  };
+  const ja = await dict('ja');
+  const en = await dict('en');
   assert.deepEqual(Object.keys(en).sort(), Object.keys(ja).sort());
   for (const [k, v] of Object.entries(en)) {
     const pj = (ja[k].match(/\{\w+\}/g) || []).sort().join();

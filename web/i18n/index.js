@@ -1,9 +1,14 @@
 // t('key', {n: 3}) → the string in the current language with {n} filled in.
 // Japanese is the default and the fallback; English is a switch in the header.
-import ja from './ja.js';
-import en from './en.js';
+import jaBase from './ja.js';
+import enBase from './en.js';
+import jaVisits from './ja-visits.js';
+import enVisits from './en-visits.js';
 import { state } from '../js/store.js';
 
+// Each feature's strings live in their own files, merged here.
+const ja = { ...jaBase, ...jaVisits };
+const en = { ...enBase, ...enVisits };
 const dicts = { ja, en };
 
 export function t(key, params) {

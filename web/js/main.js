@@ -17,6 +17,7 @@ import { Moderation, Audit } from './views/moderation.js';
 import { ConsentReport, Documents } from './views/consents.js';
 import { Registry } from './views/registry.js';
 import { Account } from './views/account.js';
+import { Dispatch, CompanyVisits, DispatchReport } from './views/visits.js';
 
 // ---- session ---------------------------------------------------------------------------
 
@@ -99,7 +100,7 @@ function canReadContent() {
 // ---- routes ----------------------------------------------------------------------------
 
 function routeView(route, user) {
-  const [a, b] = route.parts;
+  const [a, b, c] = route.parts;
   const sec = isSecretariat(user);
   switch (a) {
     case undefined: return html`<${Home} query=${route.query} />`;
@@ -116,6 +117,9 @@ function routeView(route, user) {
     case 'consents': return sec ? html`<${ConsentReport} />` : html`<${NotFound} />`;
     case 'documents': return sec ? html`<${Documents} />` : html`<${NotFound} />`;
     case 'registry': return sec ? html`<${Registry} tab=${b} />` : html`<${NotFound} />`;
+    case 'dispatch': return html`<${Dispatch} />`;
+    case 'dispatch-report': return sec ? html`<${DispatchReport} />` : html`<${NotFound} />`;
+    case 'companies': return b && c === 'visits' ? html`<${CompanyVisits} id=${b} />` : html`<${NotFound} />`;
     default: return html`<${NotFound} />`;
   }
 }
@@ -125,6 +129,7 @@ function navItems(user) {
     { path: '/', key: 'nav.home', match: (p) => !p[0] || p[0] === 'categories' || p[0] === 'threads' || p[0] === 'new' },
     { path: '/search', key: 'nav.search' },
     { path: '/notifications', key: 'nav.notifications', count: true },
+    { path: '/dispatch', key: 'nav.dispatch', match: (p) => p[0] === 'dispatch' || p[0] === 'companies' },
   ];
   if (user.role === 'expert') items.push({ path: '/escalations', key: 'nav.my_escalations' });
   if (user.role === 'secretariat') {
@@ -136,6 +141,7 @@ function navItems(user) {
       { path: '/documents', key: 'nav.documents' },
       { path: '/registry', key: 'nav.registry' },
       { path: '/audit', key: 'nav.audit' },
+      { path: '/dispatch-report', key: 'nav.dispatch_report' },
     );
   }
   return items;
