@@ -23,6 +23,7 @@ static const char *const all_keys[] = {
 	"sla_peer_hours", "sla_expert_hours", "track_capacity", "participants_per_company",
 	"max_attachment_bytes", "workers", "helpers", "max_connections", "timeout_seconds", "post_rate_per_minute",
 	"session_idle_seconds", "session_max_seconds", "invite_days", "web_dir",
+	"dispatch_stage1_due", "dispatch_stage4_due",
 };
 /* clang-format on */
 
@@ -54,6 +55,8 @@ static void test_defaults(void **state)
 	assert_null(c.data_dir);
 	assert_null(c.tls_cert);
 	assert_null(c.base_url);
+	assert_int_equal(c.dispatch_stage1_due, 810); /* 8月上旬 */
+	assert_int_equal(c.dispatch_stage4_due, 229); /* the end of February */
 	config_free(&c);
 	config_free(&c); /* freeing twice is harmless: the struct is cleared */
 }
@@ -93,18 +96,23 @@ static const struct key_case cases[] = {
 	{"session_max_seconds", {"60", "1209600", "31536000"}, {"", "59", "31536001"}},
 	{"invite_days", {"1", "7", "365"}, {"", "0", "366"}},
 	{"web_dir", {"/usr/share/mamori/web"}, {""}},
+	{"dispatch_stage1_due",
+	 {"08-10", "01-01", "12-31", "02-29"},
+	 {"", "8-10", "08/10", "13-01", "00-10", "08-00", "04-31", "02-30", "08-10x", "+8-10"}},
+	{"dispatch_stage4_due", {"02-28", "03-31"}, {"", "02-", "feb", "2027-02-28"}},
 };
 
 /* A snapshot of every field, to see that a refused value changed nothing. */
 static char *snapshot_new(const struct config *c)
 {
-	return xasprintf("%s|%s|%s|%s|%s|%d|%s|%g|%g|%d|%d|%lld|%d|%d|%d|%d|%d|%d|%d|%d|%s", c->listen,
+	return xasprintf("%s|%s|%s|%s|%s|%d|%s|%g|%g|%d|%d|%lld|%d|%d|%d|%d|%d|%d|%d|%d|%s|%d|%d", c->listen,
 			 c->tls_cert ? c->tls_cert : "-", c->tls_key ? c->tls_key : "-",
 			 c->base_url ? c->base_url : "-", c->smtp_host, c->smtp_port, c->mail_from,
 			 c->sla_peer_hours, c->sla_expert_hours, c->track_capacity,
 			 c->participants_per_company, (long long)c->max_attachment_bytes, c->workers,
 			 c->helpers, c->max_connections, c->timeout_seconds, c->session_idle_seconds,
-			 c->session_max_seconds, c->invite_days, c->post_rate_per_minute, c->web_dir);
+			 c->session_max_seconds, c->invite_days, c->post_rate_per_minute, c->web_dir,
+			 c->dispatch_stage1_due, c->dispatch_stage4_due);
 }
 
 static void test_every_key_validates(void **state)
@@ -168,7 +176,9 @@ static void test_values_land_in_their_fields(void **state)
 				   "session_idle_seconds = 600\n"
 				   "session_max_seconds = 86400\n"
 				   "invite_days = 3\n"
-				   "web_dir = /srv/web\n";
+				   "web_dir = /srv/web\n"
+				   "dispatch_stage1_due = 08-05\n"
+				   "dispatch_stage4_due = 02-20\n";
 	if (load(&c, text, err) != 0)
 		fail_msg("%s", err);
 	assert_string_equal(c.listen, "0.0.0.0:443");
@@ -191,6 +201,8 @@ static void test_values_land_in_their_fields(void **state)
 	assert_int_equal(c.session_max_seconds, 86400);
 	assert_int_equal(c.invite_days, 3);
 	assert_string_equal(c.web_dir, "/srv/web");
+	assert_int_equal(c.dispatch_stage1_due, 805);
+	assert_int_equal(c.dispatch_stage4_due, 220);
 	/* Values above 2^31 survive in the 64-bit field. */
 	assert_int_equal(config_set(&c, "max_attachment_bytes", "4294967296", err), 0);
 	assert_int_equal(c.max_attachment_bytes, 4294967296LL);
