@@ -371,15 +371,17 @@ static const struct role_shape *role_shape(enum role r)
 
 #define USER_COLUMNS                                                                                         \
 	"u.id, u.email, u.name, u.role, u.company_id, u.representative, u.specialties, u.status,"            \
-	" u.totp_secret IS NOT NULL, u.totp_required, u.created_at"
+	" u.totp_secret IS NOT NULL, u.totp_required, u.created_at,"                                         \
+	" (SELECT c.name FROM companies c WHERE c.id = u.company_id)"
 static const char user_sql[] = "SELECT " USER_COLUMNS " FROM users u WHERE u.id = :id";
 static const char users_sql[] =
 	"SELECT " USER_COLUMNS " FROM users u WHERE (:role IS NULL OR u.role = :role)"
 	" AND (:company IS NULL OR u.company_id = :company) AND (:status IS NULL OR u.status = :status)"
 	" ORDER BY u.id";
 
-/* {id, email, name, role, company_id, representative, specialties, status, totp_enabled,
- * totp_required, totp_setup_required, created_at} from a row of USER_COLUMNS. */
+/* {id, email, name, role, company_id, company_name, representative, specialties, status,
+ * totp_enabled, totp_required, totp_setup_required, created_at} from a row of USER_COLUMNS
+ * (company_name null when company_id is). */
 static json_t *user_json(sqlite3_stmt *st)
 {
 	json_t *u = json_object();
@@ -391,6 +393,9 @@ static json_t *user_json(sqlite3_stmt *st)
 			    sqlite3_column_type(st, 4) == SQLITE_NULL
 				    ? json_null()
 				    : json_integer(sqlite3_column_int64(st, 4)));
+	json_object_set_new(u, "company_name",
+			    sqlite3_column_type(st, 11) == SQLITE_NULL ? json_null()
+								       : json_string(db_col_text(st, 11)));
 	json_object_set_new(u, "representative", json_boolean(sqlite3_column_int(st, 5)));
 	json_t *spec = json_loads(db_col_text(st, 6), 0, NULL);
 	if (!json_is_array(spec)) {

@@ -119,10 +119,14 @@ static const char redacted_texts_sql[] =
 	"SELECT source, revision_id, body, author_id, written_at FROM redacted_texts WHERE redaction_id = :rid"
 	" ORDER BY id";
 
+/* The flagged post's opening characters, so the queue can be judged without opening each thread
+ * (the queue is the secretariat's, who reads every thread anyway). */
+#define FLAG_EXCERPT_CHARS "280"
 #define FLAG_COLUMNS                                                                                         \
 	"f.id, f.post_id, f.thread_id, t.title, f.reason, f.state, f.resolution, f.created_at,"              \
 	" f.resolved_by, f.resolved_at, u.id, u.name, u.role, u.company_id, " MODERATION_POST_COLUMNS ","    \
-	" p.author_id, (SELECT count(*) FROM flags o WHERE o.post_id = f.post_id AND o.state = 'open')"
+	" p.author_id, (SELECT count(*) FROM flags o WHERE o.post_id = f.post_id AND o.state = 'open'),"   \
+	" substr(p.body, 1, " FLAG_EXCERPT_CHARS ")"
 #define FLAG_FROM                                                                                            \
 	" FROM flags f JOIN users u ON u.id = f.reporter_id JOIN posts p ON p.id = f.post_id"                \
 	" JOIN threads t ON t.id = f.thread_id"
@@ -423,7 +427,7 @@ int moderation_audit_outsider_read(struct req *r, int64_t thread_id, const char 
 static json_t *flag_json(sqlite3_stmt *st)
 {
 	return json_pack(
-		"{s:I, s:I, s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:{s:b, s:b, s:I}, s:I}", "id",
+		"{s:I, s:I, s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:{s:b, s:b, s:I, s:s}, s:I}", "id",
 		(json_int_t)sqlite3_column_int64(st, 0), "post_id", (json_int_t)sqlite3_column_int64(st, 1),
 		"thread_id", (json_int_t)sqlite3_column_int64(st, 2), "thread_title", db_col_text(st, 3),
 		"reason", db_col_text(st, 4), "state", db_col_text(st, 5), "resolution",
@@ -431,7 +435,7 @@ static json_t *flag_json(sqlite3_stmt *st)
 		"created_at", json_time(sqlite3_column_int64(st, 7)), "resolved_by", opt_int(st, 8),
 		"resolved_at", json_time(sqlite3_column_int64(st, 9)), "reporter", user_json(st, 10), "post",
 		"hidden", sqlite3_column_int(st, 14) != 0, "redacted", sqlite3_column_int(st, 15) != 0,
-		"author_id", (json_int_t)sqlite3_column_int64(st, 16), "open_flags_on_post",
+		"author_id", (json_int_t)sqlite3_column_int64(st, 16), "excerpt", db_col_text(st, 18), "open_flags_on_post",
 		(json_int_t)sqlite3_column_int64(st, 17));
 }
 

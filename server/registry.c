@@ -293,7 +293,23 @@ fail:
 	return req_internal(r, "company insert");
 }
 
-/* GET /api/v1/companies?status=&track=&group_id= — secretariat: {companies:[...]} by id. */
+/* {monozukuri:{filled, capacity, free}, service:{…}}: each track's places, filled by its active
+ * companies (the count the capacity check uses), whatever the list's filters. */
+static json_t *tracks_json(struct req *r)
+{
+	static const char *const tracks[] = {"monozukuri", "service"};
+	json_t *o = json_object();
+	for (size_t i = 0; i < ARRAY_LEN(tracks); i++) {
+		int64_t filled = track_active(r->db, tracks[i]), cap = r->cfg->track_capacity;
+		json_object_set_new(o, tracks[i],
+				    json_pack("{s:I, s:I, s:I}", "filled", (json_int_t)filled, "capacity",
+					      (json_int_t)cap, "free", (json_int_t)(filled < cap ? cap - filled : 0)));
+	}
+	return o;
+}
+
+/* GET /api/v1/companies?status=&track=&group_id= — secretariat: {companies:[...], tracks} with
+ * the companies by id and tracks as tracks_json. */
 static int handle_company_list(struct req *r)
 {
 	sqlite3_stmt *st = db_stmt(r->db, companies_sql);
@@ -305,7 +321,7 @@ static int handle_company_list(struct req *r)
 	while (sqlite3_step(st) == SQLITE_ROW)
 		json_array_append_new(list, company_json(st));
 	sqlite3_reset(st);
-	return req_reply(r, 200, json_pack("{s:o}", "companies", list));
+	return req_reply(r, 200, json_pack("{s:o, s:o}", "companies", list, "tracks", tracks_json(r)));
 }
 
 /* GET /api/v1/companies/{id} — secretariat: the company, or 404. */

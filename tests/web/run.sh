@@ -13,4 +13,5 @@ if [ ! -d node_modules/playwright-core ]; then
 fi
 export MAMORI_BIN=${MAMORI_BIN:-$(cd "$here/../.." && pwd)/build/mamori}
 mkdir -p screenshots
+# Every *.test.mjs here: the static checks, the program story and each feature's story.
 exec node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs

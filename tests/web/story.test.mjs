@@ -7,139 +7,31 @@
 // answer — and B sees none of it: not in the list, not by direct URL, not in search.
 // Screenshots of the main screens at desktop and phone widths go to tests/web/screenshots/.
 //
-// Environment: MAMORI_BIN (default ../../build/mamori). MAMORI_BASE_URL=… runs against a server that
-// is already up (with MAMORI_ADMIN_EMAIL / MAMORI_ADMIN_PASSWORD) instead of starting one.
+// Environment: see lib.mjs. Any HTTP answer >= 400 a page gets that its step did not expect, any page
+// error and any console error (CSP violations included) fails the story.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
-import https from 'node:https';
-import http from 'node:http';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+  startServer, person as newPerson, shot, go as open, signIn as signInAs, tid, haveServer, BIN, SHOTS,
+  ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, SIGNED_OUT,
+} from './lib.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const BIN = path.resolve(process.env.MAMORI_BIN || path.join(HERE, '../../build/mamori'));
-const SHOTS = path.join(HERE, 'screenshots');
-const ADMIN_EMAIL = process.env.MAMORI_ADMIN_EMAIL || 'admin@example.jp';
-const ADMIN_PASSWORD = process.env.MAMORI_ADMIN_PASSWORD || 'admin-password-1';
-const PASSWORD = 'correct-horse-battery-staple-7';
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+let world = null;
+let base = '';
+before(async () => { if (haveServer) { world = await startServer(); base = world.base; } });
+after(async () => { if (world) await world.stop(); });
 
-let base = process.env.MAMORI_BASE_URL || '';
-let server = null;
-let dataDir = null;
-let browser = null;
-const problems = []; // CSP violations and page errors, from every page
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-    s.on('error', reject);
-  });
-}
-
-function getStatus(url) {
-  return new Promise((resolve) => {
-    const mod = url.startsWith('https:') ? https : http;
-    const req = mod.get(url, { rejectUnauthorized: false, timeout: 2000 }, (res) => { res.resume(); resolve(res.statusCode); });
-    req.on('error', () => resolve(0));
-    req.on('timeout', () => { req.destroy(); resolve(0); });
-  });
-}
-
-async function waitHealthy(url, ms = 20000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await getStatus(url + '/api/v1/health') === 200) return;
-    if (server && server.exitCode !== null) throw new Error('mamori serve exited with ' + server.exitCode);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('server did not become healthy at ' + url);
-}
-
-function run(args, input) {
-  const r = spawnSync(BIN, args, { input, encoding: 'utf8', timeout: 30000 });
-  if (r.status !== 0) throw new Error(`mamori ${args.join(' ')} → exit ${r.status}\n${r.stderr}`);
-  return r.stdout;
-}
-
-const haveServer = !!process.env.MAMORI_BASE_URL || fs.existsSync(BIN);
-
-before(async () => {
-  if (!haveServer) return;
-  fs.mkdirSync(SHOTS, { recursive: true });
-  if (!base) {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mamori-web-'));
-    const data = path.join(dataDir, 'data');
-    run(['init', '--data', data]);
-    run(['user', 'add', '--data', data, '--role', 'secretariat', '--email', ADMIN_EMAIL, '--name', '事務局'], ADMIN_PASSWORD + '\n');
-    const port = await freePort();
-    server = spawn(BIN, ['serve', '--data', data, '--listen', '127.0.0.1:' + port], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const log = fs.createWriteStream(path.join(dataDir, 'server.log'));
-    server.stdout.pipe(log); server.stderr.pipe(log);
-    base = 'https://127.0.0.1:' + port;
-  }
-  await waitHealthy(base);
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_ARGS });
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server && server.exitCode === null) {
-    server.kill('SIGTERM');
-    await new Promise((r) => { server.once('exit', r); setTimeout(r, 5000); });
-  }
-  if (dataDir && !process.env.KEEP_DATA) fs.rmSync(dataDir, { recursive: true, force: true });
-});
-
-/** A person with their own browser context (own cookies, own sessionStorage). */
+const people = new Map(); // page → person, for the error watch
 async function person(label) {
-  const context = await browser.newContext({ viewport: DESKTOP, ignoreHTTPSErrors: true, locale: 'ja-JP', timezoneId: 'Europe/London' });
-  context.setDefaultTimeout(15000);
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(`${label}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`${label}: page error: ${e.message}`));
-  return { label, context, page };
+  const who = await newPerson(world, label);
+  people.set(who.page, who);
+  return who;
 }
-
-async function shot(page, name) {
-  // Toasts float over the content; keep them out of the pictures.
-  await page.evaluate(() => { const t = document.querySelector('.toast-region'); if (t) t.hidden = true; });
-  await page.waitForTimeout(150);
-  await page.screenshot({ path: path.join(SHOTS, name + '-desktop.png'), fullPage: true });
-  await page.setViewportSize(PHONE);
-  await page.waitForTimeout(150);
-  await page.screenshot({ path: path.join(SHOTS, name + '-phone.png'), fullPage: true });
-  await page.setViewportSize(DESKTOP);
-  await page.evaluate(() => { const t = document.querySelector('.toast-region'); if (t) t.hidden = false; });
-}
-
-const tid = (id) => `[data-testid="${id}"]`;
-
-async function go(page, hash) {
-  const url = base + '/#' + hash;
-  // A hash-only change to the same address does not navigate; load the page afresh then.
-  if (page.url() === url) await page.reload();
-  else await page.goto(url);
-}
-
-async function signIn(page, email, password) {
-  await go(page, '/');
-  await page.fill(tid('login-email'), email);
-  await page.fill(tid('login-password'), password);
-  await page.click(tid('login-submit'));
-  await page.waitForSelector(`${tid('current-user')}, .consent`);
-}
+const go = (page, hash) => open(world, page, hash);
+const signIn = (page, email, password) => signInAs(world, people.get(page), email, password);
+/** Runs fn with the given HTTP errors expected on page. */
+const expecting = (page, rules, fn) => people.get(page).expecting(rules, fn);
 
 async function acceptConsents(page, kinds) {
   for (const kind of kinds) {
@@ -170,6 +62,10 @@ async function invite(page, { role, name, email, company, representative, specia
 }
 
 async function acceptInvite(page, url, email) {
+  await expecting(page, SIGNED_OUT, () => acceptInviteSteps(page, url, email));
+}
+
+async function acceptInviteSteps(page, url, email) {
   await page.goto(url);
   await page.fill(tid('invite-password'), PASSWORD);
   await page.fill(tid('invite-password2'), PASSWORD);
@@ -195,20 +91,28 @@ test('the program story, end to end in the browser', { skip: haveServer ? false 
     }
     throw err;
   }
+  const problems = [sec, a, b, ex].flatMap((x) => x.problems);
   for (const x of [sec, a, b, ex]) await x.context.close();
+  assert.deepEqual(problems, [], 'no unexpected HTTP errors, page errors or console errors');
+  const contract = await world.checkContract();
+  console.log(`${contract.checked} API answers checked against docs/openapi.json`);
+  assert.ok(contract.checked > 50, 'the pages\' API answers were kept');
+  assert.deepEqual(contract.mismatches, [], 'every API answer the pages got is as docs/openapi.json says');
 });
 
 async function story(sec, a, b, ex) {
   const s = sec.page;
 
   // ---- the secretariat signs in --------------------------------------------------------------
-  await go(s, '/');
-  await s.waitForSelector(tid('login-form'));
-  await shot(s, '01-login');
-  await s.fill(tid('login-email'), ADMIN_EMAIL);
-  await s.fill(tid('login-password'), 'wrong password, surely');
-  await s.click(tid('login-submit'));
-  await s.waitForSelector(tid('login-error'));
+  await expecting(s, [...SIGNED_OUT, { status: 401, url: /\/api\/v1\/session$/ }], async () => {
+    await go(s, '/');
+    await s.waitForSelector(tid('login-form'));
+    await shot(s, '01-login');
+    await s.fill(tid('login-email'), ADMIN_EMAIL);
+    await s.fill(tid('login-password'), 'wrong password, surely');
+    await s.click(tid('login-submit'));
+    await s.waitForSelector(tid('login-error'));
+  });
   assert.match(await s.textContent(tid('login-error')), /メールアドレスまたはパスワードが正しくありません/);
   await signIn(s, ADMIN_EMAIL, ADMIN_PASSWORD);
 
@@ -275,13 +179,15 @@ async function story(sec, a, b, ex) {
   await shot(s, '04-registry-companies');
 
   // ---- participants and the expert accept their invitations and consents ----------------------
-  await a.page.goto(inviteA);
-  await a.page.waitForSelector(tid('invite-form'));
-  await a.page.fill(tid('invite-password'), 'short');
-  await a.page.fill(tid('invite-password2'), 'short');
-  await a.page.click(tid('invite-submit'));
-  assert.match(await a.page.textContent(tid('invite-error')), /12文字以上/);
-  await shot(a.page, '05-invite');
+  await expecting(a.page, SIGNED_OUT, async () => {
+    await a.page.goto(inviteA);
+    await a.page.waitForSelector(tid('invite-form'));
+    await a.page.fill(tid('invite-password'), 'short');
+    await a.page.fill(tid('invite-password2'), 'short');
+    await a.page.click(tid('invite-submit'));
+    assert.match(await a.page.textContent(tid('invite-error')), /12文字以上/);
+    await shot(a.page, '05-invite');
+  });
   await acceptInvite(a.page, inviteA, 'yamada@a.example.jp');
   await a.page.waitForSelector(tid('consent-behalf-participation'));
   await shot(a.page, '06-consent');
@@ -374,8 +280,12 @@ async function story(sec, a, b, ex) {
   await q.click(tid('category-questions'));
   await q.waitForSelector(`${tid('thread-list')}, ${tid('thread-list-empty')}`);
   assert.equal(await q.locator(`${tid('thread-row')}[data-thread-id="${threadId}"]`).count(), 0, 'not in B\'s category list');
-  await go(q, '/threads/' + threadId);
-  await q.waitForSelector(tid('not-found'));
+  await expecting(q, [{ status: 404, url: new RegExp('/api/v1/threads/' + threadId + '(/attachments)?$') }], async () => {
+    const answer = q.waitForResponse((r) => r.url().endsWith('/api/v1/threads/' + threadId));
+    await go(q, '/threads/' + threadId);
+    assert.equal((await answer).status(), 404);
+    await q.waitForSelector(tid('not-found'));
+  });
   assert.equal(await q.getByText(title).count(), 0, 'not by direct URL');
   await shot(q, '14-not-found');
   assert.equal((await b.context.request.get(base + attachmentHref)).status(), 404, 'nor its attachment');
@@ -419,5 +329,4 @@ async function story(sec, a, b, ex) {
   await shot(s, '22-thread-english');
   await s.click(tid('lang-switch'));
 
-  assert.deepEqual(problems, [], 'no CSP violations or page errors');
 }

@@ -82,7 +82,7 @@ export async function request(method, path, body, opts = {}) {
     const err = new ApiError(res.status, code, obj.message, obj, res.headers.get('Retry-After'));
     if (!opts.quiet) {
       if (code === 'unauthenticated' && hooks.unauthenticated) hooks.unauthenticated(err);
-      if (code === 'consent_required' && hooks.consentRequired) hooks.consentRequired(obj.pending || []);
+      if (code === 'consent_required' && hooks.consentRequired) hooks.consentRequired();
       if (code === 'company_inactive' && hooks.companyInactive) hooks.companyInactive(err);
       // Enrolment first: the account page holds the two-step set-up.
       if (code === 'totp_setup_required' && !location.hash.startsWith('#/account')) location.hash = '#/account';
@@ -105,14 +105,4 @@ export function qs(params) {
   }
   const s = u.toString();
   return s ? '?' + s : '';
-}
-
-// Lists come back either bare ([...]) or wrapped ({threads:[...]}, {items:[...]}); accept both.
-export function listOf(data, ...keys) {
-  if (Array.isArray(data)) return data;
-  if (!data || typeof data !== 'object') return [];
-  for (const k of [...keys, 'items', 'results', 'data']) {
-    if (Array.isArray(data[k])) return data[k];
-  }
-  return [];
 }

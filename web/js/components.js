@@ -136,8 +136,8 @@ export function MarkdownEditor({ value, onInput, label, testid = 'composer-body'
     setTab('preview');
     setPreview({ html: '', error: null, loading: true });
     try {
-      const r = await api.post('/markdown/preview', { body: value || '' });
-      setPreview({ html: (r && r.html) || '', error: null, loading: false });
+      const r = await api.post('/markdown/preview', { body: value }); // {html}
+      setPreview({ html: r.html, error: null, loading: false });
     } catch (error) {
       setPreview({ html: '', error, loading: false });
     }
@@ -168,7 +168,13 @@ export function MarkdownEditor({ value, onInput, label, testid = 'composer-body'
 
 /** Visibility choice, spelled out as who will read the thread. */
 export function VisibilityPicker({ value, onChange, user, name = 'visibility' }) {
-  const options = VISIBILITIES.filter((v) => v !== 'staff' || (user && user.role !== 'participant'));
+  // Participants write within their company and group, never staff-only; experts have no company
+  // or group of their own; the secretariat names one for a company or group thread.
+  const options = {
+    participant: ['community', 'group', 'company'],
+    expert: ['community', 'staff'],
+    secretariat: VISIBILITIES,
+  }[user.role];
   return html`<fieldset class="vis-picker" data-testid="visibility-picker">
     <legend>${t('composer.visibility')}</legend>
     ${options.map((v) => html`<label class=${'vis-option' + (value === v ? ' selected' : '')} key=${v}>

@@ -58,14 +58,6 @@ export function num(n) {
   return new Intl.NumberFormat(state.lang === 'en' ? 'en-GB' : 'ja-JP').format(Number(n));
 }
 
-/** A person's display name from whatever shape the API gives (object, name field, or id). */
-export function personName(obj, nameKey = 'name') {
-  if (!obj) return '';
-  if (typeof obj === 'string') return obj;
-  if (typeof obj === 'number') return '#' + obj;
-  return obj[nameKey] || obj.display_name || obj.email || (obj.id !== undefined ? '#' + obj.id : '');
-}
-
 /** Remove any markup from a server string and give back plain text (inert parsing, no execution). */
 export function plainText(s) {
   if (typeof s !== 'string') return '';

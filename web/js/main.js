@@ -21,10 +21,10 @@ import { Dispatch, CompanyVisits, DispatchReport } from './views/visits.js';
 
 // ---- session ---------------------------------------------------------------------------
 
+// GET /me: {user, pending_consents, csrf_token}
 export function applyMe(me) {
-  if (!me) return;
-  if (me.csrf_token) api.setCsrf(me.csrf_token);
-  setState({ user: me.user || null, pending: me.pending_consents || [] });
+  api.setCsrf(me.csrf_token);
+  setState({ user: me.user, pending: me.pending_consents });
 }
 
 export async function refreshMe() {
@@ -53,9 +53,10 @@ api.hooks.companyInactive = () => {
   // A withdrawn company's participants can reach no content at all: say so once, plainly.
   if (!state.inactive) setState({ inactive: true });
 };
-api.hooks.consentRequired = (pending) => {
-  // Show the consent screen; the route stays, so the reader lands where they were going.
-  setState({ pending: pending && pending.length ? pending : [{ kind: 'unknown' }] });
+api.hooks.consentRequired = () => {
+  // Show the consent screen (the 403 names no documents: /me says which); the route stays, so the
+  // reader lands where they were going.
+  setState({ pending: [{ kind: 'unknown' }] });
   refreshMe();
 };
 
@@ -69,9 +70,7 @@ function startEvents() {
   source.onopen = () => setState({ live: true });
   for (const type of ['thread', 'post', 'notification']) {
     source.addEventListener(type, (ev) => {
-      let data = {};
-      try { data = JSON.parse(ev.data || '{}'); } catch (_) { /* ignore */ }
-      emit(type, data);
+      emit(type, JSON.parse(ev.data)); // {thread_id, post_id?} or a notification's {id, thread_id?}
       if (type === 'notification') {
         refreshUnread();
         toast(t('notif.new'), 'info');
@@ -225,7 +224,11 @@ function App() {
   }, [route.path]);
 
   const user = state.user;
-  const gated = !!user && !isSecretariat(user) && state.pending.length > 0;
+  const consentGated = !!user && !isSecretariat(user) && state.pending.length > 0;
+  // The secretariat requires two-step sign-in for this account and it is not set up yet: the server
+  // refuses content until it is (403 totp_setup_required), so the account page comes first.
+  const twoStepGated = !!user && user.totp_setup_required;
+  const gated = consentGated || twoStepGated;
 
   useEffect(() => {
     document.documentElement.lang = state.lang;
@@ -238,11 +241,12 @@ function App() {
   let main;
   if (!state.ready) main = html`<${Loading} />`;
   else if (route.parts[0] === 'invite' && route.parts[1]) main = html`<${Invite} token=${route.parts[1]}
-    onSignedIn=${(r) => applyMe({ user: r.user, csrf_token: r.csrf_token })} afterSignIn=${refreshMe} />`;
-  else if (!user) main = html`<${Login} onSignedIn=${(r) => applyMe({ user: r.user, csrf_token: r.csrf_token })} afterSignIn=${refreshMe} />`;
+    onSignedIn=${(r) => api.setCsrf(r.csrf_token)} afterSignIn=${refreshMe} />`;
+  else if (!user) main = html`<${Login} onSignedIn=${(r) => api.setCsrf(r.csrf_token)} afterSignIn=${refreshMe} />`;
   else if (state.inactive && user.role === 'participant') main = html`<section class="panel empty" data-testid="company-inactive">
       <h1 tabindex="-1" data-page-title>${t('inactive.title')}</h1><p>${t('err.company_inactive')}</p></section>`;
-  else if (gated) main = html`<${Consent} user=${user} pending=${state.pending} onDone=${refreshMe} />`;
+  else if (consentGated) main = html`<${Consent} user=${user} onDone=${refreshMe} />`;
+  else if (twoStepGated) main = html`<${Account} />`;
   else main = routeView(route, user);
 
   const withNav = user && !gated && state.ready && !(state.inactive && user.role === 'participant');

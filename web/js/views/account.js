@@ -14,8 +14,8 @@ export function Account() {
         <div><dt>${t('registry.user_name')}</dt><dd data-testid="account-name">${u.name}</dd></div>
         <div><dt>${t('login.email')}</dt><dd>${u.email}</dd></div>
         <div><dt>${t('registry.role')}</dt><dd>${t('role.' + u.role)}${u.representative ? ' · ' + t('registry.representative') : ''}</dd></div>
-        ${u.company_name || u.company_id ? html`<div><dt>${t('registry.company')}</dt><dd>${u.company_name || '#' + u.company_id}</dd></div>` : null}
-        ${u.specialties && u.specialties.length ? html`<div><dt>${t('registry.specialties')}</dt><dd>${[].concat(u.specialties).join(', ')}</dd></div>` : null}
+        ${u.company_name ? html`<div><dt>${t('registry.company')}</dt><dd data-testid="account-company">${u.company_name}</dd></div>` : null}
+        ${u.specialties.length ? html`<div><dt>${t('registry.specialties')}</dt><dd>${u.specialties.join(', ')}</dd></div>` : null}
       </dl>
       <p class="hint">${t('account.tz_note')}</p>
     </section>
@@ -35,8 +35,8 @@ function PasswordChange() {
     if (next.length < 12) { setError({ code: 'weak_password' }); return; }
     if (next !== again) { setError(t('invite.mismatch')); return; }
     const r = await api.post('/me/password', { current_password: cur, new_password: next });
-    if (r && r.csrf_token) api.setCsrf(r.csrf_token);
-    if (r && r.user) setState({ user: r.user });
+    api.setCsrf(r.csrf_token);
+    setState({ user: r.user });
     setCur(''); setNext(''); setAgain('');
     toast(t('account.password_changed'), 'success');
   });
@@ -68,7 +68,7 @@ function TwoStep({ user }) {
   const [confirm, confirming, confirmError] = useAction(async (e) => {
     e.preventDefault();
     const r = await api.post('/me/totp/confirm', { code: code.trim() });
-    if (r && r.user) setState({ user: r.user });
+    setState({ user: r.user });
     setSetup(null); setCode('');
     toast(t('account.totp_enabled'), 'success');
   });
@@ -106,7 +106,7 @@ function TwoStep({ user }) {
       <form onSubmit=${confirm} class="narrow-form">
         ${codeField}
         <${ErrorBox} error=${confirmError} />
-        <button type="submit" class="btn btn-primary" disabled=${confirming}>${t('account.totp_confirm')}</button>
+        <button type="submit" class="btn btn-primary" disabled=${confirming} data-testid="totp-confirm">${t('account.totp_confirm')}</button>
       </form>`
     : html`<p><span class="badge missing">${t('account.totp_off')}</span></p>
       <${ErrorBox} error=${startError} />
@@ -120,7 +120,7 @@ function MyConsents() {
     <h2 id="mc-h">${t('account.consents')}</h2>
     <p class="lead">${t('account.consents_lead')}</p>
     <${Loaded} res=${res}>${(data) => {
-      const list = api.listOf(data, 'consents');
+      const list = data; // [{id, action, scope, kind, version, at, in_effect, current, …}], newest first
       if (!list.length) return html`<p class="muted">${t('account.no_consents')}</p>`;
       return html`<ul class="card-list compact-rows" data-testid="my-consents">
         ${list.map((c) => html`<${ConsentRow} key=${c.id} c=${c} reload=${res.reload} />`)}</ul>`;
@@ -133,21 +133,24 @@ function ConsentRow({ c, reload }) {
   const [withdraw, busy, error] = useAction(async () => {
     await api.post('/consents/' + c.id + '/withdraw', {});
     toast(t('account.consent_withdrawn'), 'success');
+    // A withdrawn consent may close the gate again: /me says what is pending now.
+    const me = await api.get('/me');
+    setState({ user: me.user, pending: me.pending_consents });
     reload();
   });
-  const action = c.action || 'accept';
-  return html`<li class="card">
+  const { action } = c;
+  return html`<li class="card" data-testid="consent-record" data-kind=${c.kind} data-scope=${c.scope} data-in-effect=${String(c.in_effect)}>
     <div class="card-head">
       <span class=${'badge ' + (action === 'withdraw' ? 'missing' : 'ok')}>${t('account.consent_action.' + action)}</span>
       <strong>${t('doc.kind.' + c.kind)}</strong>
-      <span class="muted small">${t('consent.version', { v: c.version })} · ${t('account.consent_scope.' + (c.scope || 'personal'))}</span>
+      <span class="muted small">${t('consent.version', { v: c.version })} · ${t('account.consent_scope.' + c.scope)}</span>
       ${c.in_effect ? html`<span class="badge ok">${t('account.consent_in_effect')}</span>` : null}
     </div>
     <p class="small muted"><${Time} value=${c.at} /></p>
     ${c.in_effect && action === 'accept' ? html`<div class="card-actions">
-      ${asking ? html`<button type="button" class="btn btn-small btn-danger" disabled=${busy} onClick=${() => withdraw()}>${t('account.consent_withdraw_confirm')}</button>
+      ${asking ? html`<button type="button" class="btn btn-small btn-danger" disabled=${busy} data-testid="consent-withdraw-confirm" onClick=${() => withdraw()}>${t('account.consent_withdraw_confirm')}</button>
         <button type="button" class="btn btn-small btn-ghost" onClick=${() => setAsking(false)}>${t('common.cancel')}</button>`
-      : html`<button type="button" class="btn btn-small btn-ghost btn-danger-text" onClick=${() => setAsking(true)}>${t('account.consent_withdraw')}</button>`}
+      : html`<button type="button" class="btn btn-small btn-ghost btn-danger-text" data-testid="consent-withdraw" onClick=${() => setAsking(true)}>${t('account.consent_withdraw')}</button>`}
     </div>` : null}
     <${ErrorBox} error=${error} />
   </li>`;

@@ -21,7 +21,7 @@ export function Login({ onSignedIn, afterSignIn, presetEmail, notice }) {
     if (needTotp) body.totp = totp.trim();
     try {
       const r = await api.post('/session', body, { quiet: true });
-      onSignedIn(r || {});
+      onSignedIn(r); // {user, csrf_token}; the caller then asks /me for the pending consents
       if (afterSignIn) await afterSignIn();
     } catch (err) {
       if (err.code === 'totp_required' && !needTotp) {
@@ -82,7 +82,7 @@ export function Invite({ token, onSignedIn, afterSignIn }) {
     setBusy(true);
     try {
       const r = await api.post('/invites/' + encodeURIComponent(token) + '/accept', { password: pw }, { quiet: true });
-      setDone(r || {});
+      setDone(r); // {user}
     } catch (err) {
       if (err.code === 'not_found') setError(t('invite.invalid'));
       else setError(err);
@@ -92,8 +92,8 @@ export function Invite({ token, onSignedIn, afterSignIn }) {
   };
 
   if (done) {
-    const email = (done.user && done.user.email) || done.email || '';
-    // The invitation answer may or may not open a session; asking the user to sign in works for both.
+    const { email } = done.user;
+    // Accepting an invitation opens no session: the person signs in with the new password.
     return html`<${Login} presetEmail=${email} notice=${t('invite.done')}
       onSignedIn=${onSignedIn} afterSignIn=${async () => { if (afterSignIn) await afterSignIn(); go('/'); }} />`;
   }

@@ -10,7 +10,12 @@ import { uploadFiles } from './thread.js';
 export function NewThread({ query }) {
   const user = state.user;
   const cats = useApi('/categories');
-  const ids = { cat: useId('cat'), title: useId('title'), tags: useId('tags'), kind: useId('kind'), files: useId('files') };
+  const ids = { cat: useId('cat'), title: useId('title'), tags: useId('tags'), kind: useId('kind'), files: useId('files'), scope: useId('scope') };
+  const sec = isSecretariat(user);
+  // The secretariat has no company or group of its own: a company or group thread names one.
+  const companies = useApi(sec ? '/companies' : null);
+  const groups = useApi(sec ? '/groups' : null);
+  const [scope, setScope] = useState('');
   const [category, setCategory] = useState(query.category || '');
   const [kind, setKind] = useState(query.kind || 'question');
   const [visibility, setVisibility] = useState(user.role === 'participant' ? 'company' : 'community');
@@ -21,7 +26,7 @@ export function NewThread({ query }) {
 
   useEffect(() => {
     if (!category && cats.data) {
-      const list = api.listOf(cats.data, 'categories');
+      const list = cats.data.categories;
       if (list.length) setCategory(String(list[0].id));
     }
   }, [cats.data]);
@@ -32,8 +37,10 @@ export function NewThread({ query }) {
       category_id: Number(category), title: title.trim(), body, kind, visibility,
       tags: tags.split(/[,、]/).map((s) => s.trim()).filter(Boolean),
     };
+    if (sec && visibility === 'company') payload.company_id = Number(scope);
+    if (sec && visibility === 'group') payload.group_id = Number(scope);
     const r = await api.post('/threads', payload);
-    const id = r.id || (r.thread && r.thread.id);
+    const { id } = r; // 201: the thread, with first_post_id
     if (files.length) {
       const errs = await uploadFiles(id, files);
       if (errs.length) toast(errs.join(' / '), 'warn');
@@ -45,7 +52,7 @@ export function NewThread({ query }) {
   return html`<div class="compose">
     <${PageHead} title=${t('compose.title')} />
     <${Loaded} res=${cats}>${(data) => {
-      const list = api.listOf(data, 'categories');
+      const list = data.categories;
       if (!list.length) return html`<p class="muted">${t('home.no_categories')}</p>`;
       return html`<form class="panel form" onSubmit=${submit} data-testid="compose-form">
         <div class="grid-2">
@@ -64,7 +71,15 @@ export function NewThread({ query }) {
           </${Field}>
         </div>
         <p class="hint">${t('compose.kind_hint.' + kind)}</p>
-        <${VisibilityPicker} value=${visibility} onChange=${setVisibility} user=${user} />
+        <${VisibilityPicker} value=${visibility} onChange=${(v) => { setVisibility(v); setScope(''); }} user=${user} />
+        ${sec && (visibility === 'company' || visibility === 'group') ? html`<${Field} id=${ids.scope}
+            label=${t(visibility === 'company' ? 'compose.for_company' : 'compose.for_group')} required>
+          <select id=${ids.scope} required value=${scope} data-testid="compose-scope" onChange=${(e) => setScope(e.currentTarget.value)}>
+            <option value="">${t('common.choose')}</option>
+            ${(visibility === 'company' ? (companies.data ? companies.data.companies : []) : (groups.data ? groups.data.groups : []))
+              .map((x) => html`<option value=${x.id}>${x.name}</option>`)}
+          </select>
+        </${Field}>` : null}
         <${Field} id=${ids.title} label=${t('compose.thread_title')} required>
           <input id=${ids.title} required maxlength="200" value=${title} data-testid="compose-title"
             onInput=${(e) => setTitle(e.currentTarget.value)} />

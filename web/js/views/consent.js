@@ -5,9 +5,7 @@ import * as api from '../api.js';
 import { t } from '../../i18n/index.js';
 import { ErrorBox, Loaded, Notice, useApi, Time } from '../components.js';
 
-const KIND_ORDER = { participation: 0, nda: 1 };
-
-export function Consent({ user, pending, onDone }) {
+export function Consent({ user, onDone }) {
   const docs = useApi('/documents/current');
   return html`<section class="consent" aria-labelledby="consent-title">
     <div class="page-head">
@@ -15,33 +13,21 @@ export function Consent({ user, pending, onDone }) {
     </div>
     <p class="lead">${t('consent.lead')}</p>
     <${Loaded} res=${docs}>${(data) => {
-      const list = api.listOf(data, 'documents').slice().sort((a, b) => (KIND_ORDER[a.kind] ?? 9) - (KIND_ORDER[b.kind] ?? 9));
-      const relevant = list.filter((d) => needsAny(pending, d));
-      if (!list.length) return html`<${Notice} kind="warn" testid="consent-no-documents">${t('consent.no_documents')}</${Notice}>`;
-      return html`${(relevant.length ? relevant : list).map((d) => html`<${ConsentDoc} key=${d.id} doc=${d}
-          user=${user} pending=${pending} onAccepted=${onDone} onChanged=${docs.reload} />`)}`;
+      // [{id, kind, version, title, body, sha256, material, created_at, …, pending:["personal","company"]}],
+      // participation first; "pending" names the scopes the caller still has to accept it in.
+      const relevant = data.filter((d) => d.pending.length);
+      if (!relevant.length) return html`<${Notice} kind="warn" testid="consent-no-documents">${t('consent.no_documents')}</${Notice}>`;
+      return html`${relevant.map((d) => html`<${ConsentDoc} key=${d.id} doc=${d}
+          user=${user} onAccepted=${async () => { await onDone(); docs.reload(); }} onChanged=${docs.reload} />`)}`;
     }}</${Loaded}>
   </section>`;
 }
 
-function needsAny(pending, doc) {
-  if (!pending || !pending.length) return true;
-  return pending.some((p) => p.document_id === doc.id || (p.kind === doc.kind && !p.document_id) || p.kind === 'unknown');
-}
-
-function scopesPending(pending, doc) {
-  const mine = (pending || []).filter((p) => p.document_id === doc.id || (!p.document_id && p.kind === doc.kind));
-  return {
-    personal: mine.length === 0 || mine.some((p) => !p.scope || p.scope === 'personal'),
-    company: mine.some((p) => p.scope === 'company'),
-  };
-}
-
-function ConsentDoc({ doc, user, pending, onAccepted, onChanged }) {
-  const scopes = scopesPending(pending, doc);
-  const canRepresent = user.role === 'participant' && !!user.representative;
+function ConsentDoc({ doc, user, onAccepted, onChanged }) {
+  const companyPending = doc.pending.includes('company');
+  const canRepresent = user.role === 'participant' && user.representative;
   const [read, setRead] = useState(false);
-  const [behalf, setBehalf] = useState(canRepresent && scopes.company);
+  const [behalf, setBehalf] = useState(canRepresent && companyPending);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
   const [done, setDone] = useState(false);
@@ -49,16 +35,9 @@ function ConsentDoc({ doc, user, pending, onAccepted, onChanged }) {
   const accept = async () => {
     setBusy(true); setError(null);
     try {
-      const path = '/documents/' + doc.id + '/accept';
-      if (behalf && canRepresent) {
-        await api.post(path, { sha256: doc.sha256, on_behalf_of_company: true }, { quiet: true });
-        // Some servers record the company consent only; make sure the personal one is there too.
-        const me = await api.get('/me', { quiet: true });
-        const still = (me.pending_consents || []).some((p) => p.document_id === doc.id && p.scope === 'personal');
-        if (still) await api.post(path, { sha256: doc.sha256 }, { quiet: true });
-      } else {
-        await api.post(path, { sha256: doc.sha256 }, { quiet: true });
-      }
+      // One call records the personal acceptance and, on behalf of the company, the company's.
+      await api.post('/documents/' + doc.id + '/accept',
+        behalf && canRepresent ? { sha256: doc.sha256, on_behalf_of_company: true } : { sha256: doc.sha256 }, { quiet: true });
       setDone(true);
       await onAccepted();
     } catch (e) {
@@ -77,7 +56,7 @@ function ConsentDoc({ doc, user, pending, onAccepted, onChanged }) {
       <p class="doc-kind">${kindLabel}</p>
       <h2 id=${'doc-t-' + doc.id}>${doc.title}</h2>
       <p class="muted">${t('consent.version', { v: doc.version })}
-        ${doc.published_at || doc.created_at ? html` · <${Time} value=${doc.published_at || doc.created_at} />` : null}</p>
+ · <${Time} value=${doc.created_at} /></p>
     </header>
     <div class="doc-body" id=${bodyId} tabindex="0" role="region" aria-label=${t('consent.body_label', { title: doc.title })}
       data-testid=${'consent-body-' + doc.kind}>${doc.body}</div>
@@ -93,7 +72,7 @@ function ConsentDoc({ doc, user, pending, onAccepted, onChanged }) {
               onChange=${(e) => setBehalf(e.currentTarget.checked)} />
             <span>${t('consent.on_behalf')}</span>
           </label>` : null}
-        ${user.role === 'participant' && !canRepresent && scopes.company ? html`<${Notice} kind="warn">
+        ${user.role === 'participant' && !canRepresent && companyPending ? html`<${Notice} kind="warn">
             ${t('consent.company_needed')}</${Notice}>` : null}
         <${ErrorBox} error=${error} testid=${'consent-error-' + doc.kind} />
         <div class="form-actions">

@@ -6,13 +6,8 @@ import { toast } from '../store.js';
 import { ErrorBox, Field, Loaded, Notice, PageHead, useApi, useAction, useId, Time } from '../components.js';
 
 const KINDS = ['participation', 'nda'];
-
-function consentOf(row, kind) {
-  if (!row) return null;
-  if (row.consents && kind in row.consents) return row.consents[kind];
-  if (kind in row) return row[kind];
-  return null;
-}
+// The ways a paper consent arrives (the form offers these; the API takes any text).
+const METHODS = ['paper', 'pdf', 'other'];
 
 /** Whether a row needs this kind at all: the secretariat is not gated, an expert signs the NDA only. */
 function applies(row, kind, isCompany) {
@@ -24,14 +19,13 @@ function applies(row, kind, isCompany) {
 
 function ConsentCell({ value, applicable = true }) {
   if (!applicable) return html`<span class="muted small" title=${t('report.not_applicable')}>—</span>`;
+  // {version, at, current, method, document_id, consent_id} or null when none is held
   if (!value) return html`<span class="badge missing">${t('report.missing')}</span>`;
-  if (typeof value !== 'object') return html`<span>${String(value)}</span>`;
-  const at = value.accepted_at || value.at || value.time || value.created_at;
-  const old = value.current === false;
+  const old = !value.current;
   return html`<span class="consent-ok"><span class=${'badge ' + (old ? 'missing' : 'ok')}
       title=${old ? t('report.outdated') : ''}>${t('report.version', { v: value.version })}${old ? ' ' + t('report.outdated_short') : ''}</span>
-    ${at ? html` <span class="small muted"><${Time} value=${at} /></span>` : null}
-    ${value.method && !['online', 'web'].includes(value.method) ? html` <span class="small muted">(${value.method})</span>` : null}</span>`;
+    <span class="small muted"><${Time} value=${value.at} /></span>
+    ${value.method !== 'web' ? html` <span class="small muted" data-testid="consent-method">(${METHODS.includes(value.method) ? t('report.method.' + value.method) : value.method})</span>` : null}</span>`;
 }
 
 function ReportTable({ rows, kind, testid }) {
@@ -44,11 +38,11 @@ function ReportTable({ rows, kind, testid }) {
         ${KINDS.map((k) => html`<th scope="col">${t('doc.kind.' + k)}</th>`)}
       </tr></thead>
       <tbody>
-        ${rows.map((r, i) => html`<tr key=${r.id || i}>
-          <th scope="row">${r.name || r.company_name || r.email}${!isCompany && r.email ? html`<div class="small muted">${r.email}</div>` : null}</th>
-          ${isCompany ? html`<td data-label=${t('registry.track')}>${r.track ? t('track.' + r.track) : ''}</td>`
-            : html`<td data-label=${t('report.role_company')}>${r.role ? t('role.' + r.role) : ''}${r.company_name ? html`<div class="small muted">${r.company_name}</div>` : null}</td>`}
-          ${KINDS.map((k) => html`<td data-label=${t('doc.kind.' + k)}><${ConsentCell} value=${consentOf(r, k)} applicable=${applies(r, k, isCompany)} /></td>`)}
+        ${rows.map((r) => html`<tr key=${r.id}>
+          <th scope="row">${r.name}${!isCompany ? html`<div class="small muted">${r.email}</div>` : null}</th>
+          ${isCompany ? html`<td data-label=${t('registry.track')}>${t('track.' + r.track)}</td>`
+            : html`<td data-label=${t('report.role_company')}>${t('role.' + r.role)}${r.company_name ? html`<div class="small muted">${r.company_name}</div>` : null}</td>`}
+          ${KINDS.map((k) => html`<td data-label=${t('doc.kind.' + k)}><${ConsentCell} value=${r[k]} applicable=${applies(r, k, isCompany)} /></td>`)}
         </tr>`)}
       </tbody>
     </table>
@@ -63,15 +57,15 @@ export function ConsentReport() {
     </${PageHead}>
     <p class="lead">${t('report.lead')}</p>
     <${Loaded} res=${res}>${(data) => {
-      const companies = api.listOf(data, 'companies');
-      const users = api.listOf(data, 'users');
-      const rows = !companies.length && !users.length ? api.listOf(data, 'rows') : [];
+      // {current_material:{participation, nda}, companies:[{id, name, track, status, group_id, participation, nda}],
+      //  users:[{id, name, email, role, status, company_id, company_name, representative, participation, nda, cleared, pending}]}
+      const { companies, users } = data;
       return html`
         <section class="section" aria-labelledby="rep-c"><h2 id="rep-c">${t('report.companies')}</h2>
           ${companies.length ? html`<${ReportTable} rows=${companies} kind="company" testid="report-companies" />` : html`<p class="muted">${t('report.none')}</p>`}
         </section>
         <section class="section" aria-labelledby="rep-u"><h2 id="rep-u">${t('report.users')}</h2>
-          ${users.length || rows.length ? html`<${ReportTable} rows=${users.length ? users : rows} kind="user" testid="report-users" />` : html`<p class="muted">${t('report.none')}</p>`}
+          ${users.length ? html`<${ReportTable} rows=${users} kind="user" testid="report-users" />` : html`<p class="muted">${t('report.none')}</p>`}
         </section>`;
     }}</${Loaded}>
     <${PaperConsent} onDone=${res.reload} />
@@ -93,32 +87,30 @@ function PaperConsent({ onDone }) {
     setReference('');
     onDone();
   });
-  const cl = companies.data ? api.listOf(companies.data, 'companies') : [];
-  const dl = docs.data ? api.listOf(docs.data, 'documents') : [];
+  const cl = companies.data ? companies.data.companies : [];
+  const dl = docs.data || [];
   return html`<details class="panel admin-box">
     <summary data-testid="paper-toggle">${t('report.paper_title')}</summary>
     <p class="small muted">${t('report.paper_lead')}</p>
     <form class="grid-form" onSubmit=${send} data-testid="paper-form">
       <div class="field"><label for=${id + '-c'}>${t('report.company')}</label>
-        <select id=${id + '-c'} required value=${company} onChange=${(e) => setCompany(e.currentTarget.value)}>
+        <select id=${id + '-c'} required value=${company} data-testid="paper-company" onChange=${(e) => setCompany(e.currentTarget.value)}>
           <option value="">${t('common.choose')}</option>
           ${cl.map((c) => html`<option value=${c.id}>${c.name}</option>`)}
         </select></div>
       <div class="field"><label for=${id + '-d'}>${t('report.document')}</label>
-        <select id=${id + '-d'} required value=${doc} onChange=${(e) => setDoc(e.currentTarget.value)}>
+        <select id=${id + '-d'} required value=${doc} data-testid="paper-document" onChange=${(e) => setDoc(e.currentTarget.value)}>
           <option value="">${t('common.choose')}</option>
           ${dl.map((d) => html`<option value=${d.id}>${t('doc.kind.' + d.kind)} — ${d.title} (v${d.version})</option>`)}
         </select></div>
       <div class="field"><label for=${id + '-m'}>${t('report.method')}</label>
         <select id=${id + '-m'} value=${method} onChange=${(e) => setMethod(e.currentTarget.value)}>
-          <option value="paper">${t('report.method.paper')}</option>
-          <option value="pdf">${t('report.method.pdf')}</option>
-          <option value="other">${t('report.method.other')}</option>
+          ${METHODS.map((m) => html`<option value=${m}>${t('report.method.' + m)}</option>`)}
         </select></div>
       <div class="field"><label for=${id + '-r'}>${t('report.reference')}</label>
-        <input id=${id + '-r'} value=${reference} onInput=${(e) => setReference(e.currentTarget.value)} /></div>
+        <input id=${id + '-r'} value=${reference} data-testid="paper-reference" onInput=${(e) => setReference(e.currentTarget.value)} /></div>
       <${ErrorBox} error=${error} />
-      <div class="form-actions wide"><button type="submit" class="btn btn-primary" disabled=${busy}>${t('report.paper_submit')}</button></div>
+      <div class="form-actions wide"><button type="submit" class="btn btn-primary" disabled=${busy} data-testid="paper-submit">${t('report.paper_submit')}</button></div>
     </form>
   </details>`;
 }
@@ -143,13 +135,13 @@ export function Documents() {
     <p class="lead">${t('docs.lead')}</p>
     <section class="section" aria-labelledby="docs-cur"><h2 id="docs-cur">${t('docs.current')}</h2>
       <${Loaded} res=${res}>${(data) => {
-        const list = api.listOf(data, 'documents');
+        const list = data; // [{id, kind, version, title, body, sha256, material, created_at, …}]
         if (!list.length) return html`<p class="muted" data-testid="documents-empty">${t('docs.none')}</p>`;
         return html`<div class="doc-grid">${list.map((d) => html`<article class="panel" key=${d.id} data-testid=${'document-' + d.kind}>
           <p class="doc-kind">${t('doc.kind.' + d.kind)}</p>
           <h3>${d.title}</h3>
           <p class="small muted">${t('consent.version', { v: d.version })}
-            ${d.published_at || d.created_at ? html` · <${Time} value=${d.published_at || d.created_at} />` : null}</p>
+ · <${Time} value=${d.created_at} /></p>
           <p class="small"><span class="muted">SHA-256</span> <code class="hash">${d.sha256}</code></p>
           <details><summary>${t('docs.show_body')}</summary><div class="doc-body">${d.body}</div></details>
         </article>`)}</div>`;

@@ -3,9 +3,8 @@ import { html, useState } from '../html.js';
 import * as api from '../api.js';
 import { t } from '../../i18n/index.js';
 import { toast } from '../store.js';
-import { go } from '../router.js';
 import { Loaded, PageHead, useApi, useAction, ErrorBox, Time } from '../components.js';
-import { personName, plainText } from '../format.js';
+import { plainText } from '../format.js';
 import { RedactForm } from './thread.js';
 
 export function Moderation() {
@@ -18,11 +17,14 @@ export function Moderation() {
       <label><span>${t('mod.flag_state')}</span>
         <select value=${filter} data-testid="flag-state" onChange=${(e) => setFilter(e.currentTarget.value)}>
           <option value="open">${t('mod.flag_state.open')}</option>
-          <option value="">${t('filter.all')}</option>
+          <option value="resolved">${t('mod.flag_state.resolved')}</option>
+          <option value="all">${t('filter.all')}</option>
         </select></label>
     </div>
     <${Loaded} res=${res}>${(data) => {
-      const list = api.listOf(data, 'flags');
+      // {flags:[{id, post_id, thread_id, thread_title, reason, state, resolution, created_at, resolved_by,
+      //  resolved_at, reporter:{id,name,role}, post:{hidden, redacted, author_id, excerpt}, open_flags_on_post}], page}
+      const list = data.flags;
       if (!list.length) return html`<p class="muted empty" data-testid="flags-empty">${t('mod.no_flags')}</p>`;
       return html`<ul class="card-list" data-testid="flag-list">
         ${list.map((f) => html`<${FlagCard} key=${f.id} flag=${f} reload=${res.reload} />`)}
@@ -33,37 +35,47 @@ export function Moderation() {
 
 function FlagCard({ flag, reload }) {
   const [redacting, setRedacting] = useState(false);
-  const postId = flag.post_id || (flag.post && flag.post.id);
-  const threadId = flag.thread_id || (flag.post && flag.post.thread_id);
+  const { post_id: postId, thread_id: threadId } = flag;
+  const open = flag.state === 'open';
   const [act, busy, error] = useAction(async (what) => {
     await api.post('/posts/' + postId + '/' + what, {});
     toast(t('common.saved'), 'success');
     reload();
   });
-  const [resolve, resolving, resolveError] = useAction(async () => {
-    await api.patch('/flags/' + flag.id, { state: 'resolved' });
+  // POST /flags/{id}/resolve {action: "dismiss"|"hide"}: dismiss leaves the post as it is; hide hides
+  // it and answers every open flag on it.
+  const [resolve, resolving, resolveError] = useAction(async (action) => {
+    await api.post('/flags/' + flag.id + '/resolve', { action });
+    toast(t(action === 'hide' ? 'mod.resolved_hidden' : 'mod.resolved_dismissed'), 'success');
     reload();
   });
-  const excerpt = flag.post_excerpt || flag.excerpt || (flag.post && flag.post.body) || '';
-  return html`<li class="card" data-testid="flag" data-post-id=${postId}>
+  return html`<li class="card" data-testid="flag" data-flag-id=${flag.id} data-post-id=${postId} data-state=${flag.state}>
     <div class="card-head">
-      <span class=${'badge flag-' + (flag.state || 'open')}>${t('mod.flag_state.' + (flag.state || 'open'))}</span>
-      ${threadId ? html`<a class="card-title" href=${'#/threads/' + threadId + '?post=' + postId}>
-        ${flag.thread_title || t('mod.post_n', { n: postId })}</a>` : html`<span class="card-title">${t('mod.post_n', { n: postId })}</span>`}
+      <span class=${'badge flag-' + flag.state}>${t('mod.flag_state.' + flag.state)}</span>
+      ${flag.resolution ? html`<span class="badge resolution">${t('mod.resolution.' + flag.resolution)}</span>` : null}
+      ${flag.post.hidden ? html`<span class="badge locked">${t('post.hidden_badge')}</span>` : null}
+      ${flag.post.redacted ? html`<span class="badge locked">${t('mod.redacted_badge')}</span>` : null}
+      <a class="card-title" href=${'#/threads/' + threadId + '?post=' + postId}>${flag.thread_title}</a>
     </div>
     <dl class="facts">
       <div class="wide"><dt>${t('mod.reason')}</dt><dd>${flag.reason}</dd></div>
-      <div><dt>${t('mod.reporter')}</dt><dd>${personName(flag.reporter) || flag.reporter_name || ('#' + (flag.reporter_id || ''))}</dd></div>
+      <div class="wide"><dt>${t('mod.excerpt')}</dt><dd class="excerpt" data-testid="flag-excerpt">${plainText(flag.post.excerpt)}</dd></div>
+      <div><dt>${t('mod.reporter')}</dt><dd>${flag.reporter.name}</dd></div>
       <div><dt>${t('mod.flagged_at')}</dt><dd><${Time} value=${flag.created_at} /></dd></div>
-      ${excerpt ? html`<div class="wide"><dt>${t('mod.excerpt')}</dt><dd class="excerpt">${plainText(excerpt).slice(0, 300)}</dd></div>` : null}
+      ${flag.open_flags_on_post > 1 ? html`<div><dt>${t('mod.open_on_post')}</dt><dd>${flag.open_flags_on_post}</dd></div>` : null}
+      ${flag.resolved_at ? html`<div><dt>${t('mod.resolved_at')}</dt><dd><${Time} value=${flag.resolved_at} /></dd></div>` : null}
     </dl>
     <div class="card-actions">
-      <button type="button" class="btn btn-small" disabled=${busy} data-testid="flag-hide" onClick=${() => act('hide')}>${t('mod.hide')}</button>
-      <button type="button" class="btn btn-small" disabled=${busy} data-testid="flag-unhide" onClick=${() => act('unhide')}>${t('mod.unhide')}</button>
-      <button type="button" class="btn btn-small btn-ghost btn-danger-text" aria-expanded=${redacting} data-testid="flag-redact"
-        onClick=${() => setRedacting(!redacting)}>${t('mod.redact')}</button>
-      ${(flag.state || 'open') === 'open' ? html`<button type="button" class="btn btn-small btn-ghost" disabled=${resolving}
-        data-testid="flag-resolve" onClick=${() => resolve()}>${t('mod.resolve')}</button>` : null}
+      ${open ? html`<button type="button" class="btn btn-small btn-primary" disabled=${resolving}
+          data-testid="flag-resolve-hide" onClick=${() => resolve('hide')}>${t('mod.resolve_hide')}</button>
+        <button type="button" class="btn btn-small" disabled=${resolving}
+          data-testid="flag-resolve" onClick=${() => resolve('dismiss')}>${t('mod.resolve')}</button>` : null}
+      ${open ? null : flag.post.hidden ? html`<button type="button" class="btn btn-small" disabled=${busy} data-testid="flag-unhide"
+          onClick=${() => act('unhide')}>${t('mod.unhide')}</button>`
+        : html`<button type="button" class="btn btn-small" disabled=${busy} data-testid="flag-hide"
+          onClick=${() => act('hide')}>${t('mod.hide')}</button>`}
+      ${!flag.post.redacted ? html`<button type="button" class="btn btn-small btn-ghost btn-danger-text" aria-expanded=${redacting}
+        data-testid="flag-redact" onClick=${() => setRedacting(!redacting)}>${t('mod.redact')}</button>` : null}
     </div>
     <${ErrorBox} error=${error || resolveError} />
     ${redacting ? html`<${RedactForm} post=${{ id: postId }} onDone=${() => { setRedacting(false); reload(); }} />` : null}
@@ -74,7 +86,8 @@ export function Audit() {
   const [after, setAfter] = useState('');
   const [pages, setPages] = useState([]);
   const res = useApi('/audit' + api.qs({ after }), [after]);
-  const entries = res.data ? api.listOf(res.data, 'entries') : [];
+  // {entries:[{id, at, actor_id, action, target, ip, hash, detail}]}, oldest first
+  const entries = res.data ? res.data.entries : [];
   const all = [...pages, ...entries];
   const more = () => {
     if (!entries.length) return;
@@ -94,9 +107,9 @@ export function Audit() {
         </tr></thead>
         <tbody>
           ${all.map((e) => html`<tr key=${e.id}>
-            <td>${e.id}</td><td><${Time} value=${e.at} /></td><td>${e.actor_name || e.actor_id || '—'}</td>
-            <td><code>${e.action}</code></td><td>${typeof e.target === 'object' ? JSON.stringify(e.target) : e.target}</td>
-            <td>${e.ip}</td><td><code class="hash" title=${e.hash}>${(e.hash || '').slice(0, 12)}</code></td>
+            <td>${e.id}</td><td><${Time} value=${e.at} /></td><td>${e.actor_id === null ? '—' : '#' + e.actor_id}</td>
+            <td><code>${e.action}</code></td><td>${e.target}</td>
+            <td>${e.ip}</td><td><code class="hash" title=${e.hash}>${e.hash.slice(0, 12)}</code></td>
           </tr>`)}
         </tbody>
       </table>

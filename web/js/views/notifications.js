@@ -9,21 +9,13 @@ import { plainText } from '../format.js';
 export async function refreshUnread() {
   try {
     const data = await api.get('/notifications', { quiet: true });
-    const list = api.listOf(data, 'notifications');
-    const n = typeof data.unread_count === 'number' ? data.unread_count
-      : (typeof data.unread === 'number' ? data.unread : list.filter((x) => !x.read_at).length);
-    setState({ unread: n });
+    setState({ unread: data.unread_count });
   } catch (_) { /* not fatal */ }
 }
 
+// {notifications:[{id, kind, thread_id, post_id, actor, text, created_at, read_at}], unread_count}
 function describe(n) {
-  const text = n.text || n.message || n.body || n.summary;
-  const title = n.thread_title || n.title || '';
-  if (text) return plainText(text) + (title && !text.includes(title) ? ' — ' + title : '');
-  const kind = n.kind || n.type || n.event;
-  const key = 'notif.kind.' + kind;
-  const s = t(key, { title: n.thread_title || n.title || '' });
-  return s === key ? t('notif.kind.generic', { title: n.thread_title || n.title || '' }) : s;
+  return plainText(n.text);
 }
 
 export function Notifications() {
@@ -37,7 +29,7 @@ export function Notifications() {
   });
   return html`<div>
     <${Loaded} res=${res}>${(data) => {
-      const list = api.listOf(data, 'notifications');
+      const list = data.notifications;
       const unread = list.filter((n) => !n.read_at).map((n) => n.id);
       return html`<${PageHead} title=${t('notif.title')}>
           <button type="button" class="btn" disabled=${busy || !unread.length} data-testid="notifications-read-all"

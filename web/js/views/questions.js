@@ -5,14 +5,8 @@ import { t } from '../../i18n/index.js';
 import { state, on, isSecretariat, toast } from '../store.js';
 import { go } from '../router.js';
 import { Loaded, PageHead, useApi, useAction, ErrorBox, Time, useId } from '../components.js';
-import { parseTime, personName } from '../format.js';
 
 const STATES = ['assigned', 'answered', 'declined'];
-
-function overdue(e) {
-  const due = parseTime(e.due_at);
-  return !!due && e.state === 'assigned' && due.getTime() < Date.now();
-}
 
 export function Escalations({ query }) {
   const sec = isSecretariat(state.user);
@@ -33,7 +27,8 @@ export function Escalations({ query }) {
         </select></label>
     </div>
     <${Loaded} res=${res}>${(data) => {
-      const list = api.listOf(data, 'escalations');
+      // {escalations:[{id, thread_id, expert:{id,name}, state, due_at, created_at, note, reason, title, overdue, …}], total}
+      const list = data.escalations;
       if (!list.length) return html`<p class="muted" data-testid="escalations-empty">${t('esc.none')}</p>`;
       return html`<ul class="card-list" data-testid="escalation-list">
         ${list.map((e) => html`<${EscalationCard} key=${e.id} esc=${e} sec=${sec} reload=${res.reload} />`)}
@@ -52,8 +47,8 @@ function EscalationCard({ esc, sec, reload }) {
     toast(t('esc.declined_toast'), 'success');
     reload();
   });
-  const late = esc.overdue === true || overdue(esc);
-  const title = esc.title || esc.thread_title || (esc.thread && esc.thread.title) || t('esc.thread_n', { n: esc.thread_id });
+  const late = esc.overdue;
+  const title = esc.title;
   return html`<li class=${'card' + (late ? ' overdue' : '')} data-testid="escalation" data-thread-id=${esc.thread_id}>
     <div class="card-head">
       <span class=${'badge esc-' + esc.state}>${t('esc.state.' + esc.state)}</span>
@@ -62,8 +57,8 @@ function EscalationCard({ esc, sec, reload }) {
     </div>
     <dl class="facts">
       <div><dt>${t('esc.due_at')}</dt><dd><${Time} value=${esc.due_at} /></dd></div>
-      ${esc.created_at ? html`<div><dt>${t('esc.created_at')}</dt><dd><${Time} value=${esc.created_at} /></dd></div>` : null}
-      ${sec ? html`<div><dt>${t('esc.expert')}</dt><dd>${personName(esc.expert) || esc.expert_name || ('#' + esc.expert_id)}</dd></div>` : null}
+      <div><dt>${t('esc.created_at')}</dt><dd><${Time} value=${esc.created_at} /></dd></div>
+      ${sec ? html`<div><dt>${t('esc.expert')}</dt><dd>${esc.expert.name}</dd></div>` : null}
       ${esc.note ? html`<div class="wide"><dt>${t('esc.note')}</dt><dd>${esc.note}</dd></div>` : null}
       ${esc.reason ? html`<div class="wide"><dt>${t('esc.decline_reason')}</dt><dd>${esc.reason}</dd></div>` : null}
     </dl>
@@ -85,20 +80,21 @@ const REASONS = ['overdue', 'declined', 'unanswered'];
 
 export function Triage() {
   const res = useApi('/triage');
-  // Escalations give the due times for overdue and declined items.
+  // Escalations give the expert's name for overdue and declined items.
   const escs = useApi('/escalations');
   useEffect(() => {
     const offs = [on('thread', () => res.reload()), on('post', () => res.reload())];
     return () => offs.forEach((f) => f());
   }, [res.reload]);
-  const escList = escs.data ? api.listOf(escs.data, 'escalations') : [];
+  const escList = escs.data ? escs.data.escalations : [];
   return html`<div>
     <${PageHead} title=${t('triage.title')}>
       <button type="button" class="btn" data-testid="triage-refresh" onClick=${() => { res.reload(); escs.reload(); }}>${t('common.refresh')}</button>
     </${PageHead}>
     <p class="lead">${t('triage.lead')}</p>
     <${Loaded} res=${res}>${(data) => {
-      const items = api.listOf(data, 'items');
+      // {items:[{thread_id, title, reason, since, due_at?, escalation_id?, expert_id?, decline_reason?, created_at?}]}
+      const items = data.items;
       if (!items.length) return html`<p class="muted empty" data-testid="triage-empty">${t('triage.none')}</p>`;
       return html`<div class="board" data-testid="triage-board">
         ${REASONS.map((reason) => {
@@ -109,15 +105,15 @@ export function Triage() {
             <p class="small muted">${t('triage.explain.' + reason)}</p>
             ${col.length ? html`<ul class="card-list">
               ${col.map((it) => {
-                const esc = escList.filter((e) => e.thread_id === it.thread_id).sort((a, b) => (b.id || 0) - (a.id || 0))[0];
-                const due = it.due_at || (esc && esc.due_at);
-                const title = it.title || it.thread_title || (esc && (esc.title || esc.thread_title)) || t('esc.thread_n', { n: it.thread_id });
+                const esc = it.escalation_id ? escList.find((e) => e.id === it.escalation_id) : null;
                 return html`<li class="card" data-testid="triage-item" data-thread-id=${it.thread_id}>
-                  <a class="card-title" href=${'#/threads/' + it.thread_id}>${title}</a>
+                  <a class="card-title" href=${'#/threads/' + it.thread_id}>${it.title}</a>
                   <dl class="facts">
-                    ${due ? html`<div><dt>${t('esc.due_at')}</dt><dd><${Time} value=${due} /></dd></div>` : null}
-                    ${it.since || it.created_at ? html`<div><dt>${t('triage.since')}</dt><dd><${Time} value=${it.since || it.created_at} /></dd></div>` : null}
-                    ${esc && reason !== 'unanswered' ? html`<div><dt>${t('esc.expert')}</dt><dd>${personName(esc.expert) || esc.expert_name || ('#' + esc.expert_id)}</dd></div>` : null}
+                    ${it.due_at ? html`<div><dt>${t('esc.due_at')}</dt><dd><${Time} value=${it.due_at} /></dd></div>` : null}
+                    ${reason !== 'overdue' ? html`<div><dt>${t('triage.since.' + reason)}</dt><dd><${Time} value=${it.since} /></dd></div>` : null}
+                    ${it.created_at ? html`<div><dt>${t('triage.since')}</dt><dd><${Time} value=${it.created_at} /></dd></div>` : null}
+                    ${esc ? html`<div><dt>${t('esc.expert')}</dt><dd>${esc.expert.name}</dd></div>` : null}
+                    ${it.decline_reason ? html`<div class="wide"><dt>${t('esc.decline_reason')}</dt><dd>${it.decline_reason}</dd></div>` : null}
                   </dl>
                 </li>`;
               })}

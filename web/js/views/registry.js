@@ -27,7 +27,7 @@ export function Registry({ tab }) {
 
 function useGroups() {
   const res = useApi('/groups');
-  return { res, list: res.data ? api.listOf(res.data, 'groups') : [] };
+  return { res, list: res.data ? res.data.groups : [] }; // {groups:[{id, name, created_at, companies}]}
 }
 
 // ---- groups ----------------------------------------------------------------------------
@@ -39,7 +39,7 @@ function Groups() {
   const [send, busy, error] = useAction(async (e) => {
     e.preventDefault();
     const r = await api.post('/groups', { name: name.trim() });
-    toast(t('registry.group_created', { name: r.name || name }), 'success');
+    toast(t('registry.group_created', { name: r.name }), 'success');
     setName('');
     res.reload();
   });
@@ -54,28 +54,78 @@ function Groups() {
     ${res.error && res.error.code !== 'not_found' ? html`<${ErrorBox} error=${res.error} />` : null}
     ${list.length ? html`<ul class="card-list compact" data-testid="group-list">${list.map((g) => html`<li class="card" key=${g.id}>
       <strong>${g.name}</strong> <span class="muted small">#${g.id}</span>
-      ${typeof (g.company_count ?? g.companies) === 'number' ? html` <span class="muted small">${t('registry.n_companies', { n: g.company_count ?? g.companies })}</span>` : null}
+      <span class="muted small">${t('registry.n_companies', { n: g.companies })}</span>
     </li>`)}</ul>` : html`<p class="muted">${t('registry.no_groups')}</p>`}
   </section>`;
 }
 
 // ---- companies -------------------------------------------------------------------------
 
+const VIEW_KEY = 'mamori.registry.view';
+
 function Companies() {
   const res = useApi('/companies');
   const { list: groups } = useGroups();
   const experts = useApi('/experts');
-  const expertList = experts.data ? api.listOf(experts.data, 'experts') : [];
+  const expertList = experts.data ? experts.data.experts : [];
+  const [view, setViewState] = useState(() => {
+    try { return localStorage.getItem(VIEW_KEY) === 'table' ? 'table' : 'cards'; } catch (_) { return 'cards'; }
+  });
+  const setView = (v) => { setViewState(v); try { localStorage.setItem(VIEW_KEY, v); } catch (_) { /* ignore */ } };
+  // {companies:[{id, name, industry, sme_class, capital_yen, employees, track, status, group_id, group_name,
+  //  created_at, participants, expert_ids}], tracks:{monozukuri:{filled, capacity, free}, service:{…}}}
   return html`<section class="section">
+    ${res.data ? html`<${TrackSummary} tracks=${res.data.tracks} />` : null}
     <${NewCompany} groups=${groups} onCreated=${res.reload} />
     <${Loaded} res=${res}>${(data) => {
-      const list = api.listOf(data, 'companies');
-      if (!list.length) return html`<p class="muted">${t('registry.no_companies')}</p>`;
-      return html`<ul class="card-list" data-testid="company-list">
-        ${list.map((c) => html`<${CompanyCard} key=${c.id} company=${c} groups=${groups} experts=${expertList} reload=${res.reload} />`)}
-      </ul>`;
+      const list = data.companies;
+      return html`${!list.length ? html`<p class="muted">${t('registry.no_companies')}</p>` : html`
+        <div class="view-toggle" role="group" aria-label=${t('registry.view')}>
+          ${['cards', 'table'].map((v) => html`<button type="button" class=${'btn btn-small' + (view === v ? ' btn-primary' : '')}
+            aria-pressed=${view === v} data-testid=${'company-view-' + v} onClick=${() => setView(v)}>${t('registry.view.' + v)}</button>`)}
+        </div>
+        ${view === 'table' ? html`<${CompanyTable} list=${list} experts=${expertList} />` : html`
+        <ul class="card-list" data-testid="company-list">
+          ${list.map((c) => html`<${CompanyCard} key=${c.id} company=${c} groups=${groups} experts=${expertList} reload=${res.reload} />`)}
+        </ul>`}`}`;
     }}</${Loaded}>
   </section>`;
+}
+
+function TrackSummary({ tracks }) {
+  return html`<ul class="track-summary" data-testid="track-summary" aria-label=${t('registry.tracks')}>
+    ${['monozukuri', 'service'].map((k) => {
+      const tr = tracks[k];
+      return html`<li class=${'track-box track-' + k + (tr.free ? '' : ' full')} data-testid=${'track-' + k}>
+        <span class="track-name">${t('track.' + k)}</span>
+        <span class="track-fill"><strong>${tr.filled}</strong>/${tr.capacity}</span>
+        <span class="small muted">${tr.free ? t('registry.track_free', { n: tr.free }) : t('registry.track_full')}</span>
+      </li>`;
+    })}
+  </ul>`;
+}
+
+function CompanyTable({ list, experts }) {
+  const nameOf = (id) => (experts.find((x) => x.id === id) || { name: '#' + id }).name;
+  return html`<div class="table-wrap" tabindex="0" role="region" aria-label=${t('registry.tab.companies')}>
+    <table class="table stack compact-table" data-testid="company-table">
+      <thead><tr>
+        <th scope="col">${t('registry.company_name')}</th><th scope="col">${t('registry.track')}</th>
+        <th scope="col">${t('registry.status')}</th><th scope="col">${t('registry.industry_short')}</th>
+        <th scope="col">${t('registry.group')}</th><th scope="col">${t('registry.participants')}</th>
+        <th scope="col">${t('registry.experts')}</th>
+      </tr></thead>
+      <tbody>${list.map((c) => html`<tr key=${c.id} data-testid="company-row" data-company-id=${c.id}>
+        <th scope="row">${c.name}</th>
+        <td data-label=${t('registry.track')} class="nowrap">${t('track.' + c.track)}</td>
+        <td data-label=${t('registry.status')} class="nowrap"><span class=${'badge co-' + c.status}>${t('co.status.' + c.status)}</span></td>
+        <td data-label=${t('registry.industry_short')}>${c.industry} — ${t('jsic.' + c.industry)}</td>
+        <td data-label=${t('registry.group')}>${c.group_name || '—'}</td>
+        <td data-label=${t('registry.participants')}>${num(c.participants)}</td>
+        <td data-label=${t('registry.experts')}>${c.expert_ids.length ? c.expert_ids.map(nameOf).join('、') : '—'}</td>
+      </tr>`)}</tbody>
+    </table>
+  </div>`;
 }
 
 function NewCompany({ groups, onCreated }) {
@@ -91,7 +141,7 @@ function NewCompany({ groups, onCreated }) {
     };
     if (f.group_id) body.group_id = Number(f.group_id);
     const r = await api.post('/companies', body);
-    toast(t('registry.company_created', { name: r.name || body.name, track: t('track.' + r.track) }), 'success');
+    toast(t('registry.company_created', { name: r.name, track: t('track.' + r.track) }), 'success');
     setF(empty);
     onCreated();
   });
@@ -128,15 +178,9 @@ function NewCompany({ groups, onCreated }) {
   </details>`;
 }
 
-function companyExperts(c) {
-  if (Array.isArray(c.experts)) return c.experts.map((e) => (typeof e === 'object' ? e : { id: e }));
-  if (Array.isArray(c.expert_ids)) return c.expert_ids.map((id) => ({ id }));
-  return [];
-}
-
 function CompanyCard({ company: c, groups, experts, reload }) {
   const id = useId('cc');
-  const assigned = companyExperts(c);
+  const assigned = c.expert_ids.map((eid) => ({ id: eid }));
   const [pick, setPick] = useState('');
   const [change, busy, error] = useAction(async (body) => {
     await api.patch('/companies/' + c.id, body);
@@ -153,7 +197,8 @@ function CompanyCard({ company: c, groups, experts, reload }) {
     await api.del('/companies/' + c.id + '/experts/' + expertId);
     reload();
   });
-  const nameOf = (e) => e.name || (experts.find((x) => x.id === e.id) || {}).name || ('#' + e.id);
+  // /experts lists experts who are not suspended; an assigned suspended one shows by number.
+  const nameOf = (e) => (experts.find((x) => x.id === e.id) || { name: '#' + e.id }).name;
   return html`<li class=${'card company status-' + c.status} data-testid="company" data-company-id=${c.id}>
     <div class="card-head">
       <span class=${'badge track-' + c.track}>${t('track.' + c.track)}</span>
@@ -168,7 +213,7 @@ function CompanyCard({ company: c, groups, experts, reload }) {
     </dl>
     <div class="grid-form tight">
       <div class="field"><label for=${id + '-g'}>${t('registry.group')}</label>
-        <select id=${id + '-g'} value=${c.group_id || ''} disabled=${busy} data-testid="company-group-change"
+        <select id=${id + '-g'} value=${c.group_id === null ? '' : c.group_id} disabled=${busy} data-testid="company-group-change"
           onChange=${(e) => change({ group_id: e.currentTarget.value ? Number(e.currentTarget.value) : null })}>
           <option value="">${t('registry.no_group')}</option>
           ${groups.map((g) => html`<option value=${g.id}>${g.name}</option>`)}
@@ -204,36 +249,47 @@ function CompanyCard({ company: c, groups, experts, reload }) {
 function Users() {
   const res = useApi('/users');
   const companies = useApi('/companies');
-  const cl = companies.data ? api.listOf(companies.data, 'companies') : [];
-  const companyName = (id) => (cl.find((c) => c.id === id) || {}).name || (id ? '#' + id : '');
+  const cl = companies.data ? companies.data.companies : [];
   return html`<section class="section">
     <${NewUser} companies=${cl} onCreated=${res.reload} />
-    ${res.error && res.error.code === 'not_found' ? html`<p class="muted">${t('registry.users_unavailable')}</p>` : html`
     <${Loaded} res=${res}>${(data) => {
-      const list = api.listOf(data, 'users');
+      const list = data.users; // {users:[{id, email, name, role, company_id, company_name, representative, specialties, status, …}]}
       if (!list.length) return html`<p class="muted">${t('registry.no_users')}</p>`;
       return html`<div class="table-wrap" tabindex="0" role="region" aria-label=${t('registry.tab.users')}>
         <table class="table stack" data-testid="user-table">
           <thead><tr><th scope="col">${t('registry.user_name')}</th><th scope="col">${t('registry.role')}</th>
-            <th scope="col">${t('registry.company')}</th><th scope="col">${t('registry.status')}</th><th scope="col"><span class="visually-hidden">${t('common.actions')}</span></th></tr></thead>
-          <tbody>${list.map((u) => html`<${UserRow} key=${u.id} user=${u} companyName=${companyName} reload=${res.reload} />`)}</tbody>
+            <th scope="col">${t('registry.company')}</th><th scope="col">${t('registry.status')}</th><th scope="col">${t('registry.totp')}</th>
+            <th scope="col"><span class="visually-hidden">${t('common.actions')}</span></th></tr></thead>
+          <tbody>${list.map((u) => html`<${UserRow} key=${u.id} user=${u} reload=${res.reload} />`)}</tbody>
         </table></div>`;
-    }}</${Loaded}>`}
+    }}</${Loaded}>
   </section>`;
 }
 
-function UserRow({ user: u, companyName, reload }) {
+function UserRow({ user: u, reload }) {
   const [toggle, busy, error] = useAction(async () => {
     await api.patch('/users/' + u.id, { status: u.status === 'suspended' ? 'active' : 'suspended' });
     reload();
   });
+  // Two-step sign-in can be required of experts and the secretariat.
+  const [require2, busy2, error2] = useAction(async () => {
+    await api.patch('/users/' + u.id, { totp_required: !u.totp_required });
+    reload();
+  });
+  const self = u.id === state.user.id;
   return html`<tr data-testid="user-row" data-user-id=${u.id}>
     <th scope="row">${u.name}<div class="small muted">${u.email}</div></th>
     <td data-label=${t('registry.role')}>${t('role.' + u.role)}${u.representative ? html`<div class="small muted">${t('registry.representative')}</div>` : null}
-      ${u.specialties && u.specialties.length ? html`<div class="small muted">${[].concat(u.specialties).join(', ')}</div>` : null}</td>
-    <td data-label=${t('registry.company')}>${u.company_name || companyName(u.company_id)}</td>
-    <td data-label=${t('registry.status')}><span class=${'badge user-' + (u.status || 'active')}>${t('user.status.' + (u.status || 'active'))}</span></td>
-    <td>${u.status === 'invited' || (state.user && u.id === state.user.id) ? null : html`<button type="button" class="btn btn-small btn-ghost" disabled=${busy}
+      ${u.specialties.length ? html`<div class="small muted">${u.specialties.join(', ')}</div>` : null}</td>
+    <td data-label=${t('registry.company')}>${u.company_name || ''}</td>
+    <td data-label=${t('registry.status')}><span class=${'badge user-' + u.status}>${t('user.status.' + u.status)}</span></td>
+    <td data-label=${t('registry.totp')}>${u.totp_enabled ? html`<span class="badge ok">${t('account.totp_on')}</span>`
+      : u.totp_setup_required ? html`<span class="badge missing">${t('registry.totp_pending')}</span>` : null}
+      ${u.role !== 'participant' && !self ? html`<button type="button" class="btn btn-small btn-ghost" disabled=${busy2}
+        data-testid="user-totp-required" aria-pressed=${u.totp_required} onClick=${() => require2()}>
+        ${u.totp_required ? t('registry.totp_unrequire') : t('registry.totp_require')}</button>` : null}
+      ${error2 ? html`<${ErrorBox} error=${error2} />` : null}</td>
+    <td>${u.status === 'invited' || self ? null : html`<button type="button" class="btn btn-small btn-ghost" disabled=${busy}
       data-testid="user-toggle" onClick=${() => toggle()}>${u.status === 'suspended' ? t('registry.activate') : t('registry.suspend')}</button>`}
       ${error ? html`<${ErrorBox} error=${error} />` : null}</td>
   </tr>`;
@@ -251,7 +307,7 @@ function NewUser({ companies, onCreated }) {
     if (f.role === 'participant') { body.company_id = Number(f.company_id); body.representative = !!f.representative; }
     if (f.role === 'expert') body.specialties = f.specialties.split(/[,、]/).map((s) => s.trim()).filter(Boolean);
     const r = await api.post('/users', body);
-    setInvite({ user: r.user || body, token: r.invite_token });
+    setInvite({ user: r.user, token: r.invite_token }); // 201 {user, invite_token, invite_expires_at}
     setF(empty);
     onCreated();
   });
@@ -286,14 +342,14 @@ function NewUser({ companies, onCreated }) {
 
 function InviteToken({ invite, onClose }) {
   const id = useId('inv');
-  const url = location.origin + '/#/invite/' + encodeURIComponent(invite.token || '');
+  const url = location.origin + '/#/invite/' + encodeURIComponent(invite.token);
   const [copied, setCopied] = useState(false);
   const copy = async () => {
     try { await navigator.clipboard.writeText(url); setCopied(true); }
     catch (_) { const el = document.getElementById(id); el.select(); }
   };
   return html`<div class="invite-box" role="status" data-testid="invite-box">
-    <p><strong>${t('registry.invite_created', { name: invite.user.name || invite.user.email })}</strong></p>
+    <p><strong>${t('registry.invite_created', { name: invite.user.name })}</strong></p>
     <p class="small">${t('registry.invite_once')}</p>
     <label for=${id} class="small-h">${t('registry.invite_url')}</label>
     <div class="input-row">

@@ -27,13 +27,14 @@ export function Search({ query }) {
       <button type="submit" class="btn btn-primary" data-testid="search-submit">${t('search.submit')}</button>
     </form>
     ${q ? html`<${Loaded} res=${res}>${(data) => {
-      const list = api.listOf(data, 'results');
+      // {results:[{thread_id, post_id, title, snippet}], page}
+      const list = data.results;
       if (!list.length) return html`<p class="muted" data-testid="search-empty">${t('search.none', { q })}</p>`;
       return html`<p class="muted small" aria-live="polite">${t('search.count', { n: list.length, q })}</p>
         <ol class="search-results" data-testid="search-results">
         ${list.map((r, i) => html`<li key=${i} class="result" data-testid="search-result" data-thread-id=${r.thread_id}>
-          <a href=${'#/threads/' + r.thread_id + (r.post_id ? '?post=' + r.post_id : '')} class="result-title">${plainText(r.title)}</a>
-          ${r.snippet ? html`<p class="snippet">${highlight(plainText(r.snippet), q)}</p>` : null}
+          <a href=${'#/threads/' + r.thread_id + '?post=' + r.post_id} class="result-title">${plainText(r.title)}</a>
+          <p class="snippet">${highlight(plainText(r.snippet), q)}</p>
         </li>`)}
       </ol>`;
     }}</${Loaded}>` : html`<p class="muted">${t('search.hint')}</p>`}

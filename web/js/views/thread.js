@@ -7,19 +7,10 @@ import {
   Loaded, useApi, useAction, ErrorBox, Notice, Time, VisibilityBadge, StatusBadge, KindBadge, RoleTag,
   MarkdownEditor, PostHtml, VISIBILITIES, useId,
 } from '../components.js';
-import { personName, bytes, jst } from '../format.js';
+import { bytes, jst, parseTime } from '../format.js';
 
-const idOf = (x) => (x && typeof x === 'object' ? x.id : x);
-
-function authorId(post) {
-  return post.author_id !== undefined ? post.author_id : idOf(post.author);
-}
-
-function threadAuthorId(thread, posts) {
-  if (thread.author_id !== undefined) return thread.author_id;
-  if (thread.author) return idOf(thread.author);
-  return posts.length ? authorId(posts[0]) : null;
-}
+// An author may edit a post for 24 hours after writing it (the secretariat at any time).
+const EDIT_WINDOW_MS = 24 * 3600 * 1000;
 
 export function ThreadView({ id, query }) {
   const res = useApi('/threads/' + encodeURIComponent(id), [id]);
@@ -46,22 +37,21 @@ export function ThreadView({ id, query }) {
 
 function ThreadBody({ data, reload }) {
   const user = state.user;
-  const thread = data.thread || data;
-  const posts = api.listOf(data.posts || thread.posts || [], 'posts');
-  const attachments = api.listOf(data.attachments || thread.attachments || [], 'attachments');
+  // GET /threads/{id}: {thread:{…, author:{id,name,role}, following, unread}, posts:[…], page}
+  const { thread, posts } = data;
   const sec = isSecretariat(user);
-  const isAuthor = threadAuthorId(thread, posts) === user.id;
+  const isAuthor = thread.author.id === user.id;
   const isQuestion = thread.kind === 'question';
   const canDecide = isQuestion && (isAuthor || sec);
   const cats = useApi('/categories');
-  const catList = cats.data ? api.listOf(cats.data, 'categories') : [];
+  const catList = cats.data ? cats.data.categories : [];
   const cat = catList.find((c) => c.id === thread.category_id);
 
   return html`<article class="thread" data-testid="thread-view" data-thread-id=${thread.id}>
     <nav class="crumbs" aria-label=${t('nav.breadcrumb')}>
       <a href="#/">${t('nav.home')}</a>
       ${thread.category_id ? html` <span aria-hidden="true">›</span> <a href=${'#/categories/' + thread.category_id}>
-        ${thread.category_name || (cat && cat.name) || t('thread.category')}</a>` : null}
+        ${cat ? cat.name : t('thread.category')}</a>` : null}
     </nav>
     <header class="thread-head">
       <div class="badges">
@@ -73,11 +63,11 @@ function ThreadBody({ data, reload }) {
       </div>
       <div class="title-row">
         <h1 tabindex="-1" data-page-title data-testid="thread-title">${thread.title}</h1>
-        ${typeof thread.following === 'boolean' ? html`<${FollowButton} thread=${thread} reload=${reload} />` : null}
+        <${FollowButton} thread=${thread} reload=${reload} />
       </div>
       <p class="audience" data-testid="thread-audience">
         <span class="audience-label">${t('thread.audience')}</span> ${t('vis.' + thread.visibility + '.who')}</p>
-      ${Array.isArray(thread.tags) && thread.tags.length ? html`<ul class="tags" aria-label=${t('thread.tags')}>
+      ${thread.tags.length ? html`<ul class="tags" aria-label=${t('thread.tags')}>
         ${thread.tags.map((tg) => html`<li class="tag">${tg}</li>`)}</ul>` : null}
     </header>
 
@@ -89,7 +79,7 @@ function ThreadBody({ data, reload }) {
           ${posts.map((p, i) => html`<${PostItem} key=${p.id} post=${p} thread=${thread} first=${i === 0}
             canAccept=${canDecide && i > 0 && thread.status !== 'resolved'} reload=${reload} />`)}
         </ol>
-        <${Attachments} thread=${thread} list=${attachments} />
+        <${Attachments} thread=${thread} />
         <${Reply} thread=${thread} reload=${reload} />
       </div>
       ${sec ? html`<aside class="thread-side" aria-label=${t('thread.staff_tools')}>
@@ -133,13 +123,10 @@ function QuestionBar({ thread, canDecide, reload }) {
 function PostItem({ post, thread, first, canAccept, reload }) {
   const user = state.user;
   const sec = isSecretariat(user);
-  const mine = authorId(post) === user.id;
+  const mine = post.author.id === user.id;
   const accepted = thread.accepted_post_id === post.id;
   const [mode, setMode] = useState(null); // 'edit' | 'flag' | 'redact' | 'history'
-  const author = post.author || {};
-  const role = author.role || post.author_role;
-  const name = personName(post.author) || post.author_name || t('post.unknown_author');
-  const company = author.company_name || post.company_name;
+  const { role, name } = post.author;
 
   const [accept, accepting, acceptError] = useAction(async () => {
     await api.post('/threads/' + thread.id + '/accept', { post_id: post.id });
@@ -152,7 +139,9 @@ function PostItem({ post, thread, first, canAccept, reload }) {
   });
 
   let body;
-  if (post.redacted && !post.html) body = html`<p class="muted removed">${t('post.redacted')}</p>`;
+  // A redacted post's text is the server's removal notice; a hidden one's is withheld ("") from all
+  // but the secretariat.
+  if (post.redacted) body = html`<div class="muted removed" data-testid="post-redacted"><${PostHtml} html=${post.html} /></div>`;
   else if (post.hidden && !post.html) body = html`<p class="muted removed">${t('post.hidden')}</p>`;
   else body = html`<${PostHtml} html=${post.html} />`;
 
@@ -162,7 +151,6 @@ function PostItem({ post, thread, first, canAccept, reload }) {
       <span class="avatar" aria-hidden="true">${(name || '?').slice(0, 1)}</span>
       <div class="post-who">
         <span class="post-author">${name}</span> <${RoleTag} role=${role} />
-        ${company ? html`<span class="muted small"> ${company}</span>` : null}
         <div class="muted small">
           <a class="permalink" href=${'#/threads/' + thread.id + '?post=' + post.id}><${Time} value=${post.created_at} /></a>
           ${post.edited_at ? html` · <span>${t('post.edited', { at: jst(post.edited_at) })}</span>` : null}
@@ -175,16 +163,16 @@ function PostItem({ post, thread, first, canAccept, reload }) {
     <div class="post-actions">
       ${canAccept && !accepted ? html`<button type="button" class="btn btn-small btn-accept" disabled=${accepting}
         data-testid="accept-answer" onClick=${() => accept()}>${t('question.accept')}</button>` : null}
-      ${(mine || sec) && !post.redacted ? html`<button type="button" class="btn btn-small btn-ghost" data-testid="post-edit"
+      ${(sec || (mine && !thread.locked && Date.now() - parseTime(post.created_at).getTime() < EDIT_WINDOW_MS)) && !post.redacted ? html`<button type="button" class="btn btn-small btn-ghost" data-testid="post-edit"
         aria-expanded=${mode === 'edit'} onClick=${() => setMode(mode === 'edit' ? null : 'edit')}>${t('post.edit')}</button>` : null}
       ${post.edited_at ? html`<button type="button" class="btn btn-small btn-ghost" data-testid="post-history"
         aria-expanded=${mode === 'history'} onClick=${() => setMode(mode === 'history' ? null : 'history')}>${t('post.history')}</button>` : null}
-      ${!mine ? html`<button type="button" class="btn btn-small btn-ghost" data-testid="post-flag"
+      ${!mine && !sec ? html`<button type="button" class="btn btn-small btn-ghost" data-testid="post-flag"
         aria-expanded=${mode === 'flag'} onClick=${() => setMode(mode === 'flag' ? null : 'flag')}>${t('post.flag')}</button>` : null}
       ${sec ? html`<button type="button" class="btn btn-small btn-ghost" data-testid=${post.hidden ? 'post-unhide' : 'post-hide'}
           disabled=${hiding} onClick=${() => hide(!!post.hidden)}>${post.hidden ? t('mod.unhide') : t('mod.hide')}</button>
-        <button type="button" class="btn btn-small btn-ghost btn-danger-text" data-testid="post-redact"
-          aria-expanded=${mode === 'redact'} onClick=${() => setMode(mode === 'redact' ? null : 'redact')}>${t('mod.redact')}</button>` : null}
+        ${!post.redacted ? html`<button type="button" class="btn btn-small btn-ghost btn-danger-text" data-testid="post-redact"
+          aria-expanded=${mode === 'redact'} onClick=${() => setMode(mode === 'redact' ? null : 'redact')}>${t('mod.redact')}</button>` : null}` : null}
     </div>
     <${ErrorBox} error=${acceptError || hideError} />
     ${mode === 'edit' ? html`<${EditPost} post=${post} onDone=${() => { setMode(null); reload(); }} />` : null}
@@ -195,7 +183,7 @@ function PostItem({ post, thread, first, canAccept, reload }) {
 }
 
 function EditPost({ post, onDone }) {
-  const [body, setBody] = useState(post.body || '');
+  const [body, setBody] = useState(post.body);
   const [save, busy, error] = useAction(async (e) => {
     e.preventDefault();
     await api.patch('/posts/' + post.id, { body });
@@ -216,11 +204,11 @@ function Revisions({ post }) {
   return html`<div class="revisions" data-testid="revisions">
     <h3 class="small-h">${t('post.history')}</h3>
     <${Loaded} res=${res}>${(data) => {
-      const list = api.listOf(data, 'revisions');
+      // {revisions:[{id, post_id, body, html, author, created_at, replaced_at}]}, oldest first
+      const list = data.revisions;
       if (!list.length) return html`<p class="muted">${t('post.no_revisions')}</p>`;
-      return html`<ol class="rev-list">${list.map((r, i) => html`<li key=${r.id || i}>
-        <div class="muted small"><${Time} value=${r.created_at || r.edited_at || r.at} />
-          ${r.editor ? ' · ' + personName(r.editor) : ''}</div>
+      return html`<ol class="rev-list">${list.map((r) => html`<li key=${r.id}>
+        <div class="muted small"><${Time} value=${r.created_at} /> · ${r.author.name}</div>
         <pre class="rev-body">${r.body}</pre></li>`)}</ol>`;
     }}</${Loaded}>
   </div>`;
@@ -284,11 +272,18 @@ export async function uploadFiles(threadId, files) {
   return errors;
 }
 
-function Attachments({ thread, list: inline }) {
+// A paperclip drawn inline: the emoji has no glyph in the fonts the page ships with.
+function PaperclipIcon() {
+  return html`<svg class="icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false">
+    <path d="M10.5 4.5 5.6 9.4a1.3 1.3 0 0 0 1.9 1.9l5.2-5.2a2.6 2.6 0 0 0-3.7-3.7L3.7 7.7a3.9 3.9 0 0 0 5.5 5.5l4.3-4.3"
+      fill="none" stroke="currentColor" stroke-width="1.4" stroke-linecap="round" stroke-linejoin="round" /></svg>`;
+}
+
+function Attachments({ thread }) {
   const id = useId('att');
-  // The list has its own endpoint; a thread answer that already carries it is used until it loads.
+  // {attachments:[{id, thread_id, filename, size, sha256, created_at, …}]}
   const res = useApi('/threads/' + thread.id + '/attachments', [thread.id]);
-  const list = res.data ? api.listOf(res.data, 'attachments') : inline;
+  const list = res.data ? res.data.attachments : [];
   const reload = res.reload;
   useEffect(() => on('post', (d) => { if (d && String(d.thread_id) === String(thread.id)) reload(); }), [thread.id]);
   const [files, setFiles] = useState([]);
@@ -307,7 +302,7 @@ function Attachments({ thread, list: inline }) {
   return html`<section class="panel attachments" aria-labelledby=${id + '-h'} data-testid="attachments">
     <h2 id=${id + '-h'} class="small-h">${t('att.title')}</h2>
     ${list.length ? html`<ul class="att-list">
-      ${list.map((a) => html`<li key=${a.id}><a href=${'/api/v1/attachments/' + a.id} download=${a.filename}
+      ${list.map((a) => html`<li key=${a.id}><${PaperclipIcon} /><a href=${'/api/v1/attachments/' + a.id} download=${a.filename}
         data-testid="attachment-link">${a.filename}</a> <span class="muted small">${bytes(a.size)}</span></li>`)}
     </ul>` : html`<p class="muted small">${t('att.none')}</p>`}
     ${!thread.locked ? html`<form class="att-form" onSubmit=${upload}>
@@ -348,7 +343,7 @@ function Reply({ thread, reload }) {
 
 function EscalatePanel({ thread, reload }) {
   const id = useId('esc');
-  const [tags, setTags] = useState(Array.isArray(thread.tags) ? thread.tags.join(', ') : '');
+  const [tags, setTags] = useState(thread.tags.join(', '));
   const [experts, setExperts] = useState(null);
   const [expertId, setExpertId] = useState('');
   const [note, setNote] = useState('');
@@ -359,9 +354,9 @@ function EscalatePanel({ thread, reload }) {
     const byId = new Map();
     for (const tag of (list.length ? list : [''])) {
       const r = await api.get('/experts' + api.qs({ tag }));
-      for (const ex of api.listOf(r, 'experts')) if (!byId.has(ex.id)) byId.set(ex.id, ex);
+      for (const ex of r.experts) if (!byId.has(ex.id)) byId.set(ex.id, ex);
     }
-    const arr = [...byId.values()].sort((a, b) => (a.open_escalations || 0) - (b.open_escalations || 0));
+    const arr = [...byId.values()].sort((a, b) => a.open_escalations - b.open_escalations);
     setExperts(arr);
     if (arr.length && !expertId) setExpertId(String(arr[0].id));
   });
@@ -394,9 +389,8 @@ function EscalatePanel({ thread, reload }) {
           <input type="radio" name=${id + '-ex'} value=${ex.id} checked=${String(ex.id) === expertId}
             data-testid=${'escalate-expert-' + ex.id} onChange=${() => setExpertId(String(ex.id))} />
           <span><strong>${ex.name}</strong>
-            <span class="muted small"> ${t('esc.open_count', { n: ex.open_escalations || 0 })}</span>
-            ${ex.specialties && ex.specialties.length ? html`<span class="tags">${(Array.isArray(ex.specialties) ? ex.specialties : String(ex.specialties).split(','))
-              .map((s) => html`<span class="tag">${s}</span>`)}</span>` : null}</span>
+            <span class="muted small"> ${t('esc.open_count', { n: ex.open_escalations })}</span>
+            ${ex.specialties.length ? html`<span class="tags">${ex.specialties.map((s) => html`<span class="tag">${s}</span>`)}</span>` : null}</span>
         </label>`)}
       </fieldset>` : null}
       <div class="field"><label for=${id + '-note'}>${t('esc.note')}</label>
@@ -405,13 +399,13 @@ function EscalatePanel({ thread, reload }) {
       <${ErrorBox} error=${error} />
       <button type="submit" class="btn btn-primary btn-small" disabled=${busy || !expertId} data-testid="escalate-submit">${t('esc.submit')}</button>
     </form>
-    ${result && result.due_at ? html`<${Notice} kind="success" testid="escalate-result">${t('esc.due', { at: jst(result.due_at) })}</${Notice}>` : null}
+    ${result ? html`<${Notice} kind="success" testid="escalate-result">${t('esc.due', { at: jst(result.due_at) })}</${Notice}>` : null}
   </section>`;
 }
 
 function ModeratePanel({ thread, categories, reload }) {
   const id = useId('mod');
-  const [category, setCategory] = useState(String(thread.category_id || ''));
+  const [category, setCategory] = useState(String(thread.category_id));
   const [vis, setVis] = useState(thread.visibility);
   const [apply, busy, error] = useAction(async (change) => {
     await api.patch('/threads/' + thread.id, change);
@@ -440,7 +434,8 @@ function ModeratePanel({ thread, categories, reload }) {
       <label for=${id + '-vis'}>${t('mod.visibility')}</label>
       <div class="input-row">
         <select id=${id + '-vis'} value=${vis} data-testid="thread-visibility" onChange=${(e) => setVis(e.currentTarget.value)}>
-          ${VISIBILITIES.map((v) => html`<option value=${v}>${t('vis.' + v)}</option>`)}
+          ${VISIBILITIES.filter((v) => (v !== 'company' || thread.company_id !== null) && (v !== 'group' || thread.group_id !== null))
+            .map((v) => html`<option value=${v}>${t('vis.' + v)}</option>`)}
         </select>
         <button type="button" class="btn btn-small" disabled=${busy || vis === thread.visibility}
           data-testid="thread-visibility-apply" onClick=${() => apply({ visibility: vis })}>${t('mod.apply')}</button>

@@ -5,7 +5,6 @@ import { t, errorText } from '../../i18n/index.js';
 import { state, on, isSecretariat } from '../store.js';
 import { href, go } from '../router.js';
 import { Loaded, PageHead, useApi, VisibilityBadge, StatusBadge, KindBadge, Time, NotFound } from '../components.js';
-import { personName } from '../format.js';
 
 /** Reload a list when the event stream says something changed (debounced). */
 function useLiveReload(reload, types = ['thread', 'post']) {
@@ -29,14 +28,13 @@ export function Home({ query }) {
     <section aria-labelledby="cat-h" class="section">
       <h2 id="cat-h">${t('home.categories')}</h2>
       <${Loaded} res=${cats}>${(data) => {
-        const list = api.listOf(data, 'categories');
+        const list = data.categories; // {categories:[{id, slug, name, description, position, created_at}]}
         if (!list.length) return html`<p class="muted">${t('home.no_categories')}${isSecretariat(state.user) ? ' ' + t('home.no_categories_sec') : ''}</p>`;
         return html`<ul class="cat-grid" data-testid="category-list">
           ${list.map((c) => html`<li key=${c.id}><a class="cat-card" href=${'#/categories/' + c.id}
-            data-testid=${'category-' + (c.slug || c.id)}>
+            data-testid=${'category-' + c.slug}>
             <span class="cat-name">${c.name}</span>
             ${c.description ? html`<span class="cat-desc">${c.description}</span>` : null}
-            ${typeof c.thread_count === 'number' ? html`<span class="cat-count">${t('home.thread_count', { n: c.thread_count })}</span>` : null}
           </a></li>`)}
         </ul>`;
       }}</${Loaded}>
@@ -51,7 +49,7 @@ export function Home({ query }) {
 
 export function CategoryView({ id, query }) {
   const cats = useApi('/categories');
-  const list = cats.data ? api.listOf(cats.data, 'categories') : [];
+  const list = cats.data ? cats.data.categories : [];
   const cat = list.find((c) => String(c.id) === String(id));
   if (cats.data && !cat) return html`<${NotFound} />`;
   return html`<div>
@@ -95,9 +93,9 @@ export function ThreadList({ params, base, query }) {
   return html`<div class="thread-list-wrap">
     <${Filters} base=${base} query=${query} />
     <${Loaded} res=${res}>${(data) => {
-      const threads = api.listOf(data, 'threads');
-      const total = typeof data.total === 'number' ? data.total : threads.length;
-      const perPage = data.per_page || data.page_size || 20;
+      // {threads:[…], total, page, per_page}
+      const { threads, total } = data;
+      const perPage = data.per_page;
       if (!threads.length) return html`<p class="empty muted" data-testid="thread-list-empty">${t('threads.none')}</p>`;
       return html`<ul class="thread-list" data-testid="thread-list">
           ${threads.map((th) => html`<${ThreadRow} key=${th.id} th=${th} />`)}
@@ -113,11 +111,8 @@ export function ThreadList({ params, base, query }) {
 }
 
 function ThreadRow({ th }) {
-  const unread = typeof th.unread === 'number' ? th.unread : (th.unread === true ? 1 : 0);
-  const author = th.author ? personName(th.author) : (th.author_name || '');
-  const last = th.last_post_at || th.updated_at || th.created_at;
-  const replies = typeof th.post_count === 'number' ? Math.max(0, th.post_count - 1)
-    : (typeof th.reply_count === 'number' ? th.reply_count : null);
+  const { unread } = th;
+  const replies = Math.max(0, th.post_count - 1);
   return html`<li class=${'thread-row' + (unread ? ' unread' : '') + (th.pinned ? ' pinned' : '')}
       data-testid="thread-row" data-thread-id=${th.id}>
     <div class="thread-main">
@@ -130,10 +125,9 @@ function ThreadRow({ th }) {
       </div>
       <a class="thread-title" href=${'#/threads/' + th.id} data-testid="thread-link">${th.title}</a>
       <div class="thread-meta muted">
-        ${author ? html`<span>${author}</span>` : null}
-        ${th.company_name ? html`<span>${th.company_name}</span>` : null}
-        ${last ? html`<span><${Time} value=${last} /></span>` : null}
-        ${replies !== null ? html`<span>${t('threads.replies', { n: replies })}</span>` : null}
+        <span>${th.author.name}</span>
+        <span><${Time} value=${th.last_post_at} /></span>
+        <span>${t('threads.replies', { n: replies })}</span>
       </div>
     </div>
     ${unread ? html`<span class="unread-count" data-testid="thread-unread"
@@ -161,7 +155,7 @@ function NewCategory({ onCreated }) {
     <summary data-testid="category-new-toggle">${t('category.new')}</summary>
     <form onSubmit=${submit} class="grid-form" data-testid="category-form">
       <div class="field"><label for="cat-slug">${t('category.slug')}</label>
-        <input id="cat-slug" name="slug" required pattern="[a-z0-9-]+" data-testid="category-slug" /></div>
+        <input id="cat-slug" name="slug" required pattern="[a-z0-9\\-]+" data-testid="category-slug" /></div>
       <div class="field"><label for="cat-name">${t('category.name')}</label>
         <input id="cat-name" name="cname" required data-testid="category-name" /></div>
       <div class="field wide"><label for="cat-desc">${t('category.description')}</label>

@@ -40,7 +40,7 @@ export function Dispatch() {
     </${PageHead}>
     <p class="lead">${t('visit.lead')}</p>
     <${Loaded} res=${res}>${(data) => {
-      const list = api.listOf(data, 'companies');
+      const list = data.companies;
       if (!list.length) return html`<p class="muted" data-testid="dispatch-empty">${t('visit.no_companies')}</p>`;
       return html`<ul class="card-list" data-testid="dispatch-companies">
         ${list.map((c) => html`<li class="card" key=${c.id} data-testid="dispatch-company" data-company-id=${c.id}>
@@ -60,7 +60,7 @@ export function CompanyVisits({ id }) {
   const experts = useApi(sec ? '/companies/' + id + '/experts' : null, [id, sec]);
   useEffect(() => on('notification', () => res.reload()), [res.reload]);
   return html`<${Loaded} res=${res}>${(data) => {
-    const visits = api.listOf(data, 'visits');
+    const visits = data.visits;
     const name = visits.length ? visits[0].company_name : '';
     const canSchedule = sec || (state.user && state.user.role === 'expert');
     return html`<div>
@@ -184,7 +184,7 @@ function ScheduleForm({ company, stage, experts, onDone }) {
     return html`<div class="form-actions"><button type="button" class="btn btn-small" data-testid=${'schedule-' + stage}
       onClick=${() => setOpen(true)}>${t('visit.schedule')}</button></div>`;
   }
-  const list = experts && experts.data ? api.listOf(experts.data, 'experts') : [];
+  const list = experts && experts.data ? experts.data.experts : [];
   return html`<form class="visit-schedule" data-testid=${'schedule-form-' + stage} onSubmit=${submit}>
     <${Field} id=${whenId} label=${t('visit.scheduled_at')} required=${true}>
       <input id=${whenId} type="datetime-local" required value=${when} data-testid="schedule-when" onInput=${(e) => setWhen(e.currentTarget.value)} /></${Field}>
@@ -209,7 +209,7 @@ function ScheduleForm({ company, stage, experts, onDone }) {
 export function DispatchReport() {
   const res = useApi('/dispatch/report');
   return html`<${Loaded} res=${res}>${(data) => {
-    const rows = api.listOf(data, 'companies');
+    const rows = data.companies;
     return html`<div>
       <${PageHead} title=${t('dispatch.title')}>
         <a class="btn" href="/api/v1/dispatch/report?format=csv" download="dispatch-report.csv" data-testid="dispatch-csv">${t('dispatch.csv')}</a>
