@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mamori import expect, run_tests  # noqa: E402
 from test_questions import World  # noqa: E402
+from forum_world import EventReader  # noqa: E402
 
 JST = timezone(timedelta(hours=9))
 REPORT_SECRET = "極秘の診断結果ZX81"
@@ -169,9 +170,21 @@ def test_life_cycle_report_and_checklist():
 
 def test_participants_told_without_the_report():
     with world() as w:
+        streams = {c.email: EventReader(w.srv, c) for c in (w.pa, w.pb, w.e2)}
+        for email, rd in streams.items():
+            expect(rd.status == 200, f"stream of {email}: {rd.status}")
         st, v = schedule(w, w.admin, w.company_a, 1, w.e1, when="2026-08-03T10:00:00+09:00", mode="online")
         expect(st == 201, f"{st} {v}")
         notes = visit_notes(w, w.pa)
+        # the event stream: the participant's own notification event, carrying only its id
+        got = streams[w.pa.email].wait_for(lambda e: e[0] == "notification" and e[1].get("id") == notes[0]["id"]
+                                           if notes else False, timeout=10)
+        expect(got is not None and set(got[1]) <= {"id", "thread_id"}, f"participant's event: {got}")
+        time.sleep(0.5)
+        for email in (w.pb.email, w.e2.email):
+            expect(not streams[email].events, f"{email} got events about the visit: {streams[email].events}")
+        for rd in streams.values():
+            rd.close()
         expect([(n["kind"], n["visit_id"]) for n in notes] == [("visit.scheduled", v["id"])], f"{notes}")
         expect("2026-08-03 10:00" in notes[0]["text"], f"text has the date: {notes[0]}")
         mail = w.mail_to(w.pa, "専門家派遣（第1回）")[0]
