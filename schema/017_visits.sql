@@ -18,7 +18,8 @@ CREATE TABLE visits (
   created_at    INTEGER NOT NULL,
   updated_at    INTEGER NOT NULL,
   done_at       INTEGER,
-  cancelled_at  INTEGER
+  cancelled_at  INTEGER,
+  revision      INTEGER NOT NULL DEFAULT 1    -- +1 on every change: a PATCH applies only to the revision it read
 );
 -- At most one visit per company and stage that is not cancelled (409 stage_taken).
 CREATE UNIQUE INDEX visits_company_stage ON visits(company_id, stage) WHERE status <> 'cancelled';

@@ -69,7 +69,7 @@ int64_t visit_due_end(int monthday, int64_t now)
 
 #define VISIT_COLUMNS                                                                              \
 	"v.id, v.company_id, c.name, v.stage, v.scheduled_at, v.mode, v.expert_id, coalesce(u.name, ''),"  \
-	" v.status, v.checklist, v.report, v.report_html, v.created_at, v.updated_at, v.done_at"
+	" v.status, v.checklist, v.report, v.report_html, v.created_at, v.updated_at, v.done_at, v.revision"
 #define VISIT_FROM " FROM visits v JOIN companies c ON c.id = v.company_id LEFT JOIN users u ON u.id = v.expert_id"
 
 static const char get_sql[] = "SELECT " VISIT_COLUMNS VISIT_FROM " WHERE v.id = :id AND " AUTHZ_VISIT_VISIBLE;
@@ -116,6 +116,7 @@ static json_t *visit_row_json(sqlite3_stmt *st)
 	json_object_set_new(o, "created_at", json_time(sqlite3_column_int64(st, 12)));
 	json_object_set_new(o, "updated_at", json_time(sqlite3_column_int64(st, 13)));
 	json_object_set_new(o, "done_at", json_time(sqlite3_column_int64(st, 14)));
+	json_object_set_new(o, "revision", json_integer(sqlite3_column_int64(st, 15)));
 	return o;
 }
 
@@ -177,12 +178,15 @@ static int tell_company(struct req *r, int64_t visit_id, int64_t company_id, int
 	int rc = 0;
 	sqlite3_stmt *st = db_stmt(r->db, participants_sql);
 	db_bind_int64(st, ":cid", company_id);
-	int64_t ids[64];
-	int n = 0;
-	while (n < (int)ARRAY_LEN(ids) && sqlite3_step(st) == SQLITE_ROW)
+	size_t n = 0, cap = 8;
+	int64_t *ids = xmalloc(cap * sizeof *ids);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n == cap)
+			ids = xrealloc(ids, (cap *= 2) * sizeof *ids);
 		ids[n++] = sqlite3_column_int64(st, 0);
+	}
 	sqlite3_reset(st);
-	for (int i = 0; i < n && rc == 0; i++) {
+	for (size_t i = 0; i < n && rc == 0; i++) {
 		if (notify_user_visit(r->db, ids[i], kind, visit_id, r->who->user_id, line) < 0) {
 			rc = -1;
 			break;
@@ -198,6 +202,7 @@ static int tell_company(struct req *r, int64_t visit_id, int64_t company_id, int
 		if (ok && mail_enqueue(r->db, ids[i], "visit", 0, subject, body) < 0)
 			rc = -1;
 	}
+	free(ids);
 	free(line);
 	free(subject);
 	free(body);
@@ -361,10 +366,10 @@ static char *render_report(const char *src)
 
 static const char update_sql[] =
 	"UPDATE visits SET scheduled_at = :at, mode = :mode, status = :status, checklist = :checklist,"
-	" report = :report, report_html = :html, updated_at = :now,"
+	" report = :report, report_html = :html, updated_at = :now, revision = revision + 1,"
 	" done_at = CASE WHEN :status = 'done' AND done_at IS NULL THEN :now ELSE done_at END,"
 	" cancelled_at = CASE WHEN :status = 'cancelled' THEN :now ELSE cancelled_at END"
-	" WHERE id = :id AND status = :old AND updated_at = :old_updated";
+	" WHERE id = :id AND revision = :revision";
 
 /* PATCH /api/v1/visits/{id} {scheduled_at?, mode?, status?, report?, checklist?} — the visit's
  * expert, the secretariat (another reader: 403; anyone else: 404). status moves scheduled →
@@ -487,9 +492,7 @@ static int handle_patch(struct req *r)
 		rc = req_internal(r, "begin");
 		goto out;
 	}
-	/* Only over the state this request was decided on: a change meanwhile answers 409. */
-	int64_t old_updated = 0;
-	time_parse_rfc3339(json_string_value(json_object_get(v, "updated_at")), &old_updated);
+	/* Only over the revision this request was decided on: a change meanwhile answers 409. */
 	sqlite3_stmt *st = db_stmt(r->db, update_sql);
 	db_bind_int64(st, ":at", at);
 	db_bind_text(st, ":mode", mode);
@@ -501,8 +504,7 @@ static int handle_patch(struct req *r)
 	}
 	db_bind_int64(st, ":now", now_unix());
 	db_bind_int64(st, ":id", id);
-	db_bind_text(st, ":old", old_status);
-	db_bind_int64(st, ":old_updated", old_updated);
+	db_bind_int64(st, ":revision", json_integer_value(json_object_get(v, "revision")));
 	bool ok = db_exec_stmt(r->db, st) == 0;
 	if (ok && sqlite3_changes(db_handle(r->db)) != 1) {
 		db_tx_rollback(r->db);
