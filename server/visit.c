@@ -2,8 +2,8 @@
  * the visit's report and checklist, and the secretariat's dispatch report (JSON or CSV).
  * Every read embeds AUTHZ_VISIT_VISIBLE (the `company` visibility of §5, authz.h); an unreadable
  * company or visit answers 404. Every change is audited (`visit.create`, `visit.update`) and
- * tells the company's participants in the app and by mail — the date and the stage, never the
- * report or the checklist. */
+ * tells the company's participants and the visit's expert in the app and by mail — the company,
+ * the stage, the date and the mode, never the report or the checklist. */
 #include "visit.h"
 
 #include "audit.h"
@@ -133,8 +133,11 @@ static json_t *visit_load(struct db *d, const struct principal *p, int64_t id)
 
 /* ---- telling the company --------------------------------------------------------------------- */
 
-static const char participants_sql[] =
-	"SELECT id FROM users WHERE company_id = :cid AND role = 'participant' AND status = 'active' ORDER BY id";
+/* Who is told about a visit: the company's active participants and the visit's expert. */
+static const char concerned_sql[] =
+	"SELECT id FROM users WHERE company_id = :cid AND role = 'participant' AND status = 'active'"
+	" UNION SELECT expert_id FROM visits WHERE id = :vid ORDER BY 1";
+static const char company_name_sql[] = "SELECT name FROM companies WHERE id = :id";
 
 /* What happened, per notification kind: the in-app line and the mail's subject start. */
 static const char *what_ja(const char *kind)
@@ -159,9 +162,10 @@ static const char *what_en(const char *kind)
 	return "was reported";
 }
 
-/* Notifies every active participant of the company who may read the visit (app), and mails
- * those who also pass the consent gate. The text names the stage, date and mode only. */
-static int tell_company(struct req *r, int64_t visit_id, int64_t company_id, int stage, int64_t at,
+/* Notifies the company's active participants and the visit's expert who may read the visit
+ * (app; never the actor), and mails those who also pass the consent gate. The text names the
+ * company, the stage, the date and the mode only. */
+static int tell_concerned(struct req *r, int64_t visit_id, int64_t company_id, int stage, int64_t at,
 			const char *mode, const char *kind)
 {
 	char when[32];
@@ -169,15 +173,21 @@ static int tell_company(struct req *r, int64_t visit_id, int64_t company_id, int
 	when[16] = 0; /* 2026-08-03T10:00 */
 	when[10] = ' ';
 	const char *mode_ja = strcmp(mode, "online") == 0 ? "オンライン" : "訪問";
-	char *line = xasprintf("専門家派遣（第%d回）の%s: %s（%s）", stage, what_ja(kind), when, mode_ja);
+	sqlite3_stmt *st = db_stmt(r->db, company_name_sql);
+	db_bind_int64(st, ":id", company_id);
+	char *company = sqlite3_step(st) == SQLITE_ROW ? db_col_dup(st, 0) : xstrdup("");
+	sqlite3_reset(st);
+	char *line = xasprintf("%s 専門家派遣（第%d回）の%s: %s（%s）", company, stage, what_ja(kind), when, mode_ja);
 	char *subject = xasprintf("[mamori] 専門家派遣（第%d回）の%s", stage, what_ja(kind));
-	char *body = xasprintf("専門家派遣（第%d回）の%s。\n日時: %s（日本時間） %s\n\n"
+	char *body = xasprintf("%s\n専門家派遣（第%d回）の%s。\n日時: %s（日本時間） %s\n\n"
 			       "The dispatch visit (stage %d) %s: %s (Japan time), %s.\n\n%s/#/companies/%lld/visits\n",
-			       stage, what_ja(kind), when, mode_ja, stage, what_en(kind), when, mode,
+			       company, stage, what_ja(kind), when, mode_ja, stage, what_en(kind), when, mode,
 			       r->cfg->base_url, (long long)company_id);
+	free(company);
 	int rc = 0;
-	sqlite3_stmt *st = db_stmt(r->db, participants_sql);
+	st = db_stmt(r->db, concerned_sql);
 	db_bind_int64(st, ":cid", company_id);
+	db_bind_int64(st, ":vid", visit_id);
 	size_t n = 0, cap = 8;
 	int64_t *ids = xmalloc(cap * sizeof *ids);
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -309,7 +319,7 @@ static int handle_create(struct req *r)
 			       json_pack("{s:I, s:I, s:s, s:I, s:I}", "company_id", (json_int_t)cid, "stage",
 					 (json_int_t)stage, "mode", mode, "expert_id", (json_int_t)eid,
 					 "scheduled_at", (json_int_t)at)) == 0;
-	ok = ok && tell_company(r, id, cid, (int)stage, at, mode, "visit.scheduled") == 0;
+	ok = ok && tell_concerned(r, id, cid, (int)stage, at, mode, "visit.scheduled") == 0;
 	if (!ok || db_tx_commit(r->db) < 0) {
 		db_tx_rollback(r->db);
 		return req_internal(r, "visit create");
@@ -535,7 +545,7 @@ static int handle_patch(struct req *r)
 	else if (strcmp(status, "scheduled") == 0 && at != old_at)
 		kind = "visit.rescheduled";
 	if (ok && kind)
-		ok = tell_company(r, id, json_integer_value(json_object_get(v, "company_id")), stage, at, mode, kind) == 0;
+		ok = tell_concerned(r, id, json_integer_value(json_object_get(v, "company_id")), stage, at, mode, kind) == 0;
 	if (!ok || db_tx_commit(r->db) < 0) {
 		db_tx_rollback(r->db);
 		rc = req_internal(r, "visit update");

@@ -222,7 +222,7 @@ def visit_matrix(srv, a, users, info, company):
         writer = role == "secretariat" or c is expert
         st, body = c.patch(f"/api/v1/visits/{done['id']}", {"checklist": {"vision_aligned": False}})
         cell(name, "PATCH", allowed, st == (200 if writer else 403 if allowed else 404))
-        told = role == "participant" and allowed
+        told = allowed and (role == "participant" or c is expert)  # the visit's expert was told when scheduled
         st, body = c.get("/api/v1/notifications")
         visit_ids = {n.get("visit_id") for n in body["notifications"]}
         cell(name, "notification", allowed, st == 200 and (done["id"] in visit_ids) == told

@@ -274,18 +274,21 @@ def run_world(seed, steps):
                 check(st == 200, f"company group {st} {body}")
                 m.companies[co]["group"] = g
 
-        def tell(vid):
-            """Scheduling, reporting and cancelling tell the company's participants: in the app
-            always, by mail when they pass the gate (their company is not withdrawn)."""
-            co = m.visits[vid]["company"]
+        def tell(vid, actor):
+            """Scheduling, reporting and cancelling tell the company's participants and the visit's
+            expert (not the actor, and only while they may read the visit): in the app always, by
+            mail when they pass the gate (a participant's company is not withdrawn)."""
+            v = m.visits[vid]
+            co = v["company"]
             for uid, u in m.users.items():
-                if u["role"] == "participant" and u["company"] == co:
+                if uid != actor and ((u["role"] == "participant" and u["company"] == co) or
+                                     (uid == v["expert"] and m.can_read_visit(uid, vid))):
                     m.visit_notes.setdefault(uid, set()).add(vid)
-                    if m.companies[co]["status"] != "withdrawn":
+                    if u["role"] == "expert" or m.companies[co]["status"] != "withdrawn":
                         m.visit_mail[uid] = m.visit_mail.get(uid, 0) + 1
                         st, body = client(uid).get("/api/v1/notifications")
                         check(st == 200 and vid in [n.get("visit_id") for n in body["notifications"][:3]],
-                              f"participant {uid} not told of visit {vid}: {body}")
+                              f"{u['role']} {uid} not told of visit {vid}: {body}")
 
         def act_visit_schedule():
             uid = rnd.choice([u for u, x in m.users.items() if x["role"] != "participant"] + [rnd.choice(list(m.users))])
@@ -312,7 +315,7 @@ def run_world(seed, steps):
             check(st == want, f"schedule stage {stage} by {role}: {st} {body} (want {want})")
             if st == 201:
                 m.visits[body["id"]] = {"company": co, "stage": stage, "expert": ex, "status": "scheduled"}
-                tell(body["id"])
+                tell(body["id"], uid)
 
         def act_visit_change():
             if not m.visits:
@@ -337,7 +340,7 @@ def run_world(seed, steps):
             check(st == want, f"{status} by {role} of a {v['status']} visit: {st} {body} (want {want})")
             if st == 200 and v["status"] != status:
                 v["status"] = status
-                tell(vid)
+                tell(vid, uid)
 
         def act_visit_read():
             if not m.visits:

@@ -190,11 +190,15 @@ def test_participants_told_without_the_report():
         mail = w.mail_to(w.pa, "専門家派遣（第1回）")[0]
         expect("2026-08-03 10:00" in mail[2], f"mail has the date: {mail[2]}")
         expect(not visit_notes(w, w.pb) and not visit_notes(w, w.e2), "other company and unassigned expert not told")
+        expect([(n["kind"], n["visit_id"]) for n in visit_notes(w, w.e1)] == [("visit.scheduled", v["id"])],
+               "the visit's expert is told when the secretariat schedules")
+        w.mail_to(w.e1, "専門家派遣（第1回）")
         one = f"/api/v1/visits/{v['id']}"
         st, _ = w.e1.patch(one, {"status": "done", "report": REPORT_SECRET, "checklist": {"problems_shared": True}})
         expect(st == 200, f"done {st}")
         kinds = [n["kind"] for n in visit_notes(w, w.pa)]
         expect(kinds == ["visit.reported", "visit.scheduled"], f"{kinds}")
+        expect(len(visit_notes(w, w.e1)) == 1, "the expert is not told of their own report")
         w.mail_to(w.pa, "報告が登録されました")
         time.sleep(1)
         for to, subject, body, raw in w.smtp.messages():
