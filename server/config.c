@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum key_type { K_STR, K_INT, K_INT64, K_HOURS, K_LISTEN, K_MONTHDAY };
+enum key_type { K_STR, K_INT, K_INT64, K_HOURS, K_LISTEN, K_TIME, K_MONTHDAY };
 
 struct key {
 	const char *name;
@@ -44,6 +44,10 @@ static const struct key keys[] = {
 	{"invite_days", K_INT, F(invite_days), 1, 365},
 	{"post_rate_per_minute", K_INT, F(post_rate_per_minute), 0, 100000},
 	{"web_dir", K_STR, F(web_dir), 0, 0},
+	{"application_deadline", K_TIME, F(application_deadline), 0, 0},
+	{"application_rate_per_hour", K_INT, F(application_rate_per_hour), 0, 100000},
+	{"application_retention_days", K_INT, F(application_retention_days), 1, 3650},
+	{"clock_offset_seconds", K_INT64, F(clock_offset_seconds), -100LL * 366 * 86400, 100LL * 366 * 86400},
 	{"dispatch_stage1_due", K_MONTHDAY, F(dispatch_stage1_due), 0, 0},
 	{"dispatch_stage4_due", K_MONTHDAY, F(dispatch_stage4_due), 0, 0},
 };
@@ -72,6 +76,9 @@ void config_defaults(struct config *c)
 	c->invite_days = 7;
 	c->post_rate_per_minute = 10;
 	c->web_dir = xstrdup(MAMORI_WEB_DIR);
+	c->application_deadline = CONFIG_NO_DEADLINE;
+	c->application_rate_per_hour = 5;
+	c->application_retention_days = 90;
 	c->dispatch_stage1_due = 810;  /* 8月上旬 */
 	c->dispatch_stage4_due = 229;  /* 2月下旬: the end of February */
 }
@@ -126,6 +133,15 @@ int config_set(struct config *c, const char *key, const char *value, char err[25
 			else
 				*(int64_t *)field = n;
 			return 0;
+		case K_TIME: {
+			int64_t t;
+			if (time_parse_rfc3339(value, &t) != 0) {
+				snprintf(err, 256, "config: %s: expected an RFC 3339 time, got '%s'", key, value);
+				return -1;
+			}
+			*(int64_t *)field = t;
+			return 0;
+		}
 		case K_MONTHDAY: {
 			static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 			int mo = 0, day = 0, used = 0;

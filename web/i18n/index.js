@@ -2,13 +2,15 @@
 // Japanese is the default and the fallback; English is a switch in the header.
 import jaBase from './ja.js';
 import enBase from './en.js';
+import jaApps from './ja-apps.js';
+import enApps from './en-apps.js';
 import jaVisits from './ja-visits.js';
 import enVisits from './en-visits.js';
 import { state } from '../js/store.js';
 
-// Each feature's strings live in their own files, merged here.
-const ja = { ...jaBase, ...jaVisits };
-const en = { ...enBase, ...enVisits };
+// Each feature keeps its strings in its own pair of files, merged here.
+const ja = { ...jaBase, ...jaApps, ...jaVisits };
+const en = { ...enBase, ...enApps, ...enVisits };
 const dicts = { ja, en };
 
 export function t(key, params) {

@@ -17,6 +17,7 @@ import { Moderation, Audit } from './views/moderation.js';
 import { ConsentReport, Documents } from './views/consents.js';
 import { Registry } from './views/registry.js';
 import { Account } from './views/account.js';
+import { Apply, Applications, Lottery } from './views/applications.js';
 import { Dispatch, CompanyVisits, DispatchReport } from './views/visits.js';
 
 // ---- session ---------------------------------------------------------------------------
@@ -116,6 +117,8 @@ function routeView(route, user) {
     case 'consents': return sec ? html`<${ConsentReport} />` : html`<${NotFound} />`;
     case 'documents': return sec ? html`<${Documents} />` : html`<${NotFound} />`;
     case 'registry': return sec ? html`<${Registry} tab=${b} />` : html`<${NotFound} />`;
+    case 'applications': return sec ? html`<${Applications} query=${route.query} />` : html`<${NotFound} />`;
+    case 'lottery': return sec ? html`<${Lottery} />` : html`<${NotFound} />`;
     case 'dispatch': return html`<${Dispatch} />`;
     case 'dispatch-report': return sec ? html`<${DispatchReport} />` : html`<${NotFound} />`;
     case 'companies': return b && c === 'visits' ? html`<${CompanyVisits} id=${b} />` : html`<${NotFound} />`;
@@ -139,6 +142,8 @@ function navItems(user) {
       { path: '/consents', key: 'nav.consents' },
       { path: '/documents', key: 'nav.documents' },
       { path: '/registry', key: 'nav.registry' },
+      { path: '/applications', key: 'nav.applications' },
+      { path: '/lottery', key: 'nav.lottery' },
       { path: '/audit', key: 'nav.audit' },
       { path: '/dispatch-report', key: 'nav.dispatch_report' },
     );
@@ -242,7 +247,9 @@ function App() {
   if (!state.ready) main = html`<${Loading} />`;
   else if (route.parts[0] === 'invite' && route.parts[1]) main = html`<${Invite} token=${route.parts[1]}
     onSignedIn=${(r) => api.setCsrf(r.csrf_token)} afterSignIn=${refreshMe} />`;
-  else if (!user) main = html`<${Login} onSignedIn=${(r) => api.setCsrf(r.csrf_token)} afterSignIn=${refreshMe} />`;
+  else if (route.parts[0] === 'apply') main = html`<${Apply} />`; // public: no sign-in
+  else if (!user) main = html`<${Login} onSignedIn=${(r) => api.setCsrf(r.csrf_token)} afterSignIn=${refreshMe} />
+    <p class="apply-link"><a href="#/apply" data-testid="apply-link">${t('apply.link')}</a></p>`;
   else if (state.inactive && user.role === 'participant') main = html`<section class="panel empty" data-testid="company-inactive">
       <h1 tabindex="-1" data-page-title>${t('inactive.title')}</h1><p>${t('err.company_inactive')}</p></section>`;
   else if (consentGated) main = html`<${Consent} user=${user} onDone=${refreshMe} />`;
