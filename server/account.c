@@ -246,17 +246,7 @@ static char *cookie_new(struct req *r, const char *name)
 /* A display name: non-empty, at most max bytes, no control characters, not only spaces. */
 bool account_text_ok(const char *s, size_t max)
 {
-	size_t n = strlen(s);
-	bool visible = false;
-	if (n == 0 || n > max)
-		return false;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			return false;
-		if (*p != ' ')
-			visible = true;
-	}
-	return visible;
+	return text_line_ok(s, max);
 }
 
 /* A deliberately plain e-mail check: one @ with something before it, a dotted domain after it,

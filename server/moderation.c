@@ -109,7 +109,9 @@ static const char attachment_sql[] =
 	"SELECT a.id, a.thread_id, a.sha256, a.size FROM attachments a JOIN threads t ON t.id = a.thread_id"
 	" WHERE a.id = :id AND " AUTHZ_THREAD_VISIBLE;
 static const char attachment_delete_sql[] = "DELETE FROM attachments WHERE id = :id";
-static const char sha_used_sql[] = "SELECT count(*) FROM attachments WHERE sha256 = :sha";
+/* Rows that name a stored file: attachments and round materials (round.c) share the store. */
+static const char sha_used_sql[] = "SELECT (SELECT count(*) FROM attachments WHERE sha256 = :sha)"
+				   " + (SELECT count(*) FROM materials WHERE sha256 = :sha)";
 
 static const char redactions_sql[] =
 	"SELECT r.id, r.actor_id, coalesce(u.name, ''), r.reason, r.purged, r.created_at FROM post_redactions r"

@@ -10,6 +10,7 @@
 #include "idempotency.h"
 #include "server.h"
 #include "session.h"
+#include "query.h"
 #include "static.h"
 #include "util.h"
 
@@ -23,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_PAGE_NUMBER 1000000 /* the largest ?page= any list takes */
 #define DEFAULT_MAX_BODY (1u << 20) /* JSON bodies; posts are checked at 65,536 bytes of text */
 #define MAX_PATH_LEN 2048
 
@@ -232,6 +232,11 @@ static bool pattern_match(const char *pat, const char *path, struct req *r)
 	return true;
 }
 
+bool router_is_routed(const char *path)
+{
+	return strncmp(path, "/api/", 5) == 0 || strncmp(path, "/calendar/", 10) == 0;
+}
+
 const struct route *router_match(enum evhttp_cmd_type method, const char *path, struct req *r,
 				 bool *method_mismatch)
 {
@@ -437,39 +442,10 @@ void req_finish(struct req *r, int status)
 
 static int parse_query(struct req *r, const char *query)
 {
-	if (!query || !*query)
-		return 0;
-	struct evkeyvalq q;
-	TAILQ_INIT(&q);
-	if (evhttp_parse_query_str(query, &q) < 0)
-		return req_error(r, 400, "bad_request", "malformed query string");
-	int rc = 0;
-	for (int i = 0; i < MAX_QUERY_PARAMS && r->route->params[i].name && rc == 0; i++) {
-		const struct param_spec *ps = &r->route->params[i];
-		const char *v = evhttp_find_header(&q, ps->name);
-		if (!v || !*v)
-			continue;
-		if (!utf8_valid(v, strlen(v))) {
-			rc = req_error(r, 400, "bad_request", "parameter %s is not valid UTF-8", ps->name);
-			break;
-		}
-		if (ps->type == PARAM_INT) {
-			char *end;
-			long long n = strtoll(v, &end, 10);
-			if (*end || n < 0 || strlen(v) > 18) {
-				rc = req_error(r, 400, "bad_request", "parameter %s must be a non-negative integer", ps->name);
-				break;
-			}
-			/* A page number times a page size must not overflow an offset. */
-			if (strncmp(ps->name, "page", 4) == 0 && n > MAX_PAGE_NUMBER) {
-				rc = req_error(r, 400, "bad_request", "parameter %s is at most %d", ps->name, MAX_PAGE_NUMBER);
-				break;
-			}
-		}
-		r->query_vals[i] = xstrdup(v);
-	}
-	evhttp_clear_headers(&q);
-	return rc;
+	char err[160];
+	if (query_parse(query, r->route->params, r->query_vals, err, sizeof err) < 0)
+		return req_error(r, 400, "bad_request", "%s", err);
+	return 0;
 }
 
 static int parse_body(struct req *r)
@@ -623,7 +599,7 @@ void router_dispatch(struct worker *w, struct evhttp_request *ev)
 		req_finish(r, req_error(r, 400, "bad_request", "bad request path"));
 		return;
 	}
-	if (strncmp(r->path, "/api/", 5) != 0) {
+	if (!router_is_routed(r->path)) {
 		req_finish(r, static_serve(r));
 		return;
 	}

@@ -26,8 +26,7 @@ static const char insert_sql[] =
 	" VALUES (:h, :uid, :csrf, :now, :now, :ip, :ua)";
 static const char delete_user_sql[] = "DELETE FROM sessions WHERE user_id = :uid";
 
-/* Finds our cookie's value in a Cookie header; returns a new string or NULL. */
-static char *cookie_value(const char *header)
+char *session_cookie_value(const char *header)
 {
 	static const char name[] = SESSION_COOKIE "=";
 	const char *p = header;
@@ -58,7 +57,7 @@ static void write_once(struct db *d, const char *sql, const char *hash, int64_t 
 int session_load(struct req *r)
 {
 	const char *hdr = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "Cookie");
-	char *token = hdr ? cookie_value(hdr) : NULL;
+	char *token = hdr ? session_cookie_value(hdr) : NULL;
 	if (!token)
 		return 0;
 	char hash[65];

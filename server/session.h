@@ -10,6 +10,10 @@ struct db;
 
 #define SESSION_COOKIE "__Host-mamori"
 
+/* Our cookie's value in a Cookie header (the first __Host-mamori=, at the start of a cookie),
+ * as a new string, or NULL when there is none or it is empty. Pure; fuzzed by
+ * tests/fuzz/fuzz_cookie.c. */
+char *session_cookie_value(const char *header);
 /* Resolves the request's cookie to r->who, r->session_hash and r->csrf (all NULL when there is
  * no valid session). Expired sessions are deleted. Returns 0, or -1 on a database error. */
 int session_load(struct req *r);

@@ -77,7 +77,7 @@ def skeleton(r):
         else:
             responses[str(st)] = {"description": "Refused: " + ", ".join(errs[st]), "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Error", "properties": {"error": {"enum": errs[st]}}}}}}
-    op = {"operationId": re.sub(r"[^A-Za-z0-9]+", "_", method + r["path"][len("/api/v1"):]).strip("_"),
+    op = {"operationId": re.sub(r"[^A-Za-z0-9]+", "_", method + re.sub(r"^/api/v1", "", r["path"])).strip("_"),
           "tags": ["TODO"], "summary": "TODO", "description": "**Who:** TODO.",
           "x-access": {"level": level, **({"roles": roles} if roles else {}), "rule": "TODO"},
           "security": [] if level == "public" else [{"session": [], "csrf": []}] if csrf else [{"session": []}]}

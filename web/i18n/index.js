@@ -4,13 +4,15 @@ import jaBase from './ja.js';
 import enBase from './en.js';
 import jaApps from './ja-apps.js';
 import enApps from './en-apps.js';
+import jaRounds from './ja-rounds.js';
+import enRounds from './en-rounds.js';
 import jaVisits from './ja-visits.js';
 import enVisits from './en-visits.js';
 import { state } from '../js/store.js';
 
 // Each feature keeps its strings in its own pair of files, merged here.
-const ja = { ...jaBase, ...jaApps, ...jaVisits };
-const en = { ...enBase, ...enApps, ...enVisits };
+const ja = { ...jaBase, ...jaApps, ...jaRounds, ...jaVisits };
+const en = { ...enBase, ...enApps, ...enRounds, ...enVisits };
 const dicts = { ja, en };
 
 export function t(key, params) {

@@ -18,6 +18,7 @@ import { ConsentReport, Documents } from './views/consents.js';
 import { Registry } from './views/registry.js';
 import { Account } from './views/account.js';
 import { Apply, Applications, Lottery } from './views/applications.js';
+import { Rounds, RoundView, Attendance, AttendanceReport, CalendarFeed } from './views/rounds.js';
 import { Dispatch, CompanyVisits, DispatchReport } from './views/visits.js';
 
 // ---- session ---------------------------------------------------------------------------
@@ -119,6 +120,9 @@ function routeView(route, user) {
     case 'registry': return sec ? html`<${Registry} tab=${b} />` : html`<${NotFound} />`;
     case 'applications': return sec ? html`<${Applications} query=${route.query} />` : html`<${NotFound} />`;
     case 'lottery': return sec ? html`<${Lottery} />` : html`<${NotFound} />`;
+    case 'rounds': return !b ? html`<${Rounds} />` : route.parts[2] === 'attendance' ? (sec ? html`<${Attendance} id=${b} />` : html`<${NotFound} />`) : html`<${RoundView} id=${b} />`;
+    case 'attendance': return sec ? html`<${AttendanceReport} />` : html`<${NotFound} />`;
+    case 'calendar': return html`<${CalendarFeed} />`;
     case 'dispatch': return html`<${Dispatch} />`;
     case 'dispatch-report': return sec ? html`<${DispatchReport} />` : html`<${NotFound} />`;
     case 'companies': return b && c === 'visits' ? html`<${CompanyVisits} id=${b} />` : html`<${NotFound} />`;
@@ -131,6 +135,8 @@ function navItems(user) {
     { path: '/', key: 'nav.home', match: (p) => !p[0] || p[0] === 'categories' || p[0] === 'threads' || p[0] === 'new' },
     { path: '/search', key: 'nav.search' },
     { path: '/notifications', key: 'nav.notifications', count: true },
+    { path: '/rounds', key: 'nav.rounds' },
+    { path: '/calendar', key: 'nav.calendar' },
     { path: '/dispatch', key: 'nav.dispatch', match: (p) => p[0] === 'dispatch' || p[0] === 'companies' },
   ];
   if (user.role === 'expert') items.push({ path: '/escalations', key: 'nav.my_escalations' });
@@ -139,6 +145,7 @@ function navItems(user) {
       { path: '/triage', key: 'nav.triage' },
       { path: '/escalations', key: 'nav.escalations' },
       { path: '/moderation', key: 'nav.moderation' },
+      { path: '/attendance', key: 'nav.attendance' },
       { path: '/consents', key: 'nav.consents' },
       { path: '/documents', key: 'nav.documents' },
       { path: '/registry', key: 'nav.registry' },
