@@ -12,7 +12,9 @@
 #include "config.h"
 #include "consent.h"
 #include "db.h"
+#include "feed.h"
 #include "http.h"
+#include "ics.h"
 #include "mail.h"
 #include "markdown.h"
 #include "notify.h"
@@ -790,3 +792,51 @@ const struct route visit_routes[] = {
 	 {{"format", PARAM_STR}}},
 	{0},
 };
+
+/* ---- the calendar feed (docs/API.md §9) ------------------------------------------------------ */
+
+/* The caller's visits for the feed: a participant's own company's, an expert's own (as the
+ * visit's expert, while they may read it), every visit for the secretariat; never cancelled
+ * ones. The same rule as every read (AUTHZ_VISIT_VISIBLE). */
+static const char feed_sql[] =
+	"SELECT v.id, v.stage, v.scheduled_at, c.name, v.created_at, v.updated_at, v.revision, v.company_id"
+	" FROM visits v JOIN companies c ON c.id = v.company_id"
+	" WHERE v.status <> 'cancelled' AND " AUTHZ_VISIT_VISIBLE
+	" AND (:p_role <> 'expert' OR v.expert_id = :p_uid) ORDER BY v.scheduled_at, v.id";
+
+#define VISIT_FEED_SECONDS (2 * 3600) /* about two hours each (the brochure) */
+
+int visit_feed_events(struct db *d, const struct principal *p, const struct feed_ctx *ctx, struct buf *b)
+{
+	/* A feed has no session: the consent gate and company status are checked here, as a
+	 * content request would be. */
+	json_t *pending = NULL;
+	bool gated = authz_check_gate(d, p, ACCESS_CONTENT, &pending) != ACCESS_OK;
+	json_decref(pending);
+	if (gated)
+		return 0;
+	sqlite3_stmt *st = db_stmt(d, feed_sql);
+	authz_bind(st, p);
+	bool named = p->role != ROLE_PARTICIPANT; /* experts and the secretariat see the company's name */
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0), at = sqlite3_column_int64(st, 2);
+		char *uid = xasprintf("visit-%lld@%s", (long long)id, ctx->uid_host);
+		char *summary = named ? xasprintf("専門家派遣（第%d回） %s", sqlite3_column_int(st, 1), db_col_text(st, 3))
+				      : xasprintf("専門家派遣（第%d回）", sqlite3_column_int(st, 1));
+		char *url = xasprintf("%s/#/companies/%lld/visits", ctx->base_url, (long long)sqlite3_column_int64(st, 7));
+		struct ics_event e = {.uid = uid,
+				      .start = at,
+				      .end = at + VISIT_FEED_SECONDS,
+				      .created = sqlite3_column_int64(st, 4),
+				      .last_modified = sqlite3_column_int64(st, 5),
+				      .sequence = sqlite3_column_int(st, 6) - 1,
+				      .summary = summary,
+				      .url = url};
+		ics_event(b, &e, ctx->dtstamp);
+		free(uid);
+		free(summary);
+		free(url);
+	}
+	sqlite3_reset(st);
+	return 0;
+}

@@ -20,4 +20,15 @@ const char *visit_checklist_key(int stage, int i);
  * year. Pure. */
 int64_t visit_due_end(int monthday, int64_t now);
 
+struct db;
+struct principal;
+struct feed_ctx;
+struct buf;
+/* The calendar feed's source for dispatch visits (feed.h, docs/API.md §9): the caller's live
+ * visits — a participant's own company's, an expert's own, all for the secretariat — as
+ * VEVENTs whose SUMMARY is 専門家派遣（第N回） (with the company's name for experts and the
+ * secretariat), never a report or a checklist; nothing while the caller is held at the consent
+ * gate or their company is withdrawn. Returns 0. */
+int visit_feed_events(struct db *d, const struct principal *p, const struct feed_ctx *ctx, struct buf *b);
+
 #endif

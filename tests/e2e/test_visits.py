@@ -286,6 +286,39 @@ def test_dispatch_report_and_behind():
         w.close()
 
 
+def feed(w, client):
+    st, body = client.get("/api/v1/me/calendar")
+    expect(st == 200, f"calendar url: {st} {body}")
+    path = "/" + body["url"].split("/", 3)[3]
+    st, ics = client.request("GET", path)
+    expect(st == 200, f"feed: {st}")
+    text = ics.decode("utf-8").replace("\r\n ", "")
+    return [ev for ev in text.split("BEGIN:VEVENT")[1:] if "UID:visit-" in ev]
+
+
+def test_calendar_feed_carries_the_callers_visits_only():
+    with world() as w:
+        st, v1 = schedule(w, w.admin, w.company_a, 1, w.e1, when="2026-08-03T10:00:00+09:00")
+        st, _ = w.admin.post(f"/api/v1/companies/{w.company_b}/experts", {"expert_id": w.e2.id})
+        st, v2 = schedule(w, w.admin, w.company_b, 1, w.e2, when="2026-08-04T10:00:00+09:00")
+        st, v3 = schedule(w, w.admin, w.company_a, 2, w.e1)
+        st, _ = w.admin.patch(f"/api/v1/visits/{v3['id']}", {"status": "cancelled"})
+        st, _ = w.e1.patch(f"/api/v1/visits/{v1['id']}", {"report": REPORT_SECRET, "checklist": {"problems_shared": True}})
+        name_a = w.admin.get(f"/api/v1/visits/{v1['id']}")[1]["company_name"]
+        mine = {c.email: feed(w, c) for c in (w.admin, w.pa, w.pb, w.e1, w.e2)}
+        uid = lambda v: f"UID:visit-{v['id']}@"
+        expect(len(mine[w.admin.email]) == 2, f"secretariat: all live visits {mine[w.admin.email]}")
+        expect(len(mine[w.pa.email]) == 1 and uid(v1) in mine[w.pa.email][0], "participant A: own company's")
+        expect("SUMMARY:専門家派遣（第1回）\r\n" in mine[w.pa.email][0], f"participant summary: {mine[w.pa.email][0]}")
+        expect(len(mine[w.pb.email]) == 1 and uid(v2) in mine[w.pb.email][0], "participant B: own company's")
+        expect(len(mine[w.e1.email]) == 1 and uid(v1) in mine[w.e1.email][0] and name_a in mine[w.e1.email][0],
+               f"expert: own, with the company's name {mine[w.e1.email]}")
+        expect(len(mine[w.e2.email]) == 1 and uid(v2) in mine[w.e2.email][0], "expert 2: own")
+        for evs in mine.values():
+            for ev in evs:
+                expect(REPORT_SECRET not in ev and "problems_shared" not in ev, "no report or checklist in a feed")
+
+
 if __name__ == "__main__":
     run_tests([
         test_scheduling_rules,
@@ -294,4 +327,6 @@ if __name__ == "__main__":
         test_participants_told_without_the_report,
         test_gate_and_company_status,
         test_dispatch_report_and_behind,
+        test_calendar_feed_carries_the_callers_visits_only,
     ])
+
