@@ -224,8 +224,10 @@ def test_gate_and_company_status():
         err(*schedule(w, w.e1, w.company_a, 2), 403, "consent_required", "gated expert schedules")
         st, _ = w.admin.get(path)
         expect(st == 200, "secretariat is not gated")
-        # while gated, the participant's notifications about the visit are not listed
+        # while gated, the participant's notifications about the visit are not listed, nor is the
+        # visit in their calendar feed (the secretariat's still has it)
         expect(not visit_notes(w, w.pa), "gated: no visit notification listed")
+        expect(feed(w, w.pa) == [] and feed(w, w.e1) == [] and len(feed(w, w.admin)) == 1, "gated feeds")
         st, _ = w.e1.post(f"/api/v1/documents/{doc['id']}/accept", {"sha256": doc["sha256"]})
         expect(st in (200, 201), f"expert accepts: {st}")
         st, _ = w.e1.get(path)
