@@ -50,6 +50,9 @@ class Model:
         self.esc = {}         # escalation id -> {"thread", "expert", "state"}
         # Access state after every change; hist[e] is epoch e. Event readers stamp what they
         # read with the epoch (one more while a change is in flight: it may already apply).
+        self.visits = {}      # visit id -> {"company", "stage", "expert", "status"}
+        self.visit_mail = {}  # uid -> visit mails expected in the outbox
+        self.visit_notes = {} # uid -> set of visit ids the user was told about
         self.hist = []
         self.inflight = False
         self.thread_causes = {}  # tid -> epochs of steps that may publish a `thread` event for it
@@ -116,9 +119,6 @@ class Model:
 
     def community_between(self, tid, lo, hi):
         return any(self.hist[e][2].get(tid) == "community" for e in range(max(lo, 0), min(hi, self.epoch) + 1))
-        self.visits = {}      # visit id -> {"company", "stage", "expert", "status"}
-        self.visit_mail = {}  # uid -> visit mails expected in the outbox
-        self.visit_notes = {} # uid -> set of visit ids the user was told about
 
     def can_read_visit(self, uid, vid):
         """docs/API.md §10: content of `company` visibility."""
@@ -226,6 +226,13 @@ def run_world(seed, steps):
                         check(co is None or any(m.hist[e][0][co][1] != "withdrawn"
                                                 for e in range(sent["epoch"], min(at, m.epoch) + 1)),
                               f"sentinel event to {role} {uid} of a withdrawn company")
+                    continue
+                if kind == "notification" and tid is None:
+                    # about no thread: only a dispatch visit tells anyone so here, and only those
+                    # the model says were told about one (the event carries the id alone)
+                    check(set(data) == {"id"} and m.visit_notes.get(uid),
+                          f"thread-less notification event {data} to {role} {uid} never told of a visit")
+                    counts["visit_events"] = counts.get("visit_events", 0) + 1
                     continue
                 check(tid in m.threads, f"{kind} event about unknown thread {data}")
                 if kind == "post":
