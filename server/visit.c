@@ -817,7 +817,7 @@ int visit_feed_events(struct db *d, const struct principal *p, const struct feed
 		return 0;
 	sqlite3_stmt *st = db_stmt(d, feed_sql);
 	authz_bind(st, p);
-	bool named = p->role != ROLE_PARTICIPANT; /* experts and the secretariat see the company's name */
+	bool named = authz_is_staff(p); /* experts and the secretariat see the company's name */
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0), at = sqlite3_column_int64(st, 2);
 		char *uid = xasprintf("visit-%lld@%s", (long long)id, ctx->uid_host);
