@@ -26,6 +26,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static int test_upload_delay_ms; /* set once by main (attachment_test_hooks) */
+
+void attachment_test_hooks(int upload_delay_ms)
+{
+	test_upload_delay_ms = upload_delay_ms;
+}
+
 static const char thread_state_sql[] =
 	"SELECT t.locked FROM threads t WHERE t.id = :id AND " AUTHZ_THREAD_VISIBLE;
 static const char insert_sql[] =
@@ -214,10 +221,9 @@ out:
 	free(final);
 	free(tmp);
 	/* Test hook (never set in production): hold the upload between its file and its row. */
-	const char *delay = getenv("MAMORI_TEST_UPLOAD_DELAY_MS");
-	if (delay && atoi(delay) > 0) {
+	if (test_upload_delay_ms > 0) {
 		log_warn("attachment: MAMORI_TEST_UPLOAD_DELAY_MS: holding an upload");
-		usleep((useconds_t)atoi(delay) * 1000);
+		usleep((useconds_t)test_upload_delay_ms * 1000);
 	}
 	return err;
 }
@@ -257,8 +263,8 @@ static void store_done(void *arg)
 	struct req *r = j->r;
 	int status;
 	if (j->err) {
-		char eb[128];
-		log_error("file store: storing %s failed: %s", j->sha, strerror_r(j->err, eb, sizeof eb));
+		char eb[ERR_STR_LEN];
+		log_error("file store: storing %s failed: %s", j->sha, err_str(j->err, eb));
 		status = j->err == ENOSPC ? req_error(r, 507, "insufficient_storage", "no space left for the file")
 					  : req_internal(r, "store file");
 	} else {

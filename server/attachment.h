@@ -40,4 +40,8 @@ int attachment_blob_serve(struct req *r, const char *sha, int64_t size, const ch
 bool attachment_blob_wipe_begin(const char *sha);
 void attachment_blob_wipe_end(const char *sha);
 
+/* Test hook (never set in production): hold every upload this long between its file and its
+ * row (MAMORI_TEST_UPLOAD_DELAY_MS, read by main before any thread starts). */
+void attachment_test_hooks(int upload_delay_ms);
+
 #endif

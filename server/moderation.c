@@ -863,8 +863,9 @@ static void wipe_file(struct purge_job *j, struct db *d)
 			close(dfd);
 		}
 	} else {
+		char eb[ERR_STR_LEN];
 		log_error("purge of attachment %" PRId64 ": cannot remove %s: %s", j->attachment_id, path,
-			  strerror(errno));
+			  err_str(errno, eb));
 	}
 	attachment_blob_wipe_end(j->sha);
 	free(dir);

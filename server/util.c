@@ -259,3 +259,8 @@ bool text_line_ok(const char *s, size_t max)
 	}
 	return visible;
 }
+
+const char *err_str(int err, char buf[ERR_STR_LEN])
+{
+	return strerror_r(err, buf, ERR_STR_LEN); /* the GNU form (_GNU_SOURCE) */
+}
