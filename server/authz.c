@@ -203,6 +203,30 @@ bool authz_can_read_thread(struct db *d, const struct principal *p, int64_t thre
 	return db_one_int64(st, 0) == 1;
 }
 
+static const char can_read_company_sql[] =
+	"SELECT 1 FROM companies c WHERE c.id = :id AND " AUTHZ_COMPANY_VISIBLE("c.id");
+static const char can_read_visit_sql[] = "SELECT 1 FROM visits v WHERE v.id = :id AND " AUTHZ_VISIT_VISIBLE;
+
+static bool can_read(struct db *d, const struct principal *p, const char *sql, int64_t id)
+{
+	if (!p)
+		return false;
+	sqlite3_stmt *st = db_stmt(d, sql);
+	db_bind_int64(st, ":id", id);
+	authz_bind(st, p);
+	return db_one_int64(st, 0) == 1;
+}
+
+bool authz_can_read_company(struct db *d, const struct principal *p, int64_t company_id)
+{
+	return can_read(d, p, can_read_company_sql, company_id);
+}
+
+bool authz_can_read_visit(struct db *d, const struct principal *p, int64_t visit_id)
+{
+	return can_read(d, p, can_read_visit_sql, visit_id);
+}
+
 static const char principal_sql[] =
 	"SELECT " AUTHZ_PRINCIPAL_COLUMNS
 	" FROM users u LEFT JOIN companies c ON c.id = u.company_id"

@@ -75,6 +75,26 @@ static const struct notice_kind kinds[] = {
 		{"Session {number} materials published: {round_title}",
 		 "The materials of session {number}, \u201c{round_title}\u201d, have been published.\n"
 		 "Download them here (sign-in required):\n{base_url}/#/rounds/{round_id}"}}},
+	{"visit.scheduled", NULL, {
+		{"専門家派遣（第{stage}回）の日程が決まりました",
+		 "{company}\n日時: {when}（日本時間）\n\n{base_url}/#/companies/{company_id}/visits"},
+		{"A dispatch visit (stage {stage}) was scheduled",
+		 "{company}\nWhen: {when} (Japan time)\n\n{base_url}/#/companies/{company_id}/visits"}}},
+	{"visit.rescheduled", NULL, {
+		{"専門家派遣（第{stage}回）の日程が変更されました",
+		 "{company}\n新しい日時: {when}（日本時間）\n\n{base_url}/#/companies/{company_id}/visits"},
+		{"A dispatch visit (stage {stage}) was rescheduled",
+		 "{company}\nNew time: {when} (Japan time)\n\n{base_url}/#/companies/{company_id}/visits"}}},
+	{"visit.cancelled", NULL, {
+		{"専門家派遣（第{stage}回）が中止されました",
+		 "{company}\n予定されていた日時: {when}（日本時間）\n\n{base_url}/#/companies/{company_id}/visits"},
+		{"A dispatch visit (stage {stage}) was cancelled",
+		 "{company}\nIt was planned for {when} (Japan time).\n\n{base_url}/#/companies/{company_id}/visits"}}},
+	{"visit.reported", NULL, {
+		{"専門家派遣（第{stage}回）の報告が登録されました",
+		 "{company}\n報告はサインインしてご覧ください。\n\n{base_url}/#/companies/{company_id}/visits"},
+		{"A dispatch visit (stage {stage}) was reported",
+		 "{company}\nSign in to read the report.\n\n{base_url}/#/companies/{company_id}/visits"}}},
 };
 static const struct notice_kind kind_other = {"other", NULL, {
 	{"mamori からのお知らせです", NULL},

@@ -53,16 +53,52 @@ int notify_user(struct db *d, int64_t user_id, const char *kind, int64_t thread_
 	return 1;
 }
 
-/* The caller's notifications whose thread (if any) they may still read; while the caller does
+static const char insert_visit_sql[] =
+	"INSERT INTO notifications (user_id, kind, visit_id, actor_id, params, created_at)"
+	" VALUES (:uid, :kind, :vid, :actor, :params, :now)";
+
+int notify_user_visit(struct db *d, int64_t user_id, const char *kind, int64_t visit_id, int64_t actor_id,
+		      const json_t *params)
+{
+	if (user_id <= 0 || user_id == actor_id)
+		return 0;
+	struct principal p;
+	if (authz_principal_load(d, user_id, &p) < 0)
+		return 0;
+	bool ok = authz_can_read_visit(d, &p, visit_id);
+	principal_clear(&p);
+	if (!ok)
+		return 0;
+	sqlite3_stmt *st = db_stmt(d, insert_visit_sql);
+	db_bind_int64(st, ":uid", user_id);
+	db_bind_text(st, ":kind", kind);
+	db_bind_int64(st, ":vid", visit_id);
+	if (actor_id)
+		db_bind_int64(st, ":actor", actor_id);
+	char *ptext = params ? json_dumps(params, JSON_COMPACT) : NULL;
+	db_bind_text(st, ":params", ptext ? ptext : "{}");
+	db_bind_int64(st, ":now", now_unix());
+	int rc = db_exec_stmt(d, st);
+	free(ptext);
+	if (rc < 0)
+		return -1;
+	/* The event carries only the notification's id, to its own recipient. */
+	events_publish_notification(d, sqlite3_last_insert_rowid(db_handle(d)), user_id, 0);
+	return 1;
+}
+
+/* The caller's notifications whose thread or visit (if any) they may still read; while the caller does
  * not pass the consent gate (:gated = 1) only those about no thread (e.g. a new consent
  * version), since a thread's title is content. */
 #define NOTIFY_READABLE                                                                            \
 	" n.user_id = :p_uid AND (n.thread_id IS NULL OR (:gated = 0 AND EXISTS (SELECT 1 FROM threads t" \
-	" WHERE t.id = n.thread_id AND " AUTHZ_THREAD_VISIBLE ")))"
+	" WHERE t.id = n.thread_id AND " AUTHZ_THREAD_VISIBLE ")))"                                        \
+	" AND (n.visit_id IS NULL OR (:gated = 0 AND EXISTS (SELECT 1 FROM visits v"                     \
+	" WHERE v.id = n.visit_id AND " AUTHZ_VISIT_VISIBLE ")))"
 
 static const char list_sql[] =
 	"SELECT n.id, n.kind, n.thread_id, n.post_id, n.actor_id, coalesce(a.name, ''), n.params, n.created_at,"
-	" n.read_at, th.title FROM notifications n LEFT JOIN users a ON a.id = n.actor_id"
+	" n.read_at, th.title, n.visit_id FROM notifications n LEFT JOIN users a ON a.id = n.actor_id"
 	" LEFT JOIN threads th ON th.id = n.thread_id"
 	" WHERE" NOTIFY_READABLE " AND (:unread = 0 OR n.read_at IS NULL)"
 	" ORDER BY n.id DESC LIMIT :lim OFFSET :off";
@@ -123,12 +159,14 @@ static int handle_list(struct req *r)
 		if (sqlite3_column_type(st, 4) != SQLITE_NULL)
 			actor = json_pack("{s:I, s:s}", "id", (json_int_t)sqlite3_column_int64(st, 4), "name",
 					  db_col_text(st, 5));
-		json_array_append_new(
-			arr, json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+		json_t *item = json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
 				       (json_int_t)sqlite3_column_int64(st, 0), "kind", db_col_text(st, 1), "params",
 				       params_json(st), "thread_id", opt_id(st, 2), "post_id", opt_id(st, 3), "actor",
 				       actor, "created_at", json_time(sqlite3_column_int64(st, 7)),
-				       "read_at", json_time(sqlite3_column_int64(st, 8))));
+				       "read_at", json_time(sqlite3_column_int64(st, 8)));
+		if (sqlite3_column_type(st, 10) != SQLITE_NULL)
+			json_object_set_new(item, "visit_id", json_integer(sqlite3_column_int64(st, 10)));
+		json_array_append_new(arr, item);
 	}
 	sqlite3_reset(st);
 	st = db_stmt(r->db, unread_sql);

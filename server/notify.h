@@ -22,4 +22,11 @@ struct db;
 int notify_user(struct db *d, int64_t user_id, const char *kind, int64_t thread_id, int64_t post_id,
 		int64_t actor_id, const json_t *params);
 
+/* The same for a dispatch visit (docs/API.md §10): stored only when user_id is active and may read
+ * visit visit_id now (AUTHZ_VISIT_VISIBLE); the list re-applies that rule. params (kind's
+ * language-neutral values, server/kinds.c) must never carry the report. Returns 1 stored, 0
+ * skipped, -1 database error. */
+int notify_user_visit(struct db *d, int64_t user_id, const char *kind, int64_t visit_id, int64_t actor_id,
+		      const json_t *params);
+
 #endif

@@ -8,11 +8,13 @@ import jaRounds from './ja-rounds.js';
 import enRounds from './en-rounds.js';
 import jaNotify from './ja-notify.js';
 import enNotify from './en-notify.js';
+import jaVisits from './ja-visits.js';
+import enVisits from './en-visits.js';
 import { state } from '../js/store.js';
 
 // Each feature keeps its strings in its own pair of files, merged here.
-const ja = { ...jaBase, ...jaApps, ...jaRounds, ...jaNotify };
-const en = { ...enBase, ...enApps, ...enRounds, ...enNotify };
+const ja = { ...jaBase, ...jaApps, ...jaRounds, ...jaNotify, ...jaVisits };
+const en = { ...enBase, ...enApps, ...enRounds, ...enNotify, ...enVisits };
 const dicts = { ja, en };
 
 export function t(key, params) {

@@ -20,6 +20,7 @@ import { Account } from './views/account.js';
 import { adoptUserLang, chooseLang } from './lang.js';
 import { Apply, Applications, Lottery } from './views/applications.js';
 import { Rounds, RoundView, Attendance, AttendanceReport, CalendarFeed } from './views/rounds.js';
+import { Dispatch, CompanyVisits, DispatchReport } from './views/visits.js';
 
 // ---- session ---------------------------------------------------------------------------
 
@@ -102,7 +103,7 @@ function canReadContent() {
 // ---- routes ----------------------------------------------------------------------------
 
 function routeView(route, user) {
-  const [a, b] = route.parts;
+  const [a, b, c] = route.parts;
   const sec = isSecretariat(user);
   switch (a) {
     case undefined: return html`<${Home} query=${route.query} />`;
@@ -124,6 +125,9 @@ function routeView(route, user) {
     case 'rounds': return !b ? html`<${Rounds} />` : route.parts[2] === 'attendance' ? (sec ? html`<${Attendance} id=${b} />` : html`<${NotFound} />`) : html`<${RoundView} id=${b} />`;
     case 'attendance': return sec ? html`<${AttendanceReport} />` : html`<${NotFound} />`;
     case 'calendar': return html`<${CalendarFeed} />`;
+    case 'dispatch': return html`<${Dispatch} />`;
+    case 'dispatch-report': return sec ? html`<${DispatchReport} />` : html`<${NotFound} />`;
+    case 'companies': return b && c === 'visits' ? html`<${CompanyVisits} id=${b} />` : html`<${NotFound} />`;
     default: return html`<${NotFound} />`;
   }
 }
@@ -135,6 +139,7 @@ function navItems(user) {
     { path: '/notifications', key: 'nav.notifications', count: true },
     { path: '/rounds', key: 'nav.rounds' },
     { path: '/calendar', key: 'nav.calendar' },
+    { path: '/dispatch', key: 'nav.dispatch', match: (p) => p[0] === 'dispatch' || p[0] === 'companies' },
   ];
   if (user.role === 'expert') items.push({ path: '/escalations', key: 'nav.my_escalations' });
   if (user.role === 'secretariat') {
@@ -149,6 +154,7 @@ function navItems(user) {
       { path: '/applications', key: 'nav.applications' },
       { path: '/lottery', key: 'nav.lottery' },
       { path: '/audit', key: 'nav.audit' },
+      { path: '/dispatch-report', key: 'nav.dispatch_report' },
     );
   }
   return items;
