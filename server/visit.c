@@ -12,7 +12,6 @@
 #include "config.h"
 #include "consent.h"
 #include "db.h"
-#include "feed.h"
 #include "http.h"
 #include "ics.h"
 #include "mail.h"
