@@ -98,6 +98,31 @@ int authz_principal_fill(struct sqlite3_stmt *st, int col, struct principal *p);
 	"u.id, u.role, coalesce(u.company_id, 0), coalesce(c.group_id, 0), coalesce(c.status, ''),"  \
 	" u.representative, u.name, u.email, (u.totp_required <> 0 AND u.totp_secret IS NULL)"
 
+/* The company rule, shared by `company` threads and case drafts: a participant of the company
+ * (col is its id), an expert assigned to it. (The secretariat reads everything.) */
+#define AUTHZ_COMPANY_PARTICIPANT(col) "(:p_role = 'participant' AND " col " = :p_company)"
+#define AUTHZ_COMPANY_EXPERT(col)                                                                  \
+	"EXISTS (SELECT 1 FROM expert_assignments ea WHERE ea.expert_id = :p_uid AND ea.company_id = " col ")"
+
+/* The case collection (docs/API.md §11, docs/CASES.md), over a cases row aliased `k`: a
+ * published case is readable by every gated reader; any other state only by the secretariat
+ * and by the company rule above (its participants, its assigned experts). Bind with authz_bind;
+ * routes carrying it are ACCESS_CONTENT, so the gate has passed. */
+#define AUTHZ_CASE_VISIBLE                                                                         \
+	"(k.status = 'published' OR CASE :p_role"                                                     \
+	" WHEN 'secretariat' THEN 1"                                                                   \
+	" WHEN 'participant' THEN " AUTHZ_COMPANY_PARTICIPANT("k.company_id")                           \
+	" WHEN 'expert' THEN " AUTHZ_COMPANY_EXPERT("k.company_id") " ELSE 0 END)"
+/* What anyone, signed in or not, may read on the public site: published cases only. */
+#define AUTHZ_CASE_PUBLIC "(k.status = 'published')"
+
+/* True when p may read case case_id (false also when it does not exist). */
+bool authz_can_read_case(struct db *d, const struct principal *p, int64_t case_id);
+/* True when company_id holds a company-scope consent of the current material version of
+ * document kind (`participation` or `nda`) — the very verdict the gate of §4 reads. False when
+ * no material version of the kind has been published (nothing was consented to). */
+bool authz_company_consent_in_effect(struct db *d, int64_t company_id, const char *kind);
+
 /* The rule itself. An escalated expert reads the thread while the escalation stands
  * (assigned or answered); a declined one no longer does. */
 #define AUTHZ_THREAD_VISIBLE_BODY                                                                         \
@@ -105,13 +130,12 @@ int authz_principal_fill(struct sqlite3_stmt *st, int col, struct principal *p);
 	" WHEN 'secretariat' THEN 1"                                                                       \
 	" WHEN 'participant' THEN (t.visibility = 'community'"                                             \
 	"   OR (t.visibility = 'group' AND t.group_id IS NOT NULL AND t.group_id = :p_group)"              \
-	"   OR (t.visibility = 'company' AND t.company_id = :p_company))"                                  \
+	"   OR (t.visibility = 'company' AND " AUTHZ_COMPANY_PARTICIPANT("t.company_id") "))"             \
 	" WHEN 'expert' THEN (t.visibility IN ('community','staff')"                                       \
 	"   OR (t.visibility = 'group' AND EXISTS (SELECT 1 FROM expert_assignments ea"                    \
 	"        JOIN companies ac ON ac.id = ea.company_id"                                               \
 	"        WHERE ea.expert_id = :p_uid AND ac.group_id = t.group_id))"                               \
-	"   OR (t.visibility = 'company' AND EXISTS (SELECT 1 FROM expert_assignments ea"                  \
-	"        WHERE ea.expert_id = :p_uid AND ea.company_id = t.company_id))"                           \
+	"   OR (t.visibility = 'company' AND " AUTHZ_COMPANY_EXPERT("t.company_id") ")"                  \
 	"   OR EXISTS (SELECT 1 FROM escalations es WHERE es.thread_id = t.id"                             \
 	"        AND es.expert_id = :p_uid AND es.state IN ('assigned','answered')))"                      \
 	" ELSE 0 END"

@@ -15,6 +15,7 @@ extern const struct route category_routes[], thread_routes[], post_routes[], sea
 extern const struct route attachment_routes[], events_routes[], notify_routes[];
 extern const struct route moderation_routes[];
 extern const struct route idempotency_routes[];
+extern const struct route case_routes[];
 
 const struct feature features[] = {
 	{.name = "system", .routes = system_routes},
@@ -34,6 +35,7 @@ const struct feature features[] = {
 	{.name = "events", .routes = events_routes, .worker_init = events_worker_init,
 	 .worker_free = events_worker_free, .drain = events_drain, .tick = events_tick},
 	{.name = "moderation", .routes = moderation_routes},
+	{.name = "case", .routes = case_routes},
 	{.name = "idempotency", .routes = idempotency_routes, .tick = idempotency_tick}, /* run by the router */
 	{0},
 };
