@@ -60,49 +60,79 @@ static bool ascii_alnum(unsigned char c)
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-/* Removes every legal-form word from folded name s (in place), keeping ASCII words whole
- * ("inc" inside "incubator" stays), then trims spaces and stray commas at both ends. */
-static void strip_legal_forms(char *s)
+/* Trims ASCII and full-width spaces, commas and dots from both ends of s (in place); the
+ * leading side keeps dots (".NET"). */
+static void trim_name(char *s)
 {
+	static const char *const junk[] = {" ", ",", ".", "\xe3\x80\x80", "\xef\xbc\x8c", "\xef\xbc\x8e", "\xe3\x83\xbb"};
 	bool again = true;
 	while (again) {
 		again = false;
-		for (size_t k = 0; k < ARRAY_LEN(legal_forms); k++) {
-			const char *w = legal_forms[k];
-			size_t wl = strlen(w);
-			for (char *hit = strstr(s, w); hit; hit = strstr(hit + 1, w)) {
-				bool ascii = ascii_alnum((unsigned char)w[0]);
-				if (ascii && ((hit > s && ascii_alnum((unsigned char)hit[-1])) ||
-					      ascii_alnum((unsigned char)hit[wl])))
-					continue;
-				memmove(hit, hit + wl, strlen(hit + wl) + 1);
+		size_t n = strlen(s);
+		for (size_t k = 0; k < ARRAY_LEN(junk); k++) {
+			size_t jl = strlen(junk[k]);
+			if (n >= jl && memcmp(s + n - jl, junk[k], jl) == 0) {
+				s[n - jl] = '\0';
+				again = true;
+				break;
+			}
+			if (k != 2 && n >= jl && memcmp(s, junk[k], jl) == 0) {
+				memmove(s, s + jl, n - jl + 1);
 				again = true;
 				break;
 			}
 		}
 	}
-	size_t a = 0, b = strlen(s);
-	while (a < b && (s[a] == ' ' || s[a] == ',' || s[a] == '.'))
-		a++;
-	while (b > a && (s[b - 1] == ' ' || s[b - 1] == ','))
-		b--;
-	memmove(s, s + a, b - a);
-	s[b - a] = '\0';
-	/* collapse inner runs of spaces */
-	char *o = s;
-	for (char *p = s; *p; p++)
-		if (!(*p == ' ' && o > s && o[-1] == ' '))
-			*o++ = *p;
-	*o = '\0';
+}
+
+/* Returns name (caller frees) without its legal-form words, found in the folded name (so any
+ * width and case) and cut from the name as written; ASCII words are cut whole only ("inc" in
+ * "incubator" stays). */
+static char *strip_legal_forms_new(const char *name)
+{
+	size_t len = strlen(name), *map = NULL;
+	char *f = text_fold_map_new(name, len, &map);
+	size_t n = strlen(f);
+	bool *cut = xcalloc(n + 1, sizeof *cut);
+	for (size_t k = 0; k < ARRAY_LEN(legal_forms); k++) {
+		const char *w = legal_forms[k];
+		size_t wl = strlen(w);
+		bool ascii = ascii_alnum((unsigned char)w[0]);
+		for (const char *hit = strstr(f, w); hit; hit = strstr(hit + 1, w)) {
+			size_t at = (size_t)(hit - f);
+			if (ascii && ((at > 0 && ascii_alnum((unsigned char)f[at - 1])) ||
+				      ascii_alnum((unsigned char)f[at + wl])))
+				continue;
+			for (size_t j = at; j < at + wl; j++)
+				cut[j] = true;
+		}
+	}
+	/* Keep each source code point none of whose folded bytes was cut. */
+	struct buf out = {0};
+	buf_append(&out, "", 0);
+	for (size_t j = 0; j < n;) {
+		size_t e = j;
+		bool keep = true;
+		for (; e < n && map[e] == map[j]; e++)
+			if (cut[e])
+				keep = false;
+		if (keep)
+			buf_append(&out, name + map[j], map[e] - map[j]);
+		j = e;
+	}
+	free(cut);
+	free(map);
+	free(f);
+	trim_name(out.data);
+	return out.data;
 }
 
 void finding_terms_add_company(struct finding_terms *t, const char *name)
 {
 	finding_terms_add(t, name, FINDING_COMPANY_NAME);
-	char *f = text_fold_new(name, strlen(name));
-	strip_legal_forms(f);
-	finding_terms_add(t, f, FINDING_COMPANY_NAME);
-	free(f);
+	char *bare = strip_legal_forms_new(name);
+	finding_terms_add(t, bare, FINDING_COMPANY_NAME);
+	free(bare);
 }
 
 void finding_terms_add_person(struct finding_terms *t, const char *name)
@@ -312,8 +342,7 @@ static void scan_patterns(struct findings *out, const char *field, const char *s
 			continue;
 		}
 		bool boundary = i == 0 || !(ascii_alnum((unsigned char)f[i - 1]) || f[i - 1] == '.' ||
-					    f[i - 1] == '-' || f[i - 1] == ',' || f[i - 1] == '+' ||
-					    f[i - 1] == '@' || f[i - 1] == '/' || f[i - 1] == ':');
+					    f[i - 1] == '-' || f[i - 1] == ',' || f[i - 1] == '+' || f[i - 1] == '@');
 		if (!boundary)
 			continue;
 		if (is_digit(c) && match_ipv4(f, n, i, &e)) {
