@@ -554,6 +554,24 @@ static int handle_reject(struct req *r)
 	return decide(r, false);
 }
 
+/* What the company still has to consent to for the case collection, as the gate lists it
+ * (docs/API.md §4): its company-scope participation document. */
+static json_t *company_pending(struct db *d, int64_t company_id)
+{
+	struct principal p = {.role = ROLE_PARTICIPANT, .company_id = company_id};
+	json_t *all = authz_pending_consents(d, &p), *out = json_array();
+	size_t i;
+	json_t *v;
+	json_array_foreach(all, i, v)
+	{
+		if (strcmp(json_string_value(json_object_get(v, "scope")), "company") == 0 &&
+		    strcmp(json_string_value(json_object_get(v, "kind")), "participation") == 0)
+			json_array_append(out, v);
+	}
+	json_decref(all);
+	return out;
+}
+
 /* POST /api/v1/cases/{id}/publish — secretariat. */
 static int handle_publish(struct req *r)
 {
@@ -566,9 +584,11 @@ static int handle_publish(struct req *r)
 	int status = 0;
 	if (strcmp(k.status, "approved") != 0)
 		status = req_error(r, 409, "not_approved", "the case is %s; only an approved case is published", k.status);
-	else if (!authz_company_consent_in_effect(r->db, k.company_id, "participation"))
+	else if (!authz_company_consent_in_effect(r->db, k.company_id, "participation")) {
 		status = req_error(r, 409, "consent_required",
 				   "the company's participation consent (which covers the case collection) is not in effect");
+		r->err_extra = json_pack("{s:o}", "pending", company_pending(r->db, k.company_id));
+	}
 	if (status) {
 		case_row_clear(&k);
 		return status;
