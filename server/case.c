@@ -253,7 +253,20 @@ static const char representatives_sql[] =
 static const char secretariat_sql[] = "SELECT id FROM users WHERE role = 'secretariat' AND status = 'active'"
 				      " ORDER BY id";
 
-/* Notifies (in the app, no text: the kind says it) everyone selected by sql (bound :c). */
+/* The fixed line a notification of kind carries: never the case's title or text. */
+static const char *notify_line(const char *kind)
+{
+	if (strcmp(kind, "case.awaiting_approval") == 0)
+		return "事例集の原稿が承認を待っています";
+	if (strcmp(kind, "case.approved") == 0)
+		return "事例集の原稿が承認されました";
+	if (strcmp(kind, "case.rejected") == 0)
+		return "事例集の原稿が差し戻されました";
+	return "事例集の事例が公開停止されました";
+}
+
+/* Notifies (in the app, a fixed line without the case's title or text; the event stream tells
+ * only the addressee) everyone selected by sql (bound :c). */
 static int notify_all(struct db *d, const char *sql, int64_t company_id, const char *kind, int64_t actor)
 {
 	int64_t ids[64];
@@ -264,7 +277,7 @@ static int notify_all(struct db *d, const char *sql, int64_t company_id, const c
 		ids[n++] = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	for (int i = 0; i < n; i++)
-		if (notify_user(d, ids[i], kind, 0, 0, actor, NULL) < 0)
+		if (notify_user(d, ids[i], kind, 0, 0, actor, notify_line(kind)) < 0)
 			return -1;
 	return 0;
 }

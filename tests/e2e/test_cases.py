@@ -135,7 +135,8 @@ def test_findings_and_submit():
         expect(st == 200, f"notifications: {st} {notes}")
         items = notes["notifications"] if isinstance(notes, dict) else notes
         mine = [n for n in items if n["kind"] == "case.awaiting_approval"]
-        expect(len(mine) == 1 and not mine[0].get("text"), f"rep notified, no text: {mine}")
+        expect(len(mine) == 1 and "A社" not in (mine[0].get("text") or "") and mine[0].get("thread_id") is None,
+               f"rep notified, without the case's text: {mine}")
         st, notes = pr.colleague.get("/api/v1/notifications")
         items = notes["notifications"] if isinstance(notes, dict) else notes
         expect(not [n for n in items if n["kind"].startswith("case.")], f"colleague not notified: {items}")
