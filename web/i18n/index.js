@@ -2,8 +2,12 @@
 // Japanese is the default and the fallback; English is a switch in the header.
 import ja from './ja.js';
 import en from './en.js';
+import jaCases from './ja-cases.js';
+import enCases from './en-cases.js';
 import { state } from '../js/store.js';
 
+Object.assign(ja, jaCases);
+Object.assign(en, enCases);
 const dicts = { ja, en };
 
 export function t(key, params) {

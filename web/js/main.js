@@ -17,6 +17,7 @@ import { Moderation, Audit } from './views/moderation.js';
 import { ConsentReport, Documents } from './views/consents.js';
 import { Registry } from './views/registry.js';
 import { Account } from './views/account.js';
+import { Cases, CaseView, PublicCases, Booklet } from './views/cases.js';
 
 // ---- session ---------------------------------------------------------------------------
 
@@ -108,6 +109,7 @@ function routeView(route, user) {
     case 'search': return html`<${Search} query=${route.query} />`;
     case 'notifications': return html`<${Notifications} />`;
     case 'account': return html`<${Account} />`;
+    case 'cases': return b ? html`<${CaseView} id=${b} user=${user} />` : html`<${Cases} user=${user} />`;
     case 'escalations': return user.role !== 'participant' ? html`<${Escalations} query=${route.query} />` : html`<${NotFound} />`;
     case 'triage': return sec ? html`<${Triage} />` : html`<${NotFound} />`;
     case 'moderation': return sec ? html`<${Moderation} />` : html`<${NotFound} />`;
@@ -124,6 +126,7 @@ function navItems(user) {
     { path: '/', key: 'nav.home', match: (p) => !p[0] || p[0] === 'categories' || p[0] === 'threads' || p[0] === 'new' },
     { path: '/search', key: 'nav.search' },
     { path: '/notifications', key: 'nav.notifications', count: true },
+    { path: '/cases', key: 'nav.cases' },
   ];
   if (user.role === 'expert') items.push({ path: '/escalations', key: 'nav.my_escalations' });
   if (user.role === 'secretariat') {
@@ -236,7 +239,10 @@ function App() {
   if (!state.ready) main = html`<${Loading} />`;
   else if (route.parts[0] === 'invite' && route.parts[1]) main = html`<${Invite} token=${route.parts[1]}
     onSignedIn=${(r) => api.setCsrf(r.csrf_token)} afterSignIn=${refreshMe} />`;
-  else if (!user) main = html`<${Login} onSignedIn=${(r) => api.setCsrf(r.csrf_token)} afterSignIn=${refreshMe} />`;
+  else if (route.parts[0] === 'public') main = route.parts[1] === 'booklet' ? html`<${Booklet} />`
+    : html`<${PublicCases} id=${route.parts[2]} />`; // the case collection's public pages: no sign-in
+  else if (!user) main = html`<${Login} onSignedIn=${(r) => api.setCsrf(r.csrf_token)} afterSignIn=${refreshMe} />
+    <p class="public-cases-link"><a href="#/public/cases" data-testid="login-cases-link">${t('login.cases_link')}</a></p>`;
   else if (state.inactive && user.role === 'participant') main = html`<section class="panel empty" data-testid="company-inactive">
       <h1 tabindex="-1" data-page-title>${t('inactive.title')}</h1><p>${t('err.company_inactive')}</p></section>`;
   else if (consentGated) main = html`<${Consent} user=${user} onDone=${refreshMe} />`;
