@@ -61,8 +61,12 @@ test('every relative import resolves to a file, and there are no bare specifiers
 });
 
 test('Japanese and English have the same keys, and every key used in the code exists', async () => {
-  const ja = (await import(pathToFileURL(path.join(WEB, 'i18n/ja.js')))).default;
-  const en = (await import(pathToFileURL(path.join(WEB, 'i18n/en.js')))).default;
+  const ja = { ...(await import(pathToFileURL(path.join(WEB, 'i18n/ja.js')))).default };
+  const en = { ...(await import(pathToFileURL(path.join(WEB, 'i18n/en.js')))).default };
+  // Each feature's own dictionaries (web/i18n/ja-<feature>.js, en-<feature>.js), merged as index.js does.
+  for (const f of fs.readdirSync(path.join(WEB, 'i18n')).filter((x) => /^(ja|en)-[\w-]+\.js$/.test(x)).sort()) {
+    Object.assign(f.startsWith('ja-') ? ja : en, (await import(pathToFileURL(path.join(WEB, 'i18n', f)))).default);
+  }
   assert.deepEqual(Object.keys(en).sort(), Object.keys(ja).sort());
   for (const [k, v] of Object.entries(en)) {
     const pj = (ja[k].match(/\{\w+\}/g) || []).sort().join();

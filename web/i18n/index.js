@@ -1,13 +1,14 @@
 // t('key', {n: 3}) → the string in the current language with {n} filled in.
 // Japanese is the default and the fallback; English is a switch in the header.
-import ja from './ja.js';
-import en from './en.js';
+import jaBase from './ja.js';
+import enBase from './en.js';
 import jaCases from './ja-cases.js';
 import enCases from './en-cases.js';
 import { state } from '../js/store.js';
 
-Object.assign(ja, jaCases);
-Object.assign(en, enCases);
+// Each feature keeps its strings in its own pair of files, merged here.
+const ja = { ...jaBase, ...jaCases };
+const en = { ...enBase, ...enCases };
 const dicts = { ja, en };
 
 export function t(key, params) {
