@@ -207,6 +207,11 @@ bool authz_can_read_case(struct db *d, const struct principal *p, int64_t case_i
 	return db_one_int64(st, 0) == 1;
 }
 
+bool authz_is_company_representative(const struct principal *p, int64_t company_id)
+{
+	return p && p->role == ROLE_PARTICIPANT && p->representative && company_id && p->company_id == company_id;
+}
+
 bool authz_company_consent_in_effect(struct db *d, int64_t company_id, const char *kind)
 {
 	/* gate_sql's company column for this company, with no user: the gate's own verdict. */

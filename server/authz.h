@@ -106,16 +106,19 @@ int authz_principal_fill(struct sqlite3_stmt *st, int col, struct principal *p);
 
 /* The case collection (docs/API.md §11, docs/CASES.md), over a cases row aliased `k`: a
  * published case is readable by every gated reader; any other state only by the secretariat
- * and by the company rule above (its participants, its assigned experts). Bind with authz_bind;
- * routes carrying it are ACCESS_CONTENT, so the gate has passed. */
-#define AUTHZ_CASE_VISIBLE                                                                         \
-	"(k.status = 'published' OR CASE :p_role"                                                     \
-	" WHEN 'secretariat' THEN 1"                                                                   \
-	" WHEN 'participant' THEN " AUTHZ_COMPANY_PARTICIPANT("k.company_id")                           \
-	" WHEN 'expert' THEN " AUTHZ_COMPANY_EXPERT("k.company_id") " ELSE 0 END)"
+ * and by the company rule above (its participants, its assigned experts) — AUTHZ_CASE_COMPANY_READER,
+ * which also decides who sees a published case with its company's identity. Bind with
+ * authz_bind; routes carrying it are ACCESS_CONTENT, so the gate has passed. */
+#define AUTHZ_CASE_COMPANY_READER                                                                  \
+	"(:p_role = 'secretariat' OR " AUTHZ_COMPANY_PARTICIPANT("k.company_id")                        \
+	" OR (:p_role = 'expert' AND " AUTHZ_COMPANY_EXPERT("k.company_id") "))"
+#define AUTHZ_CASE_VISIBLE "(k.status = 'published' OR " AUTHZ_CASE_COMPANY_READER ")"
 /* What anyone, signed in or not, may read on the public site: published cases only. */
 #define AUTHZ_CASE_PUBLIC "(k.status = 'published')"
 
+/* True when p is a representative participant of company_id: the one who approves, sends back
+ * or unpublishes the company's case. */
+bool authz_is_company_representative(const struct principal *p, int64_t company_id);
 /* True when p may read case case_id (false also when it does not exist). */
 bool authz_can_read_case(struct db *d, const struct principal *p, int64_t case_id);
 /* True when company_id holds a company-scope consent of the current material version of

@@ -40,10 +40,11 @@ static void case_sha256(const char *title, const char *body, char hex[65])
 	" k.submitted_at, k.approved_at, k.published_at, k.reject_reason, c.name, c.track, c.industry," \
 	" (SELECT json_object('user_id', a.user_id, 'name', u.name, 'sha256', a.sha256, 'at', a.at)"    \
 	"   FROM case_approvals a JOIN users u ON u.id = a.user_id"                                     \
-	"   WHERE a.case_id = k.id AND a.action = 'approve' ORDER BY a.id DESC LIMIT 1)"
+	"   WHERE a.case_id = k.id AND a.action = 'approve' ORDER BY a.id DESC LIMIT 1),"               \
+	" " AUTHZ_CASE_COMPANY_READER
 enum {
 	K_ID, K_COMPANY, K_TITLE, K_BODY, K_SHA, K_STATUS, K_CREATED, K_UPDATED, K_SUBMITTED, K_APPROVED,
-	K_PUBLISHED, K_REASON, K_CNAME, K_TRACK, K_INDUSTRY, K_APPROVAL
+	K_PUBLISHED, K_REASON, K_CNAME, K_TRACK, K_INDUSTRY, K_APPROVAL, K_FULL
 };
 
 static const char case_get_sql[] = "SELECT " CASE_COLUMNS " FROM cases k JOIN companies c ON c.id = k.company_id"
@@ -123,21 +124,6 @@ static json_t *public_json(sqlite3_stmt *st)
 	return o;
 }
 
-/* Whether p sees the full case (the company's people, its experts, the secretariat) rather than
- * the anonymous published face. */
-static bool full_view(const struct principal *p, int64_t company_id, struct db *d)
-{
-	if (authz_is_secretariat(p))
-		return true;
-	if (authz_is_participant(p))
-		return p->company_id == company_id;
-	static const char sql[] = "SELECT 1 FROM expert_assignments WHERE expert_id = :u AND company_id = :c";
-	sqlite3_stmt *st = db_stmt(d, sql);
-	db_bind_int64(st, ":u", p->user_id);
-	db_bind_int64(st, ":c", company_id);
-	return db_one_int64(st, 0) == 1;
-}
-
 /* Loads case id as r's caller may read it: a new JSON object, or NULL (unreadable or absent). */
 static json_t *case_load(struct req *r, int64_t id)
 {
@@ -145,12 +131,8 @@ static json_t *case_load(struct req *r, int64_t id)
 	db_bind_int64(st, ":id", id);
 	authz_bind(st, r->who);
 	json_t *o = NULL;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		int64_t company = sqlite3_column_int64(st, K_COMPANY);
-		bool full = full_view(r->who, company, r->db);
-		/* full_view steps another statement; st's row stays valid (different statement) */
-		o = case_json(st, full);
-	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		o = case_json(st, sqlite3_column_int(st, K_FULL) != 0);
 	sqlite3_reset(st);
 	return o;
 }
@@ -409,7 +391,7 @@ static int handle_list(struct req *r)
 	db_bind_text(st, ":status", status);
 	json_t *arr = json_array();
 	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(arr, case_json(st, full_view(r->who, sqlite3_column_int64(st, K_COMPANY), r->db)));
+		json_array_append_new(arr, case_json(st, sqlite3_column_int(st, K_FULL) != 0));
 	sqlite3_reset(st);
 	return req_reply(r, 200, json_pack("{s:o}", "cases", arr));
 }
@@ -513,7 +495,7 @@ static int decide(struct req *r, bool approve)
 		return req_not_found(r);
 	int status = 0;
 	const char *sha = NULL, *reason = NULL;
-	if (!authz_is_participant(r->who) || r->who->company_id != k.company_id || !r->who->representative)
+	if (!authz_is_company_representative(r->who, k.company_id))
 		status = req_error(r, 403, "forbidden", "only a representative of the company decides on its case");
 	else if (approve && (req_body_str(r, "sha256", &sha) != 0 || !*sha))
 		status = req_error(r, 422, "invalid", "sha256 of the text approved is required");
@@ -632,7 +614,7 @@ static int handle_unpublish(struct req *r)
 	if (case_row_load(r, id, &k) < 0)
 		return req_not_found(r);
 	int status = 0;
-	bool rep = authz_is_participant(r->who) && r->who->company_id == k.company_id && r->who->representative;
+	bool rep = authz_is_company_representative(r->who, k.company_id);
 	if (!authz_is_secretariat(r->who) && !rep)
 		status = req_forbidden(r);
 	else if (strcmp(k.status, "published") != 0)
