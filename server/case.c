@@ -697,12 +697,14 @@ const struct route case_routes[] = {
 	{EVHTTP_REQ_GET, "/api/v1/cases/{id}/findings", ACCESS_CONTENT | ACCESS_SECRETARIAT, handle_findings, 0, 0,
 	 {{0}}},
 	{EVHTTP_REQ_POST, "/api/v1/cases/{id}/submit", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_submit, 0, 0, {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/cases/{id}/approve", ACCESS_WRITE | ACCESS_PARTICIPANT, handle_approve, 0, 0,
+	{EVHTTP_REQ_POST, "/api/v1/cases/{id}/approve", ACCESS_CONTENT | ACCESS_PARTICIPANT, handle_approve, 0, 0,
 	 {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/cases/{id}/reject", ACCESS_WRITE | ACCESS_PARTICIPANT, handle_reject, 0, 0, {{0}}},
+	{EVHTTP_REQ_POST, "/api/v1/cases/{id}/reject", ACCESS_CONTENT | ACCESS_PARTICIPANT, handle_reject, 0, 0, {{0}}},
 	{EVHTTP_REQ_POST, "/api/v1/cases/{id}/publish", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_publish, 0, 0,
 	 {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/cases/{id}/unpublish", ACCESS_WRITE | ACCESS_PARTICIPANT | ACCESS_SECRETARIAT,
+	/* Approving, sending back and unpublishing the company's own case are not community writes: a
+	 * `completed` company (read-only in the forum, API.md §3) still decides on its case. */
+	{EVHTTP_REQ_POST, "/api/v1/cases/{id}/unpublish", ACCESS_CONTENT | ACCESS_PARTICIPANT | ACCESS_SECRETARIAT,
 	 handle_unpublish, 0, 0, {{0}}},
 	{EVHTTP_REQ_GET, "/api/v1/public/cases", ACCESS_PUBLIC, handle_public_list, 0, 0, {{0}}},
 	{EVHTTP_REQ_GET, "/api/v1/public/cases/{id}", ACCESS_PUBLIC, handle_public_get, 0, 0, {{0}}},

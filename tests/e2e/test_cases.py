@@ -173,6 +173,13 @@ def test_approve_reject_and_edits():
                and a["approval"]["sha256"] == s["sha256"], f"approve: {st} {a}")
         st, body = pr.rep.post(f"/api/v1/cases/{cid}/approve", {"sha256": s["sha256"]})
         expect_error(st, body, 409, "not_awaiting_approval", "approve twice")
+        # a completed company (read-only in the forum) still decides on its own case
+        w.set_company_status(pr.a, "completed")
+        k3 = pr.create(title="完了後")
+        st, s3 = w.admin.post(f"/api/v1/cases/{k3['id']}/submit")
+        st, a3 = pr.rep.post(f"/api/v1/cases/{k3['id']}/approve", {"sha256": s3["sha256"]})
+        expect(st == 200 and a3["status"] == "approved", f"completed company approves: {st} {a3}")
+        w.set_company_status(pr.a, "active")
         # any edit voids the approval
         st, e = w.admin.patch(f"/api/v1/cases/{cid}", {"title": "A社の取組（改）"})
         expect(st == 200 and e["status"] == "draft" and e["approval"] is None and e["sha256"] != s["sha256"],
