@@ -1,8 +1,11 @@
 """Randomized model-based test of the visibility rule (docs/API.md §3-§5). Seeded random worlds
 (groups, companies, participants, experts) go through random actions — thread creation with
 every visibility, replies, reads, searches, lists, attachments, expert assignment and removal,
-escalation and decline, visibility changes, company status and group changes — and every
-answer of the server is compared with a small Python reference model of the rule.
+escalation and decline, visibility changes, company status and group changes, and the case
+collection (§11: cases created, submitted, approved or sent back by the right and the wrong
+people, edited, published, unpublished, read on every path, with companies' participation
+consent withdrawn and given again) — and every answer of the server is compared with a small
+Python reference model of the rule.
 
 CI runs a bounded number of steps (printed). For a long run:
     MAMORI_MODEL_SEEDS=20 MAMORI_MODEL_STEPS=5000 python3 tests/e2e/test_access_model.py
@@ -28,6 +31,17 @@ class Model:
         self.assign = set()   # (expert uid, company id)
         self.threads = {}     # id -> {"visibility", "company", "group", "kind", "token", "att", "posts"}
         self.esc = {}         # escalation id -> {"thread", "expert", "state"}
+        self.cases = {}       # case id -> {"company", "status", "sha256"}
+
+    def can_read_case(self, uid, cid):
+        """docs/API.md §11: published → every gated reader; otherwise the secretariat and the
+        case's company's participants and assigned experts."""
+        u, k = self.users[uid], self.cases[cid]
+        if k["status"] == "published" or u["role"] == "secretariat":
+            return True
+        if u["role"] == "participant":
+            return u["company"] == k["company"]
+        return (uid, k["company"]) in self.assign
 
     def group_of(self, uid):
         co = self.users[uid]["company"]
@@ -64,12 +78,14 @@ class Model:
             return (403, "company_inactive")
         if write and st == "completed":
             return (403, "read_only")
+        if not self.companies[u["company"]].get("consent", True):
+            return (403, "consent_required")
         return None
 
 
 def run_world(seed, steps):
     rnd = random.Random(seed)
-    srv = Server(config={"track_capacity": "100", "participants_per_company": "2"})
+    srv = Server(config={"track_capacity": "100", "participants_per_company": "3"})
     srv.__enter__()
     counts = {}
     try:
@@ -89,6 +105,23 @@ def run_world(seed, steps):
         for _ in range(3):
             c = fw.user(srv, a, "expert")
             m.users[c.uid] = {"role": "expert", "company": None, "client": c}
+        # The participation agreement covers the case collection: everyone accepts, and every
+        # company's consent is on record (act_consent withdraws and records it again).
+        docs = fw.consent_documents(a)
+        for uid, x in m.users.items():
+            if x["role"] == "participant":
+                fw.accept_personal(x["client"], docs)
+            elif x["role"] == "expert":
+                fw.accept_personal(x["client"], docs, kinds=("nda",))
+        for co in m.companies:
+            fw.record_company_consent(a, co, docs["nda"])
+            m.companies[co]["consent"] = True
+            m.companies[co]["record"] = fw.record_company_consent(a, co, docs["participation"])
+            # one representative participant per company
+            c = fw.user(srv, a, "participant", co, representative=True)
+            fw.accept_personal(c, docs)
+            m.users[c.uid] = {"role": "participant", "company": co, "client": c, "rep": True}
+        anon = srv.client()
         cat = fw.category(a)
         experts = [u for u, x in m.users.items() if x["role"] == "expert"]
 
@@ -261,7 +294,128 @@ def run_world(seed, steps):
                 check(st == 200, f"company group {st} {body}")
                 m.companies[co]["group"] = g
 
-        actions = [(act_create, 12), (act_read, 40), (act_list, 8), (act_reply, 12), (act_assign, 6),
+
+        # ---- the case collection -------------------------------------------------------------
+
+        def case_gate(uid):
+            """The dispatcher's answer before the handler for a content route, or None."""
+            return m.gate(uid)
+
+        def act_case_create():
+            co = rnd.choice(list(m.companies))
+            st, k = a.post("/api/v1/cases", {"company_id": co, "title": f"事例 {fw.uniq('c')}",
+                                             "body": "2026年度に対策を進めた。費用は 1,200,000円。"})
+            check(st == 201, f"case create {st} {k}")
+            m.cases[k["id"]] = {"company": co, "status": "draft", "sha256": k["sha256"]}
+
+        def pick_case():
+            return rnd.choice(list(m.cases)) if m.cases else None
+
+        def act_case_step():
+            cid = pick_case()
+            if cid is None:
+                return
+            k = m.cases[cid]
+            what = rnd.choice(["submit", "approve", "approve", "reject", "publish", "unpublish", "edit"])
+            if what in ("submit", "publish", "edit"):
+                uid = a.uid if rnd.random() < 0.8 else rnd.choice(list(m.users))
+            else:
+                uid = rnd.choice([u for u, x in m.users.items() if x.get("rep") and x["company"] == k["company"]]
+                                 if rnd.random() < 0.6 else list(m.users))
+            u = m.users[uid]
+            role = u["role"]
+            c = client(uid)
+            new_status = None
+            if what == "edit":
+                st, body = c.patch(f"/api/v1/cases/{cid}", {"body": f"改訂 {fw.uniq('e')}。"})
+                want = 403 if role != "secretariat" else 200
+                if want == 200:
+                    new_status = "draft"
+            elif what == "submit":
+                st, body = c.post(f"/api/v1/cases/{cid}/submit")
+                want = 403 if role != "secretariat" else (200 if k["status"] == "draft" else 409)
+                if want == 200:
+                    new_status = "awaiting_approval"
+            elif what == "publish":
+                st, body = c.post(f"/api/v1/cases/{cid}/publish")
+                if role != "secretariat":
+                    want = 403
+                elif k["status"] != "approved":
+                    want = 409
+                elif not m.companies[k["company"]]["consent"]:
+                    want = 409
+                else:
+                    want, new_status = 200, "published"
+            else:
+                body_req = {"sha256": k["sha256"]} if what == "approve" else {"reason": "要修正"}
+                st, body = c.post(f"/api/v1/cases/{cid}/{what}", body_req if what != "unpublish" else {})
+                allowed_roles = ("participant", "secretariat") if what == "unpublish" else ("participant",)
+                gate = case_gate(uid)
+                rep = u.get("rep") and u["company"] == k["company"]
+                if role not in allowed_roles:
+                    want = 403
+                elif gate:
+                    want = gate[0]
+                elif not m.can_read_case(uid, cid):
+                    want = 404
+                elif role == "participant" and not rep:
+                    want = 403
+                elif what == "unpublish":
+                    want = 200 if k["status"] == "published" else 409
+                    if want == 200:
+                        new_status = "draft"
+                elif k["status"] == "awaiting_approval":
+                    want, new_status = 200, ("approved" if what == "approve" else "draft")
+                else:
+                    want = 409
+            check(st == want, f"case {what} by {role}{' rep' if u.get('rep') else ''} of "
+                              f"{'own' if u['company'] == k['company'] else 'other'} company, "
+                              f"case {k['status']}: {st} {body} (want {want})")
+            if st == 200:
+                check(body["status"] == new_status, f"case {what}: status {body['status']} want {new_status}")
+                k["status"] = new_status
+                k["sha256"] = body["sha256"]
+            counts["case_" + what] = counts.get("case_" + what, 0) + 1
+
+        def act_case_read():
+            cid, uid = pick_case(), rnd.choice(list(m.users))
+            if cid is None:
+                return
+            k, c = m.cases[cid], client(uid)
+            gate, ok = case_gate(uid), m.can_read_case(uid, cid)
+            st, body = c.get(f"/api/v1/cases/{cid}")
+            check(st == (gate[0] if gate else 200 if ok else 404),
+                  f"case GET ({k['status']}) by {m.users[uid]['role']}: {st} readable={ok}")
+            if st == 200:
+                own = m.users[uid]["role"] == "secretariat" or (uid, k["company"]) in m.assign \
+                    or m.users[uid]["company"] == k["company"]
+                check(("company_id" in body) == own, f"company identity shown={'company_id' in body} own={own}")
+            st, body = c.get("/api/v1/cases")
+            if not gate:
+                want = {i for i in m.cases if m.can_read_case(uid, i)}
+                check(st == 200 and {x["id"] for x in body["cases"]} == want, "case list")
+            st, body = anon.get(f"/api/v1/public/cases/{cid}")
+            check(st == (200 if k["status"] == "published" else 404), f"public case ({k['status']}): {st}")
+            st, body = anon.get("/api/v1/public/cases")
+            check({x["id"] for x in body["cases"]} == {i for i, x in m.cases.items() if x["status"] == "published"},
+                  "public list")
+
+        def act_consent():
+            co = rnd.choice(list(m.companies))
+            x = m.companies[co]
+            if x["consent"]:
+                st, body = a.post(f"/api/v1/consents/{x['record']}/withdraw")
+                check(st == 200, f"withdraw {st} {body}")
+                x["consent"] = False
+                for k in m.cases.values():  # the company's published cases leave at once
+                    if k["company"] == co and k["status"] == "published":
+                        k["status"] = "draft"
+            else:
+                x["record"] = fw.record_company_consent(a, co, docs["participation"])
+                x["consent"] = True
+
+        actions = [(act_case_create, 3), (act_case_step, 14), (act_case_read, 10), (act_consent, 2),
+                   (act_create, 12), (act_read, 40), (act_list, 8), (act_reply, 12), (act_assign, 6),
                    (act_escalate, 5), (act_decline, 3), (act_visibility, 8), (act_company, 6)]
         funcs, weights = zip(*actions)
         for step in range(steps):
