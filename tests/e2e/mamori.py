@@ -179,7 +179,8 @@ class Client:
                 self.cookie = None if val == "__Host-mamori=" else val
         ctype = self.last_headers.get("content-type", "")
         if spec:
-            openapi_check.check(method, path, resp.status, ctype, payload)
+            sent = body if raw is None and body is not None else openapi_check.NO_BODY
+            openapi_check.check(method, path, resp.status, ctype, payload, sent)
         if ctype.startswith("application/json") and payload:
             return resp.status, json.loads(payload)
         return resp.status, payload

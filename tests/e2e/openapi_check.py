@@ -97,8 +97,27 @@ def _validator(template, method, status, media, schema):
         return v
 
 
-def check(method, path, status, content_type, payload):
-    """Raises AssertionError when the response does not match the document. payload: bytes."""
+NO_BODY = object()  # check(): no JSON request body was sent
+
+
+def _check_request(op, template, method, status, request):
+    schema = (((op.get("requestBody") or {}).get("content") or {}).get("application/json") or {}).get("schema")
+    where = f"{method} {template} (answered {status})"
+    if schema is None:
+        if request not in (None, {}):
+            raise AssertionError(f"openapi: {where}: accepted a JSON body the document does not describe")
+        return
+    errors = list(_validator(template, method, "request", "application/json", schema).iter_errors(request))
+    if errors:
+        lines = [f"$.{'.'.join(str(p) for p in e.absolute_path)}: {e.message[:300]}" for e in errors[:5]]
+        raise AssertionError(f"openapi: {where}: the server accepted a request body the document refuses:\n  "
+                             + "\n  ".join(lines))
+
+
+def check(method, path, status, content_type, payload, request=NO_BODY):
+    """Raises AssertionError when the response does not match the document. payload: bytes;
+    request: the JSON value sent, when one was. A request the server accepted (2xx) must also
+    match the documented request body, so the document never demands more than the server."""
     if not path.startswith("/api/"):
         return
     template, op = find_operation(method, path)
@@ -106,6 +125,8 @@ def check(method, path, status, content_type, payload):
     if op is None:
         raise AssertionError(f"openapi: {where} (status {status}) is not in docs/openapi.json")
     where = f"{method} {template} {status}"
+    if request is not NO_BODY and 200 <= status < 300:
+        _check_request(op, template, method, status, request)
     resp = _response(op, status)
     if resp is None:
         body = payload[:300].decode("utf-8", "replace") if payload else ""

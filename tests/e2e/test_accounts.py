@@ -20,6 +20,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import openapi_check  # noqa: E402
 from mamori import Client, Server, expect, run_tests  # noqa: E402
 
 srv = None  # the shared server, started in main
@@ -77,6 +78,8 @@ class Peer(Client):
                 self.cookie = None if val == "__Host-mamori=" else val
             elif val.startswith("__Host-mamori-dev="):
                 self.device = val
+        openapi_check.check(method, path, resp.status, self.last_headers.get("content-type", ""), payload,
+                            body if raw is None and body is not None else openapi_check.NO_BODY)
         if self.last_headers.get("content-type", "").startswith("application/json") and payload:
             return resp.status, json.loads(payload)
         return resp.status, payload

@@ -40,6 +40,10 @@ def test_the_check_accepts_a_documented_answer():
                    b'{"error":"not_found","message":"not found"}') is None, "404 with a path parameter")
     expect(refused("GET", "/api/v1/documents/current", 200, "application/json", b"[]") is None,
            "a literal segment wins over {id}")
+    expect(refused("POST", "/api/v1/groups", 201, "application/json", b'{"id":1,"name":"g"}', {"name": "g"}) is None,
+           "a documented request body")
+    expect(refused("POST", "/api/v1/groups", 422, "application/json", b'{"error":"invalid","message":"x"}',
+                   {"name": 5}) is None, "a refused request is not held to the request schema")
 
 
 def test_the_check_refuses_what_the_document_does_not_allow():
@@ -60,6 +64,12 @@ def test_the_check_refuses_what_the_document_does_not_allow():
           json.dumps({"id": 1, "thread_id": 2, "author": {"id": 3, "name": "a", "role": "participant"},
                       "body": "b", "html": "<p>b</p>", "created_at": "2026-01-01T00:00:00Z",
                       "hidden": False, "redacted": False}).encode()), "edited_at"),
+    ]
+    # A request the server accepted must match the documented request body too.
+    cases += [
+        (("POST", "/api/v1/groups", 201, "application/json", b'{"id":1,"name":"g"}', {}), "name"),
+        (("POST", "/api/v1/groups", 201, "application/json", b'{"id":1,"name":"g"}', {"name": 5}), "refuses"),
+        (("POST", "/api/v1/posts/1/hide", 200, "application/json", b"{}", {"reason": "x"}), "does not describe"),
     ]
     for args, why in cases:
         msg = refused(*args)

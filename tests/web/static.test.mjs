@@ -179,7 +179,13 @@ function appCalls() {
         verbs = [m[2] ? methods[m[2]] : 'GET'];
         expr = args[0];
       }
-      if (/^[A-Za-z_$][\w$]*$/.test(expr)) continue; // a helper passing its own parameter on
+      if (/^[A-Za-z_$][\w$]*$/.test(expr)) {
+        // A local `const path = '/documents/' + doc.id + '/accept';` stands for its value; any
+        // other name is a helper passing its own parameter on (its callers are checked).
+        const def = src.match(new RegExp('\\bconst ' + expr + ' = ([^;\\n]+);'));
+        if (!def) continue;
+        expr = def[1].trim();
+      }
       for (let p of pathAlternatives(expr)) {
         if (m[1] === 'new EventSource') p = p.replace(/^\/api\/v1/, '');
         for (const v of verbs) calls.push({ where: rel, method: v, path: '/api/v1' + p });
