@@ -251,7 +251,7 @@ static const char *notify_line(const char *kind)
  * only the addressee) everyone selected by sql (bound :c). */
 static int notify_all(struct db *d, const char *sql, int64_t company_id, const char *kind, int64_t actor)
 {
-	int64_t ids[64];
+	int64_t ids[256];
 	int n = 0;
 	sqlite3_stmt *st = db_stmt(d, sql);
 	db_bind_int64(st, ":c", company_id);
@@ -672,21 +672,25 @@ static const char published_of_company_sql[] =
 
 int case_consent_withdrawn(struct db *d, int64_t company_id, int64_t actor_id, const char *ip)
 {
-	int64_t ids[64];
-	int n = 0;
-	sqlite3_stmt *st = db_stmt(d, published_of_company_sql);
-	db_bind_int64(st, ":c", company_id);
-	while (n < (int)ARRAY_LEN(ids) && sqlite3_step(st) == SQLITE_ROW)
-		ids[n++] = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	for (int i = 0; i < n; i++) {
-		if (set_status(d, ids[i], "draft", NULL) != 0)
-			return -1;
-		if (audit_case(d, actor_id, "case.unpublish", ids[i], ip ? ip : "",
-			       json_pack("{s:s}", "reason", "consent_withdrawn")) != 0)
-			return -1;
+	/* In rounds of up to 64: each case handled leaves the query, so this ends with none left. */
+	for (;;) {
+		int64_t ids[64];
+		int n = 0;
+		sqlite3_stmt *st = db_stmt(d, published_of_company_sql);
+		db_bind_int64(st, ":c", company_id);
+		while (n < (int)ARRAY_LEN(ids) && sqlite3_step(st) == SQLITE_ROW)
+			ids[n++] = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		if (n == 0)
+			return 0;
+		for (int i = 0; i < n; i++) {
+			if (set_status(d, ids[i], "draft", NULL) != 0)
+				return -1;
+			if (audit_case(d, actor_id, "case.unpublish", ids[i], ip ? ip : "",
+				       json_pack("{s:s}", "reason", "consent_withdrawn")) != 0)
+				return -1;
+		}
 	}
-	return 0;
 }
 
 const struct route case_routes[] = {

@@ -9,9 +9,11 @@ import hashlib
 import os
 import sqlite3
 import sys
+import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import forum_world as fw  # noqa: E402
 from mamori import expect, run_tests  # noqa: E402
 from test_consent import World, expect_error  # noqa: E402
 
@@ -126,8 +128,19 @@ def test_findings_and_submit():
         expect(st == 200 and fixed["status"] == "draft", f"fixed: {st} {fixed}")
         st, f2 = w.admin.get(f"/api/v1/cases/{k['id']}/findings")
         expect(f2["findings"] == [], f"clean now: {f2}")
+        readers = {name: fw.EventReader(w.srv, c) for name, c in
+                   [("rep", pr.rep), ("colleague", pr.colleague), ("rep_b", pr.rep_b), ("expert", pr.expert)]}
         st, s = w.admin.post(f"/api/v1/cases/{k['id']}/submit")
         expect(st == 200 and s["status"] == "awaiting_approval" and s["submitted_at"], f"submit: {st} {s}")
+        # the event stream tells the representative alone (a notification event, no thread)
+        got = readers["rep"].wait_for(lambda e: e[0] == "notification")
+        expect(got is not None and not got[1].get("thread_id"), f"the representative's event: {got}")
+        time.sleep(0.3)  # anything that was going to leak has arrived by now (as the access matrix does)
+        for name in ("colleague", "rep_b", "expert"):
+            expect(not [e for e in readers[name].events if e[0] == "notification"],
+                   f"{name} got no event: {readers[name].events}")
+        for rd in readers.values():
+            rd.close()
         st, body = w.admin.post(f"/api/v1/cases/{k['id']}/submit")
         expect_error(st, body, 409, "not_draft", "submit twice")
         # the representative is told, without any text of the case
