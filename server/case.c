@@ -247,17 +247,25 @@ static const char *notify_line(const char *kind)
 	return "事例集の事例が公開停止されました";
 }
 
+/* Reads up to max ids (the first column) of sql bound with :c = company_id into ids; returns
+ * how many. The statement is reset before returning, so the caller may write meanwhile. */
+static int select_ids(struct db *d, const char *sql, int64_t company_id, int64_t *ids, int max)
+{
+	int n = 0;
+	sqlite3_stmt *st = db_stmt(d, sql);
+	db_bind_int64(st, ":c", company_id);
+	while (n < max && sqlite3_step(st) == SQLITE_ROW)
+		ids[n++] = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
 /* Notifies (in the app, a fixed line without the case's title or text; the event stream tells
  * only the addressee) everyone selected by sql (bound :c). */
 static int notify_all(struct db *d, const char *sql, int64_t company_id, const char *kind, int64_t actor)
 {
 	int64_t ids[256];
-	int n = 0;
-	sqlite3_stmt *st = db_stmt(d, sql);
-	db_bind_int64(st, ":c", company_id);
-	while (n < (int)ARRAY_LEN(ids) && sqlite3_step(st) == SQLITE_ROW)
-		ids[n++] = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	int n = select_ids(d, sql, company_id, ids, (int)ARRAY_LEN(ids));
 	for (int i = 0; i < n; i++)
 		if (notify_user(d, ids[i], kind, 0, 0, actor, notify_line(kind)) < 0)
 			return -1;
@@ -675,12 +683,7 @@ int case_consent_withdrawn(struct db *d, int64_t company_id, int64_t actor_id, c
 	/* In rounds of up to 64: each case handled leaves the query, so this ends with none left. */
 	for (;;) {
 		int64_t ids[64];
-		int n = 0;
-		sqlite3_stmt *st = db_stmt(d, published_of_company_sql);
-		db_bind_int64(st, ":c", company_id);
-		while (n < (int)ARRAY_LEN(ids) && sqlite3_step(st) == SQLITE_ROW)
-			ids[n++] = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
+		int n = select_ids(d, published_of_company_sql, company_id, ids, (int)ARRAY_LEN(ids));
 		if (n == 0)
 			return 0;
 		for (int i = 0; i < n; i++) {
