@@ -2,6 +2,7 @@
  * secretariat's user administration and invitations, the password policy, password change,
  * TOTP two-step sign-in, and sign-in throttling per account, per address and per trusted
  * browser. Passwords are hashed and verified on the helper pool, never on an event loop. */
+#include "account.h"
 #include "audit.h"
 #include "config.h"
 #include "crypto.h"
@@ -123,7 +124,7 @@ static int64_t throttle_wait(struct db *d, const char *count_sql, const char *nt
 }
 
 /* The throttle key of a peer address: IPv4 as is, IPv6 as its /64. */
-static void ip_key(const char *ip, char out[64])
+void account_ip_key(const char *ip, char out[64])
 {
 	struct in6_addr a;
 	if (inet_pton(AF_INET6, ip, &a) == 1) {
@@ -243,7 +244,7 @@ static char *cookie_new(struct req *r, const char *name)
 }
 
 /* A display name: non-empty, at most max bytes, no control characters, not only spaces. */
-static bool text_ok(const char *s, size_t max)
+bool account_text_ok(const char *s, size_t max)
 {
 	size_t n = strlen(s);
 	bool visible = false;
@@ -260,7 +261,7 @@ static bool text_ok(const char *s, size_t max)
 
 /* A deliberately plain e-mail check: one @ with something before it, a dotted domain after it,
  * no spaces, controls or the characters that need quoting in RFC 5322. */
-static bool email_ok(const char *e)
+bool account_email_ok(const char *e)
 {
 	size_t n = strlen(e);
 	const char *at = strchr(e, '@');
@@ -288,7 +289,7 @@ static int specialties_parse(struct req *r, char **out)
 	size_t i, j;
 	json_array_foreach(v, i, item)
 	{
-		if (!json_is_string(item) || !text_ok(json_string_value(item), SPECIALTY_MAX_BYTES)) {
+		if (!json_is_string(item) || !account_text_ok(json_string_value(item), SPECIALTY_MAX_BYTES)) {
 			json_decref(norm);
 			return -1;
 		}
@@ -628,7 +629,7 @@ static int handle_signin(struct req *r)
 	struct signin *s = xcalloc(1, sizeof *s);
 	s->r = r;
 	s->a.email = xstrdup(email);
-	ip_key(r->ip, s->a.ipkey);
+	account_ip_key(r->ip, s->a.ipkey);
 	sqlite3_stmt *st = db_stmt(r->db, signin_user_sql);
 	db_bind_text(st, ":email", email);
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -742,20 +743,70 @@ static char *invite_issue_new(struct req *r, int64_t user_id, int64_t *expires)
 	return token;
 }
 
+int account_user_insert(struct req *r, const struct user_in *in, int64_t *id_out, char **token,
+			int64_t *expires)
+{
+	const struct role_shape *sh = role_shape(in->role);
+	sqlite3_stmt *st;
+	*token = NULL;
+	if (sh->company) {
+		st = db_stmt(r->db, company_exists_sql);
+		db_bind_int64(st, ":id", in->company_id);
+		if (db_one_int64(st, 0) != 1)
+			return req_error(r, 422, "invalid", "no company %" PRId64, in->company_id);
+	}
+	st = db_stmt(r->db, email_taken_sql);
+	db_bind_text(st, ":email", in->email);
+	if (db_one_int64(st, 0) != 0)
+		return req_error(r, 409, "email_taken", "an account with this e-mail address exists");
+	if (sh->company && company_seats(r->db, in->company_id, 0) >= r->cfg->participants_per_company)
+		return req_error(r, 409, "company_full", "the company already has %d participant(s)",
+				 r->cfg->participants_per_company);
+	st = db_stmt(r->db, user_insert_sql);
+	db_bind_text(st, ":email", in->email);
+	db_bind_text(st, ":name", in->name);
+	db_bind_text(st, ":role", role_name(in->role));
+	if (sh->company)
+		db_bind_int64(st, ":company", in->company_id);
+	db_bind_int64(st, ":rep", in->representative);
+	db_bind_text(st, ":spec", in->specialties ? in->specialties : "[]");
+	db_bind_int64(st, ":now", now_unix());
+	if (db_exec_stmt(r->db, st) < 0)
+		return -1;
+	int64_t id = sqlite3_last_insert_rowid(db_handle(r->db));
+	*token = invite_issue_new(r, id, expires);
+	json_t *detail = json_pack("{s:s,s:s,s:o}", "email", in->email, "role", role_name(in->role),
+				   "company_id", sh->company ? json_integer(in->company_id) : json_null());
+	int arc = *token ? audit_user(r, r->who->user_id, "user.create", id, detail) : -1;
+	json_decref(detail);
+	if (arc < 0) {
+		free(*token);
+		*token = NULL;
+		return -1;
+	}
+	*id_out = id;
+	return 0;
+}
+
+json_t *account_user_json(struct db *d, int64_t id)
+{
+	return user_load(d, id);
+}
+
 /* POST /api/v1/users {email, name, role, company_id?, representative?, specialties?} —
  * secretariat: 201 {user, invite_token, invite_expires_at}; the user is `invited` until the
  * token is used. 422 invalid for bad fields (company_id is required for participants and only
- * for them, and must name a company); 409 email_taken; 409 company_full when the company
- * already holds participants_per_company invited or active participants. */
+ * for them, and must name a company); then the rules of account_user_insert (409 email_taken,
+ * 409 company_full). */
 static int handle_user_create(struct req *r)
 {
 	const char *email = NULL, *name = NULL, *role_s = NULL;
 	int64_t company = 0;
 	bool rep = false;
 	char *spec = NULL, *token = NULL;
-	if (req_body_str(r, "email", &email) != 0 || !email_ok(email))
+	if (req_body_str(r, "email", &email) != 0 || !account_email_ok(email))
 		return req_error(r, 422, "invalid", "email must be an e-mail address");
-	if (req_body_str(r, "name", &name) != 0 || !text_ok(name, NAME_MAX_BYTES))
+	if (req_body_str(r, "name", &name) != 0 || !account_text_ok(name, NAME_MAX_BYTES))
 		return req_error(r, 422, "invalid", "name must be a non-empty text of at most %d bytes",
 				 NAME_MAX_BYTES);
 	enum role role = req_body_str(r, "role", &role_s) == 0 ? role_from_name(role_s) : ROLE_NONE;
@@ -778,65 +829,24 @@ static int handle_user_create(struct req *r)
 				 SPECIALTIES_MAX);
 	}
 
-	int rc;
 	if (db_tx_begin(r->db, __func__) < 0) {
 		free(spec);
 		return req_internal(r, "begin");
 	}
-	sqlite3_stmt *st;
-	if (sh->company) {
-		st = db_stmt(r->db, company_exists_sql);
-		db_bind_int64(st, ":id", company);
-		if (db_one_int64(st, 0) != 1) {
-			rc = req_error(r, 422, "invalid", "no company %" PRId64, company);
-			goto rollback;
-		}
-	}
-	st = db_stmt(r->db, email_taken_sql);
-	db_bind_text(st, ":email", email);
-	if (db_one_int64(st, 0) != 0) {
-		rc = req_error(r, 409, "email_taken", "an account with this e-mail address exists");
-		goto rollback;
-	}
-	if (sh->company && company_seats(r->db, company, 0) >= r->cfg->participants_per_company) {
-		rc = req_error(r, 409, "company_full", "the company already has %d participant(s)",
-			       r->cfg->participants_per_company);
-		goto rollback;
-	}
-	st = db_stmt(r->db, user_insert_sql);
-	db_bind_text(st, ":email", email);
-	db_bind_text(st, ":name", name);
-	db_bind_text(st, ":role", role_name(role));
-	if (sh->company)
-		db_bind_int64(st, ":company", company);
-	db_bind_int64(st, ":rep", rep);
-	db_bind_text(st, ":spec", spec ? spec : "[]");
-	db_bind_int64(st, ":now", now_unix());
-	if (db_exec_stmt(r->db, st) < 0) {
-		rc = req_internal(r, "user insert");
-		goto rollback;
-	}
-	int64_t id = sqlite3_last_insert_rowid(db_handle(r->db)), expires = 0;
-	token = invite_issue_new(r, id, &expires);
-	json_t *detail = json_pack("{s:s,s:s,s:o}", "email", email, "role", role_name(role), "company_id",
-				   sh->company ? json_integer(company) : json_null());
-	int arc = token ? audit_user(r, r->who->user_id, "user.create", id, detail) : -1;
-	json_decref(detail);
-	if (arc < 0 || db_tx_commit(r->db) < 0) {
-		rc = req_internal(r, "user create");
-		goto rollback;
-	}
+	struct user_in in = {email, name, role, sh->company ? company : 0, rep, spec};
+	int64_t id = 0, expires = 0;
+	int rc = account_user_insert(r, &in, &id, &token, &expires);
 	free(spec);
+	if (rc != 0 || db_tx_commit(r->db) < 0) {
+		db_tx_rollback(r->db);
+		free(token);
+		return rc > 0 ? rc : req_internal(r, "user create");
+	}
 	json_t *user = user_load(r->db, id);
 	json_t *out = json_pack("{s:o,s:s,s:o}", "user", user ? user : json_null(), "invite_token", token,
 				"invite_expires_at", json_time(expires));
 	free(token);
 	return req_reply(r, 201, out);
-rollback:
-	db_tx_rollback(r->db);
-	free(spec);
-	free(token);
-	return rc;
 }
 
 /* GET /api/v1/users?role=&company_id=&status= — secretariat: {users:[...]} by id. */
@@ -882,7 +892,7 @@ static int handle_user_update(struct req *r)
 	if (s < 0 || (s == 0 && strcmp(status, "active") != 0 && strcmp(status, "suspended") != 0))
 		return req_error(r, 422, "invalid", "status must be active or suspended");
 	int n = req_body_str(r, "name", &name);
-	if (n < 0 || (n == 0 && !text_ok(name, NAME_MAX_BYTES)))
+	if (n < 0 || (n == 0 && !account_text_ok(name, NAME_MAX_BYTES)))
 		return req_error(r, 422, "invalid", "name must be a non-empty text of at most %d bytes",
 				 NAME_MAX_BYTES);
 	int rp = req_body_bool(r, "representative", &rep), tq = req_body_bool(r, "totp_required", &treq),
@@ -1251,7 +1261,7 @@ static int handle_password_change(struct req *r)
 	sqlite3_reset(st);
 	if (!p->a.email)
 		p->a.email = xstrdup("");
-	ip_key(r->ip, p->a.ipkey);
+	account_ip_key(r->ip, p->a.ipkey);
 	int rc = password_refused(r, next, p->a.email);
 	if (!rc)
 		rc = attempt_begin(r, &p->a);

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum key_type { K_STR, K_INT, K_INT64, K_HOURS, K_LISTEN };
+enum key_type { K_STR, K_INT, K_INT64, K_HOURS, K_LISTEN, K_TIME };
 
 struct key {
 	const char *name;
@@ -44,6 +44,10 @@ static const struct key keys[] = {
 	{"invite_days", K_INT, F(invite_days), 1, 365},
 	{"post_rate_per_minute", K_INT, F(post_rate_per_minute), 0, 100000},
 	{"web_dir", K_STR, F(web_dir), 0, 0},
+	{"application_deadline", K_TIME, F(application_deadline), 0, 0},
+	{"application_rate_per_hour", K_INT, F(application_rate_per_hour), 0, 100000},
+	{"application_retention_days", K_INT, F(application_retention_days), 1, 3650},
+	{"clock_offset_seconds", K_INT64, F(clock_offset_seconds), -100LL * 366 * 86400, 100LL * 366 * 86400},
 };
 #undef F
 
@@ -70,6 +74,9 @@ void config_defaults(struct config *c)
 	c->invite_days = 7;
 	c->post_rate_per_minute = 10;
 	c->web_dir = xstrdup(MAMORI_WEB_DIR);
+	c->application_deadline = CONFIG_NO_DEADLINE;
+	c->application_rate_per_hour = 5;
+	c->application_retention_days = 90;
 }
 
 static int parse_int64(const char *v, int64_t *out)
@@ -122,6 +129,15 @@ int config_set(struct config *c, const char *key, const char *value, char err[25
 			else
 				*(int64_t *)field = n;
 			return 0;
+		case K_TIME: {
+			int64_t t;
+			if (time_parse_rfc3339(value, &t) != 0) {
+				snprintf(err, 256, "config: %s: expected an RFC 3339 time, got '%s'", key, value);
+				return -1;
+			}
+			*(int64_t *)field = t;
+			return 0;
+		}
 		case K_HOURS: {
 			char *end;
 			errno = 0;

@@ -30,7 +30,15 @@ struct config {
 	int invite_days;
 	int post_rate_per_minute; /* posts and threads a non-secretariat user may store a minute; 0: no limit */
 	char *web_dir;
+	/* Applications (docs/API.md §8, docs/APPLICATIONS.md). */
+	int64_t application_deadline;   /* epoch seconds; CONFIG_NO_DEADLINE when unset (always open) */
+	int application_rate_per_hour;  /* attempts per client address per hour; 0: no limit */
+	int application_retention_days; /* declined/waitlisted applications are deleted after this */
+	/* Test only: seconds added to the wall clock (util.h now_unix). Refused at start unless the
+	 * environment has MAMORI_TEST_CLOCK=1 (main.c). */
+	int64_t clock_offset_seconds;
 };
+#define CONFIG_NO_DEADLINE INT64_MAX
 
 /* Fills c with defaults (data_dir may be NULL until set). */
 void config_defaults(struct config *c);

@@ -528,6 +528,59 @@ const char *crypto_common_password_at(size_t i)
 	return i < COMMON_PASSWORDS_COUNT ? common_passwords[i] : NULL;
 }
 
+/* ---- HMAC and sealed boxes ---- */
+
+void crypto_hmac_sha256(const void *key, size_t klen, const void *msg, size_t len, unsigned char out[32])
+{
+	size_t outlen = 0;
+	if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, klen, msg, len, out, 32, &outlen) || outlen != 32) {
+		log_error("crypto: HMAC-SHA256 failed (error %lu)", ERR_get_error());
+		abort();
+	}
+}
+
+unsigned char *crypto_seal_new(const unsigned char key[32], const void *pt, size_t n)
+{
+	if (n > INT_MAX - CRYPTO_SEAL_OVERHEAD)
+		abort();
+	unsigned char *out = xmalloc(n + CRYPTO_SEAL_OVERHEAD);
+	crypto_random(out, 12);
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int len = 0, fin = 0;
+	if (!c || EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, out) != 1 ||
+	    EVP_EncryptUpdate(c, out + 12, &len, pt, (int)n) != 1 ||
+	    EVP_EncryptFinal_ex(c, out + 12 + len, &fin) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, out + 12 + n) != 1) {
+		log_error("crypto: AES-256-GCM sealing failed (error %lu)", ERR_get_error());
+		abort();
+	}
+	EVP_CIPHER_CTX_free(c);
+	return out;
+}
+
+unsigned char *crypto_open_new(const unsigned char key[32], const void *sealed, size_t n, size_t *out_len)
+{
+	const unsigned char *in = sealed;
+	if (n < CRYPTO_SEAL_OVERHEAD || n > INT_MAX)
+		return NULL;
+	size_t ct = n - CRYPTO_SEAL_OVERHEAD;
+	unsigned char *out = xmalloc(ct + 1);
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int len = 0, fin = 0;
+	bool ok = c && EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, in) == 1 &&
+		  EVP_DecryptUpdate(c, out, &len, in + 12, (int)ct) == 1 &&
+		  EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, 16, (void *)(in + 12 + ct)) == 1 &&
+		  EVP_DecryptFinal_ex(c, out + len, &fin) == 1;
+	EVP_CIPHER_CTX_free(c);
+	if (!ok) {
+		free(out);
+		return NULL;
+	}
+	out[ct] = '\0';
+	*out_len = ct;
+	return out;
+}
+
 /* ---- TOTP ---- */
 
 /* HOTP (RFC 4226) of counter with the given number of digits; UINT32_MAX on failure. */

@@ -88,6 +88,20 @@ void crypto_sha256_hex(const void *data, size_t len, char hex[65]);
 /* Raw SHA-256 of the len bytes at data into out. Aborts only if OpenSSL fails. */
 void crypto_sha256(const void *data, size_t len, unsigned char out[32]);
 
+/* HMAC-SHA256 of the len bytes at msg under the klen bytes of key, into out. Aborts only if
+ * OpenSSL fails. Any thread. */
+void crypto_hmac_sha256(const void *key, size_t klen, const void *msg, size_t len, unsigned char out[32]);
+
+/* Bytes crypto_seal adds to its input: a 12-byte nonce before, a 16-byte tag after. */
+#define CRYPTO_SEAL_OVERHEAD 28
+/* Encrypts and authenticates the n bytes at pt under key (AES-256-GCM, a random nonce) into a
+ * new buffer of n + CRYPTO_SEAL_OVERHEAD bytes that the caller frees. Any thread. */
+unsigned char *crypto_seal_new(const unsigned char key[32], const void *pt, size_t n);
+/* Opens a buffer made by crypto_seal_new: a new NUL-terminated buffer of the original bytes
+ * (*out_len of them) that the caller frees, or NULL when the key is wrong or the bytes were
+ * changed. Any thread. */
+unsigned char *crypto_open_new(const unsigned char key[32], const void *sealed, size_t n, size_t *out_len);
+
 /* Constant-time equality of two NUL-terminated strings: the content comparison does not stop
  * at the first difference and does not depend on where the strings differ; only their lengths
  * can show through timing. NULL equals nothing (not even NULL). */

@@ -179,6 +179,23 @@ int db_open(const char *dir, bool create, struct db **out)
 	return 0;
 }
 
+bool db_checkpoint_truncate(struct db *d, int busy_ms, int64_t deadline_us)
+{
+	sqlite3_busy_timeout(db_handle(d), busy_ms);
+	int64_t start = now_us_monotonic();
+	while (now_us_monotonic() - start < deadline_us) {
+		sqlite3_stmt *st = db_stmt(d, "PRAGMA wal_checkpoint(TRUNCATE)");
+		int busy = 1;
+		if (sqlite3_step(st) == SQLITE_ROW)
+			busy = sqlite3_column_int(st, 0);
+		sqlite3_reset(st);
+		if (!busy)
+			return true;
+		usleep(20 * 1000);
+	}
+	return false;
+}
+
 void db_close(struct db *d)
 {
 	if (!d)

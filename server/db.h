@@ -26,6 +26,11 @@ struct db;
 int db_open(const char *dir, bool create, struct db **out);
 /* Finalizes cached statements and closes. Accepts NULL. */
 void db_close(struct db *d);
+/* Copies every WAL frame into the database file and truncates the WAL to zero bytes (after a
+ * purge: with secure_delete the old pages then exist nowhere), retrying while readers hold old
+ * frames, each attempt waiting at most busy_ms, for at most deadline_us. d is a connection of
+ * its own (a helper thread's). True when done. */
+bool db_checkpoint_truncate(struct db *d, int busy_ms, int64_t deadline_us);
 sqlite3 *db_handle(struct db *d);
 
 /* Applies every schema file newer than PRAGMA user_version, each in its own transaction.

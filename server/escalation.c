@@ -5,6 +5,8 @@
  * is decided by the visibility rule in authz.h, which reads the escalations table. */
 #include "escalation.h"
 
+#include "application.h"
+
 #include "audit.h"
 #include "authz.h"
 #include "calendar.h"
@@ -735,17 +737,28 @@ static bool triage_has(const struct triage *tr, int64_t thread_id)
 	return false;
 }
 
-static json_t *triage_add(struct triage *tr, int64_t thread_id, const char *title, const char *reason,
-			  int64_t since)
+static void triage_push(struct triage *tr, json_t *o, int64_t since, int64_t thread_id)
 {
 	if (tr->n == tr->cap) {
 		tr->cap = tr->cap ? tr->cap * 2 : 32;
 		tr->items = xrealloc(tr->items, tr->cap * sizeof *tr->items);
 	}
+	tr->items[tr->n++] = (struct triage_item){o, since, thread_id};
+}
+
+static json_t *triage_add(struct triage *tr, int64_t thread_id, const char *title, const char *reason,
+			  int64_t since)
+{
 	json_t *o = json_pack("{s:I, s:s, s:s, s:o}", "thread_id", (json_int_t)thread_id, "title", title,
 			      "reason", reason, "since", json_time(since));
-	tr->items[tr->n++] = (struct triage_item){o, since, thread_id};
+	triage_push(tr, o, since, thread_id);
 	return o;
+}
+
+/* An overdue application (application.c): no thread; thread_id 0 matches none. */
+static void triage_add_application(void *ctx, json_t *item, int64_t since)
+{
+	triage_push(ctx, item, since, 0);
 }
 
 /* GET /api/v1/triage — secretariat. 200 {items:[{thread_id, title, reason, since, due_at?,
@@ -757,7 +770,9 @@ static json_t *triage_add(struct triage *tr, int64_t thread_id, const char *titl
  *   unanswered — an `open` question with no accepted answer whose age in business hours is at
  *                least sla_peer_hours. Peer replies do not stop this clock (the contract says
  *                "with no accepted answer"); accepting or escalating does. since = the moment
- *                the window ran out. The clock counts from the thread's creation. */
+ *                the window ran out. The clock counts from the thread's creation.
+ *   application_overdue — an application still `received` past its contact_due_at (docs/API.md §8),
+ *                with application_id instead of thread_id; since = contact_due_at. */
 static int handle_triage(struct req *r)
 {
 	int64_t now = now_unix();
@@ -800,6 +815,7 @@ static int handle_triage(struct req *r)
 		json_object_set_new(o, "created_at", json_time(created));
 	}
 	sqlite3_reset(st);
+	application_triage(r->db, now, triage_add_application, &tr);
 	if (tr.n)
 		qsort(tr.items, tr.n, sizeof *tr.items, triage_cmp);
 	json_t *items = json_array();

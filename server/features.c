@@ -1,5 +1,6 @@
 /* features.c — the list of feature modules: each contributes its routes and worker hooks.
  * Adding a feature is one line here; the router and the self-check pick it up. */
+#include "application.h"
 #include "escalation.h"
 #include "events.h"
 #include "idempotency.h"
@@ -15,6 +16,7 @@ extern const struct route category_routes[], thread_routes[], post_routes[], sea
 extern const struct route attachment_routes[], events_routes[], notify_routes[];
 extern const struct route moderation_routes[];
 extern const struct route idempotency_routes[];
+extern const struct route application_routes[];
 extern const struct route case_routes[];
 
 const struct feature features[] = {
@@ -37,5 +39,6 @@ const struct feature features[] = {
 	{.name = "moderation", .routes = moderation_routes},
 	{.name = "case", .routes = case_routes},
 	{.name = "idempotency", .routes = idempotency_routes, .tick = idempotency_tick}, /* run by the router */
+	{.name = "application", .routes = application_routes, .tick = application_tick},
 	{0},
 };

@@ -6,7 +6,9 @@
  * at once (the client retries later; nothing waits on a worker loop). Once its 201 is stored
  * (in the creation's own write batch: both are durable or neither is), a retry gets the same
  * answer; a different request under the key is 422 idempotency_key_reused. Only 201 answers
- * are stored: anything else created nothing, so a retry runs the request again. */
+ * are stored: anything else created nothing, so a retry runs the request again. Stored answers
+ * are sealed under a key derived from the Idempotency-Key (seal_key), so the database files never
+ * hold an answer, nor a secret in it, in the clear. */
 #include "idempotency.h"
 
 #include "crypto.h"
@@ -16,6 +18,7 @@
 #include "util.h"
 
 #include <event2/http.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,14 +31,14 @@
 
 static const char lookup_sql[] =
 	"SELECT request_sha256, status, response FROM idempotency_keys"
-	" WHERE scope = :scope AND key = :key AND created_at > :cutoff";
+	" WHERE scope = :scope AND key_sha256 = :key AND created_at > :cutoff";
 static const char insert_sql[] =
-	"INSERT OR REPLACE INTO idempotency_keys (scope, key, request_sha256, status, response, created_at)"
+	"INSERT OR REPLACE INTO idempotency_keys (scope, key_sha256, request_sha256, status, response, created_at)"
 	" VALUES (:scope, :key, :sha, :status, :response, :now)";
 static const char expired_sql[] = "SELECT 1 FROM idempotency_keys WHERE created_at <= :cutoff LIMIT 1";
 static const char delete_sql[] =
-	"DELETE FROM idempotency_keys WHERE (scope, key) IN"
-	" (SELECT scope, key FROM idempotency_keys WHERE created_at <= :cutoff LIMIT 500)";
+	"DELETE FROM idempotency_keys WHERE (scope, key_sha256) IN"
+	" (SELECT scope, key_sha256 FROM idempotency_keys WHERE created_at <= :cutoff LIMIT 500)";
 
 struct idem {
 	char *name; /* scope "\n" key: the in-flight table's entry */
@@ -77,6 +80,18 @@ static void inflight_drop(const char *name)
 			break;
 		}
 	pthread_mutex_unlock(&inflight.lock);
+}
+
+/* The key that seals a stored answer: HMAC-SHA256 under the Idempotency-Key (which only the
+ * client holds) of the scope and the request's digest. The table keeps neither the key nor the
+ * answer in the clear, so an answer that carries a secret (an invitation token) cannot be read
+ * from the database files. */
+static void seal_key(const struct idem *id, unsigned char out[32])
+{
+	const char *key = id->name + id->scope_len + 1;
+	char *msg = xasprintf("mamori idempotency v1\n%.*s\n%s", (int)id->scope_len, id->name, id->sha);
+	crypto_hmac_sha256(key, strlen(key), msg, strlen(msg), out);
+	free(msg);
 }
 
 static bool key_valid(const char *k)
@@ -127,9 +142,11 @@ int idempotency_begin(struct req *r)
 				 "a request with this Idempotency-Key is still being answered; retry shortly");
 	}
 	r->idem = id;
+	char key_sha[65];
+	crypto_sha256_hex(key, strlen(key), key_sha);
 	sqlite3_stmt *st = db_stmt(r->db, lookup_sql);
 	db_bind_text(st, ":scope", scope);
-	db_bind_text(st, ":key", key);
+	db_bind_text(st, ":key", key_sha);
 	db_bind_int64(st, ":cutoff", now_unix() - TTL_SECONDS);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -138,7 +155,17 @@ int idempotency_begin(struct req *r)
 	id->replayed = true;
 	int status = sqlite3_column_int(st, 1);
 	bool same = strcmp(db_col_text(st, 0), id->sha) == 0;
-	json_t *out = same ? json_loads(db_col_text(st, 2), 0, NULL) : NULL;
+	json_t *out = NULL;
+	if (same) {
+		unsigned char k[32];
+		size_t n = 0;
+		seal_key(id, k);
+		unsigned char *plain = crypto_open_new(k, sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2), &n);
+		OPENSSL_cleanse(k, sizeof k);
+		if (plain)
+			out = json_loadb((const char *)plain, n, 0, NULL);
+		free(plain);
+	}
 	sqlite3_reset(st);
 	if (!same)
 		return req_error(r, 422, "idempotency_key_reused",
@@ -155,22 +182,32 @@ void idempotency_record(struct req *r, int status)
 	if (!id || id->replayed || status != 201 || !r->out || r->err_code)
 		return;
 	char *response = json_dumps(r->out, JSON_COMPACT);
+	size_t response_len = strlen(response);
+	unsigned char k[32];
+	seal_key(id, k);
+	unsigned char *sealed = crypto_seal_new(k, response, response_len);
+	OPENSSL_cleanse(k, sizeof k);
+	OPENSSL_cleanse(response, response_len);
+	char key_sha[65];
+	const char *key = id->name + id->scope_len + 1;
+	crypto_sha256_hex(key, strlen(key), key_sha);
 	char scope[96];
 	snprintf(scope, sizeof scope, "%.*s", (int)id->scope_len, id->name);
 	/* In the request's own write batch when it wrote (the worker still holds the writer). */
 	if (db_tx_begin(r->db, __func__) == 0) {
 		sqlite3_stmt *st = db_stmt(r->db, insert_sql);
 		db_bind_text(st, ":scope", scope);
-		db_bind_text(st, ":key", id->name + id->scope_len + 1);
+		db_bind_text(st, ":key", key_sha);
 		db_bind_text(st, ":sha", id->sha);
 		db_bind_int64(st, ":status", status);
-		db_bind_text(st, ":response", response);
+		db_bind_blob(st, ":response", sealed, response_len + CRYPTO_SEAL_OVERHEAD);
 		db_bind_int64(st, ":now", now_unix());
 		if (db_exec_stmt(r->db, st) < 0 || db_tx_commit(r->db) < 0) {
 			db_tx_rollback(r->db);
 			log_error("idempotency: the answer for a key could not be stored");
 		}
 	}
+	free(sealed);
 	free(response);
 }
 

@@ -196,6 +196,41 @@ out:
 	return rc;
 }
 
+static const char invited_sql[] =
+	"SELECT " AUTHZ_PRINCIPAL_COLUMNS
+	" FROM users u LEFT JOIN companies c ON c.id = u.company_id WHERE u.id = :id AND u.status = 'invited'";
+
+/* The recipient of an invitation: a user still `invited`. Returns 0 and fills *p, or -1. */
+static int invited_load(struct db *d, int64_t user_id, struct principal *p)
+{
+	sqlite3_stmt *st = db_stmt(d, invited_sql);
+	db_bind_int64(st, ":id", user_id);
+	int rc = sqlite3_step(st) == SQLITE_ROW ? authz_principal_fill(st, 0, p) : -1;
+	sqlite3_reset(st);
+	return rc;
+}
+
+int mail_enqueue_invitation(struct db *d, int64_t user_id, const char *subject, const char *body)
+{
+	struct principal p;
+	if (invited_load(d, user_id, &p) < 0)
+		return 1;
+	principal_clear(&p);
+	char *subj = text_clip_new(subject, MAIL_SUBJECT_MAX, true),
+	     *text = text_clip_new(body, MAIL_BODY_MAX, false);
+	sqlite3_stmt *st = db_stmt(d, enqueue_sql);
+	db_bind_int64(st, ":uid", user_id);
+	db_bind_text(st, ":kind", "invitation");
+	db_bind_null(st, ":thread");
+	db_bind_text(st, ":subject", subj);
+	db_bind_text(st, ":body", text);
+	db_bind_int64(st, ":now", now_unix());
+	int rc = db_exec_stmt(d, st) < 0 ? -1 : 0;
+	free(subj);
+	free(text);
+	return rc;
+}
+
 /* ---- message text (pure) ------------------------------------------------------------------ */
 
 int64_t mail_retry_delay(int attempts)
@@ -363,9 +398,11 @@ static const char due_sql[] =
 	" WHERE state = 'pending' AND next_attempt_at <= :now ORDER BY next_attempt_at, id LIMIT :limit";
 static const char cancel_sql[] =
 	"UPDATE mail_outbox SET state = 'cancelled', last_error = :why WHERE id = :id AND state = 'pending'";
+/* An invitation's body holds its one-time link: once sent it is blanked, so the outbox keeps no
+ * usable token (the invites table keeps only its hash). */
 static const char sent_sql[] =
-	"UPDATE mail_outbox SET state = 'sent', sent_at = :now, attempts = attempts + 1, last_error = NULL"
-	" WHERE id = :id";
+	"UPDATE mail_outbox SET state = 'sent', sent_at = :now, attempts = attempts + 1, last_error = NULL,"
+	" body = CASE WHEN kind = 'invitation' THEN '' ELSE body END WHERE id = :id";
 static const char retry_sql[] =
 	"UPDATE mail_outbox SET attempts = attempts + 1, last_error = :err,"
 	" state = CASE WHEN :now - created_at > :give_up THEN 'failed' ELSE 'pending' END,"
@@ -572,8 +609,10 @@ static void sender_run(struct worker *w, int64_t now)
 		const struct mail_kind *k = kind_find(r->kind);
 		struct principal p;
 		char *title = NULL;
-		if (authz_principal_load(d, r->user_id, &p) < 0) {
-			row_cancel(d, r->id, "recipient is not an active user");
+		bool invitation = strcmp(r->kind, "invitation") == 0;
+		if ((invitation ? invited_load(d, r->user_id, &p) : authz_principal_load(d, r->user_id, &p)) < 0) {
+			row_cancel(d, r->id, invitation ? "the invitation was accepted or withdrawn"
+							: "recipient is not an active user");
 			goto next;
 		}
 		enum mail_scope scope = mail_scope_for(d, &p, r->thread_id, &title);

@@ -40,6 +40,12 @@ struct worker;
 int mail_enqueue(struct db *d, int64_t user_id, const char *kind, int64_t thread_id, const char *subject,
 		 const char *body);
 
+/* Queues the invitation mail of user_id, who must still be `invited` (returns 1 otherwise): sent
+ * regardless of preferences, subject and body as given (the body carries the invitation link;
+ * it is blanked in the outbox once sent). Inside the caller's write transaction, like
+ * mail_enqueue; returns 0, 1 or -1 the same way. */
+int mail_enqueue_invitation(struct db *d, int64_t user_id, const char *subject, const char *body);
+
 /* Seconds to wait before attempt attempts+1, after `attempts` failed attempts (>= 1): 5, then
  * 30 doubling up to 3600. Pure. */
 int64_t mail_retry_delay(int attempts);

@@ -203,6 +203,18 @@ static int cmd_serve(int argc, char **argv)
 	}
 	cfg.data_dir = xstrdup(v[0]);
 	config_finish(&cfg);
+	if (cfg.clock_offset_seconds != 0) {
+		/* A shifted clock is for tests only; never let it slip into production silently. */
+		const char *tc = getenv("MAMORI_TEST_CLOCK");
+		if (!tc || strcmp(tc, "1") != 0) {
+			fprintf(stderr, "mamori serve: config: clock_offset_seconds is for tests only"
+					" (set MAMORI_TEST_CLOCK=1 to use it)\n");
+			config_free(&cfg);
+			return 2;
+		}
+		util_clock_offset_set(cfg.clock_offset_seconds);
+		log_warn("test clock: now is shifted by %lld s", (long long)cfg.clock_offset_seconds);
+	}
 	char *dbpath = xasprintf("%s/mamori.db", cfg.data_dir);
 	bool exists = access(dbpath, R_OK | W_OK) == 0;
 	free(dbpath);

@@ -104,7 +104,6 @@ static const char scrub_flags_sql[] = "UPDATE flags SET reason = :ph WHERE post_
 /* Rewrites every segment of the index into one, dropping entries that deletes only marked. */
 static const char fts_optimize_sql[] = "INSERT INTO search_fts (search_fts) VALUES ('optimize')";
 static const char short_optimize_sql[] = "INSERT INTO search_short (search_short) VALUES ('optimize')";
-static const char checkpoint_sql[] = "PRAGMA wal_checkpoint(TRUNCATE)";
 
 static const char attachment_sql[] =
 	"SELECT a.id, a.thread_id, a.sha256, a.size FROM attachments a JOIN threads t ON t.id = a.thread_id"
@@ -883,19 +882,7 @@ static void purge_wipe_work(void *arg)
 		return;
 	if (j->sha)
 		wipe_file(j, d);
-	sqlite3_busy_timeout(db_handle(d), CHECKPOINT_BUSY_MS);
-	int64_t start = now_us_monotonic();
-	while (!j->checkpointed && now_us_monotonic() - start < CHECKPOINT_DEADLINE_US) {
-		sqlite3_stmt *st = db_stmt(d, checkpoint_sql);
-		int busy = 1;
-		if (sqlite3_step(st) == SQLITE_ROW)
-			busy = sqlite3_column_int(st, 0);
-		sqlite3_reset(st);
-		if (!busy)
-			j->checkpointed = true;
-		else
-			usleep(20 * 1000);
-	}
+	j->checkpointed = db_checkpoint_truncate(d, CHECKPOINT_BUSY_MS, CHECKPOINT_DEADLINE_US);
 	db_close(d);
 }
 

@@ -32,6 +32,16 @@ const char *registry_track(char division)
 	return NULL;
 }
 
+bool registry_is_track(const char *s)
+{
+	return s && (strcmp(s, "monozukuri") == 0 || strcmp(s, "service") == 0);
+}
+
+bool registry_division_ok(const char *s)
+{
+	return s && strlen(s) == 1 && ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z'));
+}
+
 struct sme_ceiling {
 	const char *cls;
 	int64_t capital_yen;
@@ -221,10 +231,61 @@ static int64_t track_active(struct db *d, const char *track)
 	return db_one_int64(st, 0);
 }
 
+int registry_company_insert(struct req *r, const struct company_in *in, int64_t *id_out)
+{
+	char division = (char)(in->industry & ~0x20); /* JSIC letters are upper case; accept either */
+	const char *track = registry_track(division);
+	if (!track)
+		return req_error(r, 422, "industry_not_eligible",
+				 "JSIC division %c is not eligible (eligible: D-P, R-T except Q)", division);
+	if (registry_is_sme(in->sme_class, in->capital_yen, in->employees) != 1)
+		return req_error(r, 422, "not_sme", "over the %s ceilings for both capital and employees",
+				 in->sme_class);
+	if (in->group_id && !group_exists(r->db, in->group_id))
+		return req_error(r, 422, "invalid", "no group %" PRId64, in->group_id);
+	if (track_active(r->db, track) >= r->cfg->track_capacity)
+		return req_error(r, 409, "track_full", "the %s track already has %d active companies", track,
+				 r->cfg->track_capacity);
+	char div[2] = {division, 0};
+	sqlite3_stmt *st = db_stmt(r->db, company_insert_sql);
+	db_bind_text(st, ":name", in->name);
+	db_bind_text(st, ":industry", div);
+	db_bind_text(st, ":class", in->sme_class);
+	db_bind_int64(st, ":capital", in->capital_yen);
+	db_bind_int64(st, ":employees", in->employees);
+	db_bind_text(st, ":track", track);
+	if (in->group_id)
+		db_bind_int64(st, ":group", in->group_id);
+	db_bind_int64(st, ":now", now_unix());
+	if (db_exec_stmt(r->db, st) < 0)
+		return -1;
+	int64_t id = sqlite3_last_insert_rowid(db_handle(r->db));
+	json_t *detail = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I}", "name", in->name, "industry", div,
+				   "sme_class", in->sme_class, "track", track, "capital_yen",
+				   (json_int_t)in->capital_yen, "employees", (json_int_t)in->employees);
+	int rc = audit(r, "company.create", "company", id, detail);
+	json_decref(detail);
+	if (rc < 0)
+		return -1;
+	*id_out = id;
+	return 0;
+}
+
+int64_t registry_track_active(struct db *d, const char *track)
+{
+	return track_active(d, track);
+}
+
+json_t *registry_company_json(struct db *d, int64_t id)
+{
+	return company_load(d, id);
+}
+
 /* POST /api/v1/companies {name, industry, sme_class, capital_yen, employees, group_id?} —
  * secretariat: 201 the company with its derived track and status "active". Checks in order:
- * types and ranges (422 invalid), the JSIC division (422 industry_not_eligible), SME status
- * (422 not_sme), then the track's capacity of active companies (409 track_full). */
+ * types and ranges (422 invalid), then the rules of registry_company_insert: the JSIC division
+ * (422 industry_not_eligible), SME status (422 not_sme), the group, the track's capacity of
+ * active companies (409 track_full). */
 static int handle_company_create(struct req *r)
 {
 	const char *name = NULL, *industry = NULL, *cls = NULL;
@@ -232,8 +293,7 @@ static int handle_company_create(struct req *r)
 	if (req_body_str(r, "name", &name) != 0 || !name_ok(name))
 		return req_error(r, 422, "invalid", "name must be a non-empty text of at most %d bytes",
 				 NAME_MAX_BYTES);
-	if (req_body_str(r, "industry", &industry) != 0 || strlen(industry) != 1 ||
-	    !((*industry >= 'A' && *industry <= 'Z') || (*industry >= 'a' && *industry <= 'z')))
+	if (req_body_str(r, "industry", &industry) != 0 || !registry_division_ok(industry))
 		return req_error(r, 422, "invalid", "industry must be one JSIC division letter");
 	if (req_body_str(r, "sme_class", &cls) != 0 || registry_is_sme(cls, 0, 0) < 0)
 		return req_error(r, 422, "invalid",
@@ -245,52 +305,18 @@ static int handle_company_create(struct req *r)
 	int g = req_body_int(r, "group_id", &group);
 	if (g < 0 || (g == 0 && group <= 0))
 		return req_error(r, 422, "invalid", "group_id must be a group's id");
-	char division = (char)(*industry & ~0x20); /* JSIC letters are upper case; accept either */
-	const char *track = registry_track(division);
-	if (!track)
-		return req_error(r, 422, "industry_not_eligible",
-				 "JSIC division %c is not eligible (eligible: D-P, R-T except Q)", division);
-	if (registry_is_sme(cls, capital, employees) != 1)
-		return req_error(r, 422, "not_sme", "over the %s ceilings for both capital and employees",
-				 cls);
 
 	if (db_tx_begin(r->db, __func__) < 0)
 		return req_internal(r, "begin");
-	if (g == 0 && !group_exists(r->db, group)) {
+	struct company_in in = {name, *industry, cls, capital, employees, g == 0 ? group : 0};
+	int64_t id = 0;
+	int rc = registry_company_insert(r, &in, &id);
+	if (rc != 0 || db_tx_commit(r->db) < 0) {
 		db_tx_rollback(r->db);
-		return req_error(r, 422, "invalid", "no group %" PRId64, group);
+		return rc > 0 ? rc : req_internal(r, "company insert");
 	}
-	if (track_active(r->db, track) >= r->cfg->track_capacity) {
-		db_tx_rollback(r->db);
-		return req_error(r, 409, "track_full", "the %s track already has %d active companies", track,
-				 r->cfg->track_capacity);
-	}
-	char div[2] = {division, 0};
-	sqlite3_stmt *st = db_stmt(r->db, company_insert_sql);
-	db_bind_text(st, ":name", name);
-	db_bind_text(st, ":industry", div);
-	db_bind_text(st, ":class", cls);
-	db_bind_int64(st, ":capital", capital);
-	db_bind_int64(st, ":employees", employees);
-	db_bind_text(st, ":track", track);
-	if (g == 0)
-		db_bind_int64(st, ":group", group);
-	db_bind_int64(st, ":now", now_unix());
-	if (db_exec_stmt(r->db, st) < 0)
-		goto fail;
-	int64_t id = sqlite3_last_insert_rowid(db_handle(r->db));
-	json_t *detail = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I}", "name", name, "industry", div, "sme_class",
-				   cls, "track", track, "capital_yen", (json_int_t)capital, "employees",
-				   (json_int_t)employees);
-	int rc = audit(r, "company.create", "company", id, detail);
-	json_decref(detail);
-	if (rc < 0 || db_tx_commit(r->db) < 0)
-		goto fail;
 	json_t *c = company_load(r->db, id);
 	return c ? req_reply(r, 201, c) : req_internal(r, "company reload");
-fail:
-	db_tx_rollback(r->db);
-	return req_internal(r, "company insert");
 }
 
 /* {monozukuri:{filled, capacity, free}, service:{…}}: each track's places, filled by its active

@@ -101,9 +101,18 @@ int64_t now_us_monotonic(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* Test only (config clock_offset_seconds with MAMORI_TEST_CLOCK=1): set once at start, before
+ * any thread, then only read. */
+static int64_t clock_offset;
+
+void util_clock_offset_set(int64_t seconds)
+{
+	clock_offset = seconds;
+}
+
 int64_t now_unix(void)
 {
-	return (int64_t)time(NULL);
+	return (int64_t)time(NULL) + clock_offset;
 }
 
 void time_format_utc(int64_t t, char buf[32])
@@ -144,6 +153,8 @@ int time_parse_rfc3339(const char *s, int64_t *out)
 	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
 			.tm_hour = h, .tm_min = mi, .tm_sec = sec};
 	*out = (int64_t)timegm(&tm) - off;
+	if (tm.tm_mon != mo - 1 || (tm.tm_mday != d && sec < 60))
+		return -EINVAL; /* 2027-02-30 and the like: timegm moved the date */
 	return 0;
 }
 

@@ -26,8 +26,10 @@ void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Microseconds of a monotonic clock (for durations). */
 int64_t now_us_monotonic(void);
-/* Seconds since the epoch (wall clock, UTC). */
+/* Seconds since the epoch (wall clock, UTC), plus the test clock's offset. */
 int64_t now_unix(void);
+/* Test only: shifts now_unix() by seconds. Call once at start, before threads exist. */
+void util_clock_offset_set(int64_t seconds);
 /* Formats t (seconds since the epoch) as RFC 3339 UTC "2026-11-25T11:00:00Z" into buf[32]. */
 void time_format_utc(int64_t t, char buf[32]);
 /* Parses an RFC 3339 time with Z or a ±hh:mm offset into seconds since the epoch; 0 on success. */

@@ -157,6 +157,46 @@ def test_keys_expire_after_a_day():
         expect(left == 0, f"expired keys are cleaned up: {left} left")
 
 
+def data_files_with(srv, needle):
+    """The files under the data directory whose bytes contain needle (WAL and shm included)."""
+    found = []
+    for root, _, names in os.walk(srv.data):
+        for name in names:
+            path = os.path.join(root, name)
+            try:
+                with open(path, "rb") as f:
+                    if needle in f.read():
+                        found.append(path)
+            except OSError:
+                pass
+    return found
+
+
+def test_stored_answers_keep_no_secret():
+    """An answer can carry a secret (an invitation token): the replay gives it back to the
+    client that holds the key, but neither the key nor the answer is readable from the
+    database files."""
+    with Server(workers=1) as srv:
+        admin = srv.admin()
+        cid = company(admin, group(admin))
+        key = f"invite-{os.getpid()}-c4f1b2"
+        req = {"email": "secret-holder@example.jp", "name": "秘密 保持", "role": "participant", "company_id": cid}
+        st, first = post(admin, "/api/v1/users", req, key)
+        expect(st == 201 and first.get("invite_token"), f"first: {st} {first}")
+        st, again = post(admin, "/api/v1/users", req, key)
+        expect(st == 201 and again == first, f"the replay is the first answer: {st} {again}")
+        token = first["invite_token"].encode()
+        expect(not data_files_with(srv, token), f"the invitation token is stored in the clear: {data_files_with(srv, token)}")
+        expect(not data_files_with(srv, key.encode()), f"the key is stored in the clear: {data_files_with(srv, key.encode())}")
+        # A changed stored answer is not replayed (sealed, authenticated).
+        con = sqlite3.connect(os.path.join(srv.data, "mamori.db"), timeout=10)
+        con.execute("UPDATE idempotency_keys SET response = zeroblob(length(response))")
+        con.commit()
+        con.close()
+        st, body = post(admin, "/api/v1/users", req, key)
+        expect(st >= 500 and not body.get("invite_token"), f"a changed answer is not replayed: {st} {body}")
+
+
 if __name__ == "__main__":
     run_tests([test_retry_returns_the_first_answer, test_lost_answer_then_retry_and_concurrent_use,
-               test_keys_expire_after_a_day])
+               test_keys_expire_after_a_day, test_stored_answers_keep_no_secret])

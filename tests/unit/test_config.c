@@ -23,6 +23,7 @@ static const char *const all_keys[] = {
 	"sla_peer_hours", "sla_expert_hours", "track_capacity", "participants_per_company",
 	"max_attachment_bytes", "workers", "helpers", "max_connections", "timeout_seconds", "post_rate_per_minute",
 	"session_idle_seconds", "session_max_seconds", "invite_days", "web_dir",
+	"application_deadline", "application_rate_per_hour", "application_retention_days", "clock_offset_seconds",
 };
 /* clang-format on */
 
@@ -51,6 +52,10 @@ static void test_defaults(void **state)
 	assert_true(c.max_connections >= 1000);
 	assert_true(c.timeout_seconds >= 5 && c.timeout_seconds <= 120);
 	assert_true(c.session_idle_seconds > 0 && c.session_idle_seconds <= c.session_max_seconds);
+	assert_true(c.application_deadline == CONFIG_NO_DEADLINE); /* unset: always open */
+	assert_int_equal(c.application_rate_per_hour, 5);
+	assert_int_equal(c.application_retention_days, 90);
+	assert_int_equal(c.clock_offset_seconds, 0);
 	assert_null(c.data_dir);
 	assert_null(c.tls_cert);
 	assert_null(c.base_url);
@@ -93,18 +98,26 @@ static const struct key_case cases[] = {
 	{"session_max_seconds", {"60", "1209600", "31536000"}, {"", "59", "31536001"}},
 	{"invite_days", {"1", "7", "365"}, {"", "0", "366"}},
 	{"web_dir", {"/usr/share/mamori/web"}, {""}},
+	{"application_deadline",
+	 {"2027-01-31T08:00:00Z", "2027-01-31T17:00:00+09:00", "1999-12-31T23:59:59Z"},
+	 {"", "2027-01-31", "2027-01-31 17:00", "2027-02-30T00:00:00Z", "tomorrow", "2027-01-31T25:00:00Z"}},
+	{"application_rate_per_hour", {"0", "5", "100000"}, {"", "-1", "100001", "five", "5.5"}},
+	{"application_retention_days", {"1", "90", "3650"}, {"", "0", "-1", "3651", "90d"}},
+	{"clock_offset_seconds", {"0", "-86400", "7776000"}, {"", "1.5", "soon", "99999999999"}},
 };
 
 /* A snapshot of every field, to see that a refused value changed nothing. */
 static char *snapshot_new(const struct config *c)
 {
-	return xasprintf("%s|%s|%s|%s|%s|%d|%s|%g|%g|%d|%d|%lld|%d|%d|%d|%d|%d|%d|%d|%d|%s", c->listen,
+	return xasprintf("%s|%s|%s|%s|%s|%d|%s|%g|%g|%d|%d|%lld|%d|%d|%d|%d|%d|%d|%d|%d|%s|%lld|%d|%d|%lld", c->listen,
 			 c->tls_cert ? c->tls_cert : "-", c->tls_key ? c->tls_key : "-",
 			 c->base_url ? c->base_url : "-", c->smtp_host, c->smtp_port, c->mail_from,
 			 c->sla_peer_hours, c->sla_expert_hours, c->track_capacity,
 			 c->participants_per_company, (long long)c->max_attachment_bytes, c->workers,
 			 c->helpers, c->max_connections, c->timeout_seconds, c->session_idle_seconds,
-			 c->session_max_seconds, c->invite_days, c->post_rate_per_minute, c->web_dir);
+			 c->session_max_seconds, c->invite_days, c->post_rate_per_minute, c->web_dir,
+			 (long long)c->application_deadline, c->application_rate_per_hour,
+			 c->application_retention_days, (long long)c->clock_offset_seconds);
 }
 
 static void test_every_key_validates(void **state)
@@ -168,7 +181,10 @@ static void test_values_land_in_their_fields(void **state)
 				   "session_idle_seconds = 600\n"
 				   "session_max_seconds = 86400\n"
 				   "invite_days = 3\n"
-				   "web_dir = /srv/web\n";
+				   "web_dir = /srv/web\n"
+				   "application_deadline = 2027-01-31T17:00:00+09:00\n"
+				   "application_rate_per_hour = 0\n"
+				   "application_retention_days = 30\n";
 	if (load(&c, text, err) != 0)
 		fail_msg("%s", err);
 	assert_string_equal(c.listen, "0.0.0.0:443");
@@ -191,6 +207,9 @@ static void test_values_land_in_their_fields(void **state)
 	assert_int_equal(c.session_max_seconds, 86400);
 	assert_int_equal(c.invite_days, 3);
 	assert_string_equal(c.web_dir, "/srv/web");
+	assert_int_equal(c.application_deadline, 1801382400); /* 2027-01-31T08:00:00Z */
+	assert_int_equal(c.application_rate_per_hour, 0);
+	assert_int_equal(c.application_retention_days, 30);
 	/* Values above 2^31 survive in the 64-bit field. */
 	assert_int_equal(config_set(&c, "max_attachment_bytes", "4294967296", err), 0);
 	assert_int_equal(c.max_attachment_bytes, 4294967296LL);
@@ -365,9 +384,10 @@ static void test_example_file(void **state)
 	if (config_load_text(&ex, buf_cstr(&text), text.len, path, err) != 0)
 		fail_msg("example does not load: %s", err);
 	/* Derived defaults (paths from the data directory, the core count, the build's web
-	 * directory, base_url) are shown as examples; everything else must be the default. */
+	 * directory, base_url) and the application deadline are shown as examples; everything else must be the default. */
 	ex.workers = dflt.workers;
 	ex.helpers = dflt.helpers;
+	ex.application_deadline = dflt.application_deadline; /* unset by default; shown as an example */
 	free(ex.tls_cert);
 	free(ex.tls_key);
 	free(ex.base_url);

@@ -477,6 +477,33 @@ static void test_common_list_sorted_and_reachable(void **state)
 	}
 }
 
+/* A sealed box opens with its key only, and not once any byte of it changed. */
+static void test_seal_round_trip_and_tamper(void **state)
+{
+	(void)state;
+	unsigned char k[32], other[32];
+	crypto_hmac_sha256("key", 3, "msg", 3, k);
+	crypto_hmac_sha256("key", 3, "msh", 3, other);
+	assert_memory_not_equal(k, other, 32);
+	const char *msg = "{\"invite_token\":\"秘密\"}";
+	size_t n = strlen(msg), got = 0;
+	unsigned char *box = crypto_seal_new(k, msg, n);
+	assert_null(memmem(box, n + CRYPTO_SEAL_OVERHEAD, "invite_token", 12));
+	unsigned char *plain = crypto_open_new(k, box, n + CRYPTO_SEAL_OVERHEAD, &got);
+	assert_non_null(plain);
+	assert_int_equal(got, n);
+	assert_string_equal((char *)plain, msg);
+	free(plain);
+	assert_null(crypto_open_new(other, box, n + CRYPTO_SEAL_OVERHEAD, &got));
+	for (size_t i = 0; i < n + CRYPTO_SEAL_OVERHEAD; i += 7) {
+		box[i] ^= 1;
+		assert_null(crypto_open_new(k, box, n + CRYPTO_SEAL_OVERHEAD, &got));
+		box[i] ^= 1;
+	}
+	assert_null(crypto_open_new(k, box, CRYPTO_SEAL_OVERHEAD - 1, &got));
+	free(box);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -500,6 +527,7 @@ int main(void)
 		cmocka_unit_test(test_policy_common),
 		cmocka_unit_test(test_policy_accepts),
 		cmocka_unit_test(test_common_list_sorted_and_reachable),
+		cmocka_unit_test(test_seal_round_trip_and_tamper),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

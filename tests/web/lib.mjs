@@ -98,15 +98,22 @@ export class Api {
   }
 }
 
-/** Starts `mamori serve` on a fresh data directory with one secretariat account; returns the world. */
-export async function startServer() {
+/** Starts `mamori serve` on a fresh data directory with one secretariat account; returns the world.
+ * config: optional configuration keys ({track_capacity: 1, ...}) written to a config file. */
+export async function startServer({ config } = {}) {
   fs.mkdirSync(SHOTS, { recursive: true });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mamori-web-'));
   const data = path.join(dataDir, 'data');
   run(['init', '--data', data]);
   run(['user', 'add', '--data', data, '--role', 'secretariat', '--email', ADMIN_EMAIL, '--name', '事務局'], ADMIN_PASSWORD + '\n');
   const port = await freePort();
-  const server = spawn(BIN, ['serve', '--data', data, '--listen', '127.0.0.1:' + port], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = ['serve', '--data', data, '--listen', '127.0.0.1:' + port];
+  if (config) {
+    const conf = path.join(dataDir, 'test.conf');
+    fs.writeFileSync(conf, Object.entries(config).map(([k, v]) => `${k} = ${v}\n`).join(''));
+    args.push('--config', conf);
+  }
+  const server = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = fs.createWriteStream(path.join(dataDir, 'server.log'));
   server.stdout.pipe(log); server.stderr.pipe(log);
   const base = 'https://127.0.0.1:' + port;

@@ -61,12 +61,16 @@ test('every relative import resolves to a file, and there are no bare specifiers
 });
 
 test('Japanese and English have the same keys, and every key used in the code exists', async () => {
-  const ja = { ...(await import(pathToFileURL(path.join(WEB, 'i18n/ja.js')))).default };
-  const en = { ...(await import(pathToFileURL(path.join(WEB, 'i18n/en.js')))).default };
-  // Each feature's own dictionaries (web/i18n/ja-<feature>.js, en-<feature>.js), merged as index.js does.
-  for (const f of fs.readdirSync(path.join(WEB, 'i18n')).filter((x) => /^(ja|en)-[\w-]+\.js$/.test(x)).sort()) {
-    Object.assign(f.startsWith('ja-') ? ja : en, (await import(pathToFileURL(path.join(WEB, 'i18n', f)))).default);
-  }
+  // ja.js / en.js plus each feature's ja-<feature>.js / en-<feature>.js, merged as i18n/index.js does.
+  const dict = async (lang) => {
+    const files = fs.readdirSync(path.join(WEB, 'i18n')).filter((f) => f === lang + '.js' || f.startsWith(lang + '-')).sort();
+    const parts = await Promise.all(files.map(async (f) => (await import(pathToFileURL(path.join(WEB, 'i18n', f)))).default));
+    const index = read(path.join(WEB, 'i18n/index.js'));
+    for (const f of files) assert.ok(index.includes("'./" + f + "'"), 'i18n/index.js merges ' + f);
+    return Object.assign({}, ...parts);
+  };
+  const ja = await dict('ja');
+  const en = await dict('en');
   assert.deepEqual(Object.keys(en).sort(), Object.keys(ja).sort());
   for (const [k, v] of Object.entries(en)) {
     const pj = (ja[k].match(/\{\w+\}/g) || []).sort().join();
@@ -82,7 +86,8 @@ test('Japanese and English have the same keys, and every key used in the code ex
   // Every error code of the contract has its own message.
   for (const code of ['bad_credentials', 'rate_limited', 'csrf', 'unauthenticated', 'consent_required', 'company_inactive',
     'read_only', 'forbidden', 'not_found', 'locked', 'too_large', 'invalid', 'weak_password', 'document_changed',
-    'industry_not_eligible', 'not_sme', 'track_full', 'company_full', 'totp_required']) {
+    'industry_not_eligible', 'not_sme', 'track_full', 'company_full', 'totp_required',
+    'not_tokyo', 'prerequisites_unmet', 'applications_closed', 'not_selected']) {
     assert.ok(ja['err.' + code], 'ja message for ' + code);
     assert.ok(en['err.' + code], 'en message for ' + code);
   }

@@ -2,13 +2,15 @@
 // Japanese is the default and the fallback; English is a switch in the header.
 import jaBase from './ja.js';
 import enBase from './en.js';
+import jaApps from './ja-apps.js';
+import enApps from './en-apps.js';
 import jaCases from './ja-cases.js';
 import enCases from './en-cases.js';
 import { state } from '../js/store.js';
 
 // Each feature keeps its strings in its own pair of files, merged here.
-const ja = { ...jaBase, ...jaCases };
-const en = { ...enBase, ...enCases };
+const ja = { ...jaBase, ...jaApps, ...jaCases };
+const en = { ...enBase, ...enApps, ...enCases };
 const dicts = { ja, en };
 
 export function t(key, params) {

@@ -17,6 +17,7 @@ import { Moderation, Audit } from './views/moderation.js';
 import { ConsentReport, Documents } from './views/consents.js';
 import { Registry } from './views/registry.js';
 import { Account } from './views/account.js';
+import { Apply, Applications, Lottery } from './views/applications.js';
 import { Cases, CaseView, PublicCases, Booklet } from './views/cases.js';
 
 // ---- session ---------------------------------------------------------------------------
@@ -117,6 +118,8 @@ function routeView(route, user) {
     case 'consents': return sec ? html`<${ConsentReport} />` : html`<${NotFound} />`;
     case 'documents': return sec ? html`<${Documents} />` : html`<${NotFound} />`;
     case 'registry': return sec ? html`<${Registry} tab=${b} />` : html`<${NotFound} />`;
+    case 'applications': return sec ? html`<${Applications} query=${route.query} />` : html`<${NotFound} />`;
+    case 'lottery': return sec ? html`<${Lottery} />` : html`<${NotFound} />`;
     default: return html`<${NotFound} />`;
   }
 }
@@ -137,6 +140,8 @@ function navItems(user) {
       { path: '/consents', key: 'nav.consents' },
       { path: '/documents', key: 'nav.documents' },
       { path: '/registry', key: 'nav.registry' },
+      { path: '/applications', key: 'nav.applications' },
+      { path: '/lottery', key: 'nav.lottery' },
       { path: '/audit', key: 'nav.audit' },
     );
   }
@@ -239,9 +244,11 @@ function App() {
   if (!state.ready) main = html`<${Loading} />`;
   else if (route.parts[0] === 'invite' && route.parts[1]) main = html`<${Invite} token=${route.parts[1]}
     onSignedIn=${(r) => api.setCsrf(r.csrf_token)} afterSignIn=${refreshMe} />`;
+  else if (route.parts[0] === 'apply') main = html`<${Apply} />`; // public: no sign-in
   else if (route.parts[0] === 'public') main = route.parts[1] === 'booklet' ? html`<${Booklet} />`
     : html`<${PublicCases} id=${route.parts[2]} />`; // the case collection's public pages: no sign-in
   else if (!user) main = html`<${Login} onSignedIn=${(r) => api.setCsrf(r.csrf_token)} afterSignIn=${refreshMe} />
+    <p class="apply-link"><a href="#/apply" data-testid="apply-link">${t('apply.link')}</a></p>
     <p class="public-cases-link"><a href="#/public/cases" data-testid="login-cases-link">${t('login.cases_link')}</a></p>`;
   else if (state.inactive && user.role === 'participant') main = html`<section class="panel empty" data-testid="company-inactive">
       <h1 tabindex="-1" data-page-title>${t('inactive.title')}</h1><p>${t('err.company_inactive')}</p></section>`;

@@ -76,7 +76,7 @@ function EscalationCard({ esc, sec, reload }) {
   </li>`;
 }
 
-const REASONS = ['overdue', 'declined', 'unanswered'];
+const REASONS = ['overdue', 'declined', 'unanswered', 'application_overdue'];
 
 export function Triage() {
   const res = useApi('/triage');
@@ -105,6 +105,10 @@ export function Triage() {
             <p class="small muted">${t('triage.explain.' + reason)}</p>
             ${col.length ? html`<ul class="card-list">
               ${col.map((it) => {
+                if (it.application_id) return html`<li class="card" data-testid="triage-item" data-application-id=${it.application_id}>
+                  <a class="card-title" href="#/applications?status=received">${it.title || t('triage.application_n', { n: it.application_id })}</a>
+                  <dl class="facts"><div><dt>${t('apps.contact_due_at')}</dt><dd><${Time} value=${it.due_at} /></dd></div></dl>
+                </li>`;
                 const esc = it.escalation_id ? escList.find((e) => e.id === it.escalation_id) : null;
                 return html`<li class="card" data-testid="triage-item" data-thread-id=${it.thread_id}>
                   <a class="card-title" href=${'#/threads/' + it.thread_id}>${it.title}</a>

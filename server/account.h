@@ -1,0 +1,43 @@
+/* account.h — what other features use of account.c: the checks on names and e-mail addresses,
+ * and creating an invited user by the rules of POST /api/v1/users (docs/API.md §3). */
+#ifndef MAMORI_ACCOUNT_H
+#define MAMORI_ACCOUNT_H
+
+#include "authz.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct req;
+struct db;
+
+/* A display name: non-empty, at most max bytes, no control characters, not only spaces. */
+bool account_text_ok(const char *s, size_t max);
+/* A deliberately plain e-mail address check (see account.c). */
+bool account_email_ok(const char *e);
+
+/* The throttle key of a peer address: IPv4 as is, IPv6 as its /64. */
+void account_ip_key(const char *ip, char out[64]);
+
+/* A user to create. company_id only for participants (0 otherwise); specialties a JSON array
+ * text or NULL. Field shapes are the caller's to check first. */
+struct user_in {
+	const char *email, *name;
+	enum role role;
+	int64_t company_id;
+	bool representative;
+	const char *specialties;
+};
+/* Creates the user, `invited`, with a fresh invitation, inside the caller's write transaction:
+ * the company must exist (422 invalid), the address must be free (409 email_taken), the company
+ * must have a free seat (409 company_full); audited user.create by r's caller. Returns 0 with
+ * *id, *token (caller frees; only its hash is stored) and *expires set, the status of the error
+ * reported on r, or -1 on a database failure (the caller rolls back in both cases). */
+int account_user_insert(struct req *r, const struct user_in *in, int64_t *id, char **token,
+			int64_t *expires);
+/* The user as the API shows it (GET /api/v1/users/{id}), or NULL. */
+json_t *account_user_json(struct db *d, int64_t id);
+
+#endif
