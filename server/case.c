@@ -710,7 +710,7 @@ const struct route case_routes[] = {
 	{EVHTTP_REQ_POST, "/api/v1/cases/{id}/publish", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_publish, 0, 0,
 	 {{0}}},
 	/* Approving, sending back and unpublishing the company's own case are not community writes: a
-	 * `completed` company (read-only in the forum, API.md §3) still decides on its case. */
+	 * `completed` company (read-only in the forum, docs/API.md §3) still decides on its case. */
 	{EVHTTP_REQ_POST, "/api/v1/cases/{id}/unpublish", ACCESS_CONTENT | ACCESS_PARTICIPANT | ACCESS_SECRETARIAT,
 	 handle_unpublish, 0, 0, {{0}}},
 	{EVHTTP_REQ_GET, "/api/v1/public/cases", ACCESS_PUBLIC, handle_public_list, 0, 0, {{0}}},
