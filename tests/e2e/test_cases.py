@@ -65,9 +65,15 @@ class Program:
 
 
 def audit_actions(w, target):
-    st, body = w.admin.get("/api/v1/audit")
-    expect(st == 200, f"audit: {st} {body}")
-    return [e["action"] for e in body["entries"] if e["target"] == target]
+    """Every audit action on target, oldest first (all pages)."""
+    out, after = [], 0
+    while True:
+        st, body = w.admin.get(f"/api/v1/audit?after={after}&limit=500")
+        expect(st == 200, f"audit: {st} {body}")
+        if not body["entries"]:
+            return out
+        out += [e["action"] for e in body["entries"] if e["target"] == target]
+        after = body["entries"][-1]["id"]
 
 
 def test_create_and_fields():
@@ -133,7 +139,7 @@ def test_findings_and_submit():
         st, s = w.admin.post(f"/api/v1/cases/{k['id']}/submit")
         expect(st == 200 and s["status"] == "awaiting_approval" and s["submitted_at"], f"submit: {st} {s}")
         # the event stream tells the representative alone (a notification event, no thread)
-        got = readers["rep"].wait_for(lambda e: e[0] == "notification")
+        got = readers["rep"].wait_for(lambda e: e[0] == "notification", timeout=60)  # a bound, not a threshold
         expect(got is not None and not got[1].get("thread_id"), f"the representative's event: {got}")
         time.sleep(0.3)  # anything that was going to leak has arrived by now (as the access matrix does)
         for name in ("colleague", "rep_b", "expert"):
