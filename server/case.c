@@ -436,16 +436,32 @@ static const char set_status_sql[] =
 	" published_at = CASE WHEN :status = 'published' THEN :now ELSE NULL END,"
 	" reject_reason = CASE WHEN :status = 'draft' THEN coalesce(:reason, reject_reason)"
 	"   WHEN :status = 'awaiting_approval' THEN NULL ELSE reject_reason END"
-	" WHERE id = :id";
+	" WHERE id = :id AND (:from IS NULL OR status = :from) AND (:from_sha IS NULL OR sha256 = :from_sha)";
 
-static int set_status(struct db *d, int64_t id, const char *status, const char *reason)
+/* Moves case id to status inside the caller's transaction — only while it is still in state
+ * `from` with text `from_sha` (NULL: any), as the handler read it before the transaction: a
+ * concurrent edit or decision in between makes this a conflict, never a decision on text nobody
+ * saw. Returns 0 (moved), 1 (the case moved on meanwhile) or -1 (database error). */
+static int set_status(struct db *d, int64_t id, const char *status, const char *reason, const char *from,
+		      const char *from_sha)
 {
 	sqlite3_stmt *st = db_stmt(d, set_status_sql);
 	db_bind_text(st, ":status", status);
 	db_bind_int64(st, ":now", now_unix());
 	db_bind_text(st, ":reason", reason);
 	db_bind_int64(st, ":id", id);
-	return db_exec_stmt(d, st);
+	db_bind_text(st, ":from", from);
+	db_bind_text(st, ":from_sha", from_sha);
+	if (db_exec_stmt(d, st) != 0)
+		return -1;
+	return sqlite3_changes(db_handle(d)) == 1 ? 0 : 1;
+}
+
+/* Ends a transaction whose set_status found the case moved on: 409 case_changed. */
+static int moved_on(struct req *r)
+{
+	db_tx_rollback(r->db);
+	return req_error(r, 409, "case_changed", "the case changed meanwhile; read it again");
 }
 
 /* POST /api/v1/cases/{id}/submit — secretariat: to the representative, only without findings. */
@@ -475,7 +491,12 @@ static int handle_submit(struct req *r)
 		case_row_clear(&k);
 		return req_internal(r, "begin");
 	}
-	ok = set_status(r->db, id, "awaiting_approval", NULL) == 0;
+	int moved = set_status(r->db, id, "awaiting_approval", NULL, "draft", k.sha256);
+	if (moved == 1) {
+		case_row_clear(&k);
+		return moved_on(r);
+	}
+	ok = moved == 0;
 	ok = ok && audit_case(r->db, r->who->user_id, "case.submit", id, r->ip,
 			      json_pack("{s:s}", "sha256", k.sha256)) == 0;
 	ok = ok && notify_all(r->db, representatives_sql, k.company_id, "case.awaiting_approval",
@@ -523,6 +544,11 @@ static int decide(struct req *r, bool approve)
 		case_row_clear(&k);
 		return req_internal(r, "begin");
 	}
+	int moved = set_status(r->db, id, approve ? "approved" : "draft", reason, "awaiting_approval", k.sha256);
+	if (moved == 1) {
+		case_row_clear(&k);
+		return moved_on(r);
+	}
 	int64_t now = now_unix();
 	sqlite3_stmt *st = db_stmt(r->db, approval_insert_sql);
 	db_bind_int64(st, ":case", id);
@@ -532,8 +558,7 @@ static int decide(struct req *r, bool approve)
 	db_bind_text(st, ":reason", reason);
 	db_bind_int64(st, ":at", now);
 	db_bind_text(st, ":ip", r->ip);
-	bool ok = db_exec_stmt(r->db, st) == 0;
-	ok = ok && set_status(r->db, id, approve ? "approved" : "draft", reason) == 0;
+	bool ok = moved == 0 && db_exec_stmt(r->db, st) == 0;
 	ok = ok && audit_case(r->db, r->who->user_id, approve ? "case.approve" : "case.reject", id, r->ip,
 			      approve ? json_pack("{s:s}", "sha256", k.sha256)
 				      : json_pack("{s:s, s:s}", "sha256", k.sha256, "reason", reason)) == 0;
@@ -585,14 +610,8 @@ static int handle_publish(struct req *r)
 	if (case_row_load(r, id, &k) < 0)
 		return req_not_found(r);
 	int status = 0;
-	if (strcmp(k.status, "approved") != 0)
+	if (strcmp(k.status, "approved") != 0) {
 		status = req_error(r, 409, "not_approved", "the case is %s; only an approved case is published", k.status);
-	else if (!authz_company_consent_in_effect(r->db, k.company_id, "participation")) {
-		status = req_error(r, 409, "consent_required",
-				   "the company's participation consent (which covers the case collection) is not in effect");
-		r->err_extra = json_pack("{s:o}", "pending", company_pending(r->db, k.company_id));
-	}
-	if (status) {
 		case_row_clear(&k);
 		return status;
 	}
@@ -601,7 +620,23 @@ static int handle_publish(struct req *r)
 		case_row_clear(&k);
 		return req_internal(r, "begin");
 	}
-	ok = set_status(r->db, id, "published", NULL) == 0;
+	/* Asked inside the transaction, so a withdrawal committing meanwhile cannot be missed (it
+	 * unpublishes what is published; this must not publish after it). */
+	if (!authz_company_consent_in_effect(r->db, k.company_id, "participation")) {
+		json_t *pending = company_pending(r->db, k.company_id);
+		db_tx_rollback(r->db);
+		status = req_error(r, 409, "consent_required",
+				   "the company's participation consent (which covers the case collection) is not in effect");
+		r->err_extra = json_pack("{s:o}", "pending", pending);
+		case_row_clear(&k);
+		return status;
+	}
+	int moved = set_status(r->db, id, "published", NULL, "approved", k.sha256);
+	if (moved == 1) {
+		case_row_clear(&k);
+		return moved_on(r);
+	}
+	ok = moved == 0;
 	ok = ok && audit_case(r->db, r->who->user_id, "case.publish", id, r->ip,
 			      json_pack("{s:s}", "sha256", k.sha256)) == 0;
 	case_row_clear(&k);
@@ -636,7 +671,12 @@ static int handle_unpublish(struct req *r)
 		case_row_clear(&k);
 		return req_internal(r, "begin");
 	}
-	ok = set_status(r->db, id, "draft", NULL) == 0;
+	int moved = set_status(r->db, id, "draft", NULL, "published", NULL);
+	if (moved == 1) {
+		case_row_clear(&k);
+		return moved_on(r);
+	}
+	ok = moved == 0;
 	ok = ok && audit_case(r->db, r->who->user_id, "case.unpublish", id, r->ip,
 			      json_pack("{s:s}", "reason", rep ? "representative" : "secretariat")) == 0;
 	if (ok && rep)
@@ -687,7 +727,7 @@ int case_consent_withdrawn(struct db *d, int64_t company_id, int64_t actor_id, c
 		if (n == 0)
 			return 0;
 		for (int i = 0; i < n; i++) {
-			if (set_status(d, ids[i], "draft", NULL) != 0)
+			if (set_status(d, ids[i], "draft", NULL, "published", NULL) < 0)
 				return -1;
 			if (audit_case(d, actor_id, "case.unpublish", ids[i], ip ? ip : "",
 				       json_pack("{s:s}", "reason", "consent_withdrawn")) != 0)
