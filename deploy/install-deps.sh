@@ -9,7 +9,7 @@ pkgs=(build-essential cmake pkg-config openssl sqlite3 curl python3
       libmd4c-dev libmd4c-html0-dev libcurl4-openssl-dev)
 case "$what" in
   run) ;;
-  test) pkgs+=(libcmocka-dev python3 python3-aiosmtpd python3-jsonschema clang libclang-rt-dev testssl.sh sqlmap fonts-noto-cjk
+  test) pkgs+=(libcmocka-dev python3 python3-aiosmtpd python3-jsonschema python3-icalendar clang libclang-rt-dev testssl.sh sqlmap fonts-noto-cjk
                chromium)
         command -v npm >/dev/null || pkgs+=(nodejs npm) ;;
   bench) pkgs+=(libcmocka-dev python3 python3-aiosmtpd python3-jsonschema nginx-light wrk) ;;

@@ -246,17 +246,7 @@ static char *cookie_new(struct req *r, const char *name)
 /* A display name: non-empty, at most max bytes, no control characters, not only spaces. */
 bool account_text_ok(const char *s, size_t max)
 {
-	size_t n = strlen(s);
-	bool visible = false;
-	if (n == 0 || n > max)
-		return false;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			return false;
-		if (*p != ' ')
-			visible = true;
-	}
-	return visible;
+	return text_line_ok(s, max);
 }
 
 /* A deliberately plain e-mail check: one @ with something before it, a dotted domain after it,
@@ -1161,6 +1151,22 @@ static int handle_invite_accept(struct req *r)
 
 static const char own_hash_sql[] = "SELECT password_hash, email FROM users WHERE id = :id";
 
+/* For a signed-in user proving their password again (password change, TOTP removal): their
+ * hash into *stored and the throttle keys (their e-mail, the address) into a. */
+static void reauth_load(struct req *r, struct attempt *a, char **stored)
+{
+	sqlite3_stmt *st = db_stmt(r->db, own_hash_sql);
+	db_bind_int64(st, ":id", r->who->user_id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*stored = db_col_dup(st, 0);
+		a->email = db_col_dup(st, 1);
+	}
+	sqlite3_reset(st);
+	if (!a->email)
+		a->email = xstrdup("");
+	account_ip_key(r->ip, a->ipkey);
+}
+
 struct pwchange {
 	struct req *r;
 	struct attempt a;
@@ -1252,16 +1258,7 @@ static int handle_password_change(struct req *r)
 		return req_error(r, 422, "invalid", "current_password too long");
 	struct pwchange *p = xcalloc(1, sizeof *p);
 	p->r = r;
-	sqlite3_stmt *st = db_stmt(r->db, own_hash_sql);
-	db_bind_int64(st, ":id", r->who->user_id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		p->stored = db_col_dup(st, 0);
-		p->a.email = db_col_dup(st, 1);
-	}
-	sqlite3_reset(st);
-	if (!p->a.email)
-		p->a.email = xstrdup("");
-	account_ip_key(r->ip, p->a.ipkey);
+	reauth_load(r, &p->a, &p->stored);
 	int rc = password_refused(r, next, p->a.email);
 	if (!rc)
 		rc = attempt_begin(r, &p->a);
@@ -1389,18 +1386,41 @@ rollback:
 	return rc;
 }
 
-/* DELETE /api/v1/me/totp {code} — signed in: 204, two-step sign-in removed, with a current
- * code as proof. 403 forbidden when the secretariat requires TOTP for the account; 409
- * totp_not_enabled; 422 bad_code for a wrong or already used code. */
-static int handle_totp_disable(struct req *r)
+/* Removing two-step sign-in (DELETE /api/v1/me/totp) across the helper pool: the current
+ * password is checked with scrypt there, never on the event loop. */
+struct totp_off {
+	struct req *r;
+	struct attempt a;
+	char *password, *stored, *code;
+	bool verified;
+};
+
+static void totp_off_free(struct totp_off *o)
 {
+	if (o->password)
+		explicit_bzero(o->password, strlen(o->password));
+	free(o->password);
+	free(o->stored);
+	free(o->code);
+	free(o->a.email);
+	free(o);
+}
+
+static void totp_off_work(void *arg)
+{
+	struct totp_off *o = arg;
+	o->verified = crypto_password_verify(o->password, o->stored ? o->stored : crypto_password_dummy()) == 1;
+}
+
+/* Event loop, after hashing: re-reads the enrolment (it may have changed meanwhile) and
+ * decides inside one write transaction. A wrong password or code is a failed attempt (the
+ * sign-in throttle) and audited as user.totp_disable_failed with the reason. */
+static int totp_off_finish(struct totp_off *o)
+{
+	struct req *r = o->r;
 	int64_t uid = r->who->user_id;
-	const char *code = NULL;
-	if (req_body_str(r, "code", &code) != 0)
-		return req_error(r, 422, "invalid", "code is required");
 	if (db_tx_begin(r->db, __func__) < 0)
 		return req_internal(r, "begin");
-	int rc;
 	sqlite3_stmt *st = db_stmt(r->db, totp_state_sql);
 	db_bind_int64(st, ":id", uid);
 	char *secret = NULL;
@@ -1412,32 +1432,83 @@ static int handle_totp_disable(struct req *r)
 		required = sqlite3_column_int(st, 3) != 0;
 	}
 	sqlite3_reset(st);
+	int rc;
+	const char *reason = NULL;
 	if (!secret) {
 		rc = req_error(r, 409, "totp_not_enabled", "two-step sign-in is not set up");
-		goto rollback;
-	}
-	if (required) {
-		rc = req_error(r, 403, "forbidden",
-			       "the secretariat requires two-step sign-in for this account");
-		goto rollback;
-	}
-	if (totp_match(secret, code) <= last) {
+	} else if (required) {
+		rc = req_error(r, 403, "forbidden", "the secretariat requires two-step sign-in for this account");
+	} else if (!o->verified) {
+		reason = "wrong_password";
+		rc = req_error(r, 403, "bad_credentials", "the password is wrong");
+	} else if (totp_match(secret, o->code) <= last) {
+		reason = "wrong_totp";
 		rc = req_error(r, 422, "bad_code", "the code does not match");
-		goto rollback;
+	} else {
+		rc = 204;
+	}
+	free(secret);
+	if (reason) {
+		json_t *detail = json_pack("{s:s}", "reason", reason);
+		int arc = attempt_failed(r->db, &o->a) < 0 ? -1
+							   : audit_user(r, uid, "user.totp_disable_failed", uid, detail);
+		json_decref(detail);
+		if (arc < 0 || db_tx_commit(r->db) < 0)
+			goto fail;
+		return rc;
+	}
+	if (rc != 204) { /* nothing to guess: not an attempt */
+		if (attempt_forget(r->db, &o->a) < 0 || db_tx_commit(r->db) < 0)
+			goto fail;
+		return rc;
 	}
 	st = db_stmt(r->db, totp_disable_sql);
 	db_bind_int64(st, ":id", uid);
-	if (db_exec_stmt(r->db, st) < 0 || audit_user(r, uid, "user.totp_disable", uid, NULL) < 0 ||
-	    db_tx_commit(r->db) < 0) {
-		rc = req_internal(r, "totp disable");
-		goto rollback;
-	}
-	free(secret);
+	if (attempt_forget(r->db, &o->a) < 0 || db_exec_stmt(r->db, st) < 0 ||
+	    audit_user(r, uid, "user.totp_disable", uid, NULL) < 0 || db_tx_commit(r->db) < 0)
+		goto fail;
 	return 204;
-rollback:
+fail:
 	db_tx_rollback(r->db);
-	free(secret);
-	return rc;
+	return req_internal(r, "totp disable");
+}
+
+static void totp_off_done(void *arg)
+{
+	struct totp_off *o = arg;
+	struct req *r = o->r;
+	int status = totp_off_finish(o);
+	totp_off_free(o);
+	req_finish(r, status);
+}
+
+/* DELETE /api/v1/me/totp {password, code} — signed in: 204, two-step sign-in removed, with the
+ * current password and a current code as proof (a stolen session alone cannot remove it).
+ * 403 forbidden when the secretariat requires TOTP for the account; 409 totp_not_enabled; 403
+ * bad_credentials for a wrong password, 422 bad_code for a wrong or already used code; both
+ * count as failed sign-ins, so 429 rate_limited with Retry-After after 10 in 15 minutes (the
+ * sign-in throttle, per account and per address, decided before any hashing). Audited as
+ * user.totp_disable and user.totp_disable_failed. */
+static int handle_totp_disable(struct req *r)
+{
+	const char *password = NULL, *code = NULL;
+	if (req_body_str(r, "password", &password) != 0 || req_body_str(r, "code", &code) != 0)
+		return req_error(r, 422, "invalid", "password and code are required");
+	if (strlen(password) > SIGNIN_PASSWORD_MAX_BYTES)
+		return req_error(r, 422, "invalid", "password too long");
+	struct totp_off *o = xcalloc(1, sizeof *o);
+	o->r = r;
+	reauth_load(r, &o->a, &o->stored);
+	int rc = attempt_begin(r, &o->a);
+	if (rc) {
+		totp_off_free(o);
+		return rc;
+	}
+	o->password = xstrdup(password);
+	o->code = xstrdup(code);
+	r->async_ctx = o;
+	pool_submit(r->w, totp_off_work, totp_off_done, o);
+	return HTTP_ASYNC;
 }
 
 #define SECRETARIAT (ACCESS_SESSION | ACCESS_SECRETARIAT)
@@ -1449,7 +1520,7 @@ const struct route account_routes[] = {
 	{EVHTTP_REQ_POST, "/api/v1/me/password", ACCESS_SESSION, handle_password_change, 16384, 0, {{0}}},
 	{EVHTTP_REQ_POST, "/api/v1/me/totp", ACCESS_SESSION, handle_totp_start, 0, 0, {{0}}},
 	{EVHTTP_REQ_POST, "/api/v1/me/totp/confirm", ACCESS_SESSION, handle_totp_confirm, 0, 0, {{0}}},
-	{EVHTTP_REQ_DELETE, "/api/v1/me/totp", ACCESS_SESSION, handle_totp_disable, 0, 0, {{0}}},
+	{EVHTTP_REQ_DELETE, "/api/v1/me/totp", ACCESS_SESSION, handle_totp_disable, 16384, 0, {{0}}},
 	{EVHTTP_REQ_POST, "/api/v1/users", SECRETARIAT, handle_user_create, 0, 0, {{0}}},
 	{EVHTTP_REQ_GET,
 	 "/api/v1/users",

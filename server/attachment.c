@@ -9,6 +9,7 @@
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
+#include "filename.h"
 #include "http.h"
 #include "moderation.h"
 #include "router.h"
@@ -25,7 +26,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define FILENAME_MAX_BYTES 255
+static int test_upload_delay_ms; /* set once by main (attachment_test_hooks) */
+
+void attachment_test_hooks(int upload_delay_ms)
+{
+	test_upload_delay_ms = upload_delay_ms;
+}
 
 static const char thread_state_sql[] =
 	"SELECT t.locked FROM threads t WHERE t.id = :id AND " AUTHZ_THREAD_VISIBLE;
@@ -163,32 +169,19 @@ static void blob_unpin_settled(void *arg, bool committed)
 
 /* ---- upload ----------------------------------------------------------------------------------- */
 
-struct upload {
-	struct req *r;
-	int64_t thread_id;
-	char *filename;
-	char sha[65];
-	int err; /* errno of a failed store, 0 on success */
-	bool pinned; /* blob_pin(sha) to undo */
-};
-
-/* Helper thread: hash the bytes and store them durably (temp file, fsync, rename, dir fsync). */
-static void upload_work(void *arg)
+static int attachment_blob_store(const char *data, const void *bytes, size_t len, char sha[65])
 {
-	struct upload *u = arg;
-	const char *data = u->r->cfg->data_dir;
-	crypto_sha256_hex(u->r->raw, u->r->raw_len, u->sha);
-	blob_pin(u->sha); /* until the row's batch settles (upload_done) */
-	u->pinned = true;
+	crypto_sha256_hex(bytes, len, sha);
+	blob_pin(sha); /* until the row's batch settles (attachment_blob_release) */
 	char *files = xasprintf("%s/files", data), *tmpdir = xasprintf("%s/files/tmp", data);
-	char *dir = xasprintf("%s/files/%.2s", data, u->sha), *final = blob_path_new(data, u->sha);
+	char *dir = xasprintf("%s/files/%.2s", data, sha), *final = blob_path_new(data, sha);
 	char *tmp = xasprintf("%s/upload-XXXXXX", tmpdir);
-	int fd = -1;
-	u->err = 0;
+	const unsigned char *p = bytes;
+	int fd = -1, err = 0;
 	if (ensure_dir(files, data) < 0 || ensure_dir(tmpdir, files) < 0 || ensure_dir(dir, files) < 0)
 		goto fail;
 	struct stat sb;
-	if (stat(final, &sb) == 0 && (size_t)sb.st_size == u->r->raw_len) {
+	if (stat(final, &sb) == 0 && (size_t)sb.st_size == len) {
 		/* Same content stored before (its row committed after its fsync); make sure anyway. */
 		if (fsync_dir(dir) < 0)
 			goto fail;
@@ -197,8 +190,8 @@ static void upload_work(void *arg)
 	fd = mkstemp(tmp);
 	if (fd < 0)
 		goto fail;
-	for (size_t off = 0; off < u->r->raw_len;) {
-		ssize_t n = write(fd, u->r->raw + off, u->r->raw_len - off);
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(fd, p + off, len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -214,11 +207,11 @@ static void upload_work(void *arg)
 		goto fail_unlink;
 	goto out;
 fail_unlink:
-	u->err = errno ? errno : EIO;
+	err = errno ? errno : EIO;
 	unlink(tmp);
 	goto out;
 fail:
-	u->err = errno ? errno : EIO;
+	err = errno ? errno : EIO;
 out:
 	if (fd >= 0)
 		close(fd);
@@ -228,71 +221,119 @@ out:
 	free(final);
 	free(tmp);
 	/* Test hook (never set in production): hold the upload between its file and its row. */
-	const char *delay = getenv("MAMORI_TEST_UPLOAD_DELAY_MS");
-	if (delay && atoi(delay) > 0) {
+	if (test_upload_delay_ms > 0) {
 		log_warn("attachment: MAMORI_TEST_UPLOAD_DELAY_MS: holding an upload");
-		usleep((useconds_t)atoi(delay) * 1000);
+		usleep((useconds_t)test_upload_delay_ms * 1000);
 	}
+	return err;
 }
 
-/* Worker thread again: the file is durable; commit the row (re-checking access) and reply. */
-static void upload_done(void *arg)
+static void attachment_blob_release(struct req *r, const char *sha)
 {
-	struct upload *u = arg;
-	struct req *r = u->r;
+	/* The pin stays until the row is durable: a purge meanwhile keeps the file. */
+	if (db_batch_open(r->db))
+		worker_after_commit(r->w, blob_unpin_settled, xstrdup(sha));
+	else
+		blob_unpin(sha);
+}
+
+/* ---- store, then commit (uploads of every feature) ------------------------------------------ */
+
+
+struct store_job {
+	struct req *r;
+	attachment_commit_fn commit;
+	int64_t target;
+	char *filename;
+	char sha[65];
+	int err; /* errno of a failed store, 0 on success */
+};
+
+/* Helper thread: hash the bytes and store them durably. */
+static void store_work(void *arg)
+{
+	struct store_job *j = arg;
+	j->err = attachment_blob_store(j->r->cfg->data_dir, j->r->raw, j->r->raw_len, j->sha);
+}
+
+/* Worker thread again: the file is durable (or failed); the feature commits its row and replies. */
+static void store_done(void *arg)
+{
+	struct store_job *j = arg;
+	struct req *r = j->r;
 	int status;
-	if (u->err) {
-		log_error("attachment: storing %s failed: %s", u->sha, strerror(u->err));
-		status = u->err == ENOSPC ? req_error(r, 507, "insufficient_storage", "no space left for the file")
-					  : req_internal(r, "store attachment");
-		goto out;
+	if (j->err) {
+		char eb[ERR_STR_LEN];
+		log_error("file store: storing %s failed: %s", j->sha, err_str(j->err, eb));
+		status = j->err == ENOSPC ? req_error(r, 507, "insufficient_storage", "no space left for the file")
+					  : req_internal(r, "store file");
+	} else {
+		status = j->commit(r, j->target, j->filename, j->sha);
 	}
-	if (db_tx_begin(r->db, __func__) < 0) {
-		status = req_internal(r, "begin");
-		goto out;
+	attachment_blob_release(r, j->sha); /* stored or not: the store pinned the digest */
+	free(j->filename);
+	free(j);
+	req_finish(r, status);
+}
+
+int attachment_store_async(struct req *r, attachment_commit_fn commit, int64_t target)
+{
+	if ((int64_t)r->raw_len > r->cfg->max_attachment_bytes)
+		return req_error(r, 413, "too_large", "files are at most %lld bytes",
+				 (long long)r->cfg->max_attachment_bytes);
+	const char *name = req_query_str(r, "filename");
+	char *clean = name ? attachment_clean_filename_new(name) : NULL;
+	if (!clean)
+		return req_error(r, 422, "invalid", "filename must be 1-255 bytes without control characters");
+	if (r->raw_len == 0) {
+		free(clean);
+		return req_error(r, 422, "invalid", "the file is empty");
 	}
+	struct store_job *j = xcalloc(1, sizeof *j);
+	j->r = r;
+	j->commit = commit;
+	j->target = target;
+	j->filename = clean;
+	pool_submit(r->w, store_work, store_done, j);
+	return HTTP_ASYNC;
+}
+
+/* ---- thread attachments ----------------------------------------------------------------------- */
+
+/* The file of an upload to thread tid is durable: commit its row (re-checking access) and reply. */
+static int upload_commit(struct req *r, int64_t tid, const char *filename, const char *sha)
+{
+	if (db_tx_begin(r->db, __func__) < 0)
+		return req_internal(r, "begin");
 	sqlite3_stmt *st = db_stmt(r->db, thread_state_sql);
-	db_bind_int64(st, ":id", u->thread_id);
+	db_bind_int64(st, ":id", tid);
 	authz_bind(st, r->who);
 	int64_t locked = db_one_int64(st, -1);
 	if (locked != 0) {
 		db_tx_rollback(r->db);
-		status = locked < 0 ? req_not_found(r) : req_error(r, 403, "locked", "the thread is locked");
-		goto out;
+		return locked < 0 ? req_not_found(r) : req_error(r, 403, "locked", "the thread is locked");
 	}
 	int64_t now = now_unix();
 	st = db_stmt(r->db, insert_sql);
-	db_bind_int64(st, ":tid", u->thread_id);
+	db_bind_int64(st, ":tid", tid);
 	db_bind_int64(st, ":uid", r->who->user_id);
-	db_bind_text(st, ":name", u->filename);
+	db_bind_text(st, ":name", filename);
 	db_bind_int64(st, ":size", (int64_t)r->raw_len);
-	db_bind_text(st, ":sha", u->sha);
+	db_bind_text(st, ":sha", sha);
 	db_bind_int64(st, ":now", now);
 	if (db_exec_stmt(r->db, st) < 0 || db_tx_commit(r->db) < 0) {
 		db_tx_rollback(r->db);
-		status = req_internal(r, "insert attachment");
-		goto out;
+		return req_internal(r, "insert attachment");
 	}
 	int64_t id = sqlite3_last_insert_rowid(db_handle(r->db));
-	/* The pin stays until the row is durable: a purge meanwhile keeps the file. */
-	if (db_batch_open(r->db)) {
-		worker_after_commit(r->w, blob_unpin_settled, xstrdup(u->sha));
-		u->pinned = false;
-	}
-	status = req_reply(r, 201, json_pack("{s:I, s:I, s:s, s:I, s:s, s:o}", "id", (json_int_t)id, "thread_id",
-					     (json_int_t)u->thread_id, "filename", u->filename, "size",
-					     (json_int_t)r->raw_len, "sha256", u->sha, "created_at", json_time(now)));
-out:
-	if (u->pinned)
-		blob_unpin(u->sha);
-	free(u->filename);
-	free(u);
-	req_finish(r, status);
+	return req_reply(r, 201, json_pack("{s:I, s:I, s:s, s:I, s:s, s:o}", "id", (json_int_t)id, "thread_id",
+					   (json_int_t)tid, "filename", filename, "size", (json_int_t)r->raw_len,
+					   "sha256", sha, "created_at", json_time(now)));
 }
 
 /* The last path segment of name (either slash), or NULL when it is empty, over 255 bytes,
  * "." or "..", or holds a control character. New string. */
-static char *clean_filename_new(const char *name)
+char *attachment_clean_filename_new(const char *name)
 {
 	const char *base = name;
 	for (const char *p = name; *p; p++)
@@ -324,28 +365,12 @@ static int handle_upload(struct req *r)
 		return req_not_found(r);
 	if (locked)
 		return req_error(r, 403, "locked", "the thread is locked");
-	if ((int64_t)r->raw_len > r->cfg->max_attachment_bytes)
-		return req_error(r, 413, "too_large", "attachments are at most %lld bytes",
-				 (long long)r->cfg->max_attachment_bytes);
-	const char *name = req_query_str(r, "filename");
-	char *clean = name ? clean_filename_new(name) : NULL;
-	if (!clean)
-		return req_error(r, 422, "invalid", "filename must be 1-255 bytes without control characters");
-	if (r->raw_len == 0) {
-		free(clean);
-		return req_error(r, 422, "invalid", "the file is empty");
-	}
-	struct upload *u = xcalloc(1, sizeof *u);
-	u->r = r;
-	u->thread_id = tid;
-	u->filename = clean;
-	pool_submit(r->w, upload_work, upload_done, u);
-	return HTTP_ASYNC;
+	return attachment_store_async(r, upload_commit, tid);
 }
 
 /* filename="..." (ASCII, unsafe characters as _) and filename*=UTF-8''percent-encoded, per
  * RFC 6266 / RFC 5987. New string. */
-static char *disposition_new(const char *name)
+char *attachment_disposition_new(const char *name)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	struct buf b = {0};
@@ -395,38 +420,44 @@ static int handle_download(struct req *r)
 	sqlite3_reset(st);
 	char via[32];
 	snprintf(via, sizeof via, "attachment:%lld", (long long)id);
+	int status;
+	if (moderation_audit_read(r, tid, via) < 0)
+		status = req_internal(r, "audit read");
+	else
+		status = attachment_blob_serve(r, sha, size, name);
+	free(name);
+	free(sha);
+	return status;
+}
+
+int attachment_blob_serve(struct req *r, const char *sha, int64_t size, const char *name)
+{
 	char *path = blob_path_new(r->cfg->data_dir, sha);
 	int status;
-	if (moderation_audit_read(r, tid, via) < 0) {
-		status = req_internal(r, "audit read");
-		goto out;
-	}
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat sb;
 	if (fd < 0 || fstat(fd, &sb) < 0 || sb.st_size != size) {
 		if (fd >= 0)
 			close(fd);
-		log_error("attachment %lld: %s missing or of the wrong size", (long long)id, path);
-		status = req_internal(r, "attachment file");
+		log_error("file %s missing or of the wrong size", path);
+		status = req_internal(r, "stored file");
 		goto out;
 	}
 	r->raw_out = evbuffer_new();
 	if (size > 0 && evbuffer_add_file(r->raw_out, fd, 0, size) < 0) {
 		close(fd);
-		status = req_internal(r, "read attachment");
+		status = req_internal(r, "read stored file");
 		goto out;
 	}
 	if (size == 0)
 		close(fd);
-	char *disp = disposition_new(name);
+	char *disp = attachment_disposition_new(name);
 	req_header(r, "Content-Type", "application/octet-stream");
 	req_header(r, "Content-Disposition", disp);
 	req_header(r, "Cache-Control", "private, no-store");
 	free(disp);
 	status = 200;
 out:
-	free(name);
-	free(sha);
 	free(path);
 	return status;
 }

@@ -175,6 +175,20 @@ enum access_result authz_check_gate(struct db *d, const struct principal *p, uns
 	return ACCESS_OK;
 }
 
+enum access_result authz_check_content(struct db *d, const struct principal *p, unsigned need, json_t **pending)
+{
+	enum access_result ar = authz_check_role(p, need);
+	if (ar != ACCESS_OK)
+		return ar;
+	json_t *list = NULL;
+	ar = authz_check_gate(d, p, need, &list);
+	if (pending)
+		*pending = list;
+	else
+		json_decref(list);
+	return ar;
+}
+
 void authz_bind(sqlite3_stmt *st, const struct principal *p)
 {
 	db_bind_int64(st, ":p_uid", p ? p->user_id : 0);

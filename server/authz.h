@@ -69,6 +69,12 @@ enum access_result authz_check_role(const struct principal *p, unsigned need);
  * scope} (caller decrefs). */
 enum access_result authz_check_gate(struct db *d, const struct principal *p, unsigned need, json_t **pending);
 
+/* The whole content decision for p, as the router makes it for a route needing `need`:
+ * authz_check_role (session, role, TOTP enrolment) then authz_check_gate (company status,
+ * consent). For paths that tell someone about content without a request of theirs (mail,
+ * notification lists), so they hold people exactly where the routes do. pending may be NULL. */
+enum access_result authz_check_content(struct db *d, const struct principal *p, unsigned need, json_t **pending);
+
 /* The consent documents p still has to accept (new JSON array, possibly empty; caller decrefs).
  * The secretariat has none. */
 json_t *authz_pending_consents(struct db *d, const struct principal *p);

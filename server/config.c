@@ -35,7 +35,7 @@ static const struct key keys[] = {
 	{"track_capacity", K_INT, F(track_capacity), 1, 100000},
 	{"participants_per_company", K_INT, F(participants_per_company), 1, 1000},
 	{"max_attachment_bytes", K_INT64, F(max_attachment_bytes), 1, (int64_t)1 << 32},
-	{"workers", K_INT, F(workers), 1, 256},
+	{"workers", K_INT, F(workers), 1, CONFIG_MAX_WORKERS},
 	{"helpers", K_INT, F(helpers), 1, 64},
 	{"max_connections", K_INT, F(max_connections), 16, 1000000},
 	{"timeout_seconds", K_INT, F(timeout_seconds), 1, 3600},
@@ -64,7 +64,7 @@ void config_defaults(struct config *c)
 	c->participants_per_company = 1;
 	c->max_attachment_bytes = 20 << 20;
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	c->workers = n > 0 ? (int)n : 1;
+	c->workers = n > CONFIG_MAX_WORKERS ? CONFIG_MAX_WORKERS : n > 0 ? (int)n : 1;
 	/* One core is left to the event loops when there are few: hashing must not starve them. */
 	c->helpers = n > 2 ? (int)n - 1 : 1;
 	c->max_connections = 20000;
@@ -206,7 +206,8 @@ int config_load_file(struct config *c, const char *path, char err[256])
 {
 	FILE *f = fopen(path, "r");
 	if (!f) {
-		snprintf(err, 256, "config: cannot read %.160s: %s", path, strerror(errno));
+		char eb[ERR_STR_LEN];
+		snprintf(err, 256, "config: cannot read %.160s: %s", path, err_str(errno, eb));
 		return -1;
 	}
 	struct buf b = {0};

@@ -7,6 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The most worker threads (event loops) a server runs: the writer batches the writes of at
+ * most this many worker connections (db.c). More is refused at start; the default (one per
+ * core) is capped at it. */
+#define CONFIG_MAX_WORKERS 64
+
 struct config {
 	char *data_dir;
 	char *listen;   /* HOST:PORT */

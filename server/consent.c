@@ -1045,6 +1045,30 @@ static void report_csv(json_t *rep, struct buf *b)
 	}
 }
 
+int consent_report_reply(struct req *r, json_t *(*build)(struct db *d), void (*to_csv)(json_t *rep, struct buf *b),
+			 const char *filename)
+{
+	const char *format = req_query_str(r, "format");
+	bool csv = format && strcmp(format, "csv") == 0;
+	if (format && !csv && strcmp(format, "json") != 0)
+		return req_error(r, 400, "bad_request", "format must be json or csv");
+	json_t *rep = build(r->db);
+	if (!csv)
+		return req_reply(r, 200, rep);
+	struct buf b = {0};
+	to_csv(rep, &b);
+	json_decref(rep);
+	r->raw_out = evbuffer_new();
+	evbuffer_add(r->raw_out, b.data, b.len);
+	buf_free(&b);
+	char *disp = xasprintf("attachment; filename=\"%s\"", filename);
+	req_header(r, "Content-Type", "text/csv; charset=utf-8");
+	req_header(r, "Content-Disposition", disp);
+	req_header(r, "Cache-Control", "private, no-store");
+	free(disp);
+	return 200;
+}
+
 /* GET /api/v1/consents/report?format=json|csv — secretariat: every active company (company-scope
  * consent per kind) and every active or invited user (personal consent per kind, whether the gate
  * lets them through, and what it still waits for), each consent as {version, at, current, ...}
@@ -1053,22 +1077,7 @@ static void report_csv(json_t *rep, struct buf *b)
  * format=csv: the same as text/csv with a BOM, as the attachment consent-report.csv. */
 static int handle_report(struct req *r)
 {
-	const char *format = req_query_str(r, "format");
-	bool csv = format && strcmp(format, "csv") == 0;
-	if (format && !csv && strcmp(format, "json") != 0)
-		return req_error(r, 400, "bad_request", "format must be json or csv");
-	json_t *rep = report_json(r->db);
-	if (!csv)
-		return req_reply(r, 200, rep);
-	struct buf b = {0};
-	report_csv(rep, &b);
-	json_decref(rep);
-	r->raw_out = evbuffer_new();
-	evbuffer_add(r->raw_out, b.data, b.len);
-	buf_free(&b);
-	req_header(r, "Content-Type", "text/csv; charset=utf-8");
-	req_header(r, "Content-Disposition", "attachment; filename=\"consent-report.csv\"");
-	return 200;
+	return consent_report_reply(r, report_json, report_csv, "consent-report.csv");
 }
 
 const struct route consent_routes[] = {

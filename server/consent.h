@@ -6,11 +6,22 @@
 
 #include "util.h"
 
+#include <jansson.h>
+
 /* Appends s (NULL: an empty field) to b as one CSV field (RFC 4180): quoted, with inner quotes
  * doubled, when it holds a comma, a quote, CR or LF. A value that a spreadsheet would run as a
  * formula (first character '=', '+', '-', '@', TAB or CR) is prefixed with an apostrophe first
  * (OWASP "CSV injection"), so a user's name can never become a formula in the secretariat's
  * Excel. Thread-safe; appends only. */
 void consent_csv_field(struct buf *b, const char *s);
+
+struct req;
+struct db;
+/* A report's reply (the consent report, the attendance report): ?format=json (default) → 200
+ * build(db) as JSON; ?format=csv → to_csv's text (which writes its own BOM and rows) as the
+ * download `filename` (text/csv; charset=utf-8, Content-Disposition: attachment, no-store);
+ * any other format → 400 bad_request. Returns the status. */
+int consent_report_reply(struct req *r, json_t *(*build)(struct db *d), void (*to_csv)(json_t *rep, struct buf *b),
+			 const char *filename);
 
 #endif

@@ -4,6 +4,7 @@
  * belongs to one thread, except the writer's, which is used only under the writer's lock. */
 #include "db.h"
 
+#include "config.h"
 #include "search.h"
 #include "util.h"
 
@@ -41,7 +42,7 @@ struct db {
 	void *cb_arg;
 };
 
-#define MAX_MEMBERS 64
+#define MAX_MEMBERS CONFIG_MAX_WORKERS /* worker connections; config.c refuses more workers */
 #define CHECKPOINT_FRAMES 4000 /* WAL frames (pages) after which the writer checkpoints */
 #define IDLE_MS 50              /* a pause of the workers' writes this long lets before_commit work */
 #define RECENT_US 20000         /* a batch committed this recently still counts as busy */
@@ -139,6 +140,24 @@ static void profile_dump(void)
 	pthread_mutex_unlock(&prof.lock);
 }
 
+void db_profile_enable(void)
+{
+	prof.on = true;
+}
+
+/* The writer's test hooks as main read them from the environment (db_test_hooks). */
+static struct {
+	int settle_delay_ms;
+	char *fail_marker;
+} test_hooks;
+
+void db_test_hooks(int settle_delay_ms, const char *fail_marker)
+{
+	test_hooks.settle_delay_ms = settle_delay_ms;
+	free(test_hooks.fail_marker);
+	test_hooks.fail_marker = fail_marker && *fail_marker ? xstrdup(fail_marker) : NULL;
+}
+
 int db_open(const char *dir, bool create, struct db **out)
 {
 	char *path = xasprintf("%s/mamori.db", dir);
@@ -158,9 +177,7 @@ int db_open(const char *dir, bool create, struct db **out)
 	sqlite3_busy_timeout(h, 5000);
 	struct db *d = xcalloc(1, sizeof *d);
 	d->h = h;
-	const char *pe = getenv("MAMORI_SQL_PROFILE");
-	if (pe && *pe == '1') {
-		prof.on = true;
+	if (prof.on) {
 		sqlite3_trace_v2(h, SQLITE_TRACE_PROFILE, profile_cb, NULL);
 	}
 	/* synchronous=FULL: an answered write survives power loss, not only a process crash.
@@ -491,12 +508,14 @@ static int wal_sync(void)
 	if (wr.wal_fd < 0) {
 		wr.wal_fd = open(wr.wal_path, O_RDONLY | O_CLOEXEC);
 		if (wr.wal_fd < 0) {
-			log_error("db: cannot open %s: %s", wr.wal_path, strerror(errno));
+			char eb[ERR_STR_LEN];
+			log_error("db: cannot open %s: %s", wr.wal_path, err_str(errno, eb));
 			return -1;
 		}
 	}
 	if (fdatasync(wr.wal_fd) < 0) {
-		log_error("db: fdatasync of the WAL failed: %s", strerror(errno));
+		char eb[ERR_STR_LEN];
+		log_error("db: fdatasync of the WAL failed: %s", err_str(errno, eb));
 		return -1;
 	}
 	return 0;
@@ -643,10 +662,9 @@ int db_writer_start(const char *dir, int (*before_commit)(struct db *writer, int
 	wr.wal_path = xasprintf("%s-wal", path);
 	free(path);
 	wr.before_commit = before_commit;
-	const char *delay = getenv("MAMORI_TEST_SETTLE_DELAY_MS"), *marker = getenv("MAMORI_TEST_FAIL_MARKER");
-	wr.test_settle_delay_ms = delay ? atoi(delay) : 0;
+	wr.test_settle_delay_ms = test_hooks.settle_delay_ms;
 	free(wr.test_fail_marker);
-	wr.test_fail_marker = marker && *marker ? xstrdup(marker) : NULL;
+	wr.test_fail_marker = test_hooks.fail_marker ? xstrdup(test_hooks.fail_marker) : NULL;
 	if (wr.test_settle_delay_ms || wr.test_fail_marker)
 		log_warn("db: test hooks on (MAMORI_TEST_SETTLE_DELAY_MS / MAMORI_TEST_FAIL_MARKER)");
 	wr.stop = false;

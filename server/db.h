@@ -24,6 +24,13 @@ struct db;
  * one thread only (SQLITE_OPEN_NOMUTEX). Returns 0 and *out (caller frees with db_close), or a
  * negative errno-style code with a message logged. */
 int db_open(const char *dir, bool create, struct db **out);
+/* MAMORI_SQL_PROFILE=1: time every statement of connections opened from now on; the totals are
+ * printed when the writer stops. Call before any thread starts (main). */
+void db_profile_enable(void);
+/* Test hooks of the writer (never set in production; see wr in db.c), from the environment
+ * (MAMORI_TEST_SETTLE_DELAY_MS, MAMORI_TEST_FAIL_MARKER), taken by db_writer_start. Call
+ * before any thread starts (main). */
+void db_test_hooks(int settle_delay_ms, const char *fail_marker);
 /* Finalizes cached statements and closes. Accepts NULL. */
 void db_close(struct db *d);
 /* Copies every WAL frame into the database file and truncates the WAL to zero bytes (after a

@@ -17,6 +17,7 @@ extern const struct route attachment_routes[], events_routes[], notify_routes[];
 extern const struct route moderation_routes[];
 extern const struct route idempotency_routes[];
 extern const struct route application_routes[];
+extern const struct route round_routes[], feed_routes[];
 extern const struct route case_routes[];
 
 const struct feature features[] = {
@@ -40,5 +41,7 @@ const struct feature features[] = {
 	{.name = "case", .routes = case_routes},
 	{.name = "idempotency", .routes = idempotency_routes, .tick = idempotency_tick}, /* run by the router */
 	{.name = "application", .routes = application_routes, .tick = application_tick},
+	{.name = "round", .routes = round_routes},
+	{.name = "feed", .routes = feed_routes},
 	{0},
 };

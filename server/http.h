@@ -40,7 +40,8 @@ struct route {
 	struct param_spec params[MAX_QUERY_PARAMS]; /* declared query parameters */
 };
 #define ROUTE_NO_CSRF 1u  /* login and invitation acceptance only */
-#define ROUTE_RAW_BODY 2u /* body is not JSON (attachments) */
+#define ROUTE_RAW_BODY 2u /* body is raw bytes of any Content-Type (attachments); without this flag a
+			   * body must be application/json (415 unsupported_media_type) */
 #define ROUTE_STREAM 4u   /* handler keeps the connection (event stream) */
 
 struct req {

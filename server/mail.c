@@ -99,19 +99,22 @@ enum mail_scope {
 };
 
 /* Decides what user p may be told about thread_id (0: no thread → MAIL_FULL) and copies the
- * thread's title into *title (caller frees; NULL when no thread). */
+ * thread's title into *title (caller frees; NULL when no thread). Called when a mail is queued
+ * and again when it is sent. A thread's title is content: whoever a content route would hold
+ * (consent not given or withdrawn, two-step sign-in to enrol first, company withdrawn) hears
+ * nothing about a thread, by the router's own decision (authz_check_content). Mail about no
+ * thread (a new consent version) still reaches them, but not a withdrawn company's people.
+ * Suspended users are not loaded at all (authz_principal_load). */
 static enum mail_scope mail_scope_for(struct db *d, const struct principal *p, int64_t thread_id,
 				      char **title)
 {
 	*title = NULL;
-	json_t *pending = NULL;
-	enum access_result gate = authz_check_gate(d, p, ACCESS_CONTENT, &pending);
-	json_decref(pending);
+	enum access_result gate = authz_check_content(d, p, ACCESS_CONTENT, NULL);
 	if (gate == ACCESS_DENIED_INACTIVE)
 		return MAIL_SKIP; /* a withdrawn company's participants reach no content, mail included */
 	if (!thread_id)
 		return MAIL_FULL;
-	if (!authz_can_read_thread(d, p, thread_id))
+	if (gate != ACCESS_OK || !authz_can_read_thread(d, p, thread_id))
 		return MAIL_SKIP;
 	sqlite3_stmt *st = db_stmt(d, thread_sql);
 	db_bind_int64(st, ":id", thread_id);
@@ -119,7 +122,7 @@ static enum mail_scope mail_scope_for(struct db *d, const struct principal *p, i
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		*title = db_col_dup(st, 0);
 		bool community = strcmp(db_col_text(st, 1), "community") == 0;
-		scope = community && gate == ACCESS_OK ? MAIL_FULL : MAIL_TITLE;
+		scope = community ? MAIL_FULL : MAIL_TITLE;
 	}
 	sqlite3_reset(st);
 	return scope;

@@ -1,5 +1,6 @@
 /* main.c — the `mamori` command line (docs/API.md §1): init, user add, serve, backup, audit verify,
  * calendar. The only file that exits the process. Bad arguments: one line on stderr, exit 2. */
+#include "attachment.h"
 #include "audit.h"
 #include "calendar.h"
 #include "config.h"
@@ -57,8 +58,9 @@ static int cmd_init(int argc, char **argv)
 		return 2;
 	}
 	const char *dir = vals[0];
+	char eb[ERR_STR_LEN];
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		fprintf(stderr, "mamori init: cannot create %s: %s\n", dir, strerror(errno));
+		fprintf(stderr, "mamori init: cannot create %s: %s\n", dir, err_str(errno, eb));
 		return 1;
 	}
 	char *tls_dir = xasprintf("%s/tls", dir), *files = xasprintf("%s/files", dir);
@@ -66,7 +68,7 @@ static int cmd_init(int argc, char **argv)
 	int rc = 1;
 	struct db *d = NULL;
 	if ((mkdir(tls_dir, 0700) < 0 && errno != EEXIST) || (mkdir(files, 0700) < 0 && errno != EEXIST)) {
-		fprintf(stderr, "mamori init: cannot create directories in %s: %s\n", dir, strerror(errno));
+		fprintf(stderr, "mamori init: cannot create directories in %s: %s\n", dir, err_str(errno, eb));
 		goto out;
 	}
 	if (db_open(dir, true, &d) < 0 || db_migrate(d) < 0)
@@ -270,7 +272,8 @@ static int cmd_backup(int argc, char **argv)
 			fprintf(stderr, "mamori backup: %s exists; refusing to overwrite\n", v[1]);
 			rc = 2;
 		} else {
-			fprintf(stderr, "mamori backup: cannot create %s: %s\n", v[1], strerror(errno));
+			char eb[ERR_STR_LEN];
+			fprintf(stderr, "mamori backup: cannot create %s: %s\n", v[1], err_str(errno, eb));
 		}
 	}
 	unlink(tmp);
@@ -293,6 +296,13 @@ int main(int argc, char **argv)
 	 * stops glibc from moving it (and the trim threshold with it). */
 	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	/* The environment is read here, before any thread starts (getenv is not thread-safe). */
+	const char *pe = getenv("MAMORI_SQL_PROFILE");
+	if (pe && *pe == '1')
+		db_profile_enable();
+	const char *delay = getenv("MAMORI_TEST_SETTLE_DELAY_MS"), *upload = getenv("MAMORI_TEST_UPLOAD_DELAY_MS");
+	db_test_hooks(delay ? atoi(delay) : 0, getenv("MAMORI_TEST_FAIL_MARKER"));
+	attachment_test_hooks(upload ? atoi(upload) : 0);
 	if (argc < 2)
 		return usage("missing command");
 	const char *cmd = argv[1];

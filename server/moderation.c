@@ -109,7 +109,9 @@ static const char attachment_sql[] =
 	"SELECT a.id, a.thread_id, a.sha256, a.size FROM attachments a JOIN threads t ON t.id = a.thread_id"
 	" WHERE a.id = :id AND " AUTHZ_THREAD_VISIBLE;
 static const char attachment_delete_sql[] = "DELETE FROM attachments WHERE id = :id";
-static const char sha_used_sql[] = "SELECT count(*) FROM attachments WHERE sha256 = :sha";
+/* Rows that name a stored file: attachments and round materials (round.c) share the store. */
+static const char sha_used_sql[] = "SELECT (SELECT count(*) FROM attachments WHERE sha256 = :sha)"
+				   " + (SELECT count(*) FROM materials WHERE sha256 = :sha)";
 
 static const char redactions_sql[] =
 	"SELECT r.id, r.actor_id, coalesce(u.name, ''), r.reason, r.purged, r.created_at FROM post_redactions r"
@@ -861,8 +863,9 @@ static void wipe_file(struct purge_job *j, struct db *d)
 			close(dfd);
 		}
 	} else {
+		char eb[ERR_STR_LEN];
 		log_error("purge of attachment %" PRId64 ": cannot remove %s: %s", j->attachment_id, path,
-			  strerror(errno));
+			  err_str(errno, eb));
 	}
 	attachment_blob_wipe_end(j->sha);
 	free(dir);

@@ -72,17 +72,16 @@ static json_t *opt_id(sqlite3_stmt *st, int col)
 	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_integer(sqlite3_column_int64(st, col));
 }
 
-/* Whether the caller is held at the consent gate or by company status right now. */
+/* Whether a content route would hold the caller right now: consent gate, company status, or
+ * two-step sign-in to enrol first (authz_check_content, the router's own decision). */
 static int caller_gated(struct req *r)
 {
-	json_t *pending = NULL;
-	enum access_result ar = authz_check_gate(r->db, r->who, ACCESS_CONTENT, &pending);
-	json_decref(pending);
-	return ar != ACCESS_OK;
+	return authz_check_content(r->db, r->who, ACCESS_CONTENT, NULL) != ACCESS_OK;
 }
 
-/* GET /api/v1/notifications?page=&unread= — signed in (docs/API.md §5); a caller held at the gate sees
- * only notifications about no thread (consent versions), since titles are content; 200 {notifications:[{id, kind,
+/* GET /api/v1/notifications?page=&unread= — signed in (docs/API.md §5); a caller held at the
+ * gate (or who must enrol two-step sign-in first) sees only notifications about no thread
+ * (consent versions), since titles are content; 200 {notifications:[{id, kind,
  * thread_id, post_id, actor:{id,name}|null, text, created_at, read_at}], unread_count}, newest
  * first, 50 a page, only about threads the caller may read now. */
 static int handle_list(struct req *r)

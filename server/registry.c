@@ -72,17 +72,7 @@ int registry_is_sme(const char *sme_class, int64_t capital_yen, int64_t employee
  * not only spaces. */
 static bool name_ok(const char *s)
 {
-	size_t n = strlen(s);
-	bool visible = false;
-	if (n == 0 || n > NAME_MAX_BYTES)
-		return false;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			return false;
-		if (*p != ' ')
-			visible = true;
-	}
-	return visible;
+	return text_line_ok(s, NAME_MAX_BYTES);
 }
 
 static bool body_has(struct req *r, const char *name)

@@ -3,6 +3,7 @@
  * errors, the security headers every response carries, and the one log line per request. */
 #include "router.h"
 
+#include "bodylimit.h"
 #include "cache.h"
 #include "config.h"
 #include "crypto.h"
@@ -10,6 +11,7 @@
 #include "idempotency.h"
 #include "server.h"
 #include "session.h"
+#include "query.h"
 #include "static.h"
 #include "util.h"
 
@@ -22,8 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#define MAX_PAGE_NUMBER 1000000 /* the largest ?page= any list takes */
 #define DEFAULT_MAX_BODY (1u << 20) /* JSON bodies; posts are checked at 65,536 bytes of text */
 #define MAX_PATH_LEN 2048
 
@@ -232,6 +234,11 @@ static bool pattern_match(const char *pat, const char *path, struct req *r)
 	return true;
 }
 
+bool router_is_routed(const char *path)
+{
+	return strncmp(path, "/api/", 5) == 0 || strncmp(path, "/calendar/", 10) == 0;
+}
+
 const struct route *router_match(enum evhttp_cmd_type method, const char *path, struct req *r,
 				 bool *method_mismatch)
 {
@@ -437,39 +444,41 @@ void req_finish(struct req *r, int status)
 
 static int parse_query(struct req *r, const char *query)
 {
-	if (!query || !*query)
+	char err[160];
+	if (query_parse(query, r->route->params, r->query_vals, err, sizeof err) < 0)
+		return req_error(r, 400, "bad_request", "%s", err);
+	return 0;
+}
+
+/* True when a Content-Type value names application/json: any case, parameters allowed
+ * ("application/json; charset=utf-8"). */
+static bool media_type_is_json(const char *ct)
+{
+	static const char json[] = "application/json";
+	if (!ct)
+		return false;
+	ct += strspn(ct, " \t");
+	if (strncasecmp(ct, json, sizeof json - 1) != 0)
+		return false;
+	ct += sizeof json - 1;
+	ct += strspn(ct, " \t");
+	return *ct == '\0' || *ct == ';';
+}
+
+/* A request that changes state from another site's page (Sec-Fetch-Site: cross-site, sent by
+ * every current browser) is refused whatever else it carries: the CSRF token covers signed-in
+ * routes, this covers the rest too (login CSRF, invitation acceptance). So is one from a sibling
+ * site (same-site: another subdomain, which SameSite cookies do not keep out); our own pages
+ * send same-origin, a typed address none. Reads are not affected, and clients that send no
+ * Sec-Fetch-Site (scripts, older browsers) are judged by the other checks. */
+static int check_cross_site(struct req *r)
+{
+	if (r->method == EVHTTP_REQ_GET || r->method == EVHTTP_REQ_HEAD || r->method == EVHTTP_REQ_OPTIONS)
 		return 0;
-	struct evkeyvalq q;
-	TAILQ_INIT(&q);
-	if (evhttp_parse_query_str(query, &q) < 0)
-		return req_error(r, 400, "bad_request", "malformed query string");
-	int rc = 0;
-	for (int i = 0; i < MAX_QUERY_PARAMS && r->route->params[i].name && rc == 0; i++) {
-		const struct param_spec *ps = &r->route->params[i];
-		const char *v = evhttp_find_header(&q, ps->name);
-		if (!v || !*v)
-			continue;
-		if (!utf8_valid(v, strlen(v))) {
-			rc = req_error(r, 400, "bad_request", "parameter %s is not valid UTF-8", ps->name);
-			break;
-		}
-		if (ps->type == PARAM_INT) {
-			char *end;
-			long long n = strtoll(v, &end, 10);
-			if (*end || n < 0 || strlen(v) > 18) {
-				rc = req_error(r, 400, "bad_request", "parameter %s must be a non-negative integer", ps->name);
-				break;
-			}
-			/* A page number times a page size must not overflow an offset. */
-			if (strncmp(ps->name, "page", 4) == 0 && n > MAX_PAGE_NUMBER) {
-				rc = req_error(r, 400, "bad_request", "parameter %s is at most %d", ps->name, MAX_PAGE_NUMBER);
-				break;
-			}
-		}
-		r->query_vals[i] = xstrdup(v);
-	}
-	evhttp_clear_headers(&q);
-	return rc;
+	const char *site = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "Sec-Fetch-Site");
+	if (site && (strcasecmp(site, "cross-site") == 0 || strcasecmp(site, "same-site") == 0))
+		return req_error(r, 403, "cross_site", "state-changing requests from another site are refused");
+	return 0;
 }
 
 static int parse_body(struct req *r)
@@ -483,6 +492,11 @@ static int parse_body(struct req *r)
 	r->raw_len = n;
 	if (r->route->flags & ROUTE_RAW_BODY)
 		return 0;
+	/* A JSON route takes a body only as application/json: a cross-site HTML form can send
+	 * text/plain, urlencoded or multipart without a preflight, never application/json. A
+	 * request without a body needs no type (POST .../follow). */
+	if (n > 0 && !media_type_is_json(evhttp_find_header(evhttp_request_get_input_headers(r->ev), "Content-Type")))
+		return req_error(r, 415, "unsupported_media_type", "the body must be sent as Content-Type: application/json");
 	if (r->method == EVHTTP_REQ_GET || r->method == EVHTTP_REQ_HEAD || r->method == EVHTTP_REQ_DELETE) {
 		if (n == 0)
 			return 0;
@@ -505,7 +519,10 @@ static int parse_body(struct req *r)
 static int run_pipeline(struct req *r)
 {
 	const struct route *rt = r->route;
-	int rc = parse_body(r);
+	int rc = check_cross_site(r);
+	if (rc)
+		return rc;
+	rc = parse_body(r);
 	if (rc)
 		return rc;
 	if (session_load(r) < 0)
@@ -623,8 +640,15 @@ void router_dispatch(struct worker *w, struct evhttp_request *ev)
 		req_finish(r, req_error(r, 400, "bad_request", "bad request path"));
 		return;
 	}
-	if (strncmp(r->path, "/api/", 5) != 0) {
+	if (!router_is_routed(r->path)) {
 		req_finish(r, static_serve(r));
+		return;
+	}
+	if (strcmp(r->path, BODY_REFUSED_PATH) == 0) {
+		/* Put here by the body watcher (bodylimit.h) in place of a request without a session
+		 * that announced a body too big for it; the body is dropped as it arrives. */
+		req_finish(r, req_error(r, 413, "too_large", "a request without a valid session may carry at most %d bytes",
+					 BODY_ANON_MAX));
 		return;
 	}
 	bool mismatch;

@@ -34,6 +34,10 @@ void router_tick(struct worker *w);
 /* Flushes this thread's buffered request log; called by a worker thread as it ends. */
 void router_thread_exit(void);
 
+/* True for the paths the routes serve: the API (/api/...) and the calendar feeds (/calendar/...,
+ * feed.c); every other path is the web front end's (static.c). */
+bool router_is_routed(const char *path);
+
 /* Finds the route for method and path; fills path parameters into r. Returns the route, or
  * NULL with *method_mismatch set when the path exists for another method. */
 const struct route *router_match(enum evhttp_cmd_type method, const char *path, struct req *r,

@@ -243,7 +243,8 @@ static char **terms_new(const char *q, size_t *count)
 	char *f = text_fold_new(q, strlen(q));
 	size_t cap = 8, n = 0;
 	char **terms = xcalloc(cap + 1, sizeof *terms);
-	for (char *tok = strtok(f, " \t\n\r\f\v"); tok; tok = strtok(NULL, " \t\n\r\f\v")) {
+	char *save = NULL;
+	for (char *tok = strtok_r(f, " \t\n\r\f\v", &save); tok; tok = strtok_r(NULL, " \t\n\r\f\v", &save)) {
 		if (n == cap) {
 			terms = xrealloc(terms, (cap * 2 + 1) * sizeof *terms);
 			cap *= 2;

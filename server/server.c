@@ -7,6 +7,7 @@
  * waits for signals. */
 #include "server.h"
 
+#include "bodylimit.h"
 #include "config.h"
 #include "db.h"
 #include "router.h"
@@ -77,6 +78,7 @@ struct conn {
 	bool active;    /* a request arrived since the last deadline check */
 	uint64_t bytes; /* bytes read and written on the socket at the last deadline check */
 	bool streaming; /* a long-lived response (event stream) */
+	struct body_watch *watch; /* request heads: each body's limit (bodylimit.h) */
 	struct conn *next, **pprev; /* the worker's open connections (worker_priv.conns) */
 };
 
@@ -213,6 +215,7 @@ static void conn_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, l
 	if (c->next)
 		c->next->pprev = c->pprev;
 	event_free(c->deadline);
+	body_watch_free(c->watch);
 	free(c);
 }
 
@@ -268,6 +271,13 @@ static void server_request_seen(struct evhttp_request *req)
 	c->active = true;
 }
 
+/* The largest body any route takes, for a signed-in request. */
+static size_t server_max_body(const struct config *cfg)
+{
+	int64_t max_body = cfg->max_attachment_bytes > (1 << 20) ? cfg->max_attachment_bytes : (1 << 20);
+	return (size_t)max_body + 4096;
+}
+
 /* evhttp asks for the connection's bufferevent before it sets the fd; the conn record rides
  * on the SSL object, so it lives exactly as long as the connection does. */
 static struct bufferevent *bevcb(struct event_base *base, void *arg)
@@ -297,6 +307,7 @@ static struct bufferevent *bevcb(struct event_base *base, void *arg)
 	struct timeval tv = {refuse ? 0 : w->cfg->timeout_seconds, 0};
 	event_add(c->deadline, &tv);
 	SSL_set_ex_data(ssl, conn_ex_index, c);
+	c->watch = body_watch_new(bev, w->db, w->cfg, server_max_body(w->cfg));
 	wp->nconns++;
 	c->next = wp->conns;
 	if (c->next)
@@ -447,7 +458,8 @@ static int listen_socket(const char *listen_addr)
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
 	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0 ||
 	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
-		log_error("listen: %s: %s", listen_addr, strerror(errno));
+		char eb[ERR_STR_LEN];
+		log_error("listen: %s: %s", listen_addr, err_str(errno, eb));
 		if (fd >= 0)
 			close(fd);
 		fd = -1;
@@ -536,9 +548,10 @@ static int worker_setup(struct worker *w, int index, const struct config *cfg, b
 		evhttp_set_bevcb(w->http, bevcb, w);
 	evhttp_set_gencb(w->http, request_cb, w);
 	evhttp_set_max_headers_size(w->http, 32 * 1024);
-	/* The largest body any route takes; each route's own limit is checked by the router. */
-	int64_t max_body = cfg->max_attachment_bytes > (1 << 20) ? cfg->max_attachment_bytes : (1 << 20);
-	evhttp_set_max_body_size(w->http, (ev_ssize_t)max_body + 4096);
+	/* A connection starts with the small limit for bodies without a session; the body watcher
+	 * (bodylimit.h) sets each request's limit from its head: server_max_body with a valid
+	 * session cookie. Each route's own limit is checked by the router. */
+	evhttp_set_max_body_size(w->http, tls ? BODY_ANON_MAX : (ev_ssize_t)server_max_body(cfg));
 	evhttp_set_timeout(w->http, cfg->timeout_seconds);
 	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
 						    EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |

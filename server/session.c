@@ -26,8 +26,7 @@ static const char insert_sql[] =
 	" VALUES (:h, :uid, :csrf, :now, :now, :ip, :ua)";
 static const char delete_user_sql[] = "DELETE FROM sessions WHERE user_id = :uid";
 
-/* Finds our cookie's value in a Cookie header; returns a new string or NULL. */
-static char *cookie_value(const char *header)
+char *session_cookie_value(const char *header)
 {
 	static const char name[] = SESSION_COOKIE "=";
 	const char *p = header;
@@ -44,6 +43,29 @@ static char *cookie_value(const char *header)
 	return NULL;
 }
 
+static const char valid_sql[] =
+	"SELECT s.created_at, s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id"
+	" WHERE s.token_hash = :h AND u.status = 'active'";
+
+bool session_cookie_valid(struct db *d, const struct config *cfg, const char *cookie_header)
+{
+	char *token = cookie_value(cookie_header);
+	if (!token)
+		return false;
+	char hash[65];
+	crypto_sha256_hex(token, strlen(token), hash);
+	free(token);
+	sqlite3_stmt *st = db_stmt(d, valid_sql);
+	db_bind_text(st, ":h", hash);
+	bool ok = false;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t now = now_unix(), created = sqlite3_column_int64(st, 0), seen = sqlite3_column_int64(st, 1);
+		ok = now - seen <= cfg->session_idle_seconds && now - created <= cfg->session_max_seconds;
+	}
+	sqlite3_reset(st);
+	return ok;
+}
+
 static void write_once(struct db *d, const char *sql, const char *hash, int64_t now)
 {
 	if (db_tx_begin(d, "session_load") < 0)
@@ -58,7 +80,7 @@ static void write_once(struct db *d, const char *sql, const char *hash, int64_t 
 int session_load(struct req *r)
 {
 	const char *hdr = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "Cookie");
-	char *token = hdr ? cookie_value(hdr) : NULL;
+	char *token = hdr ? session_cookie_value(hdr) : NULL;
 	if (!token)
 		return 0;
 	char hash[65];

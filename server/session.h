@@ -10,9 +10,18 @@ struct db;
 
 #define SESSION_COOKIE "__Host-mamori"
 
+/* Our cookie's value in a Cookie header (the first __Host-mamori=, at the start of a cookie),
+ * as a new string, or NULL when there is none or it is empty. Pure; fuzzed by
+ * tests/fuzz/fuzz_cookie.c. */
+char *session_cookie_value(const char *header);
 /* Resolves the request's cookie to r->who, r->session_hash and r->csrf (all NULL when there is
  * no valid session). Expired sessions are deleted. Returns 0, or -1 on a database error. */
 int session_load(struct req *r);
+/* True when the Cookie header value carries a session that session_load would accept (read
+ * only: nothing is touched or deleted). For decisions before a request is parsed (bodylimit.c). */
+#include <stdbool.h>
+struct config;
+bool session_cookie_valid(struct db *d, const struct config *cfg, const char *cookie_header);
 /* Creates a session for user_id inside the caller's write transaction, sets the cookie on the
  * response, and returns the CSRF token (caller frees) or NULL on a database error. */
 char *session_create(struct req *r, int64_t user_id);

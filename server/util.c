@@ -244,3 +244,23 @@ void buf_free(struct buf *b)
 	b->data = NULL;
 	b->len = b->cap = 0;
 }
+
+bool text_line_ok(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	bool visible = false;
+	if (n == 0 || n > max)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+		if (*p != ' ')
+			visible = true;
+	}
+	return visible;
+}
+
+const char *err_str(int err, char buf[ERR_STR_LEN])
+{
+	return strerror_r(err, buf, ERR_STR_LEN); /* the GNU form (_GNU_SOURCE) */
+}

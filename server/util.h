@@ -35,6 +35,15 @@ void time_format_utc(int64_t t, char buf[32]);
 /* Parses an RFC 3339 time with Z or a ±hh:mm offset into seconds since the epoch; 0 on success. */
 int time_parse_rfc3339(const char *s, int64_t *out);
 
+/* A one-line display text (a name, a title): non-empty, at most max bytes, no control characters,
+ * not only spaces. */
+bool text_line_ok(const char *s, size_t max);
+
+/* The message for errno value err, written into buf (strerror_r: strerror's buffer is shared by
+ * every thread). Returns the message, which may or may not be buf. */
+#define ERR_STR_LEN 128
+const char *err_str(int err, char buf[ERR_STR_LEN]);
+
 /* True when s is valid UTF-8 of length n (no overlongs, no surrogates, max U+10FFFF). */
 bool utf8_valid(const char *s, size_t n);
 

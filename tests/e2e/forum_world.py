@@ -10,7 +10,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from mamori import Server, expect  # noqa: E402
+from mamori import Server, expect, scaled  # noqa: E402
 
 PASSWORD = "mamori-forum-test-2026!"
 _seq = itertools.count(1)
@@ -86,7 +86,11 @@ def thread(client, cat, title, body, visibility="community", kind="discussion", 
 class EventReader:
     """Reads GET /api/v1/events on its own TLS connection in a background thread."""
 
-    def __init__(self, srv, client):
+    def __init__(self, srv, client, stamp=None):
+        """stamp: optional callable; when given, each event is also kept in self.stamped as
+        (event, data, stamp()) with stamp() called as the event is read."""
+        self.stamp = stamp
+        self.stamped = []
         self.events = []
         self.lines = []
         self.status = None
@@ -111,14 +115,17 @@ class EventReader:
                 if line.startswith("event: "):
                     ev = line[7:]
                 elif line.startswith("data: ") and ev:
-                    self.events.append((ev, json.loads(line[6:])))
+                    data = json.loads(line[6:])
+                    if self.stamp:
+                        self.stamped.append((ev, data, self.stamp()))
+                    self.events.append((ev, data))
                     ev = None
         except Exception:
             pass
         self.closed = True
 
     def wait_for(self, pred, timeout=5.0):
-        end = time.time() + timeout
+        end = time.time() + scaled(timeout)
         while time.time() < end:
             for e in list(self.events):
                 if pred(e):

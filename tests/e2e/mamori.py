@@ -22,6 +22,17 @@ import openapi_check
 BIN = os.environ.get("MAMORI_BIN", os.path.join(os.path.dirname(__file__), "../../build/mamori"))
 ADMIN_EMAIL = "admin@example.jp"
 ADMIN_PASSWORD = "kanri-suru-hito-2026"
+# Under ThreadSanitizer the server runs several times slower: tests/run-all.sh sets
+# MAMORI_TIMEOUT_SCALE and every wait of the harness (and of tests that use scaled()) stretches.
+TIMEOUT_SCALE = float(os.environ.get("MAMORI_TIMEOUT_SCALE", "1") or "1")
+# A sanitizer report in the server's output fails the test that ran the server (see Server.stop).
+SANITIZER_MARKERS = ("WARNING: ThreadSanitizer", "ERROR: AddressSanitizer", "runtime error:",
+                     "ERROR: LeakSanitizer")
+
+
+def scaled(seconds):
+    """A timeout in seconds, stretched for slow (sanitizer) builds."""
+    return seconds * TIMEOUT_SCALE
 
 
 def free_port():
@@ -34,10 +45,19 @@ def free_port():
 
 def run(args, stdin=None, check=True):
     """Runs the mamori binary with args; returns CompletedProcess (text)."""
-    p = subprocess.run([BIN] + args, input=stdin, capture_output=True, text=True, timeout=120)
+    p = subprocess.run([BIN] + args, input=stdin, capture_output=True, text=True, timeout=scaled(120))
+    check_sanitizer_output(p.stderr, f"mamori {' '.join(args)}")
     if check and p.returncode != 0:
         raise AssertionError(f"mamori {' '.join(args)} exited {p.returncode}: {p.stderr}")
     return p
+
+
+def check_sanitizer_output(text, what):
+    """Raises when text holds a sanitizer report (a data race, a memory error, UB)."""
+    for marker in SANITIZER_MARKERS:
+        i = text.find(marker)
+        if i >= 0:
+            raise AssertionError(f"{what}: sanitizer report:\n{text[max(0, i - 200):i + 6000]}")
 
 
 class Server:
@@ -83,7 +103,7 @@ class Server:
         self.proc = subprocess.Popen(
             [BIN, "serve", "--data", self.data, "--listen", f"127.0.0.1:{self.port}", "--config", path,
              *extra_args], stdout=self.log, stderr=self.log, env=env)
-        deadline = time.time() + 20
+        deadline = time.time() + scaled(20)
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError(f"server exited {self.proc.returncode}: {self.read_log()[-2000:]}")
@@ -97,6 +117,7 @@ class Server:
         raise AssertionError("server did not become healthy")
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
+        timeout = scaled(timeout)
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
@@ -109,6 +130,8 @@ class Server:
         if self.proc:
             self.log.close()
         self.proc = None
+        if rc is not None:
+            check_sanitizer_output(self.read_log(), "server")
         return rc
 
     def read_log(self):
@@ -142,7 +165,7 @@ class Client:
     def _conn(self):
         if self.conn is None:
             self.conn = http.client.HTTPSConnection("127.0.0.1", self.server.port,
-                                                    context=self.server.ssl_context(), timeout=30)
+                                                    context=self.server.ssl_context(), timeout=scaled(30))
         return self.conn
 
     def request(self, method, path, body=None, headers=None, raw=None, csrf=True, spec=True):

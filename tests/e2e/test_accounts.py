@@ -639,17 +639,54 @@ def test_totp_flow():
 
 
 def test_totp_disable():
+    """Removing two-step sign-in takes the current password and a valid code: a stolen session
+    alone cannot do it. Wrong passwords and wrong codes count as failed sign-ins (429 after 10
+    in 15 minutes, with Retry-After), and both outcomes are audited."""
     adm = admin()
     user = make_user(adm, "expert")
-    c = sign_in(user)
+    c = sign_in(user, "127.0.6.1")
     secret = c.post("/api/v1/me/totp")[1]["secret"]
     used = totp(secret, offset=-1)
     st, _ = c.post("/api/v1/me/totp/confirm", {"code": used})
     expect(st == 200, "confirm")
-    err(*c.delete("/api/v1/me/totp", body={"code": used}), 422, "bad_code", "used step")
-    st, _ = c.delete("/api/v1/me/totp", body={"code": totp(secret)})
+    err(*c.delete("/api/v1/me/totp", body={"code": totp(secret)}), 422, "invalid", "a code without the password")
+    err(*c.delete("/api/v1/me/totp", body={"password": PASSWORD}), 422, "invalid", "the password without a code")
+    err(*c.delete("/api/v1/me/totp", body={"password": "not-the-password-1", "code": totp(secret)}), 403,
+        "bad_credentials", "wrong password, right code")
+    err(*c.delete("/api/v1/me/totp", body={"password": PASSWORD, "code": used}), 422, "bad_code", "used step")
+    st, me = c.get("/api/v1/me")
+    expect(st == 200 and me["user"]["totp_enabled"], "still enrolled after the failures")
+    st, _ = c.delete("/api/v1/me/totp", body={"password": PASSWORD, "code": totp(secret)})
     expect(st == 204, f"disable: {st}")
+    st, me = c.get("/api/v1/me")
+    expect(me["user"]["totp_enabled"] is False, "disabled")
     sign_in(user)
+    entries = [x for x in audit_actions(adm) if x["target"] == f"user:{user['id']}"]
+    acts = [x["action"] for x in entries]
+    expect(acts.count("user.totp_disable_failed") == 2 and "user.totp_disable" in acts,
+           f"both outcomes audited: {acts}")
+
+
+def test_totp_disable_throttled():
+    """Guessing through DELETE /me/totp is throttled like sign-in."""
+    adm = admin()
+    user = make_user(adm, "expert")
+    c = sign_in(user, "127.0.6.2")
+    secret = c.post("/api/v1/me/totp")[1]["secret"]
+    st, _ = c.post("/api/v1/me/totp/confirm", {"code": totp(secret)})
+    expect(st == 200, "confirm")
+    wrong = "%06d" % ((int(totp(secret)) + 500000) % 1000000)
+    for i in range(10):
+        st, b = c.delete("/api/v1/me/totp", body={"password": PASSWORD, "code": wrong})
+        expect(st == 422, f"guess {i}: {st} {b}")
+    st, b = c.delete("/api/v1/me/totp", body={"password": PASSWORD, "code": totp(secret, offset=1)})
+    err(st, b, 429, "rate_limited", "the 11th attempt, even with the right code")
+    ra = int(c.last_headers.get("retry-after", "0"))
+    expect(0 < ra <= 900, f"Retry-After {ra}")
+    st, me = c.get("/api/v1/me")
+    expect(me["user"]["totp_enabled"], "still enrolled")
+    # the account's counter is full for sign-in too (the same throttle)
+    err(*Peer(srv, "127.0.6.3").login(user["email"], PASSWORD), 429, "rate_limited", "sign-in after the guesses")
 
 
 def test_totp_required_by_secretariat():
@@ -670,7 +707,7 @@ def test_totp_required_by_secretariat():
     expect(st == 200 and b["user"]["totp_setup_required"] is False, f"enrolled: {b}")
     st, _ = c.get("/api/v1/threads")
     expect(st != 403 or _.get("error") != "totp_setup_required", "still held after enrolment")
-    err(*c.delete("/api/v1/me/totp", body={"code": totp(secret, offset=1)}), 403, "forbidden",
+    err(*c.delete("/api/v1/me/totp", body={"password": PASSWORD, "code": totp(secret, offset=1)}), 403, "forbidden",
         "disabling a required TOTP")
     st, _ = adm.patch(f"/api/v1/users/{adm.get('/api/v1/me')[1]['user']['id']}", {"totp_required": False})
     expect(st == 200, "secretariat flag on a secretariat account")
@@ -705,6 +742,7 @@ def main():
             test_throttle_concurrent_burst,
             test_totp_flow,
             test_totp_disable,
+            test_totp_disable_throttled,
             test_totp_required_by_secretariat,
         ])
 

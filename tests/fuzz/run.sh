@@ -17,7 +17,7 @@ for src in tests/fuzz/fuzz_*.c; do
 	echo "fuzz: $name for ${secs}s"
 	rc=0
 	ASAN_OPTIONS=detect_leaks=0 ./build-fuzz/tests/"$name" -max_total_time="$secs" -max_len=65536 \
-		-print_final_stats=1 "$scratch/$name" >"$scratch/$name.log" 2>&1 || rc=$?
+		-print_final_stats=1 -artifact_prefix="$scratch/" "$scratch/$name" >"$scratch/$name.log" 2>&1 || rc=$?
 	grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb)' "$scratch/$name.log" || true
 	if [ "$rc" -ne 0 ]; then
 		tail -n 60 "$scratch/$name.log"

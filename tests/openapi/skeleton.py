@@ -55,6 +55,8 @@ def skeleton(r):
     errs = {400: ["bad_request"]}
     if unsafe:
         errs[413] = ["too_large"]
+    if unsafe and not raw:
+        errs[415] = ["unsupported_media_type"]
     if pparams:
         errs[404] = ["not_found"]
     if level != "public":
@@ -62,12 +64,14 @@ def skeleton(r):
     e403 = (["forbidden"] if roles else []) + (["totp_setup_required"] if roles or level in ("content", "write") else [])
     e403 += (["csrf"] if csrf else []) + (["company_inactive", "consent_required"] if level in ("content", "write") else [])
     e403 += ["read_only"] if level == "write" else []
+    e403 += ["cross_site"] if unsafe else []  # Sec-Fetch-Site: cross-site / same-site
     if e403:
         errs[403] = e403
     errs[500] = ["internal"]
     if unsafe:
         errs[503] = ["storage_unavailable"]
-    shared = {400: "BadRequest", 401: "Unauthenticated", 404: "NotFound", 413: "TooLarge", 500: "Internal",
+    shared = {400: "BadRequest", 401: "Unauthenticated", 404: "NotFound", 413: "TooLarge",
+              415: "UnsupportedMediaType", 500: "Internal",
               503: "StorageUnavailable"}
     responses = {"200": {"description": "TODO: 200, 201 or 204, and the schema ($ref a components/schemas entry)",
                          "content": {"application/json": {"schema": {"type": "object"}}}}}
@@ -77,7 +81,7 @@ def skeleton(r):
         else:
             responses[str(st)] = {"description": "Refused: " + ", ".join(errs[st]), "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Error", "properties": {"error": {"enum": errs[st]}}}}}}
-    op = {"operationId": re.sub(r"[^A-Za-z0-9]+", "_", method + r["path"][len("/api/v1"):]).strip("_"),
+    op = {"operationId": re.sub(r"[^A-Za-z0-9]+", "_", method + re.sub(r"^/api/v1", "", r["path"])).strip("_"),
           "tags": ["TODO"], "summary": "TODO", "description": "**Who:** TODO.",
           "x-access": {"level": level, **({"roles": roles} if roles else {}), "rule": "TODO"},
           "security": [] if level == "public" else [{"session": [], "csrf": []}] if csrf else [{"session": []}]}

@@ -47,7 +47,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.participants_per_company, 1);
 	assert_int_equal(c.max_attachment_bytes, 20 * 1024 * 1024);
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	assert_int_equal(c.workers, cores > 0 ? cores : 1);
+	assert_int_equal(c.workers, cores > 64 ? 64 : cores > 0 ? cores : 1);
 	assert_true(c.helpers >= 1);
 	assert_true(c.max_connections >= 1000);
 	assert_true(c.timeout_seconds >= 5 && c.timeout_seconds <= 120);
@@ -89,7 +89,8 @@ static const struct key_case cases[] = {
 	{"max_attachment_bytes",
 	 {"1", "20971520", "4294967296"},
 	 {"", "0", "-1", "20MiB", "4294967297", "1e6", "99999999999999999999"}},
-	{"workers", {"1", "2", "256"}, {"", "0", "-2", "257", "many", "2.0"}},
+	/* The writer batches the writes of at most 64 worker connections (db.c). */
+	{"workers", {"1", "2", "64"}, {"", "0", "-2", "65", "257", "many", "2.0"}},
 	{"helpers", {"1", "64"}, {"", "0", "65"}},
 	{"max_connections", {"16", "20000", "1000000"}, {"", "15", "0", "1000001"}},
 	{"timeout_seconds", {"1", "30", "3600"}, {"", "0", "-1", "3601", "30s"}},
@@ -154,6 +155,21 @@ static void test_every_key_validates(void **state)
 			config_free(&c);
 		}
 	}
+}
+
+/* More workers than the writer can batch used to abort the process on the first busy batch;
+ * now the configuration refuses them at start, saying the limit. */
+static void test_workers_limit(void **state)
+{
+	(void)state;
+	struct config c;
+	config_defaults(&c);
+	char err[256] = "";
+	assert_int_equal(config_set(&c, "workers", "65", err), -1);
+	assert_non_null(strstr(err, "workers"));
+	assert_non_null(strstr(err, "64"));
+	assert_true(c.workers >= 1 && c.workers <= 64);
+	config_free(&c);
 }
 
 static void test_values_land_in_their_fields(void **state)
@@ -410,6 +426,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_every_key_validates),
+		cmocka_unit_test(test_workers_limit),
 		cmocka_unit_test(test_values_land_in_their_fields),
 		cmocka_unit_test(test_unknown_key),
 		cmocka_unit_test(test_comments_and_layout),

@@ -4,13 +4,15 @@ import jaBase from './ja.js';
 import enBase from './en.js';
 import jaApps from './ja-apps.js';
 import enApps from './en-apps.js';
+import jaRounds from './ja-rounds.js';
+import enRounds from './en-rounds.js';
 import jaCases from './ja-cases.js';
 import enCases from './en-cases.js';
 import { state } from '../js/store.js';
 
 // Each feature keeps its strings in its own pair of files, merged here.
-const ja = { ...jaBase, ...jaApps, ...jaCases };
-const en = { ...enBase, ...enApps, ...enCases };
+const ja = { ...jaBase, ...jaApps, ...jaRounds, ...jaCases };
+const en = { ...enBase, ...enApps, ...enRounds, ...enCases };
 const dicts = { ja, en };
 
 export function t(key, params) {

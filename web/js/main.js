@@ -18,6 +18,7 @@ import { ConsentReport, Documents } from './views/consents.js';
 import { Registry } from './views/registry.js';
 import { Account } from './views/account.js';
 import { Apply, Applications, Lottery } from './views/applications.js';
+import { Rounds, RoundView, Attendance, AttendanceReport, CalendarFeed } from './views/rounds.js';
 import { Cases, CaseView, PublicCases, Booklet } from './views/cases.js';
 
 // ---- session ---------------------------------------------------------------------------
@@ -120,6 +121,9 @@ function routeView(route, user) {
     case 'registry': return sec ? html`<${Registry} tab=${b} />` : html`<${NotFound} />`;
     case 'applications': return sec ? html`<${Applications} query=${route.query} />` : html`<${NotFound} />`;
     case 'lottery': return sec ? html`<${Lottery} />` : html`<${NotFound} />`;
+    case 'rounds': return !b ? html`<${Rounds} />` : route.parts[2] === 'attendance' ? (sec ? html`<${Attendance} id=${b} />` : html`<${NotFound} />`) : html`<${RoundView} id=${b} />`;
+    case 'attendance': return sec ? html`<${AttendanceReport} />` : html`<${NotFound} />`;
+    case 'calendar': return html`<${CalendarFeed} />`;
     default: return html`<${NotFound} />`;
   }
 }
@@ -129,6 +133,8 @@ function navItems(user) {
     { path: '/', key: 'nav.home', match: (p) => !p[0] || p[0] === 'categories' || p[0] === 'threads' || p[0] === 'new' },
     { path: '/search', key: 'nav.search' },
     { path: '/notifications', key: 'nav.notifications', count: true },
+    { path: '/rounds', key: 'nav.rounds' },
+    { path: '/calendar', key: 'nav.calendar' },
     { path: '/cases', key: 'nav.cases' },
   ];
   if (user.role === 'expert') items.push({ path: '/escalations', key: 'nav.my_escalations' });
@@ -137,6 +143,7 @@ function navItems(user) {
       { path: '/triage', key: 'nav.triage' },
       { path: '/escalations', key: 'nav.escalations' },
       { path: '/moderation', key: 'nav.moderation' },
+      { path: '/attendance', key: 'nav.attendance' },
       { path: '/consents', key: 'nav.consents' },
       { path: '/documents', key: 'nav.documents' },
       { path: '/registry', key: 'nav.registry' },

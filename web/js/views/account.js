@@ -60,8 +60,10 @@ function PasswordChange() {
 
 function TwoStep({ user }) {
   const id = useId('totp');
+  const pwId = useId('totp-pw');
   const [setup, setSetup] = useState(null); // {secret, otpauth_uri}
   const [code, setCode] = useState('');
+  const [password, setPassword] = useState(''); // removing two-step sign-in takes the password too
   const [start, starting, startError] = useAction(async () => {
     setSetup(await api.post('/me/totp', {}));
   });
@@ -74,9 +76,9 @@ function TwoStep({ user }) {
   });
   const [disable, disabling, disableError] = useAction(async (e) => {
     e.preventDefault();
-    await api.request('DELETE', '/me/totp', { code: code.trim() });
+    await api.request('DELETE', '/me/totp', { password, code: code.trim() });
     setState({ user: { ...user, totp_enabled: false } });
-    setCode('');
+    setCode(''); setPassword('');
     toast(t('account.totp_disabled'), 'success');
   });
   const codeField = html`<${Field} id=${id} label=${t('login.totp')} hint=${t('login.totp_hint')} required>
@@ -91,6 +93,10 @@ function TwoStep({ user }) {
       <p><span class="badge ok">${t('account.totp_on')}</span></p>
       ${user.totp_required ? html`<p class="hint">${t('account.totp_locked')}</p>` : html`
       <form onSubmit=${disable} class="narrow-form">
+        <${Field} id=${pwId} label=${t('account.current_password')} required>
+          <input id=${pwId} type="password" autocomplete="current-password" required value=${password}
+            data-testid="totp-disable-password" onInput=${(e) => setPassword(e.currentTarget.value)} />
+        </${Field}>
         ${codeField}
         <${ErrorBox} error=${disableError} />
         <button type="submit" class="btn" disabled=${disabling}>${t('account.totp_disable')}</button>
