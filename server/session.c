@@ -49,7 +49,7 @@ static const char valid_sql[] =
 
 bool session_cookie_valid(struct db *d, const struct config *cfg, const char *cookie_header)
 {
-	char *token = cookie_value(cookie_header);
+	char *token = session_cookie_value(cookie_header);
 	if (!token)
 		return false;
 	char hash[65];
