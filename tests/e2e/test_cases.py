@@ -136,6 +136,12 @@ def test_findings_and_submit():
         expect(f2["findings"] == [], f"clean now: {f2}")
         readers = {name: fw.EventReader(w.srv, c) for name, c in
                    [("rep", pr.rep), ("colleague", pr.colleague), ("rep_b", pr.rep_b), ("expert", pr.expert)]}
+        for name, rd in readers.items():  # ": connected" is sent once the stream is registered
+            expect(rd.status == 200, f"{name}: events {rd.status}")
+            end = time.time() + 60
+            while ": connected" not in rd.lines and time.time() < end:
+                time.sleep(0.02)
+            expect(": connected" in rd.lines, f"{name}: stream attached")
         st, s = w.admin.post(f"/api/v1/cases/{k['id']}/submit")
         expect(st == 200 and s["status"] == "awaiting_approval" and s["submitted_at"], f"submit: {st} {s}")
         # the event stream tells the representative alone (a notification event, no thread)
