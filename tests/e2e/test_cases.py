@@ -218,7 +218,7 @@ def test_approve_reject_and_edits():
         st, same = w.admin.patch(f"/api/v1/cases/{cid}", {"title": "A社の取組（改）"})
         expect(same["status"] == "awaiting_approval", f"no-op edit keeps the state: {same}")
         # the approval record: who, which sha256, when; append-only
-        db = sqlite3.connect(os.path.join(w.srv.data, "mamori.db"))
+        db = sqlite3.connect(os.path.join(w.srv.data, "mamori.db"), timeout=60)
         rows = db.execute("SELECT user_id, action, sha256 FROM case_approvals WHERE case_id = ? ORDER BY id",
                           (cid,)).fetchall()
         expect(rows == [(pr.rep.id, "reject", k["sha256"]), (pr.rep.id, "approve", s["sha256"])], f"rows: {rows}")
@@ -226,8 +226,8 @@ def test_approve_reject_and_edits():
             try:
                 db.execute(sql)
                 expect(False, f"{sql} must fail")
-            except sqlite3.DatabaseError:
-                pass
+            except sqlite3.DatabaseError as e:
+                expect("append-only" in str(e), f"{sql}: refused by the trigger, not {e}")
         db.close()
         acts = audit_actions(w, f"case:{cid}")
         expect(acts[:6] == ["case.create", "case.submit", "case.reject", "case.submit", "case.approve", "case.update"],
@@ -292,7 +292,7 @@ def test_consent_required_and_withdrawal():
         k = pr.create(company=c, title="C社")
         rep_c = w.user("participant", c, representative=True)
         w.accept_all(rep_c)  # personal only: gated, but the secretariat can still drive the case
-        db = sqlite3.connect(os.path.join(w.srv.data, "mamori.db"))
+        db = sqlite3.connect(os.path.join(w.srv.data, "mamori.db"), timeout=60)
         db.execute("UPDATE cases SET status = 'approved' WHERE id = ?", (k["id"],))
         db.commit()
         db.close()
