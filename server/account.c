@@ -8,6 +8,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "http.h"
+#include "kinds.h"
 #include "router.h"
 #include "server.h"
 #include "session.h"
@@ -363,7 +364,7 @@ static const struct role_shape *role_shape(enum role r)
 #define USER_COLUMNS                                                                                         \
 	"u.id, u.email, u.name, u.role, u.company_id, u.representative, u.specialties, u.status,"            \
 	" u.totp_secret IS NOT NULL, u.totp_required, u.created_at,"                                         \
-	" (SELECT c.name FROM companies c WHERE c.id = u.company_id)"
+	" (SELECT c.name FROM companies c WHERE c.id = u.company_id), u.lang"
 static const char user_sql[] = "SELECT " USER_COLUMNS " FROM users u WHERE u.id = :id";
 static const char users_sql[] =
 	"SELECT " USER_COLUMNS " FROM users u WHERE (:role IS NULL OR u.role = :role)"
@@ -371,7 +372,7 @@ static const char users_sql[] =
 	" ORDER BY u.id";
 
 /* {id, email, name, role, company_id, company_name, representative, specialties, status,
- * totp_enabled, totp_required, totp_setup_required, created_at} from a row of USER_COLUMNS
+ * totp_enabled, totp_required, totp_setup_required, created_at, lang} from a row of USER_COLUMNS
  * (company_name null when company_id is). */
 static json_t *user_json(sqlite3_stmt *st)
 {
@@ -400,6 +401,7 @@ static json_t *user_json(sqlite3_stmt *st)
 	json_object_set_new(u, "totp_required", json_boolean(required));
 	json_object_set_new(u, "totp_setup_required", json_boolean(required && !enabled));
 	json_object_set_new(u, "created_at", json_time(sqlite3_column_int64(st, 10)));
+	json_object_set_new(u, "lang", json_string(db_col_text(st, 12)));
 	return u;
 }
 
@@ -677,6 +679,32 @@ static int handle_me(struct req *r)
 			 json_pack("{s:o,s:o,s:s}", "user", user, "pending_consents",
 				   authz_pending_consents(r->db, r->who), "csrf_token",
 				   r->csrf ? r->csrf : ""));
+}
+
+static const char lang_update_sql[] = "UPDATE users SET lang = :lang WHERE id = :id";
+
+/* PATCH /api/v1/me {lang} — signed in (also while consent is pending): the caller's own
+ * settings; today only lang, the language mamori's mails to them are written in ("ja", the
+ * default, or "en"; the web front end's language switch sets it). 200 {user}; 422 invalid for
+ * another value or an empty body. */
+static int handle_me_update(struct req *r)
+{
+	const char *lang = NULL;
+	if (req_body_str(r, "lang", &lang) != 0 || !kinds_lang_valid(lang))
+		return req_error(r, 422, "invalid", "lang must be \"ja\" or \"en\"");
+	if (db_tx_begin(r->db, __func__) < 0)
+		return req_internal(r, "begin");
+	sqlite3_stmt *st = db_stmt(r->db, lang_update_sql);
+	db_bind_text(st, ":lang", lang);
+	db_bind_int64(st, ":id", r->who->user_id);
+	if (db_exec_stmt(r->db, st) < 0 || db_tx_commit(r->db) < 0) {
+		db_tx_rollback(r->db);
+		return req_internal(r, "lang");
+	}
+	json_t *user = user_load(r->db, r->who->user_id);
+	if (!user)
+		return req_internal(r, "user load");
+	return req_reply(r, 200, json_pack("{s:o}", "user", user));
 }
 
 /* ---- invitations and user administration ------------------------------------------------------- */
@@ -1517,6 +1545,7 @@ const struct route account_routes[] = {
 	{EVHTTP_REQ_POST, "/api/v1/session", ACCESS_PUBLIC, handle_signin, 16384, ROUTE_NO_CSRF, {{0}}},
 	{EVHTTP_REQ_DELETE, "/api/v1/session", ACCESS_SESSION, handle_signout, 0, 0, {{0}}},
 	{EVHTTP_REQ_GET, "/api/v1/me", ACCESS_SESSION, handle_me, 0, 0, {{0}}},
+	{EVHTTP_REQ_PATCH, "/api/v1/me", ACCESS_SESSION, handle_me_update, 0, 0, {{0}}},
 	{EVHTTP_REQ_POST, "/api/v1/me/password", ACCESS_SESSION, handle_password_change, 16384, 0, {{0}}},
 	{EVHTTP_REQ_POST, "/api/v1/me/totp", ACCESS_SESSION, handle_totp_start, 0, 0, {{0}}},
 	{EVHTTP_REQ_POST, "/api/v1/me/totp/confirm", ACCESS_SESSION, handle_totp_confirm, 0, 0, {{0}}},

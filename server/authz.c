@@ -209,16 +209,34 @@ bool authz_can_read_thread(struct db *d, const struct principal *p, int64_t thre
 	return db_one_int64(st, 0) == 1;
 }
 
+static const char can_read_company_sql[] =
+	"SELECT 1 FROM companies c WHERE c.id = :id AND " AUTHZ_COMPANY_VISIBLE("c.id");
+static const char can_read_visit_sql[] = "SELECT 1 FROM visits v WHERE v.id = :id AND " AUTHZ_VISIT_VISIBLE;
 static const char can_read_case_sql[] = "SELECT 1 FROM cases k WHERE k.id = :id AND " AUTHZ_CASE_VISIBLE;
 
-bool authz_can_read_case(struct db *d, const struct principal *p, int64_t case_id)
+static bool can_read(struct db *d, const struct principal *p, const char *sql, int64_t id)
 {
 	if (!p)
 		return false;
-	sqlite3_stmt *st = db_stmt(d, can_read_case_sql);
-	db_bind_int64(st, ":id", case_id);
+	sqlite3_stmt *st = db_stmt(d, sql);
+	db_bind_int64(st, ":id", id);
 	authz_bind(st, p);
 	return db_one_int64(st, 0) == 1;
+}
+
+bool authz_can_read_company(struct db *d, const struct principal *p, int64_t company_id)
+{
+	return can_read(d, p, can_read_company_sql, company_id);
+}
+
+bool authz_can_read_visit(struct db *d, const struct principal *p, int64_t visit_id)
+{
+	return can_read(d, p, can_read_visit_sql, visit_id);
+}
+
+bool authz_can_read_case(struct db *d, const struct principal *p, int64_t case_id)
+{
+	return can_read(d, p, can_read_case_sql, case_id);
 }
 
 bool authz_is_company_representative(const struct principal *p, int64_t company_id)

@@ -104,20 +104,33 @@ int authz_principal_fill(struct sqlite3_stmt *st, int col, struct principal *p);
 	"u.id, u.role, coalesce(u.company_id, 0), coalesce(c.group_id, 0), coalesce(c.status, ''),"  \
 	" u.representative, u.name, u.email, (u.totp_required <> 0 AND u.totp_secret IS NULL)"
 
-/* The company rule, shared by `company` threads and case drafts: a participant of the company
- * (col is its id), an expert assigned to it. (The secretariat reads everything.) */
-#define AUTHZ_COMPANY_PARTICIPANT(col) "(:p_role = 'participant' AND " col " = :p_company)"
-#define AUTHZ_COMPANY_EXPERT(col)                                                                  \
-	"EXISTS (SELECT 1 FROM expert_assignments ea WHERE ea.expert_id = :p_uid AND ea.company_id = " col ")"
+/* The `company` visibility of §5 for any content that belongs to one company (a thread of
+ * visibility `company`, a dispatch visit of §10): the company's participants and the experts
+ * assigned to it (the secretariat reads everything). col names the company id column. */
+#define AUTHZ_PARTICIPANT_OF(col) "(" col " = :p_company)"
+#define AUTHZ_EXPERT_OF(col)                                                                       \
+	"EXISTS (SELECT 1 FROM expert_assignments ea"                                              \
+	"        WHERE ea.expert_id = :p_uid AND ea.company_id = " col ")"
+#define AUTHZ_COMPANY_VISIBLE(col)                                                                 \
+	"(CASE :p_role WHEN 'secretariat' THEN 1"                                                  \
+	" WHEN 'participant' THEN " AUTHZ_PARTICIPANT_OF(col)                                      \
+	" WHEN 'expert' THEN " AUTHZ_EXPERT_OF(col) " ELSE 0 END)"
+/* A dispatch visit (§10) over a visit row aliased `v` (column company_id): content of
+ * `company` visibility, nothing else. */
+#define AUTHZ_VISIT_VISIBLE AUTHZ_COMPANY_VISIBLE("v.company_id")
+
+/* True when p may read content of company_id's `company` visibility (its visits); false also
+ * when the company does not exist. */
+bool authz_can_read_company(struct db *d, const struct principal *p, int64_t company_id);
+/* True when p may read visit visit_id (false also when it does not exist). */
+bool authz_can_read_visit(struct db *d, const struct principal *p, int64_t visit_id);
 
 /* The case collection (docs/API.md §11, docs/CASES.md), over a cases row aliased `k`: a
- * published case is readable by every gated reader; any other state only by the secretariat
- * and by the company rule above (its participants, its assigned experts) — AUTHZ_CASE_COMPANY_READER,
- * which also decides who sees a published case with its company's identity. Bind with
- * authz_bind; routes carrying it are ACCESS_CONTENT, so the gate has passed. */
-#define AUTHZ_CASE_COMPANY_READER                                                                  \
-	"(:p_role = 'secretariat' OR " AUTHZ_COMPANY_PARTICIPANT("k.company_id")                        \
-	" OR (:p_role = 'expert' AND " AUTHZ_COMPANY_EXPERT("k.company_id") "))"
+ * published case is readable by every gated reader; any other state only by the company rule
+ * above (the secretariat, the company's participants, its assigned experts) —
+ * AUTHZ_CASE_COMPANY_READER, which also decides who sees a published case with its company's
+ * identity. Bind with authz_bind; routes carrying it are ACCESS_CONTENT, so the gate has passed. */
+#define AUTHZ_CASE_COMPANY_READER AUTHZ_COMPANY_VISIBLE("k.company_id")
 #define AUTHZ_CASE_VISIBLE "(k.status = 'published' OR " AUTHZ_CASE_COMPANY_READER ")"
 /* What anyone, signed in or not, may read on the public site: published cases only. */
 #define AUTHZ_CASE_PUBLIC "(k.status = 'published')"
@@ -139,12 +152,12 @@ bool authz_company_consent_in_effect(struct db *d, int64_t company_id, const cha
 	" WHEN 'secretariat' THEN 1"                                                                       \
 	" WHEN 'participant' THEN (t.visibility = 'community'"                                             \
 	"   OR (t.visibility = 'group' AND t.group_id IS NOT NULL AND t.group_id = :p_group)"              \
-	"   OR (t.visibility = 'company' AND " AUTHZ_COMPANY_PARTICIPANT("t.company_id") "))"             \
+	"   OR (t.visibility = 'company' AND " AUTHZ_PARTICIPANT_OF("t.company_id") "))"                     \
 	" WHEN 'expert' THEN (t.visibility IN ('community','staff')"                                       \
 	"   OR (t.visibility = 'group' AND EXISTS (SELECT 1 FROM expert_assignments ea"                    \
 	"        JOIN companies ac ON ac.id = ea.company_id"                                               \
 	"        WHERE ea.expert_id = :p_uid AND ac.group_id = t.group_id))"                               \
-	"   OR (t.visibility = 'company' AND " AUTHZ_COMPANY_EXPERT("t.company_id") ")"                  \
+	"   OR (t.visibility = 'company' AND " AUTHZ_EXPERT_OF("t.company_id") ")"                           \
 	"   OR EXISTS (SELECT 1 FROM escalations es WHERE es.thread_id = t.id"                             \
 	"        AND es.expert_id = :p_uid AND es.state IN ('assigned','answered')))"                      \
 	" ELSE 0 END"

@@ -235,18 +235,6 @@ static const char representatives_sql[] =
 static const char secretariat_sql[] = "SELECT id FROM users WHERE role = 'secretariat' AND status = 'active'"
 				      " ORDER BY id";
 
-/* The fixed line a notification of kind carries: never the case's title or text. */
-static const char *notify_line(const char *kind)
-{
-	if (strcmp(kind, "case.awaiting_approval") == 0)
-		return "事例集の原稿が承認を待っています";
-	if (strcmp(kind, "case.approved") == 0)
-		return "事例集の原稿が承認されました";
-	if (strcmp(kind, "case.rejected") == 0)
-		return "事例集の原稿が差し戻されました";
-	return "事例集の事例が公開停止されました";
-}
-
 /* Reads up to max ids (the first column) of sql bound with :c = company_id into ids; returns
  * how many. The statement is reset before returning, so the caller may write meanwhile. */
 static int select_ids(struct db *d, const char *sql, int64_t company_id, int64_t *ids, int max)
@@ -260,16 +248,22 @@ static int select_ids(struct db *d, const char *sql, int64_t company_id, int64_t
 	return n;
 }
 
-/* Notifies (in the app, a fixed line without the case's title or text; the event stream tells
- * only the addressee) everyone selected by sql (bound :c). */
-static int notify_all(struct db *d, const char *sql, int64_t company_id, const char *kind, int64_t actor)
+/* Notifies everyone selected by sql (bound :c) in the app: kind (server/kinds.c) and the case's
+ * id as the only param, never its title or text; the event stream tells only the addressee. */
+static int notify_all(struct db *d, const char *sql, int64_t company_id, const char *kind, int64_t case_id,
+		      int64_t actor)
 {
 	int64_t ids[256];
 	int n = select_ids(d, sql, company_id, ids, (int)ARRAY_LEN(ids));
-	for (int i = 0; i < n; i++)
-		if (notify_user(d, ids[i], kind, 0, 0, actor, notify_line(kind)) < 0)
-			return -1;
-	return 0;
+	json_t *params = json_pack("{s:I}", "case_id", (json_int_t)case_id);
+	if (!params)
+		return -1;
+	int rc = 0;
+	for (int i = 0; i < n && rc == 0; i++)
+		if (notify_user(d, ids[i], kind, 0, 0, actor, params) < 0)
+			rc = -1;
+	json_decref(params);
+	return rc;
 }
 
 /* Validates the title and body of a request (either may be NULL: absent). 0, or an error status. */
@@ -499,7 +493,7 @@ static int handle_submit(struct req *r)
 	ok = moved == 0;
 	ok = ok && audit_case(r->db, r->who->user_id, "case.submit", id, r->ip,
 			      json_pack("{s:s}", "sha256", k.sha256)) == 0;
-	ok = ok && notify_all(r->db, representatives_sql, k.company_id, "case.awaiting_approval",
+	ok = ok && notify_all(r->db, representatives_sql, k.company_id, "case.awaiting_approval", id,
 			      r->who->user_id) == 0;
 	case_row_clear(&k);
 	if (!ok || db_tx_commit(r->db) < 0) {
@@ -562,7 +556,7 @@ static int decide(struct req *r, bool approve)
 	ok = ok && audit_case(r->db, r->who->user_id, approve ? "case.approve" : "case.reject", id, r->ip,
 			      approve ? json_pack("{s:s}", "sha256", k.sha256)
 				      : json_pack("{s:s, s:s}", "sha256", k.sha256, "reason", reason)) == 0;
-	ok = ok && notify_all(r->db, secretariat_sql, 0, approve ? "case.approved" : "case.rejected",
+	ok = ok && notify_all(r->db, secretariat_sql, 0, approve ? "case.approved" : "case.rejected", id,
 			      r->who->user_id) == 0;
 	case_row_clear(&k);
 	if (!ok || db_tx_commit(r->db) < 0) {
@@ -680,7 +674,7 @@ static int handle_unpublish(struct req *r)
 	ok = ok && audit_case(r->db, r->who->user_id, "case.unpublish", id, r->ip,
 			      json_pack("{s:s}", "reason", rep ? "representative" : "secretariat")) == 0;
 	if (ok && rep)
-		ok = notify_all(r->db, secretariat_sql, 0, "case.unpublished", r->who->user_id) == 0;
+		ok = notify_all(r->db, secretariat_sql, 0, "case.unpublished", id, r->who->user_id) == 0;
 	case_row_clear(&k);
 	if (!ok || db_tx_commit(r->db) < 0) {
 		db_tx_rollback(r->db);

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum key_type { K_STR, K_INT, K_INT64, K_HOURS, K_LISTEN, K_TIME };
+enum key_type { K_STR, K_INT, K_INT64, K_HOURS, K_LISTEN, K_TIME, K_MONTHDAY };
 
 struct key {
 	const char *name;
@@ -48,6 +48,8 @@ static const struct key keys[] = {
 	{"application_rate_per_hour", K_INT, F(application_rate_per_hour), 0, 100000},
 	{"application_retention_days", K_INT, F(application_retention_days), 1, 3650},
 	{"clock_offset_seconds", K_INT64, F(clock_offset_seconds), -100LL * 366 * 86400, 100LL * 366 * 86400},
+	{"dispatch_stage1_due", K_MONTHDAY, F(dispatch_stage1_due), 0, 0},
+	{"dispatch_stage4_due", K_MONTHDAY, F(dispatch_stage4_due), 0, 0},
 };
 #undef F
 
@@ -77,6 +79,8 @@ void config_defaults(struct config *c)
 	c->application_deadline = CONFIG_NO_DEADLINE;
 	c->application_rate_per_hour = 5;
 	c->application_retention_days = 90;
+	c->dispatch_stage1_due = 810;  /* 8月上旬 */
+	c->dispatch_stage4_due = 229;  /* 2月下旬: the end of February */
 }
 
 static int parse_int64(const char *v, int64_t *out)
@@ -136,6 +140,20 @@ int config_set(struct config *c, const char *key, const char *value, char err[25
 				return -1;
 			}
 			*(int64_t *)field = t;
+			return 0;
+		}
+		case K_MONTHDAY: {
+			static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+			int mo = 0, day = 0, used = 0;
+			bool digits = strlen(value) == 5 && isdigit((unsigned char)value[0]) &&
+				      isdigit((unsigned char)value[1]) && isdigit((unsigned char)value[3]) &&
+				      isdigit((unsigned char)value[4]);
+			if (!digits || sscanf(value, "%2d-%2d%n", &mo, &day, &used) != 2 || used != 5 || value[2] != '-' ||
+			    mo < 1 || mo > 12 || day < 1 || day > mdays[mo - 1]) {
+				snprintf(err, 256, "config: %s: expected a day as MM-DD, got '%s'", key, value);
+				return -1;
+			}
+			*(int *)field = mo * 100 + day;
 			return 0;
 		}
 		case K_HOURS: {

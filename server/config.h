@@ -42,6 +42,11 @@ struct config {
 	/* Test only: seconds added to the wall clock (util.h now_unix). Refused at start unless the
 	 * environment has MAMORI_TEST_CLOCK=1 (main.c). */
 	int64_t clock_offset_seconds;
+	/* Expert dispatch (docs/DISPATCH.md): the day (month * 100 + day, Japan time) by which stage 1
+	 * and stage 4 visits should be done in a program year that starts in April; a day past the
+	 * month's end means its last day ("02-29" = end of February in any year). */
+	int dispatch_stage1_due;
+	int dispatch_stage4_due;
 };
 #define CONFIG_NO_DEADLINE INT64_MAX
 

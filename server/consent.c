@@ -285,18 +285,15 @@ static json_t *doc_json_by_id(struct db *d, int64_t id)
 }
 
 /* Tells, inside the publishing transaction, everyone whom the new material version of kind now
- * holds at the gate, in the app (kind consent_version) and by e-mail (mail kind "consent", which
- * the recipient's preferences may turn off). The gate is asked afresh per person, so
+ * holds at the gate, in the app and by e-mail (kind consent_version, params {document_kind,
+ * document_title, version}; the recipient's `consent` mail preference may turn the mail off). The gate is asked afresh per person, so
  * participants hear of both kinds, experts of the NDA only, and the secretariat of nothing.
  * Sets *count to the in-app notifications stored. Returns 0 or -1. */
 static int notify_affected(struct req *r, const char *kind, const char *title, int64_t version,
 			   int64_t *count)
 {
-	char *text = xasprintf("%s（第%" PRId64
-			       "版）が公開されました。内容をご確認のうえ、改めて同意してください。",
-			       title, version);
-	char *mail = xasprintf("%s\n\nサインインすると、新しい版の全文と同意の画面が表示されます。\n%s/\n",
-			       text, r->cfg->base_url);
+	json_t *params = json_pack("{s:s, s:s, s:I}", "document_kind", kind, "document_title", title, "version",
+				   (json_int_t)version);
 	sqlite3_stmt *st = db_stmt(r->db, notify_targets_sql);
 	int rc = 0, step = SQLITE_DONE;
 	*count = 0;
@@ -313,8 +310,8 @@ static int notify_affected(struct req *r, const char *kind, const char *title, i
 		}
 		json_decref(pending);
 		if (affected) {
-			int n = notify_user(r->db, p.user_id, "consent_version", 0, 0, r->who->user_id, text);
-			if (n < 0 || mail_enqueue(r->db, p.user_id, "consent", 0, NULL, mail) < 0)
+			int n = notify_user(r->db, p.user_id, "consent_version", 0, 0, r->who->user_id, params);
+			if (n < 0 || mail_enqueue(r->db, p.user_id, "consent_version", 0, params, NULL) < 0)
 				rc = -1;
 			else
 				*count += n;
@@ -324,8 +321,7 @@ static int notify_affected(struct req *r, const char *kind, const char *title, i
 	if (rc == 0 && step != SQLITE_DONE)
 		rc = -1;
 	sqlite3_reset(st);
-	free(text);
-	free(mail);
+	json_decref(params);
 	return rc;
 }
 

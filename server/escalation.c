@@ -39,22 +39,23 @@ static int64_t hours_to_seconds(double h)
 
 /* ---- notifications ------------------------------------------------------------------------ */
 
-/* Both channels at once: in the app and by mail. */
-static int tell(struct db *d, int64_t user_id, const char *inapp_kind, const char *mail_kind,
-		int64_t thread_id, int64_t post_id, int64_t actor_id, const char *text, const char *body)
+/* Both channels at once: in the app and by mail, the same kind and params (kinds.c); text is
+ * the caller's own words for the mail (only sent when the mail may carry content). */
+static int tell(struct db *d, int64_t user_id, const char *kind, int64_t thread_id, int64_t post_id,
+		int64_t actor_id, const json_t *params, const char *text)
 {
 	/* notify_user stores nothing for a user who may not read the thread, nor for the actor. */
-	if (notify_user(d, user_id, inapp_kind, thread_id, post_id, actor_id, text) < 0)
+	if (notify_user(d, user_id, kind, thread_id, post_id, actor_id, params) < 0)
 		return -1;
-	return mail_enqueue(d, user_id, mail_kind, thread_id, NULL, body) < 0 ? -1 : 0;
+	return mail_enqueue(d, user_id, kind, thread_id, params, text) < 0 ? -1 : 0;
 }
 
 static const char secretariat_sql[] = "SELECT id FROM users WHERE role = 'secretariat' AND status = 'active'"
 				      " ORDER BY id";
 
 /* Tells every active secretariat member. */
-static int tell_secretariat(struct db *d, const char *inapp_kind, const char *mail_kind, int64_t thread_id,
-			    int64_t actor_id, const char *text, const char *body)
+static int tell_secretariat(struct db *d, const char *kind, int64_t thread_id, int64_t actor_id,
+			    const json_t *params, const char *text)
 {
 	int64_t ids[256];
 	int n = 0;
@@ -63,7 +64,7 @@ static int tell_secretariat(struct db *d, const char *inapp_kind, const char *ma
 		ids[n++] = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	for (int i = 0; i < n; i++)
-		if (tell(d, ids[i], inapp_kind, mail_kind, thread_id, 0, actor_id, text, body) < 0)
+		if (tell(d, ids[i], kind, thread_id, 0, actor_id, params, text) < 0)
 			return -1;
 	return 0;
 }
@@ -249,13 +250,9 @@ static int handle_accept(struct req *r)
 		  audit_thread(r, "question.accept", id, detail) == 0;
 	json_decref(detail);
 	if (ok && post_author != me)
-		ok = tell(r->db, post_author, "answer.accepted", "acceptance", id, post_id, me,
-			  "あなたの回答が解決策として採用されました",
-			  "あなたの回答が、質問への解決策として採用されました。") == 0;
+		ok = tell(r->db, post_author, "answer.accepted", id, post_id, me, NULL, NULL) == 0;
 	if (ok && t.author_id != me && t.author_id != post_author)
-		ok = tell(r->db, t.author_id, "question.resolved", "acceptance", id, post_id, me,
-			  "事務局があなたの質問の解決策を選びました",
-			  "事務局があなたの質問への回答を解決策として採用しました。") == 0;
+		ok = tell(r->db, t.author_id, "question.resolved", id, post_id, me, NULL, NULL) == 0;
 	if (!ok || db_tx_commit(r->db) < 0) {
 		db_tx_rollback(r->db);
 		rc = req_internal(r, "accept");
@@ -439,11 +436,9 @@ static int handle_escalate(struct req *r)
 	if (ok) {
 		char due_jst[32];
 		calendar_format_jst(due, due_jst);
-		char *body = xasprintf("回答期限: %s（営業時間で %g 時間）\n\n事務局からのメモ:\n%s", due_jst,
-				       r->cfg->sla_expert_hours, *note ? note : "（なし）");
-		ok = tell(r->db, expert_id, "escalation.assigned", "assignment", id, 0, r->who->user_id,
-			  "質問への回答を依頼されました", body) == 0;
-		free(body);
+		json_t *params = json_pack("{s:s, s:f}", "due_at", due_jst, "hours", r->cfg->sla_expert_hours);
+		ok = tell(r->db, expert_id, "escalation.assigned", id, 0, r->who->user_id, params, note) == 0;
+		json_decref(params);
 	}
 	if (!ok || db_tx_commit(r->db) < 0) {
 		db_tx_rollback(r->db);
@@ -580,11 +575,9 @@ static int handle_decline(struct req *r)
 		json_decref(detail);
 	}
 	if (ok) {
-		char *body = xasprintf("%s さんが担当を辞退しました。\n\n理由:\n%s",
-				       r->who->name ? r->who->name : "", reason);
-		ok = tell_secretariat(r->db, "escalation.declined", "declined", thread_id, r->who->user_id,
-				      "専門家がエスカレーションを辞退しました", body) == 0;
-		free(body);
+		json_t *params = json_pack("{s:s}", "expert", r->who->name ? r->who->name : "");
+		ok = tell_secretariat(r->db, "escalation.declined", thread_id, r->who->user_id, params, reason) == 0;
+		json_decref(params);
 	}
 	if (!ok || db_tx_commit(r->db) < 0) {
 		db_tx_rollback(r->db);
@@ -868,11 +861,10 @@ int escalation_on_post(struct req *r, int64_t thread_id, int64_t post_id)
 				while (n > 0 && ((unsigned char)b[n] & 0xC0) == 0x80)
 					n--;
 			}
-			text = xasprintf("回答の冒頭:\n%.*s%s", (int)n, b, n < strlen(b) ? "…" : "");
+			text = xasprintf("%.*s%s", (int)n, b, n < strlen(b) ? "…" : "");
 		}
 		sqlite3_reset(st);
-		rc = tell(d, t.author_id, "question.answered", "answer", thread_id, post_id, r->who->user_id,
-			  "あなたの質問に専門家が回答しました", text);
+		rc = tell(d, t.author_id, "question.answered", thread_id, post_id, r->who->user_id, NULL, text);
 		free(text);
 	}
 	free(t.title);
@@ -937,14 +929,12 @@ static void timers_scan(struct db *d, int64_t now)
 		if (ok)
 			ok = mark(d, overdue_mark_sql, t->id, now) == 0;
 		if (ok && !t->resolved) {
-			ok = tell_secretariat(
-				     d, "escalation.overdue", "overdue", t->thread_id, 0,
-				     "エスカレーションが回答期限を過ぎました",
-				     "専門家への質問が回答期限を過ぎました。担当の見直しをご検討ください。") ==
-				     0 &&
-			     tell(d, t->expert_id, "escalation.overdue", "overdue", t->thread_id, 0, 0,
-				  "ご担当の質問が回答期限を過ぎました",
-				  "ご担当の質問が回答期限を過ぎました。回答または辞退をお願いします。") == 0;
+			json_t *staff = json_pack("{s:s}", "audience", "secretariat");
+			json_t *expert = json_pack("{s:s}", "audience", "expert");
+			ok = tell_secretariat(d, "escalation.overdue", t->thread_id, 0, staff, NULL) == 0 &&
+			     tell(d, t->expert_id, "escalation.overdue", t->thread_id, 0, 0, expert, NULL) == 0;
+			json_decref(staff);
+			json_decref(expert);
 		}
 		free(t->title);
 	}
@@ -956,10 +946,9 @@ static void timers_scan(struct db *d, int64_t now)
 		if (ok && !t->resolved && t->due_at > now) {
 			char due_jst[32];
 			calendar_format_jst(t->due_at, due_jst);
-			char *body = xasprintf("回答期限: %s\n回答が難しい場合は辞退してください。", due_jst);
-			ok = tell(d, t->expert_id, "escalation.reminder", "reminder", t->thread_id, 0, 0,
-				  "ご担当の質問の回答期限が近づいています", body) == 0;
-			free(body);
+			json_t *params = json_pack("{s:s}", "due_at", due_jst);
+			ok = tell(d, t->expert_id, "escalation.reminder", t->thread_id, 0, 0, params, NULL) == 0;
+			json_decref(params);
 		}
 		free(t->title);
 	}

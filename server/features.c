@@ -19,6 +19,7 @@ extern const struct route idempotency_routes[];
 extern const struct route application_routes[];
 extern const struct route round_routes[], feed_routes[];
 extern const struct route case_routes[];
+extern const struct route visit_routes[];
 
 const struct feature features[] = {
 	{.name = "system", .routes = system_routes},
@@ -43,5 +44,6 @@ const struct feature features[] = {
 	{.name = "application", .routes = application_routes, .tick = application_tick},
 	{.name = "round", .routes = round_routes},
 	{.name = "feed", .routes = feed_routes},
+	{.name = "visit", .routes = visit_routes},
 	{0},
 };

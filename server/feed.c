@@ -15,6 +15,7 @@
 #include "round.h"
 #include "router.h"
 #include "util.h"
+#include "visit.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -29,9 +30,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Every kind of event a feed carries, in order. Dispatch visits (§10) add one line here. */
+/* Every kind of event a feed carries, in order. */
 static const feed_source_fn feed_sources[] = {
 	round_feed_events,
+	visit_feed_events, /* dispatch visits (§10, visit.c) */
 };
 
 /* ---- the key --------------------------------------------------------------------------------- */

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "db.h"
 #include "http.h"
+#include "kinds.h"
 #include "router.h"
 #include "server.h"
 #include "util.h"
@@ -23,39 +24,27 @@
 
 #define MAIL_BATCH 20                    /* messages per trip to the helper pool */
 #define MAIL_GIVE_UP_SECONDS (7 * 86400) /* a message still failing after a week is `failed` */
-#define MAIL_SUBJECT_MAX 400             /* bytes of a caller's subject kept */
+#define MAIL_SUBJECT_MAX 400             /* bytes of a caller's subject kept (invitations) */
 #define MAIL_BODY_MAX 16384              /* bytes of a caller's body kept */
 
 /* ---- kinds and preferences -------------------------------------------------------------- */
 
-struct mail_kind {
-	const char *kind;
-	const char *pref;  /* mail_preferences column; NULL: always sent */
-	const char *label; /* what happened, one line of Japanese */
-};
-
-static const struct mail_kind mail_kinds[] = {
-	{"assignment", "assignments", "専門家として質問への回答を依頼されました"},
-	{"reminder", "assignments", "ご担当の質問の回答期限が近づいています"},
-	{"declined", "assignments", "専門家がエスカレーションを辞退しました"},
-	{"answer", "answers", "あなたの質問に専門家が回答しました"},
-	{"acceptance", "acceptances", "回答が解決策として採用されました"},
-	{"overdue", "overdue", "エスカレーションが回答期限を過ぎました"},
-	{"mention", "mentions", "スレッドであなたが言及されました"},
-	{"consent", "consent", "同意書が新しい版になりました"},
-};
-static const struct mail_kind mail_kind_other = {"other", NULL, "mamori からのお知らせです"};
+/* The kinds, their preferences and their texts in every language: kinds.c. */
 
 /* The preference names, in the order of the mail_preferences columns. */
 static const char *const pref_names[] = {"assignments", "answers",  "acceptances",
 					 "overdue",     "mentions", "consent"};
 
-static const struct mail_kind *kind_find(const char *kind)
+static const char lang_sql[] = "SELECT lang FROM users WHERE id = :uid";
+
+/* The language user_id reads mail in (users.lang). */
+static enum lang user_lang(struct db *d, int64_t user_id)
 {
-	for (size_t i = 0; i < ARRAY_LEN(mail_kinds); i++)
-		if (kind && strcmp(mail_kinds[i].kind, kind) == 0)
-			return &mail_kinds[i];
-	return &mail_kind_other;
+	sqlite3_stmt *st = db_stmt(d, lang_sql);
+	db_bind_int64(st, ":uid", user_id);
+	enum lang l = sqlite3_step(st) == SQLITE_ROW ? kinds_lang(db_col_text(st, 0)) : LANG_JA;
+	sqlite3_reset(st);
+	return l;
 }
 
 static const char prefs_sql[] =
@@ -76,7 +65,7 @@ static void prefs_load(struct db *d, int64_t user_id, bool on[6])
 }
 
 /* True when user_id wants mail of kind k. */
-static bool prefs_allow(struct db *d, int64_t user_id, const struct mail_kind *k)
+static bool prefs_allow(struct db *d, int64_t user_id, const struct notice_kind *k)
 {
 	if (!k->pref)
 		return true;
@@ -128,16 +117,23 @@ static enum mail_scope mail_scope_for(struct db *d, const struct principal *p, i
 	return scope;
 }
 
-static char *title_subject_new(const struct mail_kind *k, const char *title)
+/* "[mamori] <what happened>: <thread title>", or without a thread "[mamori] <what happened>", in
+ * language l: the same subject whatever the thread's visibility. The label may name params
+ * ({number}), which hold no thread content. */
+static char *subject_new(const struct notice_kind *k, enum lang l, int64_t thread_id, const char *title,
+			 const json_t *params)
 {
-	return xasprintf("[mamori] %s: %s", k->label, title ? title : "");
+	char *label = kinds_render_new(k->text[l].label, params, NULL, "", NULL);
+	char *s = thread_id ? xasprintf("[mamori] %s: %s", label, title ? title : "") : xasprintf("[mamori] %s", label);
+	free(label);
+	return s;
 }
 
 /* ---- enqueue ------------------------------------------------------------------------------ */
 
 static const char enqueue_sql[] =
-	"INSERT INTO mail_outbox (user_id, kind, thread_id, subject, body, next_attempt_at, created_at)"
-	" VALUES (:uid, :kind, :thread, :subject, :body, :now, :now)";
+	"INSERT INTO mail_outbox (user_id, kind, thread_id, subject, body, params, next_attempt_at, created_at)"
+	" VALUES (:uid, :kind, :thread, :subject, :body, :params, :now, :now)";
 
 /* Copies at most max bytes of s, cut at a UTF-8 character boundary; CR, LF and TAB become spaces
  * when one_line. Caller frees. */
@@ -157,29 +153,24 @@ static char *text_clip_new(const char *s, size_t max, bool one_line)
 	return out;
 }
 
-int mail_enqueue(struct db *d, int64_t user_id, const char *kind, int64_t thread_id, const char *subject,
-		 const char *body)
+int mail_enqueue(struct db *d, int64_t user_id, const char *kind, int64_t thread_id, const json_t *params,
+		 const char *text)
 {
-	const struct mail_kind *k = kind_find(kind);
+	const struct notice_kind *k = kinds_find(kind, params);
 	struct principal p;
 	if (authz_principal_load(d, user_id, &p) < 0)
 		return 1;
 	int rc = 1;
-	char *title = NULL, *subj = NULL, *text = NULL;
+	char *title = NULL, *subj = NULL, *body = NULL, *ptext = NULL;
 	enum mail_scope scope = mail_scope_for(d, &p, thread_id, &title);
 	if (scope == MAIL_SKIP || !prefs_allow(d, user_id, k))
 		goto out;
-	if (scope == MAIL_FULL && subject) {
-		subj = text_clip_new(subject, MAIL_SUBJECT_MAX, true);
-		text = text_clip_new(body ? body : "", MAIL_BODY_MAX, false);
-	} else if (scope == MAIL_FULL) {
-		subj = title ? title_subject_new(k, title) : xasprintf("[mamori] %s", k->label);
-		text = text_clip_new(body ? body : "", MAIL_BODY_MAX, false);
-	} else {
-		/* Not the caller's text: the outbox never holds a confidential thread's content. */
-		subj = title_subject_new(k, title);
-		text = xstrdup("");
-	}
+	/* The subject as it reads now, for the outbox view; the sender composes it again. */
+	subj = subject_new(k, user_lang(d, user_id), thread_id, title, params);
+	/* Not the caller's text unless it may go out: the outbox never holds a confidential
+	 * thread's content. */
+	body = scope == MAIL_FULL ? text_clip_new(text ? text : "", MAIL_BODY_MAX, false) : xstrdup("");
+	ptext = params ? json_dumps(params, JSON_COMPACT) : NULL;
 	sqlite3_stmt *st = db_stmt(d, enqueue_sql);
 	db_bind_int64(st, ":uid", user_id);
 	db_bind_text(st, ":kind", kind ? kind : "other");
@@ -188,13 +179,15 @@ int mail_enqueue(struct db *d, int64_t user_id, const char *kind, int64_t thread
 	else
 		db_bind_null(st, ":thread");
 	db_bind_text(st, ":subject", subj);
-	db_bind_text(st, ":body", text);
+	db_bind_text(st, ":body", body);
+	db_bind_text(st, ":params", ptext ? ptext : "{}");
 	db_bind_int64(st, ":now", now_unix());
 	rc = db_exec_stmt(d, st) < 0 ? -1 : 0;
 out:
 	free(title);
 	free(subj);
-	free(text);
+	free(body);
+	free(ptext);
 	principal_clear(&p);
 	return rc;
 }
@@ -343,29 +336,34 @@ char *mail_message_new(const char *from, const char *to, const char *subject, co
 
 /* ---- composing at send time ------------------------------------------------------------- */
 
-/* The whole body of a mail to `name`: greeting, what happened, the caller's text (MAIL_FULL
- * only), the thread's title and link, and a footer. Caller frees. */
-static char *body_compose_new(const struct config *cfg, const char *name, const struct mail_kind *k,
-			      enum mail_scope scope, int64_t thread_id, const char *title, const char *text)
+/* The whole body of a mail to `name` in language l: greeting, what happened, the details
+ * (MAIL_FULL only: the kind's detail template filled from params and the caller's text; for a
+ * row queued before mails had params, params is NULL and text is the old composed details), the
+ * thread's title and link, and a footer. Caller frees. */
+static char *body_compose_new(const struct config *cfg, const char *name, const struct notice_kind *k,
+			      enum lang l, enum mail_scope scope, int64_t thread_id, const char *title,
+			      const json_t *params, const char *text)
 {
+	const struct mail_frame *f = &kinds_mail_frame[l];
 	struct buf b = {0};
-	buf_printf(&b, "%s 様\n\n", name && *name ? name : "ご利用者");
+	buf_printf(&b, "%s%s%s\n\n", f->dear, name && *name ? name : f->nameless, f->dear_end);
 	if (thread_id)
-		buf_printf(&b, "%s。\n\n", k->label);
-	if (scope == MAIL_FULL && text && *text)
-		buf_printf(&b, "%s\n\n", text);
+		buf_printf(&b, "%s%s\n\n", k->text[l].label, f->full_stop);
+	if (scope == MAIL_FULL) {
+		char *detail = params && k->text[l].detail
+				       ? kinds_render_new(k->text[l].detail, params, text, f->none, cfg->base_url)
+				       : xstrdup(text ? text : "");
+		if (*detail)
+			buf_printf(&b, "%s\n\n", detail);
+		free(detail);
+	}
 	if (thread_id) {
-		buf_printf(&b, "スレッド: %s\n%s/#/threads/%lld\n\n", title ? title : "", cfg->base_url,
+		buf_printf(&b, "%s%s\n%s/#/threads/%lld\n\n", f->thread, title ? title : "", cfg->base_url,
 			   (long long)thread_id);
 		if (scope == MAIL_TITLE)
-			buf_puts(&b,
-				 "このスレッドは公開範囲が限られているため、本文はメールに載せていません。"
-				 "内容はリンク先でサインインしてご確認ください。\n\n");
+			buf_puts(&b, f->title_only);
 	}
-	buf_printf(&b,
-		   "--\nmamori（中小企業サイバーセキュリティ支援 フォーラム）\n"
-		   "このメールは送信専用です。配信の設定: %s/#/settings\n",
-		   cfg->base_url);
+	buf_printf(&b, "%s%s/#/account\n", f->footer, cfg->base_url);
 	buf_cstr(&b);
 	return b.data;
 }
@@ -397,7 +395,7 @@ static int64_t relay_retry_at; /* no batch before this time after the relay fail
 static int relay_failures;     /* consecutive relay failures */
 
 static const char due_sql[] =
-	"SELECT id, user_id, kind, thread_id, subject, body, attempts, created_at FROM mail_outbox"
+	"SELECT id, user_id, kind, thread_id, subject, body, params FROM mail_outbox"
 	" WHERE state = 'pending' AND next_attempt_at <= :now ORDER BY next_attempt_at, id LIMIT :limit";
 static const char cancel_sql[] =
 	"UPDATE mail_outbox SET state = 'cancelled', last_error = :why WHERE id = :id AND state = 'pending'";
@@ -577,6 +575,7 @@ static void row_cancel(struct db *d, int64_t id, const char *why)
 struct due_row {
 	int64_t id, user_id, thread_id;
 	char *kind, *subject, *body;
+	json_t *params; /* NULL for a row queued before mails had params */
 };
 
 /* Worker 0: picks due rows, composes them and starts a batch on the helper pool. */
@@ -596,6 +595,8 @@ static void sender_run(struct worker *w, int64_t now)
 		r->thread_id = sqlite3_column_int64(st, 3);
 		r->subject = db_col_dup(st, 4);
 		r->body = db_col_dup(st, 5);
+		r->params = sqlite3_column_type(st, 6) == SQLITE_NULL ? NULL
+								    : json_loads(db_col_text(st, 6), 0, NULL);
 	}
 	sqlite3_reset(st);
 	if (!nrows)
@@ -609,7 +610,7 @@ static void sender_run(struct worker *w, int64_t now)
 	b->from = xstrdup(w->cfg->mail_from);
 	for (int i = 0; i < nrows; i++) {
 		struct due_row *r = &rows[i];
-		const struct mail_kind *k = kind_find(r->kind);
+		const struct notice_kind *k = kinds_find(r->kind, r->params);
 		struct principal p;
 		char *title = NULL;
 		bool invitation = strcmp(r->kind, "invitation") == 0;
@@ -626,9 +627,13 @@ static void sender_run(struct worker *w, int64_t now)
 		} else if (!mail_address_ok(p.email) || !mail_address_ok(b->from)) {
 			row_cancel(d, r->id, "unusable address");
 		} else {
-			char *subject = scope == MAIL_FULL ? xstrdup(r->subject)
-							   : title_subject_new(k, title);
-			char *body = body_compose_new(w->cfg, p.name, k, scope, r->thread_id, title, r->body);
+			/* Composed now, in the language the recipient reads now; a row from before
+			 * mails had params keeps its stored subject where it may carry it. */
+			enum lang l = user_lang(d, r->user_id);
+			char *subject = !r->params && scope == MAIL_FULL ? xstrdup(r->subject)
+									 : subject_new(k, l, r->thread_id, title, r->params);
+			char *body = body_compose_new(w->cfg, p.name, k, l, scope, r->thread_id, title, r->params,
+						      r->body);
 			struct mail_msg *m = &b->msgs[b->n++];
 			m->id = r->id;
 			m->to = xstrdup(p.email);
@@ -643,6 +648,7 @@ next:
 		free(r->kind);
 		free(r->subject);
 		free(r->body);
+		json_decref(r->params);
 	}
 	if (!b->n) {
 		batch_free(b);

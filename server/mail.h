@@ -8,6 +8,7 @@
 #ifndef MAMORI_MAIL_H
 #define MAMORI_MAIL_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -17,28 +18,27 @@ struct worker;
 /* Queues one e-mail to user_id. Call it inside the write transaction of the action that causes
  * the mail (db_tx_begin), so the mail and the action commit or roll back together.
  *
- * kind picks the recipient's preference and the mail's one-line summary:
- *   "assignment", "reminder", "declined"  → preference `assignments`
- *   "answer" → `answers`, "acceptance" → `acceptances`, "overdue" → `overdue`,
- *   "mention" → `mentions`, "consent" → `consent`;
- *   any other kind is sent regardless of preferences.
+ * kind is a notification kind of the table in kinds.c ("escalation.assigned", "consent_version",
+ * ...): it names the recipient's preference that may turn the mail off and the mail's texts in
+ * both languages; an unknown kind is sent regardless of preferences as "a notice from mamori".
+ * params (borrowed, may be NULL) fills the kind's detail template; text (borrowed, may be NULL)
+ * is the caller's own words ({text} in the template: an answer's excerpt, a note, a reason).
  * thread_id (0: the mail is about no thread): the recipient must be able to read the thread now
  * (the visibility rule of authz.h); otherwise nothing is queued. When the thread is not
- * `community`, or the recipient has not passed the consent gate, subject and body are ignored:
- * the mail says only what happened (from kind), the thread's title and its link
- * (cfg->base_url + "/#/threads/ID"). The same check runs again just before sending, so a thread
- * made confidential meanwhile never leaks through a queued mail.
- * subject: one line (UTF-8, encoded by the sender), or NULL for the standard one,
- * "[mamori] <what happened>: <thread title>" (what mamori's own mails use, so a mail reads the
- * same whatever the thread's visibility). body: plain UTF-8 text, may be NULL; the sender adds
- * the greeting ("NAME 様"), what happened, the thread's title and link, and a footer. Both are
- * copied.
+ * `community`, or the recipient has not passed the consent gate, params and text are not used:
+ * the mail says only what happened (the kind's label), the thread's title and its link
+ * (cfg->base_url + "/#/threads/ID"), and text is not even stored. The same check runs again just
+ * before sending, so a thread made confidential meanwhile never leaks through a queued mail.
+ *
+ * The mail is composed when it is sent, in the recipient's language then (users.lang):
+ * subject "[mamori] <what happened>: <thread title>" (or "[mamori] <what happened>"), and a
+ * body with the greeting, what happened, the details, the thread's title and link and a footer.
  *
  * Returns 0 when queued, 1 when nothing was queued (the recipient is not an active user, turned
  * that kind off, or may not read the thread), -1 on a database error (the caller rolls back).
  * Runs on the caller's thread with the caller's connection. */
-int mail_enqueue(struct db *d, int64_t user_id, const char *kind, int64_t thread_id, const char *subject,
-		 const char *body);
+int mail_enqueue(struct db *d, int64_t user_id, const char *kind, int64_t thread_id, const json_t *params,
+		 const char *text);
 
 /* Queues the invitation mail of user_id, who must still be `invited` (returns 1 otherwise): sent
  * regardless of preferences, subject and body as given (the body carries the invitation link;

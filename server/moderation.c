@@ -516,8 +516,7 @@ static int handle_flag_create(struct req *r)
 			ids[n++] = sqlite3_column_int64(st, 0);
 		sqlite3_reset(st);
 		for (int i = 0; i < n && w == 0; i++)
-			if (notify_user(r->db, ids[i], "flag", p.thread_id, p.id, r->who->user_id,
-					"投稿が通報されました") < 0)
+			if (notify_user(r->db, ids[i], "flag", p.thread_id, p.id, r->who->user_id, NULL) < 0)
 				w = -1;
 	}
 	if (w < 0 || db_tx_commit(r->db) < 0) {

@@ -10,17 +10,18 @@
 #include "router.h"
 #include "util.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define PAGE_SIZE 50
 #define MAX_READ_IDS 1000
 
 static const char insert_sql[] =
-	"INSERT INTO notifications (user_id, kind, thread_id, post_id, actor_id, text, created_at)"
-	" VALUES (:uid, :kind, :tid, :pid, :actor, :text, :now)";
+	"INSERT INTO notifications (user_id, kind, thread_id, post_id, actor_id, params, created_at)"
+	" VALUES (:uid, :kind, :tid, :pid, :actor, :params, :now)";
 
 int notify_user(struct db *d, int64_t user_id, const char *kind, int64_t thread_id, int64_t post_id,
-		int64_t actor_id, const char *text)
+		int64_t actor_id, const json_t *params)
 {
 	if (user_id <= 0 || user_id == actor_id)
 		return 0;
@@ -40,24 +41,64 @@ int notify_user(struct db *d, int64_t user_id, const char *kind, int64_t thread_
 		db_bind_int64(st, ":pid", post_id);
 	if (actor_id)
 		db_bind_int64(st, ":actor", actor_id);
-	db_bind_text(st, ":text", text ? text : "");
+	char *ptext = params ? json_dumps(params, JSON_COMPACT) : NULL;
+	db_bind_text(st, ":params", ptext ? ptext : "{}");
 	db_bind_int64(st, ":now", now_unix());
-	if (db_exec_stmt(d, st) < 0)
+	int rc = db_exec_stmt(d, st);
+	free(ptext);
+	if (rc < 0)
 		return -1;
 	events_publish_notification(d, sqlite3_last_insert_rowid(db_handle(d)), user_id, thread_id);
 	return 1;
 }
 
-/* The caller's notifications whose thread (if any) they may still read; while the caller does
+static const char insert_visit_sql[] =
+	"INSERT INTO notifications (user_id, kind, visit_id, actor_id, params, created_at)"
+	" VALUES (:uid, :kind, :vid, :actor, :params, :now)";
+
+int notify_user_visit(struct db *d, int64_t user_id, const char *kind, int64_t visit_id, int64_t actor_id,
+		      const json_t *params)
+{
+	if (user_id <= 0 || user_id == actor_id)
+		return 0;
+	struct principal p;
+	if (authz_principal_load(d, user_id, &p) < 0)
+		return 0;
+	bool ok = authz_can_read_visit(d, &p, visit_id);
+	principal_clear(&p);
+	if (!ok)
+		return 0;
+	sqlite3_stmt *st = db_stmt(d, insert_visit_sql);
+	db_bind_int64(st, ":uid", user_id);
+	db_bind_text(st, ":kind", kind);
+	db_bind_int64(st, ":vid", visit_id);
+	if (actor_id)
+		db_bind_int64(st, ":actor", actor_id);
+	char *ptext = params ? json_dumps(params, JSON_COMPACT) : NULL;
+	db_bind_text(st, ":params", ptext ? ptext : "{}");
+	db_bind_int64(st, ":now", now_unix());
+	int rc = db_exec_stmt(d, st);
+	free(ptext);
+	if (rc < 0)
+		return -1;
+	/* The event carries only the notification's id, to its own recipient. */
+	events_publish_notification(d, sqlite3_last_insert_rowid(db_handle(d)), user_id, 0);
+	return 1;
+}
+
+/* The caller's notifications whose thread or visit (if any) they may still read; while the caller does
  * not pass the consent gate (:gated = 1) only those about no thread (e.g. a new consent
  * version), since a thread's title is content. */
 #define NOTIFY_READABLE                                                                            \
 	" n.user_id = :p_uid AND (n.thread_id IS NULL OR (:gated = 0 AND EXISTS (SELECT 1 FROM threads t" \
-	" WHERE t.id = n.thread_id AND " AUTHZ_THREAD_VISIBLE ")))"
+	" WHERE t.id = n.thread_id AND " AUTHZ_THREAD_VISIBLE ")))"                                        \
+	" AND (n.visit_id IS NULL OR (:gated = 0 AND EXISTS (SELECT 1 FROM visits v"                     \
+	" WHERE v.id = n.visit_id AND " AUTHZ_VISIT_VISIBLE ")))"
 
 static const char list_sql[] =
-	"SELECT n.id, n.kind, n.thread_id, n.post_id, n.actor_id, coalesce(a.name, ''), n.text, n.created_at,"
-	" n.read_at FROM notifications n LEFT JOIN users a ON a.id = n.actor_id"
+	"SELECT n.id, n.kind, n.thread_id, n.post_id, n.actor_id, coalesce(a.name, ''), n.params, n.created_at,"
+	" n.read_at, th.title, n.visit_id FROM notifications n LEFT JOIN users a ON a.id = n.actor_id"
+	" LEFT JOIN threads th ON th.id = n.thread_id"
 	" WHERE" NOTIFY_READABLE " AND (:unread = 0 OR n.read_at IS NULL)"
 	" ORDER BY n.id DESC LIMIT :lim OFFSET :off";
 static const char unread_sql[] =
@@ -79,11 +120,26 @@ static int caller_gated(struct req *r)
 	return authz_check_content(r->db, r->who, ACCESS_CONTENT, NULL) != ACCESS_OK;
 }
 
-/* GET /api/v1/notifications?page=&unread= — signed in (docs/API.md §5); a caller held at the
- * gate (or who must enrol two-step sign-in first) sees only notifications about no thread
- * (consent versions), since titles are content; 200 {notifications:[{id, kind,
- * thread_id, post_id, actor:{id,name}|null, text, created_at, read_at}], unread_count}, newest
- * first, 50 a page, only about threads the caller may read now. */
+/* The stored params of the row's column 6 plus, for a notification about a thread, its current
+ * title (column 9): the row is only listed while the caller may read the thread, so the title is
+ * never one the reader may not see. */
+static json_t *params_json(sqlite3_stmt *st)
+{
+	json_t *params = json_loads(db_col_text(st, 6), 0, NULL);
+	if (!json_is_object(params)) {
+		json_decref(params);
+		params = json_object();
+	}
+	if (sqlite3_column_type(st, 2) != SQLITE_NULL && sqlite3_column_type(st, 9) != SQLITE_NULL)
+		json_object_set_new(params, "title", json_string(db_col_text(st, 9)));
+	return params;
+}
+
+/* GET /api/v1/notifications?page=&unread= — signed in (docs/API.md §5); a caller held at the gate (or who must
+ * enrol two-step sign-in first) sees only notifications about no thread (consent versions), since titles are content; 200
+ * {notifications:[{id, kind, params, thread_id, post_id, actor:{id,name}|null, created_at,
+ * read_at}], unread_count}, newest first, 50 a page, only about threads the caller may read now.
+ * The client renders kind + params in the reader's language (kinds.h, docs/FORUM.md). */
 static int handle_list(struct req *r)
 {
 	int64_t page = req_query_int(r, "page", 1);
@@ -102,12 +158,14 @@ static int handle_list(struct req *r)
 		if (sqlite3_column_type(st, 4) != SQLITE_NULL)
 			actor = json_pack("{s:I, s:s}", "id", (json_int_t)sqlite3_column_int64(st, 4), "name",
 					  db_col_text(st, 5));
-		json_array_append_new(
-			arr, json_pack("{s:I, s:s, s:o, s:o, s:o, s:s, s:o, s:o}", "id",
-				       (json_int_t)sqlite3_column_int64(st, 0), "kind", db_col_text(st, 1), "thread_id",
-				       opt_id(st, 2), "post_id", opt_id(st, 3), "actor", actor, "text",
-				       db_col_text(st, 6), "created_at", json_time(sqlite3_column_int64(st, 7)),
-				       "read_at", json_time(sqlite3_column_int64(st, 8))));
+		json_t *item = json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+				       (json_int_t)sqlite3_column_int64(st, 0), "kind", db_col_text(st, 1), "params",
+				       params_json(st), "thread_id", opt_id(st, 2), "post_id", opt_id(st, 3), "actor",
+				       actor, "created_at", json_time(sqlite3_column_int64(st, 7)),
+				       "read_at", json_time(sqlite3_column_int64(st, 8)));
+		if (sqlite3_column_type(st, 10) != SQLITE_NULL)
+			json_object_set_new(item, "visit_id", json_integer(sqlite3_column_int64(st, 10)));
+		json_array_append_new(arr, item);
 	}
 	sqlite3_reset(st);
 	st = db_stmt(r->db, unread_sql);

@@ -22,7 +22,6 @@
 
 /* An author may edit their post for this long; the secretariat always. */
 #define EDIT_WINDOW_SECONDS (24 * 3600)
-#define NOTIFY_TEXT_MAX 200
 
 static const char insert_sql[] =
 	"INSERT INTO posts (thread_id, author_id, body, html, created_at) VALUES (:tid, :author, :body, :html, :now)";
@@ -35,7 +34,6 @@ static const char seen_sql[] =
 	" ON CONFLICT (user_id, thread_id) DO UPDATE SET seen_count = excluded.seen_count,"
 	" last_post_id = excluded.last_post_id, read_at = excluded.read_at";
 static const char followers_sql[] = "SELECT user_id FROM thread_follows WHERE thread_id = :tid";
-static const char title_sql[] = "SELECT title FROM threads WHERE id = :tid";
 static const char mention_sql[] =
 	"SELECT id FROM users WHERE status = 'active' AND instr(email, '@') > 1"
 	" AND lower(substr(email, 1, instr(email, '@') - 1)) = lower(:name)";
@@ -102,18 +100,7 @@ static bool id_in(const int64_t *ids, size_t n, int64_t id)
  * only if they may read the thread (notify_user checks). Returns 0 or -1. */
 static int post_notify(struct req *r, int64_t thread_id, int64_t post_id, const char *body, bool first)
 {
-	sqlite3_stmt *st = db_stmt(r->db, title_sql);
-	db_bind_int64(st, ":tid", thread_id);
-	char *title = sqlite3_step(st) == SQLITE_ROW ? db_col_dup(st, 0) : xstrdup("");
-	sqlite3_reset(st);
-	size_t n = strlen(title);
-	if (n > NOTIFY_TEXT_MAX) {
-		n = NOTIFY_TEXT_MAX;
-		while (n > 0 && ((unsigned char)title[n] & 0xC0) == 0x80)
-			n--; /* cut before a continuation byte: keep whole characters */
-	}
-	char *text = xstrndup(title, n);
-	free(title);
+	sqlite3_stmt *st;
 	int64_t *done = NULL;
 	size_t ndone = 0, cap = 0;
 	int rc = 0;
@@ -129,7 +116,7 @@ static int post_notify(struct req *r, int64_t thread_id, int64_t post_id, const 
 		for (size_t i = 0; i < k && rc == 0; i++) {
 			if (id_in(done, ndone, ids[i]))
 				continue;
-			if (notify_user(r->db, ids[i], "mention", thread_id, post_id, r->who->user_id, text) < 0)
+			if (notify_user(r->db, ids[i], "mention", thread_id, post_id, r->who->user_id, NULL) < 0)
 				rc = -1;
 			if (ndone == cap)
 				done = xrealloc(done, (cap = cap ? cap * 2 : 16) * sizeof *done);
@@ -150,12 +137,11 @@ static int post_notify(struct req *r, int64_t thread_id, int64_t post_id, const 
 		sqlite3_reset(st);
 		for (size_t i = 0; i < nf && rc == 0; i++)
 			if (!id_in(done, ndone, followers[i]) &&
-			    notify_user(r->db, followers[i], "reply", thread_id, post_id, r->who->user_id, text) < 0)
+			    notify_user(r->db, followers[i], "reply", thread_id, post_id, r->who->user_id, NULL) < 0)
 				rc = -1;
 		free(followers);
 	}
 	free(done);
-	free(text);
 	return rc;
 }
 

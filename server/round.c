@@ -517,11 +517,9 @@ static int handle_material_upload(struct req *r)
  * round's number, title and link only. Inside the caller's transaction; 0 or -1. */
 static int material_announce(struct req *r, const struct round_row *rr)
 {
-	char *text = xasprintf("第%" PRId64 "回「%s」の資料が公開されました", rr->number, rr->title);
-	char *subject = xasprintf("[mamori] 第%" PRId64 "回の資料が公開されました: %s", rr->number, rr->title);
-	char *body = xasprintf("第%" PRId64 "回「%s」の資料が公開されました。\n"
-			       "資料は次のページからダウンロードできます（サインインが必要です）。\n%s/#/rounds/%" PRId64,
-			       rr->number, rr->title, r->cfg->base_url, rr->id);
+	/* kind material.published (server/kinds.c): rendered in each reader's language. */
+	json_t *params = json_pack("{s:I, s:I, s:s}", "round_id", (json_int_t)rr->id, "number", (json_int_t)rr->number,
+				   "round_title", rr->title);
 	int rc = 0;
 	sqlite3_stmt *st = db_stmt(r->db, material_audience_sql);
 	int64_t *ids = NULL;
@@ -533,14 +531,12 @@ static int material_announce(struct req *r, const struct round_row *rr)
 	}
 	sqlite3_reset(st);
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		if (notify_user(r->db, ids[i], "material.published", 0, 0, r->who->user_id, text) < 0 ||
-		    mail_enqueue(r->db, ids[i], "material", 0, subject, body) < 0)
+		if (notify_user(r->db, ids[i], "material.published", 0, 0, r->who->user_id, params) < 0 ||
+		    mail_enqueue(r->db, ids[i], "material.published", 0, params, NULL) < 0)
 			rc = -1;
 	}
 	free(ids);
-	free(text);
-	free(subject);
-	free(body);
+	json_decref(params);
 	return rc;
 }
 

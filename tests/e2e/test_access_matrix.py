@@ -14,7 +14,12 @@ Then the case collection (docs/API.md §11): every role (the secretariat, the ca
 representative and its other participant, a participant of another company of the group and of
 another group, the assigned expert, an unassigned one, anonymous) × every case state (draft,
 awaiting_approval, approved, published) × every path (case GET, list membership, list by status,
-findings, approve refused without a change, public GET, public list, notifications)."""
+findings, approve refused without a change, public GET, public list, notifications).
+
+Then the visit matrix (docs/API.md §10, docs/DISPATCH.md): the same roles × a done visit and a
+cancelled one of the thread's company × every visit path (company list, visit GET, PATCH,
+notification, the dispatch company list), plus the status rows: a suspended participant, a participant of a withdrawn
+company, and everyone held at the consent gate by a new NDA."""
 import os
 import sys
 import time
@@ -170,8 +175,104 @@ def run(srv):
         print("  " + p)
     expect(failures == 0, f"{failures} cells wrong")
     expect(cells == len(users) * len(COLUMNS) * 10 - len(COLUMNS), f"every path was checked ({cells})")
+    visit_matrix(srv, a, users, info, cA)
     case_matrix(srv, a, users, cA, cB, cC)
     print("1 passed, 0 failed")
+
+
+def visit_reference(role, who, company):
+    """docs/API.md §10: a visit is content of `company` visibility, written independently."""
+    if role == "secretariat":
+        return True
+    if role == "participant":
+        return who["company"] == company
+    return company in who["assigned"]
+
+
+VISIT_SECRET = "訪問報告の秘密QX7"
+
+
+def visit_matrix(srv, a, users, info, company):
+    expert = users["expert_assigned"][1]
+    st, done = a.post(f"/api/v1/companies/{company}/visits", {"stage": 1, "scheduled_at": "2026-08-03T10:00:00+09:00",
+                                                              "mode": "onsite", "expert_id": expert.uid})
+    expect(st == 201, f"visit: {st} {done}")
+    st, body = expert.patch(f"/api/v1/visits/{done['id']}", {"status": "done", "report": VISIT_SECRET,
+                                                             "checklist": {"problems_shared": True}})
+    expect(st == 200, f"report: {st} {body}")
+    st, gone = a.post(f"/api/v1/companies/{company}/visits", {"stage": 2, "scheduled_at": "2026-09-03T10:00:00+09:00",
+                                                              "mode": "online", "expert_id": expert.uid})
+    st, body = a.patch(f"/api/v1/visits/{gone['id']}", {"status": "cancelled"})
+    expect(st == 200, f"cancel: {st} {body}")
+    cells = failures = 0
+    problems = []
+
+    def cell(name, path, allowed, ok):
+        nonlocal cells, failures
+        cells += 1
+        if not ok:
+            failures += 1
+            problems.append(f"{name} × visit × {path}: expected {'allowed' if allowed else 'denied'}")
+
+    for name, (role, c, _) in users.items():
+        allowed = visit_reference(role, info[name], company)
+        st, body = c.get(f"/api/v1/companies/{company}/visits")
+        cell(name, "company list", allowed, st == (200 if allowed else 404) and
+             (not allowed or [v["id"] for v in body["visits"]] == [done["id"], gone["id"]]) and
+             (allowed or VISIT_SECRET not in str(body)))
+        for v, label in ((done, "visit GET"), (gone, "cancelled visit GET")):
+            st, body = c.get(f"/api/v1/visits/{v['id']}")
+            cell(name, label, allowed, st == (200 if allowed else 404) and
+                 (not allowed or label != "visit GET" or body["report"] == VISIT_SECRET))
+        st, body = c.get("/api/v1/dispatch/companies")
+        cell(name, "dispatch companies", allowed, st == 200 and (company in [x["id"] for x in body["companies"]]) == allowed)
+        writer = role == "secretariat" or c is expert
+        st, body = c.patch(f"/api/v1/visits/{done['id']}", {"checklist": {"vision_aligned": False}})
+        cell(name, "PATCH", allowed, st == (200 if writer else 403 if allowed else 404))
+        told = allowed and (role == "participant" or c is expert)  # the visit's expert was told when scheduled
+        st, body = c.get("/api/v1/notifications")
+        visit_ids = {n.get("visit_id") for n in body["notifications"]}
+        cell(name, "notification", allowed, st == 200 and (done["id"] in visit_ids) == told
+             and VISIT_SECRET not in str(body))
+    # the status rows: suspended, withdrawn company, gated
+    suspended = fw.user(srv, a, "participant", company)
+    st, _ = a.patch(f"/api/v1/users/{suspended.uid}", {"status": "suspended"})
+    expect(st == 200, "suspend")
+    st, _ = suspended.get(f"/api/v1/visits/{done['id']}")
+    cell("participant_suspended", "visit GET", False, st == 401)
+    g = fw.group(a)
+    cw = fw.company(a, g)
+    pw = fw.user(srv, a, "participant", cw)
+    fw.assign(a, cw, expert.uid)
+    st, vw = a.post(f"/api/v1/companies/{cw}/visits", {"stage": 1, "scheduled_at": "2026-08-04T10:00:00+09:00",
+                                                        "mode": "online", "expert_id": expert.uid})
+    expect(st == 201, f"visit of the company to withdraw: {st} {vw}")
+    st, _ = pw.get(f"/api/v1/visits/{vw['id']}")
+    cell("participant_before_withdrawal", "visit GET", True, st == 200)
+    st, _ = a.patch(f"/api/v1/companies/{cw}", {"status": "withdrawn"})
+    expect(st == 200, "withdraw")
+    st, body = pw.get(f"/api/v1/visits/{vw['id']}")
+    cell("participant_withdrawn", "visit GET", False, st == 403 and body.get("error") == "company_inactive")
+    st, body = pw.get(f"/api/v1/companies/{cw}/visits")
+    cell("participant_withdrawn", "company list", False, st == 403 and body.get("error") == "company_inactive")
+    st, body = pw.get("/api/v1/notifications")
+    cell("participant_withdrawn", "notification", False, st == 200 and vw["id"] not in
+         {n.get("visit_id") for n in body["notifications"]})
+    st, doc = a.post("/api/v1/documents", {"kind": "nda", "title": "NDA", "body": "秘密を守ります。", "material": True})
+    expect(st == 201, f"publish: {st} {doc}")
+    for name, (role, c, _) in users.items():
+        st, body = c.get(f"/api/v1/visits/{done['id']}")
+        ok = st == 200 if role == "secretariat" else (st == 403 and body.get("error") == "consent_required")
+        cell(name + "_gated", "visit GET", role == "secretariat", ok)
+        if role == "participant":
+            st, body = c.get("/api/v1/notifications")
+            cell(name + "_gated", "notification", False, st == 200 and done["id"] not in
+                 {n.get("visit_id") for n in body["notifications"]})
+    print(f"visit matrix: {len(users)} roles × 6 paths + status rows, {cells} cells checked, {failures} wrong")
+    for p in problems:
+        print("  " + p)
+    expect(failures == 0, f"{failures} visit cells wrong")
+    expect(cells == len(users) * 6 + 5 + len(users) + 3, f"every visit path was checked ({cells})")
 
 
 CASE_STATES = ["draft", "awaiting_approval", "approved", "published"]

@@ -1,10 +1,11 @@
 """Randomized model-based test of the visibility rule (docs/API.md §3-§5). Seeded random worlds
 (groups, companies, participants, experts) go through random actions — thread creation with
 every visibility, replies, reads, searches, lists, attachments, expert assignment and removal,
-escalation and decline, visibility changes, company status and group changes, and the case
-collection (§11: cases created, submitted, approved or sent back by the right and the wrong
-people, edited, published, unpublished, read on every path) — and every answer of the server is compared with a small
-Python reference model of the rule.
+escalation and decline, visibility changes, company status and group changes, dispatch visits
+scheduled, reported and cancelled (docs/API.md §10), and the case collection (§11: cases created,
+submitted, approved or sent back by the right and the wrong people, edited, published, unpublished,
+read on every path) — and every answer of the server is compared with a small Python reference
+model of the rule: reads, lists, notifications and queued mail.
 
 Mail and the event stream are checked too. The server sends mail to a real SMTP sink
 (aiosmtpd), and every user keeps an event stream open. The model keeps a snapshot of the access
@@ -52,6 +53,9 @@ class Model:
         self.cases = {}       # case id -> {"company", "status", "sha256"}
         # Access state after every change; hist[e] is epoch e. Event readers stamp what they
         # read with the epoch (one more while a change is in flight: it may already apply).
+        self.visits = {}      # visit id -> {"company", "stage", "expert", "status"}
+        self.visit_mail = {}  # uid -> visit mails expected in the outbox
+        self.visit_notes = {} # uid -> set of visit ids the user was told about
         self.hist = []
         self.inflight = False
         self.thread_causes = {}  # tid -> epochs of steps that may publish a `thread` event for it
@@ -128,6 +132,15 @@ class Model:
         if u["role"] == "participant":
             return u["company"] == k["company"]
         return (uid, k["company"]) in self.assign
+
+    def can_read_visit(self, uid, vid):
+        """docs/API.md §10: content of `company` visibility."""
+        u, v = self.users[uid], self.visits[vid]
+        if u["role"] == "secretariat":
+            return True
+        if u["role"] == "participant":
+            return u["company"] == v["company"]
+        return (uid, v["company"]) in self.assign
 
     def group_of(self, uid):
         co = self.users[uid]["company"]
@@ -248,10 +261,15 @@ def run_world(seed, steps):
                               f"sentinel event to {role} {uid} of a withdrawn company")
                     continue
                 if kind == "notification" and tid is None:
-                    # the case collection's notifications carry no thread: they go to the
-                    # representatives (a case awaits approval) and the secretariat only
-                    check(m.users[uid].get("rep") or role == "secretariat",
-                          f"case notification to {role} {uid}: {data}")
+                    # about no thread: a case (its representatives, the secretariat) or a dispatch
+                    # visit, told only to those the model says were told about one (the event
+                    # carries the id alone)
+                    told_case = m.users[uid].get("rep") or role == "secretariat"
+                    told_visit = set(data) == {"id"} and m.visit_notes.get(uid)
+                    check(told_case or told_visit,
+                          f"thread-less notification event {data} to {role} {uid} told of neither a case nor a visit")
+                    if not told_case:
+                        counts["visit_events"] = counts.get("visit_events", 0) + 1
                     continue
                 check(tid in m.threads, f"{kind} event about unknown thread {data}")
                 if kind == "post":
@@ -649,9 +667,110 @@ def run_world(seed, steps):
             check({x["id"] for x in body["cases"]} == {i for i, x in m.cases.items() if x["status"] == "published"},
                   "public list")
 
+
+        def tell(vid, actor):
+            """Scheduling, reporting and cancelling tell the company's participants and the visit's
+            expert (not the actor, and only while they may read the visit): in the app always, by
+            mail when they pass the gate (a participant's company is not withdrawn)."""
+            v = m.visits[vid]
+            co = v["company"]
+            for uid, u in m.users.items():
+                if uid != actor and ((u["role"] == "participant" and u["company"] == co) or
+                                     (uid == v["expert"] and m.can_read_visit(uid, vid))):
+                    m.visit_notes.setdefault(uid, set()).add(vid)
+                    if u["role"] == "expert" or m.companies[co]["status"] != "withdrawn":
+                        m.visit_mail[uid] = m.visit_mail.get(uid, 0) + 1
+                        st, body = client(uid).get("/api/v1/notifications")
+                        check(st == 200 and vid in [n.get("visit_id") for n in body["notifications"][:3]],
+                              f"{u['role']} {uid} not told of visit {vid}: {body}")
+
+        def act_visit_schedule():
+            uid = rnd.choice([u for u, x in m.users.items() if x["role"] != "participant"] + [rnd.choice(list(m.users))])
+            role = m.users[uid]["role"]
+            co, stage = rnd.choice(list(m.companies)), rnd.randint(1, 4)
+            ex = rnd.choice(experts) if role != "expert" or rnd.random() < 0.2 else uid
+            req = {"stage": stage, "scheduled_at": "2026-08-03T10:00:00+09:00", "mode": rnd.choice(["onsite", "online"]),
+                   "expert_id": ex}
+            st, body = client(uid).post(f"/api/v1/companies/{co}/visits", req)
+            if role == "participant":
+                want = 403
+            elif role == "expert" and (uid, co) not in m.assign:
+                want = 404
+            elif role == "expert" and ex != uid:
+                want = 403
+            elif m.companies[co]["status"] != "active":
+                want = 422
+            elif (ex, co) not in m.assign:
+                want = 422
+            elif any(v["company"] == co and v["stage"] == stage and v["status"] != "cancelled" for v in m.visits.values()):
+                want = 409
+            else:
+                want = 201
+            check(st == want, f"schedule stage {stage} by {role}: {st} {body} (want {want})")
+            if st == 201:
+                m.visits[body["id"]] = {"company": co, "stage": stage, "expert": ex, "status": "scheduled"}
+                tell(body["id"], uid)
+
+        def act_visit_change():
+            if not m.visits:
+                return
+            vid, uid = rnd.choice(list(m.visits)), rnd.choice(list(m.users))
+            v, role = m.visits[vid], m.users[uid]["role"]
+            status = rnd.choice(["done", "cancelled"])
+            st, body = client(uid).patch(f"/api/v1/visits/{vid}", {"status": status, "report": f"report {vid}"})
+            gate = m.gate(uid, write=True)
+            if gate:
+                want = gate[0]
+            elif not m.can_read_visit(uid, vid):
+                want = 404
+            elif role != "secretariat" and uid != v["expert"]:
+                want = 403
+            elif v["status"] == "done" and status == "done":
+                want = 200  # a done visit's report may be corrected; nobody is told again
+            elif v["status"] != "scheduled":
+                want = 409
+            else:
+                want = 200
+            check(st == want, f"{status} by {role} of a {v['status']} visit: {st} {body} (want {want})")
+            if st == 200 and v["status"] != status:
+                v["status"] = status
+                tell(vid, uid)
+
+        def act_visit_read():
+            if not m.visits:
+                return
+            vid, uid = rnd.choice(list(m.visits)), rnd.choice(list(m.users))
+            v, c = m.visits[vid], client(uid)
+            gate, ok = m.gate(uid), m.can_read_visit(uid, vid)
+            want = gate[0] if gate else (200 if ok else 404)
+            st, body = c.get(f"/api/v1/visits/{vid}")
+            check(st == want, f"visit GET by {m.users[uid]['role']}: {st} want {want}")
+            st, body = c.get(f"/api/v1/companies/{v['company']}/visits")
+            check(st == want, f"visit list by {m.users[uid]['role']}: {st} want {want}")
+            if st == 200:
+                have = {x["id"] for x in body["visits"]}
+                check(have == {i for i, x in m.visits.items() if x["company"] == v["company"]}, f"visit list {have}")
+            st, notes = c.get("/api/v1/notifications")
+            if st == 200:
+                for n in notes["notifications"]:
+                    if n.get("visit_id"):
+                        check(not gate and m.can_read_visit(uid, n["visit_id"]) and n["visit_id"] in
+                              m.visit_notes.get(uid, set()), f"notification about visit {n}")
+            counts["visit_read"] = counts.get("visit_read", 0) + 1
+
+        def check_visit_mail():
+            st, body = a.get("/api/v1/mail/outbox?limit=1000")
+            check(st == 200, f"outbox {st}")
+            got = {}
+            for mail in body["mails"]:
+                if mail["kind"].startswith("visit."):
+                    got[mail["user_id"]] = got.get(mail["user_id"], 0) + 1
+            check(got == {u: n for u, n in m.visit_mail.items() if n}, f"visit mail {got} != {m.visit_mail}")
+
         actions = [(act_case_create, 3), (act_case_step, 14), (act_case_read, 10),
                    (act_create, 12), (act_read, 40), (act_list, 8), (act_reply, 12), (act_assign, 6),
-                   (act_escalate, 5), (act_decline, 3), (act_visibility, 8), (act_company, 6)]
+                   (act_escalate, 5), (act_decline, 3), (act_visibility, 8), (act_company, 6),
+                   (act_visit_schedule, 6), (act_visit_change, 5), (act_visit_read, 10)]
         funcs, weights = zip(*actions)
         for uid in m.users:
             open_reader(uid)
@@ -671,6 +790,7 @@ def run_world(seed, steps):
             time.sleep(0.2)
         step = steps
         sentinel_round()
+        check_visit_mail()
         return counts
     finally:
         for st in readers.values():

@@ -6,6 +6,7 @@ public pages without a session, who may read what, notifications, the append-onl
 record and the audit entries.
 """
 import hashlib
+import json
 import os
 import sqlite3
 import sys
@@ -160,8 +161,9 @@ def test_findings_and_submit():
         expect(st == 200, f"notifications: {st} {notes}")
         items = notes["notifications"] if isinstance(notes, dict) else notes
         mine = [n for n in items if n["kind"] == "case.awaiting_approval"]
-        expect(len(mine) == 1 and "A社" not in (mine[0].get("text") or "") and mine[0].get("thread_id") is None,
-               f"rep notified, without the case's text: {mine}")
+        expect(len(mine) == 1 and "text" not in mine[0] and mine[0].get("params") == {"case_id": k["id"]}
+               and mine[0].get("thread_id") is None and "A社" not in json.dumps(mine[0], ensure_ascii=False),
+               f"rep notified, by kind and the case's id alone: {mine}")
         st, notes = pr.colleague.get("/api/v1/notifications")
         items = notes["notifications"] if isinstance(notes, dict) else notes
         expect(not [n for n in items if n["kind"].startswith("case.")], f"colleague not notified: {items}")

@@ -8,6 +8,7 @@ Each test starts its own server, so that the documents one test publishes never 
 import csv
 import hashlib
 import io
+import json
 import os
 import sqlite3
 import sys
@@ -385,13 +386,15 @@ def test_material_version_gates_until_reaccepted():
 
         # everyone the version gates is told, in the app; the secretariat is not
         db = sqlite3.connect(os.path.join(w.srv.data, "mamori.db"), timeout=10)
-        rows = db.execute("SELECT user_id, text FROM notifications WHERE kind = 'consent_version'").fetchall()
-        mails = db.execute("SELECT user_id, body FROM mail_outbox WHERE kind = 'consent'").fetchall()
+        rows = db.execute("SELECT user_id, params FROM notifications WHERE kind = 'consent_version'").fetchall()
+        mails = db.execute("SELECT user_id, params FROM mail_outbox WHERE kind = 'consent_version'").fetchall()
         db.close()
         expect(sorted(r[0] for r in rows) == sorted([rep.id, staff.id, ex.id]), f"notified: {rows}")
-        expect(all("機密保持の同意書" in r[1] for r in rows), f"notification text: {rows}")
+        expect(all(json.loads(r[1]) == {"document_kind": "nda", "document_title": "機密保持の同意書", "version": 2}
+                   for r in rows), f"notification params: {rows}")
         expect(sorted(m[0] for m in mails) == sorted([rep.id, staff.id, ex.id]), f"mailed: {mails}")
-        expect(all("機密保持の同意書（第2版）" in m[1] for m in mails), f"mail text: {mails}")
+        expect(all(json.loads(m[1])["document_title"] == "機密保持の同意書" and json.loads(m[1])["version"] == 2
+                   for m in mails), f"mail params: {mails}")
 
         w.accept(rep, n2, on_behalf=True)
         expect_passes(rep, "representative after re-accepting")

@@ -50,7 +50,7 @@ def test_relay_down_then_up_delivers_everything_once():
         w.smtp.start()
         w.mail_to(w.e1, "回答を依頼されました", timeout=90)
         w.mail_to(w.pa, "専門家が回答しました", timeout=90)
-        wait_outbox(w, lambda m: m["thread_id"] == tid and m["kind"] == "answer" and m["state"] == "sent",
+        wait_outbox(w, lambda m: m["thread_id"] == tid and m["kind"] == "question.answered" and m["state"] == "sent",
                     "the answer mail sent")
         time.sleep(2)
         msgs = w.smtp.messages()

@@ -93,8 +93,8 @@ def table_hits(m):
         "posts": "SELECT count(*) FROM posts WHERE body LIKE :m OR html LIKE :m",
         "post_revisions": "SELECT count(*) FROM post_revisions WHERE body LIKE :m OR html LIKE :m",
         "redacted_texts": "SELECT count(*) FROM redacted_texts WHERE body LIKE :m",
-        "mail_outbox": "SELECT count(*) FROM mail_outbox WHERE body LIKE :m OR subject LIKE :m",
-        "notifications": "SELECT count(*) FROM notifications WHERE text LIKE :m",
+        "mail_outbox": "SELECT count(*) FROM mail_outbox WHERE body LIKE :m OR subject LIKE :m OR params LIKE :m",
+        "notifications": "SELECT count(*) FROM notifications WHERE text LIKE :m OR params LIKE :m",
         "flags": "SELECT count(*) FROM flags WHERE reason LIKE :m",
         "audit_log": "SELECT count(*) FROM audit_log WHERE detail LIKE :m OR target LIKE :m",
     }

@@ -5,6 +5,7 @@ GET), the consent gate on readers, attendance validation (all or nothing), and t
 report in JSON and CSV (BOM, CRLF, formula-safe) with its at-risk marks."""
 import csv
 import io
+import json
 import os
 import sys
 import time
@@ -225,13 +226,14 @@ def test_publish_notifies_without_confidential_text():
             st, body = p.get("/api/v1/notifications")
             mine = [n for n in body["notifications"] if n["kind"] == "material.published"]
             expect(len(mine) == 1, f"one notification: {body}")
-            text = mine[0]["text"]
-            expect("第4回" in text and "フレームワーク" in text, f"round named: {text}")
+            params = mine[0]["params"]
+            expect(params == {"round_id": r["id"], "number": 4, "round_title": "フレームワーク"}, f"round named: {params}")
+            text = json.dumps(mine[0], ensure_ascii=False)
             expect("極秘" not in text and "xlsx" not in text, f"no file name: {text}")
         st, body = w.ex.get("/api/v1/notifications")
         expect(not [n for n in body["notifications"] if n["kind"] == "material.published"], "experts not told")
         st, body = w.admin.get("/api/v1/mail/outbox")
-        mails = [x for x in body["mails"] if x["kind"] == "material"]
+        mails = [x for x in body["mails"] if x["kind"] == "material.published"]
         expect(sorted(x["user_id"] for x in mails) == sorted([w.p1.uid, w.p2.uid]), f"mails: {mails}")
         for x in mails:
             expect("第4回" in x["subject"] and "極秘" not in x["subject"], f"subject: {x['subject']}")

@@ -24,6 +24,7 @@ static const char *const all_keys[] = {
 	"max_attachment_bytes", "workers", "helpers", "max_connections", "timeout_seconds", "post_rate_per_minute",
 	"session_idle_seconds", "session_max_seconds", "invite_days", "web_dir",
 	"application_deadline", "application_rate_per_hour", "application_retention_days", "clock_offset_seconds",
+	"dispatch_stage1_due", "dispatch_stage4_due",
 };
 /* clang-format on */
 
@@ -59,6 +60,8 @@ static void test_defaults(void **state)
 	assert_null(c.data_dir);
 	assert_null(c.tls_cert);
 	assert_null(c.base_url);
+	assert_int_equal(c.dispatch_stage1_due, 810); /* 8月上旬 */
+	assert_int_equal(c.dispatch_stage4_due, 229); /* the end of February */
 	config_free(&c);
 	config_free(&c); /* freeing twice is harmless: the struct is cleared */
 }
@@ -105,12 +108,16 @@ static const struct key_case cases[] = {
 	{"application_rate_per_hour", {"0", "5", "100000"}, {"", "-1", "100001", "five", "5.5"}},
 	{"application_retention_days", {"1", "90", "3650"}, {"", "0", "-1", "3651", "90d"}},
 	{"clock_offset_seconds", {"0", "-86400", "7776000"}, {"", "1.5", "soon", "99999999999"}},
+	{"dispatch_stage1_due",
+	 {"08-10", "01-01", "12-31", "02-29"},
+	 {"", "8-10", "08/10", "13-01", "00-10", "08-00", "04-31", "02-30", "08-10x", "+8-10"}},
+	{"dispatch_stage4_due", {"02-28", "03-31"}, {"", "02-", "feb", "2027-02-28"}},
 };
 
 /* A snapshot of every field, to see that a refused value changed nothing. */
 static char *snapshot_new(const struct config *c)
 {
-	return xasprintf("%s|%s|%s|%s|%s|%d|%s|%g|%g|%d|%d|%lld|%d|%d|%d|%d|%d|%d|%d|%d|%s|%lld|%d|%d|%lld", c->listen,
+	return xasprintf("%s|%s|%s|%s|%s|%d|%s|%g|%g|%d|%d|%lld|%d|%d|%d|%d|%d|%d|%d|%d|%s|%lld|%d|%d|%lld|%d|%d", c->listen,
 			 c->tls_cert ? c->tls_cert : "-", c->tls_key ? c->tls_key : "-",
 			 c->base_url ? c->base_url : "-", c->smtp_host, c->smtp_port, c->mail_from,
 			 c->sla_peer_hours, c->sla_expert_hours, c->track_capacity,
@@ -118,7 +125,8 @@ static char *snapshot_new(const struct config *c)
 			 c->helpers, c->max_connections, c->timeout_seconds, c->session_idle_seconds,
 			 c->session_max_seconds, c->invite_days, c->post_rate_per_minute, c->web_dir,
 			 (long long)c->application_deadline, c->application_rate_per_hour,
-			 c->application_retention_days, (long long)c->clock_offset_seconds);
+			 c->application_retention_days, (long long)c->clock_offset_seconds,
+			 c->dispatch_stage1_due, c->dispatch_stage4_due);
 }
 
 static void test_every_key_validates(void **state)
@@ -200,7 +208,9 @@ static void test_values_land_in_their_fields(void **state)
 				   "web_dir = /srv/web\n"
 				   "application_deadline = 2027-01-31T17:00:00+09:00\n"
 				   "application_rate_per_hour = 0\n"
-				   "application_retention_days = 30\n";
+				   "application_retention_days = 30\n"
+				   "dispatch_stage1_due = 08-05\n"
+				   "dispatch_stage4_due = 02-20\n";
 	if (load(&c, text, err) != 0)
 		fail_msg("%s", err);
 	assert_string_equal(c.listen, "0.0.0.0:443");
@@ -226,6 +236,8 @@ static void test_values_land_in_their_fields(void **state)
 	assert_int_equal(c.application_deadline, 1801382400); /* 2027-01-31T08:00:00Z */
 	assert_int_equal(c.application_rate_per_hour, 0);
 	assert_int_equal(c.application_retention_days, 30);
+	assert_int_equal(c.dispatch_stage1_due, 805);
+	assert_int_equal(c.dispatch_stage4_due, 220);
 	/* Values above 2^31 survive in the 64-bit field. */
 	assert_int_equal(config_set(&c, "max_attachment_bytes", "4294967296", err), 0);
 	assert_int_equal(c.max_attachment_bytes, 4294967296LL);

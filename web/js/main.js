@@ -3,7 +3,7 @@ import { html, render, useState, useEffect } from './html.js';
 import * as api from './api.js';
 import { state, setState, subscribe, emit, toast, isSecretariat } from './store.js';
 import { parseHash, go } from './router.js';
-import { t } from '../i18n/index.js';
+import { t, errorText } from '../i18n/index.js';
 import { NotFound, Loading } from './components.js';
 import { Login, Invite } from './views/auth.js';
 import { Consent } from './views/consent.js';
@@ -17,9 +17,11 @@ import { Moderation, Audit } from './views/moderation.js';
 import { ConsentReport, Documents } from './views/consents.js';
 import { Registry } from './views/registry.js';
 import { Account } from './views/account.js';
+import { adoptUserLang, chooseLang } from './lang.js';
 import { Apply, Applications, Lottery } from './views/applications.js';
 import { Rounds, RoundView, Attendance, AttendanceReport, CalendarFeed } from './views/rounds.js';
 import { Cases, CaseView, PublicCases, Booklet } from './views/cases.js';
+import { Dispatch, CompanyVisits, DispatchReport } from './views/visits.js';
 
 // ---- session ---------------------------------------------------------------------------
 
@@ -27,6 +29,7 @@ import { Cases, CaseView, PublicCases, Booklet } from './views/cases.js';
 export function applyMe(me) {
   api.setCsrf(me.csrf_token);
   setState({ user: me.user, pending: me.pending_consents });
+  adoptUserLang(me.user);
 }
 
 export async function refreshMe() {
@@ -101,7 +104,7 @@ function canReadContent() {
 // ---- routes ----------------------------------------------------------------------------
 
 function routeView(route, user) {
-  const [a, b] = route.parts;
+  const [a, b, c] = route.parts;
   const sec = isSecretariat(user);
   switch (a) {
     case undefined: return html`<${Home} query=${route.query} />`;
@@ -124,6 +127,9 @@ function routeView(route, user) {
     case 'rounds': return !b ? html`<${Rounds} />` : route.parts[2] === 'attendance' ? (sec ? html`<${Attendance} id=${b} />` : html`<${NotFound} />`) : html`<${RoundView} id=${b} />`;
     case 'attendance': return sec ? html`<${AttendanceReport} />` : html`<${NotFound} />`;
     case 'calendar': return html`<${CalendarFeed} />`;
+    case 'dispatch': return html`<${Dispatch} />`;
+    case 'dispatch-report': return sec ? html`<${DispatchReport} />` : html`<${NotFound} />`;
+    case 'companies': return b && c === 'visits' ? html`<${CompanyVisits} id=${b} />` : html`<${NotFound} />`;
     default: return html`<${NotFound} />`;
   }
 }
@@ -136,6 +142,7 @@ function navItems(user) {
     { path: '/rounds', key: 'nav.rounds' },
     { path: '/calendar', key: 'nav.calendar' },
     { path: '/cases', key: 'nav.cases' },
+    { path: '/dispatch', key: 'nav.dispatch', match: (p) => p[0] === 'dispatch' || p[0] === 'companies' },
   ];
   if (user.role === 'expert') items.push({ path: '/escalations', key: 'nav.my_escalations' });
   if (user.role === 'secretariat') {
@@ -150,6 +157,7 @@ function navItems(user) {
       { path: '/applications', key: 'nav.applications' },
       { path: '/lottery', key: 'nav.lottery' },
       { path: '/audit', key: 'nav.audit' },
+      { path: '/dispatch-report', key: 'nav.dispatch_report' },
     );
   }
   return items;
@@ -157,11 +165,7 @@ function navItems(user) {
 
 function LangSwitch() {
   const other = state.lang === 'ja' ? 'en' : 'ja';
-  const change = () => {
-    try { localStorage.setItem('mamori.lang', other); } catch (_) { /* ignore */ }
-    document.documentElement.lang = other;
-    setState({ lang: other });
-  };
+  const change = () => chooseLang(other).catch((e) => toast(errorText(e), 'error'));
   return html`<button type="button" class="btn btn-ghost btn-small lang-switch" data-testid="lang-switch"
     lang=${other} onClick=${change} aria-label=${t('lang.switch_label')}>${t('lang.other')}</button>`;
 }

@@ -4,6 +4,7 @@ import * as api from '../api.js';
 import { t } from '../../i18n/index.js';
 import { state, setState, toast } from '../store.js';
 import { ErrorBox, Field, Loaded, Notice, PageHead, Time, useAction, useApi, useId } from '../components.js';
+import { chooseLang } from '../lang.js';
 
 export function Account() {
   const u = state.user;
@@ -19,10 +20,27 @@ export function Account() {
       </dl>
       <p class="hint">${t('account.tz_note')}</p>
     </section>
+    <${Language} user=${u} />
     ${u.role !== 'secretariat' ? html`<${MyConsents} />` : null}
     <${PasswordChange} />
     <${TwoStep} user=${u} />
   </div>`;
+}
+
+// The language of pages and of mamori's mails to this person (user.lang).
+function Language({ user }) {
+  const [choose, busy, error] = useAction((lang) => chooseLang(lang));
+  const current = user.lang;
+  return html`<section class="panel" aria-labelledby="lang-h" data-testid="account-lang">
+    <h2 id="lang-h">${t('notify.lang.title')}</h2>
+    <p class="hint">${t('notify.lang.hint')}</p>
+    <div class="form-actions">
+      ${['ja', 'en'].map((l) => html`<button type="button" key=${l} lang=${l} data-testid=${'account-lang-' + l}
+        class=${'btn' + (current === l ? ' btn-primary' : '')} aria-pressed=${current === l} disabled=${busy}
+        onClick=${() => choose(l)}>${t('notify.lang.' + l)}</button>`)}
+    </div>
+    <${ErrorBox} error=${error} />
+  </section>`;
 }
 
 function PasswordChange() {

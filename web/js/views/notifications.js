@@ -1,10 +1,10 @@
 // Notifications: the list (newest first) and the unread count in the navigation.
 import { html, useEffect } from '../html.js';
 import * as api from '../api.js';
-import { t } from '../../i18n/index.js';
+import { t, has } from '../../i18n/index.js';
 import { setState, on } from '../store.js';
 import { Loaded, PageHead, useApi, useAction, ErrorBox, Time } from '../components.js';
-import { plainText } from '../format.js';
+import { jst } from '../format.js';
 
 export async function refreshUnread() {
   try {
@@ -13,9 +13,27 @@ export async function refreshUnread() {
   } catch (_) { /* not fatal */ }
 }
 
-// {notifications:[{id, kind, thread_id, post_id, actor, text, created_at, read_at}], unread_count}
-function describe(n) {
-  return plainText(n.text);
+// {notifications:[{id, kind, params, thread_id, post_id, actor, created_at, read_at}], unread_count}
+/**
+ * The notification in the reader's language: the server sends kind + params (docs/FORUM.md);
+ * the sentence is 'notify.kind.<kind>' (or '<kind>:<audience>') from web/i18n/*-notify.js.
+ */
+export function describe(n) {
+  const p = n.params || {};
+  const values = { ...p, actor: n.actor ? n.actor.name : t('notify.someone') };
+  if (p.due_at) values.due_at = jst(p.due_at);
+  const keys = [];
+  if (p.audience) keys.push('notify.kind.' + n.kind + ':' + p.audience);
+  keys.push('notify.kind.' + n.kind);
+  for (const key of keys) if (has(key)) return t(key, values);
+  return t(n.thread_id ? 'notify.kind.other_thread' : 'notify.kind.other', values);
+}
+
+// Where a notification leads: its thread (and post), or the case of the collection it is about.
+function link(n) {
+  if (n.thread_id) return '#/threads/' + n.thread_id + (n.post_id ? '?post=' + n.post_id : '');
+  if (n.params && n.params.case_id) return '#/cases/' + n.params.case_id;
+  return null;
 }
 
 export function Notifications() {
@@ -41,7 +59,7 @@ export function Notifications() {
           ${list.map((n) => html`<li key=${n.id} class=${'notif' + (n.read_at ? '' : ' unread')} data-testid="notification">
             <span class="dot" aria-hidden="true"></span>
             <div class="notif-main">
-              ${n.thread_id ? html`<a href=${'#/threads/' + n.thread_id + (n.post_id ? '?post=' + n.post_id : '')}
+              ${link(n) ? html`<a href=${link(n)}
                 onClick=${() => { if (!n.read_at) markRead([n.id]); }}>${describe(n)}</a>` : html`<span>${describe(n)}</span>`}
               <div class="muted small"><${Time} value=${n.created_at} />
                 ${n.read_at ? '' : html` · <span class="new-label">${t('notif.unread')}</span>`}</div>
