@@ -99,6 +99,13 @@ static void add_pending(json_t *arr, sqlite3_stmt *st, const char *scope)
 	json_array_append_new(arr, o);
 }
 
+/* gate_sql's column col (the version held by the latest act, -1 after a withdrawal) is at least
+ * the current material version cur. */
+static bool held_current(sqlite3_stmt *st, int col, int64_t cur)
+{
+	return sqlite3_column_type(st, col) != SQLITE_NULL && sqlite3_column_int64(st, col) >= cur;
+}
+
 json_t *authz_pending_consents(struct db *d, const struct principal *p)
 {
 	if (!p || p->role == ROLE_SECRETARIAT)
@@ -127,8 +134,8 @@ json_t *authz_pending_consents(struct db *d, const struct principal *p)
 			continue; /* no material version of this kind published yet */
 		int64_t cur = sqlite3_column_int64(st, 3);
 		bool is_nda = strcmp(db_col_text(st, 0), "nda") == 0;
-		bool personal_ok = sqlite3_column_type(st, 4) != SQLITE_NULL && sqlite3_column_int64(st, 4) >= cur;
-		bool company_ok = sqlite3_column_type(st, 5) != SQLITE_NULL && sqlite3_column_int64(st, 5) >= cur;
+		bool personal_ok = held_current(st, 4, cur);
+		bool company_ok = held_current(st, 5, cur);
 		if (p->role == ROLE_EXPERT) {
 			/* An expert needs a personal acceptance of the current NDA only. */
 			if (is_nda && !personal_ok)
@@ -206,6 +213,7 @@ bool authz_can_read_thread(struct db *d, const struct principal *p, int64_t thre
 static const char can_read_company_sql[] =
 	"SELECT 1 FROM companies c WHERE c.id = :id AND " AUTHZ_COMPANY_VISIBLE("c.id");
 static const char can_read_visit_sql[] = "SELECT 1 FROM visits v WHERE v.id = :id AND " AUTHZ_VISIT_VISIBLE;
+static const char can_read_case_sql[] = "SELECT 1 FROM cases k WHERE k.id = :id AND " AUTHZ_CASE_VISIBLE;
 
 static bool can_read(struct db *d, const struct principal *p, const char *sql, int64_t id)
 {
@@ -225,6 +233,33 @@ bool authz_can_read_company(struct db *d, const struct principal *p, int64_t com
 bool authz_can_read_visit(struct db *d, const struct principal *p, int64_t visit_id)
 {
 	return can_read(d, p, can_read_visit_sql, visit_id);
+}
+
+bool authz_can_read_case(struct db *d, const struct principal *p, int64_t case_id)
+{
+	return can_read(d, p, can_read_case_sql, case_id);
+}
+
+bool authz_is_company_representative(const struct principal *p, int64_t company_id)
+{
+	return p && p->role == ROLE_PARTICIPANT && p->representative && company_id && p->company_id == company_id;
+}
+
+bool authz_company_consent_in_effect(struct db *d, int64_t company_id, const char *kind)
+{
+	/* gate_sql's company column for this company, with no user: the gate's own verdict. */
+	sqlite3_stmt *st = db_stmt(d, gate_sql);
+	db_bind_int64(st, ":uid", 0);
+	db_bind_int64(st, ":cid", company_id);
+	bool ok = false;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (strcmp(db_col_text(st, 0), kind) != 0 || sqlite3_column_type(st, 3) == SQLITE_NULL)
+			continue;
+		int64_t cur = sqlite3_column_int64(st, 3);
+		ok = held_current(st, 5, cur);
+	}
+	sqlite3_reset(st);
+	return ok;
 }
 
 static const char principal_sql[] =

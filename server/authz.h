@@ -125,6 +125,26 @@ bool authz_can_read_company(struct db *d, const struct principal *p, int64_t com
 /* True when p may read visit visit_id (false also when it does not exist). */
 bool authz_can_read_visit(struct db *d, const struct principal *p, int64_t visit_id);
 
+/* The case collection (docs/API.md §11, docs/CASES.md), over a cases row aliased `k`: a
+ * published case is readable by every gated reader; any other state only by the company rule
+ * above (the secretariat, the company's participants, its assigned experts) —
+ * AUTHZ_CASE_COMPANY_READER, which also decides who sees a published case with its company's
+ * identity. Bind with authz_bind; routes carrying it are ACCESS_CONTENT, so the gate has passed. */
+#define AUTHZ_CASE_COMPANY_READER AUTHZ_COMPANY_VISIBLE("k.company_id")
+#define AUTHZ_CASE_VISIBLE "(k.status = 'published' OR " AUTHZ_CASE_COMPANY_READER ")"
+/* What anyone, signed in or not, may read on the public site: published cases only. */
+#define AUTHZ_CASE_PUBLIC "(k.status = 'published')"
+
+/* True when p is a representative participant of company_id: the one who approves, sends back
+ * or unpublishes the company's case. */
+bool authz_is_company_representative(const struct principal *p, int64_t company_id);
+/* True when p may read case case_id (false also when it does not exist). */
+bool authz_can_read_case(struct db *d, const struct principal *p, int64_t case_id);
+/* True when company_id holds a company-scope consent of the current material version of
+ * document kind (`participation` or `nda`) — the very verdict the gate of §4 reads. False when
+ * no material version of the kind has been published (nothing was consented to). */
+bool authz_company_consent_in_effect(struct db *d, int64_t company_id, const char *kind);
+
 /* The rule itself. An escalated expert reads the thread while the escalation stands
  * (assigned or answered); a declined one no longer does. */
 #define AUTHZ_THREAD_VISIBLE_BODY                                                                         \

@@ -5,6 +5,7 @@
 #include "consent.h"
 
 #include "audit.h"
+#include "case.h"
 #include "authz.h"
 #include "config.h"
 #include "crypto.h"
@@ -517,6 +518,11 @@ static int act_append(struct req *r, const struct act *a, const char *audit_acti
 	/* A withdrawal may close the gate: the streams concerned are re-checked. */
 	if (a->user_id || a->company_id)
 		events_publish_access(r->db, a->user_id, a->company_id);
+	/* The participation consent covers the case collection: withdrawn, the company's published
+	 * cases leave the public site in this same transaction (docs/CASES.md). */
+	if (strcmp(a->action, "withdraw") == 0 && a->company_id && strcmp(a->kind, "participation") == 0 &&
+	    case_consent_withdrawn(r->db, a->company_id, r->who->user_id, r->ip) < 0)
+		return -1;
 
 	json_t *detail = json_object();
 	json_object_set_new(detail, "scope", json_string(a->scope));

@@ -19,6 +19,7 @@ extern const struct route moderation_routes[];
 extern const struct route idempotency_routes[];
 extern const struct route application_routes[];
 extern const struct route round_routes[], feed_routes[];
+extern const struct route case_routes[];
 extern const struct route visit_routes[];
 
 const struct feature features[] = {
@@ -40,6 +41,7 @@ const struct feature features[] = {
 	 .worker_free = events_worker_free, .drain = events_drain, .tick = events_tick,
 	 .access_changed = events_publish_access},
 	{.name = "moderation", .routes = moderation_routes},
+	{.name = "case", .routes = case_routes},
 	{.name = "idempotency", .routes = idempotency_routes, .tick = idempotency_tick}, /* run by the router */
 	{.name = "application", .routes = application_routes, .tick = application_tick},
 	{.name = "round", .routes = round_routes},

@@ -95,6 +95,20 @@ static const struct notice_kind kinds[] = {
 		 "{company}\n報告はサインインしてご覧ください。\n\n{base_url}/#/companies/{company_id}/visits"},
 		{"A dispatch visit (stage {stage}) was reported",
 		 "{company}\nSign in to read the report.\n\n{base_url}/#/companies/{company_id}/visits"}}},
+	{"case.awaiting_approval", NULL, {
+		{"事例集の原稿が承認を待っています",
+		 "貴社の事例の原稿が承認を待っています。サインインして内容をご確認ください。\n\n{base_url}/#/cases/{case_id}"},
+		{"A case study draft awaits your approval",
+		 "A case study draft of your company awaits your approval. Sign in to read it.\n\n{base_url}/#/cases/{case_id}"}}},
+	{"case.approved", NULL, {
+		{"事例集の原稿が承認されました", "{base_url}/#/cases/{case_id}"},
+		{"A case study draft was approved", "{base_url}/#/cases/{case_id}"}}},
+	{"case.rejected", NULL, {
+		{"事例集の原稿が差し戻されました", "{base_url}/#/cases/{case_id}"},
+		{"A case study draft was sent back", "{base_url}/#/cases/{case_id}"}}},
+	{"case.unpublished", NULL, {
+		{"事例集の事例が公開停止されました", "{base_url}/#/cases/{case_id}"},
+		{"A published case study was withdrawn", "{base_url}/#/cases/{case_id}"}}},
 };
 static const struct notice_kind kind_other = {"other", NULL, {
 	{"mamori からのお知らせです", NULL},

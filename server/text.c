@@ -78,12 +78,19 @@ static uint32_t sound_mark(uint32_t cp)
 
 char *text_fold_new(const char *s, size_t len)
 {
+	return text_fold_map_new(s, len, NULL);
+}
+
+char *text_fold_map_new(const char *s, size_t len, size_t **map)
+{
 	const unsigned char *p = (const unsigned char *)s;
 	struct buf out = {0};
+	struct buf offs = {0};
 	buf_append(&out, "", 0);
 	size_t i = 0;
 	while (i < len) {
 		uint32_t cp;
+		size_t start = i;
 		i += decode_or_replace(p + i, len - i, &cp);
 		if (cp == 0) {
 			cp = REPLACEMENT_CHAR;
@@ -106,7 +113,15 @@ char *text_fold_new(const char *s, size_t len)
 		}
 		if (cp >= 'A' && cp <= 'Z')
 			cp += 'a' - 'A';
+		size_t before = out.len;
 		buf_put_codepoint(&out, cp);
+		if (map)
+			for (size_t j = before; j < out.len; j++)
+				buf_append(&offs, &start, sizeof start);
+	}
+	if (map) {
+		buf_append(&offs, &len, sizeof len);
+		*map = (size_t *)(void *)offs.data;
 	}
 	return out.data;
 }

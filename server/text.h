@@ -17,6 +17,11 @@
  * result is a C string carrying all of the input). */
 char *text_fold_new(const char *s, size_t len);
 
+/* text_fold_new, and when map is not NULL also *map (caller frees): for each byte j of the
+ * result, map[j] is the offset in s of the code point it came from, and map[strlen(result)] is
+ * len — so a match in folded text points back at the source (findings.c highlights drafts). */
+char *text_fold_map_new(const char *s, size_t len, size_t **map);
+
 /* Builds an FTS5 MATCH expression from user input q for a table using the trigram tokenizer.
  * q is folded, split on ASCII whitespace (U+3000 counts, being folded to a space), and each term
  * of at least 3 code points becomes an FTS5 string "..." (embedded '"' doubled); the strings are

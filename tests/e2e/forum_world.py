@@ -36,12 +36,14 @@ def company(admin, group_id=None, industry="E"):
     return body["id"]
 
 
-def user(srv, admin, role, company_id=None, handle=None):
+def user(srv, admin, role, company_id=None, handle=None, representative=False):
     """Creates, activates and signs in a user; returns the signed-in Client with .uid/.handle."""
     handle = handle or uniq(role[:4])
     req = {"email": f"{handle}@example.jp", "name": f"{role} {handle}", "role": role}
     if company_id:
         req["company_id"] = company_id
+    if representative:
+        req["representative"] = True
     if role == "expert":
         req["specialties"] = ["network"]
     st, body = admin.post("/api/v1/users", req)
@@ -137,3 +139,31 @@ class EventReader:
         except Exception:
             pass
         self.conn.close()
+
+
+# ---- the case collection (docs/API.md §11) ----------------------------------------------------
+
+def consent_documents(admin):
+    """Publishes a material participation agreement and NDA; returns {kind: document}."""
+    docs = {}
+    for kind in ("participation", "nda"):
+        st, d = admin.post("/api/v1/documents", {"kind": kind, "title": kind, "body": f"{kind} {uniq('v')}",
+                                                 "material": True})
+        expect(st == 201, f"document: {st} {d}")
+        docs[kind] = d
+    return docs
+
+
+def accept_personal(client, docs, kinds=("participation", "nda")):
+    for k in kinds:
+        st, r = client.post(f"/api/v1/documents/{docs[k]['id']}/accept", {"sha256": docs[k]["sha256"]})
+        expect(st == 201, f"accept {k}: {st} {r}")
+
+
+def record_company_consent(admin, company_id, doc):
+    """The secretariat records a company's consent received on paper; returns the record id."""
+    st, r = admin.post(f"/api/v1/companies/{company_id}/consents",
+                       {"document_id": doc["id"], "method": "paper", "reference": "model"})
+    expect(st == 201, f"company consent: {st} {r}")
+    return r["id"]
+

@@ -10,6 +10,12 @@ GET, list membership, list total, post GET, revisions GET, search (long and shor
 attachment GET, notifications (everyone is @mentioned; only readers are told) and event-stream
 delivery.
 
+Then the case collection (docs/API.md §11): every role (the secretariat, the case's company's
+representative and its other participant, a participant of another company of the group and of
+another group, the assigned expert, an unassigned one, anonymous) × every case state (draft,
+awaiting_approval, approved, published) × every path (case GET, list membership, list by status,
+findings, approve refused without a change, public GET, public list, notifications).
+
 Then the visit matrix (docs/API.md §10, docs/DISPATCH.md): the same roles × a done visit and a
 cancelled one of the thread's company × every visit path (company list, visit GET, PATCH,
 notification, the dispatch company list), plus the status rows: a suspended participant, a participant of a withdrawn
@@ -170,6 +176,7 @@ def run(srv):
     expect(failures == 0, f"{failures} cells wrong")
     expect(cells == len(users) * len(COLUMNS) * 10 - len(COLUMNS), f"every path was checked ({cells})")
     visit_matrix(srv, a, users, info, cA)
+    case_matrix(srv, a, users, cA, cB, cC)
     print("1 passed, 0 failed")
 
 
@@ -266,6 +273,133 @@ def visit_matrix(srv, a, users, info, company):
         print("  " + p)
     expect(failures == 0, f"{failures} visit cells wrong")
     expect(cells == len(users) * 6 + 5 + len(users) + 3, f"every visit path was checked ({cells})")
+
+
+CASE_STATES = ["draft", "awaiting_approval", "approved", "published"]
+
+
+def case_reference(name, state):
+    """Who may read a case of company A (docs/API.md §11), written independently of the server."""
+    if name == "anonymous":
+        return False
+    if state == "published" or name == "secretariat":
+        return True
+    return name in ("representative", "participant_same_company", "expert_assigned")
+
+
+def case_matrix(srv, a, users, cA, cB, cC):
+    # the participation consent covers the case collection: everyone passes the gate again
+    docs = {}
+    for kind in ("participation", "nda"):
+        st, d = a.post("/api/v1/documents", {"kind": kind, "title": kind, "body": f"{kind} 本文", "material": True})
+        expect(st == 201, f"document: {st} {d}")
+        docs[kind] = d
+    st, rep_u = a.post("/api/v1/users", {"email": f"{fw.uniq('rep')}@example.jp", "name": "代表 者",
+                                         "role": "participant", "company_id": cA, "representative": True})
+    expect(st == 201, f"rep: {st} {rep_u}")
+    rep = srv.client()
+    st, _ = rep.post(f"/api/v1/invites/{rep_u['invite_token']}/accept", {"password": fw.PASSWORD}, csrf=False)
+    rep = srv.client()
+    st, _ = rep.login(rep_u["user"]["email"], fw.PASSWORD)
+    expect(st == 200, "rep sign-in")
+    rep.uid = rep_u["user"]["id"]
+    for company in (cB, cC):
+        for d in docs.values():
+            st, body = a.post(f"/api/v1/companies/{company}/consents",
+                              {"document_id": d["id"], "method": "paper", "reference": "matrix"})
+            expect(st == 201, f"company consent: {st} {body}")
+    people = {"secretariat": a, "representative": rep}
+    for name in ("participant_same_company", "participant_same_group", "participant_other_group",
+                 "expert_assigned", "expert_unassigned"):
+        people[name] = users[name][1]
+    for name, c in people.items():
+        if name == "secretariat":
+            continue
+        kinds = ("nda",) if name.startswith("expert") else ("participation", "nda")
+        for k in kinds:
+            body = {"sha256": docs[k]["sha256"]}
+            if name == "representative":
+                body["on_behalf_of_company"] = True
+            st, r = c.post(f"/api/v1/documents/{docs[k]['id']}/accept", body)
+            expect(st == 201, f"{name} accepts {k}: {st} {r}")
+    anon = srv.client()
+    people["anonymous"] = anon
+
+    # one case of company A in each state (made clean so it can be submitted)
+    cases = {}
+    for state in CASE_STATES:
+        st, k = a.post("/api/v1/cases", {"company_id": cA, "title": f"事例 {state}",
+                                        "body": f"A社は 2026年 に対策を進めた。{state}"})
+        expect(st == 201, f"case: {st} {k}")
+        if state != "draft":
+            st, k = a.post(f"/api/v1/cases/{k['id']}/submit")
+            expect(st == 200, f"submit: {st} {k}")
+        if state in ("approved", "published"):
+            st, k = rep.post(f"/api/v1/cases/{k['id']}/approve", {"sha256": k["sha256"]})
+            expect(st == 200, f"approve: {st} {k}")
+        if state == "published":
+            st, k = a.post(f"/api/v1/cases/{k['id']}/publish")
+            expect(st == 200, f"publish: {st} {k}")
+        expect(k["status"] == state, f"state {state}: {k}")
+        cases[state] = k
+
+    cells = failures = 0
+    problems = []
+
+    def cell(name, state, path, ok):
+        nonlocal cells, failures
+        cells += 1
+        if not ok:
+            failures += 1
+            problems.append(f"{name} × {state} × {path}")
+
+    st, pub = anon.get("/api/v1/public/cases")
+    public_ids = [x["id"] for x in pub["cases"]] if st == 200 else None
+    for name, c in people.items():
+        signed_in = name != "anonymous"
+        st, lst = c.get("/api/v1/cases")
+        listed = [x["id"] for x in lst["cases"]] if st == 200 else []
+        st_notes, notes = c.get("/api/v1/notifications")
+        kinds = [n["kind"] for n in notes["notifications"]] if st_notes == 200 else []
+        for state, k in cases.items():
+            allowed = case_reference(name, state)
+            cid = k["id"]
+            st, body = c.get(f"/api/v1/cases/{cid}")
+            cell(name, state, "case GET", st == (200 if allowed else 404 if signed_in else 401))
+            if st == 200 and name in ("participant_same_group", "participant_other_group", "expert_unassigned"):
+                cell(name, state, "no company identity", "company_id" not in body and "company_name" not in body)
+            cell(name, state, "list membership", (cid in listed) == allowed)
+            st, body = c.get(f"/api/v1/cases?status={state}")
+            cell(name, state, "list by status",
+                 (st == 200 and (cid in [x["id"] for x in body["cases"]]) == allowed) or (not signed_in and st == 401))
+            st, body = c.get(f"/api/v1/cases/{cid}/findings")
+            want = 200 if name == "secretariat" else 401 if not signed_in else 403
+            cell(name, state, "findings", st == want)
+            st, body = c.post(f"/api/v1/cases/{cid}/approve", {"sha256": "0" * 64})
+            if not signed_in:
+                want = {401}
+            elif name == "representative":
+                want = {409}
+            elif not name.startswith("participant"):
+                want = {403}  # the route is the participants'
+            else:
+                want = {403} if allowed else {404}
+            cell(name, state, "approve refused", st in want)
+            st, body = c.get(f"/api/v1/public/cases/{cid}")
+            cell(name, state, "public GET", st == (200 if state == "published" else 404))
+            cell(name, state, "public list", public_ids is not None and (cid in public_ids) == (state == "published"))
+        # the representative alone is told of the cases awaiting approval (3 were submitted)
+        if signed_in:
+            told = kinds.count("case.awaiting_approval")
+            cell(name, "awaiting_approval", "notification", told == (3 if name == "representative" else 0))
+    print(f"case matrix: {len(people)} roles × {len(CASE_STATES)} states, {cells} cells checked, {failures} wrong")
+    for p in problems:
+        print("  " + p)
+    expect(failures == 0, f"{failures} case cells wrong")
+    # nothing changed by the refused approvals
+    for state, k in cases.items():
+        st, body = a.get(f"/api/v1/cases/{k['id']}")
+        expect(body["status"] == state, f"{state} unchanged: {body['status']}")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 (groups, companies, participants, experts) go through random actions — thread creation with
 every visibility, replies, reads, searches, lists, attachments, expert assignment and removal,
 escalation and decline, visibility changes, company status and group changes, dispatch visits
-scheduled, reported and cancelled (docs/API.md §10) — and every answer of the server is compared
-with a small Python reference model of the rule: reads, lists, notifications and queued mail.
+scheduled, reported and cancelled (docs/API.md §10), and the case collection (§11: cases created,
+submitted, approved or sent back by the right and the wrong people, edited, published, unpublished,
+read on every path) — and every answer of the server is compared with a small Python reference
+model of the rule: reads, lists, notifications and queued mail.
 
 Mail and the event stream are checked too. The server sends mail to a real SMTP sink
 (aiosmtpd), and every user keeps an event stream open. The model keeps a snapshot of the access
@@ -48,6 +50,7 @@ class Model:
         self.assign = set()   # (expert uid, company id)
         self.threads = {}     # id -> {"visibility", "company", "group", "kind", "token", "att", "posts"}
         self.esc = {}         # escalation id -> {"thread", "expert", "state"}
+        self.cases = {}       # case id -> {"company", "status", "sha256"}
         # Access state after every change; hist[e] is epoch e. Event readers stamp what they
         # read with the epoch (one more while a change is in flight: it may already apply).
         self.visits = {}      # visit id -> {"company", "stage", "expert", "status"}
@@ -120,6 +123,16 @@ class Model:
     def community_between(self, tid, lo, hi):
         return any(self.hist[e][2].get(tid) == "community" for e in range(max(lo, 0), min(hi, self.epoch) + 1))
 
+    def can_read_case(self, uid, cid):
+        """docs/API.md §11: published → every gated reader; otherwise the secretariat and the
+        case's company's participants and assigned experts."""
+        u, k = self.users[uid], self.cases[cid]
+        if k["status"] == "published" or u["role"] == "secretariat":
+            return True
+        if u["role"] == "participant":
+            return u["company"] == k["company"]
+        return (uid, k["company"]) in self.assign
+
     def can_read_visit(self, uid, vid):
         """docs/API.md §10: content of `company` visibility."""
         u, v = self.users[uid], self.visits[vid]
@@ -164,13 +177,15 @@ class Model:
             return (403, "company_inactive")
         if write and st == "completed":
             return (403, "read_only")
+        if not self.companies[u["company"]].get("consent", True):
+            return (403, "consent_required")
         return None
 
 
 def run_world(seed, steps):
     rnd = random.Random(seed)
     smtp = Smtp().start()
-    srv = Server(config={"track_capacity": "100", "participants_per_company": "2", "smtp_host": "127.0.0.1",
+    srv = Server(config={"track_capacity": "100", "participants_per_company": "3", "smtp_host": "127.0.0.1",
                          "smtp_port": str(smtp.port), "mail_from": "mamori@example.jp", "base_url": BASE_URL})
     srv.__enter__()
     counts = {}
@@ -192,6 +207,24 @@ def run_world(seed, steps):
         for _ in range(3):
             c = fw.user(srv, a, "expert")
             m.users[c.uid] = {"role": "expert", "company": None, "client": c}
+        # The participation agreement covers the case collection: everyone accepts, and every
+        # company's consent is on record (withdrawal is test_cases.py's: here it would end streams
+        # the event checks follow).
+        docs = fw.consent_documents(a)
+        for uid, x in m.users.items():
+            if x["role"] == "participant":
+                fw.accept_personal(x["client"], docs)
+            elif x["role"] == "expert":
+                fw.accept_personal(x["client"], docs, kinds=("nda",))
+        for co in m.companies:
+            fw.record_company_consent(a, co, docs["nda"])
+            m.companies[co]["consent"] = True
+            fw.record_company_consent(a, co, docs["participation"])
+            # one representative participant per company
+            c = fw.user(srv, a, "participant", co, representative=True)
+            fw.accept_personal(c, docs)
+            m.users[c.uid] = {"role": "participant", "company": co, "client": c, "rep": True}
+        anon = srv.client()
         cat = fw.category(a)
         experts = [u for u, x in m.users.items() if x["role"] == "expert"]
         m.bump()
@@ -228,11 +261,15 @@ def run_world(seed, steps):
                               f"sentinel event to {role} {uid} of a withdrawn company")
                     continue
                 if kind == "notification" and tid is None:
-                    # about no thread: only a dispatch visit tells anyone so here, and only those
-                    # the model says were told about one (the event carries the id alone)
-                    check(set(data) == {"id"} and m.visit_notes.get(uid),
-                          f"thread-less notification event {data} to {role} {uid} never told of a visit")
-                    counts["visit_events"] = counts.get("visit_events", 0) + 1
+                    # about no thread: a case (its representatives, the secretariat) or a dispatch
+                    # visit, told only to those the model says were told about one (the event
+                    # carries the id alone)
+                    told_case = m.users[uid].get("rep") or role == "secretariat"
+                    told_visit = set(data) == {"id"} and m.visit_notes.get(uid)
+                    check(told_case or told_visit,
+                          f"thread-less notification event {data} to {role} {uid} told of neither a case nor a visit")
+                    if not told_case:
+                        counts["visit_events"] = counts.get("visit_events", 0) + 1
                     continue
                 check(tid in m.threads, f"{kind} event about unknown thread {data}")
                 if kind == "post":
@@ -524,6 +561,113 @@ def run_world(seed, steps):
                 m.companies[co]["group"] = g
             m.bump()
 
+
+        # ---- the case collection -------------------------------------------------------------
+
+        def case_gate(uid):
+            """The dispatcher's answer before the handler for a content route, or None."""
+            return m.gate(uid)
+
+        def act_case_create():
+            co = rnd.choice(list(m.companies))
+            st, k = a.post("/api/v1/cases", {"company_id": co, "title": f"事例 {fw.uniq('c')}",
+                                             "body": "2026年度に対策を進めた。費用は 1,200,000円。"})
+            check(st == 201, f"case create {st} {k}")
+            m.cases[k["id"]] = {"company": co, "status": "draft", "sha256": k["sha256"]}
+
+        def pick_case():
+            return rnd.choice(list(m.cases)) if m.cases else None
+
+        def act_case_step():
+            cid = pick_case()
+            if cid is None:
+                return
+            k = m.cases[cid]
+            what = rnd.choice(["submit", "approve", "approve", "reject", "publish", "unpublish", "edit"])
+            if what in ("submit", "publish", "edit"):
+                uid = a.uid if rnd.random() < 0.8 else rnd.choice(list(m.users))
+            else:
+                uid = rnd.choice([u for u, x in m.users.items() if x.get("rep") and x["company"] == k["company"]]
+                                 if rnd.random() < 0.6 else list(m.users))
+            u = m.users[uid]
+            role = u["role"]
+            c = client(uid)
+            new_status = None
+            if what == "edit":
+                st, body = c.patch(f"/api/v1/cases/{cid}", {"body": f"改訂 {fw.uniq('e')}。"})
+                want = 403 if role != "secretariat" else 200
+                if want == 200:
+                    new_status = "draft"
+            elif what == "submit":
+                st, body = c.post(f"/api/v1/cases/{cid}/submit")
+                want = 403 if role != "secretariat" else (200 if k["status"] == "draft" else 409)
+                if want == 200:
+                    new_status = "awaiting_approval"
+            elif what == "publish":
+                st, body = c.post(f"/api/v1/cases/{cid}/publish")
+                if role != "secretariat":
+                    want = 403
+                elif k["status"] != "approved":
+                    want = 409
+                elif not m.companies[k["company"]]["consent"]:
+                    want = 409
+                else:
+                    want, new_status = 200, "published"
+            else:
+                body_req = {"sha256": k["sha256"]} if what == "approve" else {"reason": "要修正"}
+                st, body = c.post(f"/api/v1/cases/{cid}/{what}", body_req if what != "unpublish" else {})
+                allowed_roles = ("participant", "secretariat") if what == "unpublish" else ("participant",)
+                gate = case_gate(uid)
+                rep = u.get("rep") and u["company"] == k["company"]
+                if role not in allowed_roles:
+                    want = 403
+                elif gate:
+                    want = gate[0]
+                elif not m.can_read_case(uid, cid):
+                    want = 404
+                elif role == "participant" and not rep:
+                    want = 403
+                elif what == "unpublish":
+                    want = 200 if k["status"] == "published" else 409
+                    if want == 200:
+                        new_status = "draft"
+                elif k["status"] == "awaiting_approval":
+                    want, new_status = 200, ("approved" if what == "approve" else "draft")
+                else:
+                    want = 409
+            check(st == want, f"case {what} by {role}{' rep' if u.get('rep') else ''} of "
+                              f"{'own' if u['company'] == k['company'] else 'other'} company, "
+                              f"case {k['status']}: {st} {body} (want {want})")
+            if st == 200:
+                check(body["status"] == new_status, f"case {what}: status {body['status']} want {new_status}")
+                k["status"] = new_status
+                k["sha256"] = body["sha256"]
+            counts["case_" + what] = counts.get("case_" + what, 0) + 1
+
+        def act_case_read():
+            cid, uid = pick_case(), rnd.choice(list(m.users))
+            if cid is None:
+                return
+            k, c = m.cases[cid], client(uid)
+            gate, ok = case_gate(uid), m.can_read_case(uid, cid)
+            st, body = c.get(f"/api/v1/cases/{cid}")
+            check(st == (gate[0] if gate else 200 if ok else 404),
+                  f"case GET ({k['status']}) by {m.users[uid]['role']}: {st} readable={ok}")
+            if st == 200:
+                own = m.users[uid]["role"] == "secretariat" or (uid, k["company"]) in m.assign \
+                    or m.users[uid]["company"] == k["company"]
+                check(("company_id" in body) == own, f"company identity shown={'company_id' in body} own={own}")
+            st, body = c.get("/api/v1/cases")
+            if not gate:
+                want = {i for i in m.cases if m.can_read_case(uid, i)}
+                check(st == 200 and {x["id"] for x in body["cases"]} == want, "case list")
+            st, body = anon.get(f"/api/v1/public/cases/{cid}")
+            check(st == (200 if k["status"] == "published" else 404), f"public case ({k['status']}): {st}")
+            st, body = anon.get("/api/v1/public/cases")
+            check({x["id"] for x in body["cases"]} == {i for i, x in m.cases.items() if x["status"] == "published"},
+                  "public list")
+
+
         def tell(vid, actor):
             """Scheduling, reporting and cancelling tell the company's participants and the visit's
             expert (not the actor, and only while they may read the visit): in the app always, by
@@ -619,11 +763,12 @@ def run_world(seed, steps):
             check(st == 200, f"outbox {st}")
             got = {}
             for mail in body["mails"]:
-                if mail["kind"] == "visit":
+                if mail["kind"].startswith("visit."):
                     got[mail["user_id"]] = got.get(mail["user_id"], 0) + 1
             check(got == {u: n for u, n in m.visit_mail.items() if n}, f"visit mail {got} != {m.visit_mail}")
 
-        actions = [(act_create, 12), (act_read, 40), (act_list, 8), (act_reply, 12), (act_assign, 6),
+        actions = [(act_case_create, 3), (act_case_step, 14), (act_case_read, 10),
+                   (act_create, 12), (act_read, 40), (act_list, 8), (act_reply, 12), (act_assign, 6),
                    (act_escalate, 5), (act_decline, 3), (act_visibility, 8), (act_company, 6),
                    (act_visit_schedule, 6), (act_visit_change, 5), (act_visit_read, 10)]
         funcs, weights = zip(*actions)

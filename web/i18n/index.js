@@ -6,6 +6,8 @@ import jaApps from './ja-apps.js';
 import enApps from './en-apps.js';
 import jaRounds from './ja-rounds.js';
 import enRounds from './en-rounds.js';
+import jaCases from './ja-cases.js';
+import enCases from './en-cases.js';
 import jaNotify from './ja-notify.js';
 import enNotify from './en-notify.js';
 import jaVisits from './ja-visits.js';
@@ -13,8 +15,8 @@ import enVisits from './en-visits.js';
 import { state } from '../js/store.js';
 
 // Each feature keeps its strings in its own pair of files, merged here.
-const ja = { ...jaBase, ...jaApps, ...jaRounds, ...jaNotify, ...jaVisits };
-const en = { ...enBase, ...enApps, ...enRounds, ...enNotify, ...enVisits };
+const ja = { ...jaBase, ...jaApps, ...jaRounds, ...jaCases, ...jaNotify, ...jaVisits };
+const en = { ...enBase, ...enApps, ...enRounds, ...enCases, ...enNotify, ...enVisits };
 const dicts = { ja, en };
 
 export function t(key, params) {

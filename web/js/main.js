@@ -20,6 +20,7 @@ import { Account } from './views/account.js';
 import { adoptUserLang, chooseLang } from './lang.js';
 import { Apply, Applications, Lottery } from './views/applications.js';
 import { Rounds, RoundView, Attendance, AttendanceReport, CalendarFeed } from './views/rounds.js';
+import { Cases, CaseView, PublicCases, Booklet } from './views/cases.js';
 import { Dispatch, CompanyVisits, DispatchReport } from './views/visits.js';
 
 // ---- session ---------------------------------------------------------------------------
@@ -113,6 +114,7 @@ function routeView(route, user) {
     case 'search': return html`<${Search} query=${route.query} />`;
     case 'notifications': return html`<${Notifications} />`;
     case 'account': return html`<${Account} />`;
+    case 'cases': return b ? html`<${CaseView} id=${b} user=${user} />` : html`<${Cases} user=${user} />`;
     case 'escalations': return user.role !== 'participant' ? html`<${Escalations} query=${route.query} />` : html`<${NotFound} />`;
     case 'triage': return sec ? html`<${Triage} />` : html`<${NotFound} />`;
     case 'moderation': return sec ? html`<${Moderation} />` : html`<${NotFound} />`;
@@ -139,6 +141,7 @@ function navItems(user) {
     { path: '/notifications', key: 'nav.notifications', count: true },
     { path: '/rounds', key: 'nav.rounds' },
     { path: '/calendar', key: 'nav.calendar' },
+    { path: '/cases', key: 'nav.cases' },
     { path: '/dispatch', key: 'nav.dispatch', match: (p) => p[0] === 'dispatch' || p[0] === 'companies' },
   ];
   if (user.role === 'expert') items.push({ path: '/escalations', key: 'nav.my_escalations' });
@@ -253,8 +256,11 @@ function App() {
   else if (route.parts[0] === 'invite' && route.parts[1]) main = html`<${Invite} token=${route.parts[1]}
     onSignedIn=${(r) => api.setCsrf(r.csrf_token)} afterSignIn=${refreshMe} />`;
   else if (route.parts[0] === 'apply') main = html`<${Apply} />`; // public: no sign-in
+  else if (route.parts[0] === 'public') main = route.parts[1] === 'booklet' ? html`<${Booklet} />`
+    : html`<${PublicCases} id=${route.parts[2]} />`; // the case collection's public pages: no sign-in
   else if (!user) main = html`<${Login} onSignedIn=${(r) => api.setCsrf(r.csrf_token)} afterSignIn=${refreshMe} />
-    <p class="apply-link"><a href="#/apply" data-testid="apply-link">${t('apply.link')}</a></p>`;
+    <p class="apply-link"><a href="#/apply" data-testid="apply-link">${t('apply.link')}</a></p>
+    <p class="public-cases-link"><a href="#/public/cases" data-testid="login-cases-link">${t('login.cases_link')}</a></p>`;
   else if (state.inactive && user.role === 'participant') main = html`<section class="panel empty" data-testid="company-inactive">
       <h1 tabindex="-1" data-page-title>${t('inactive.title')}</h1><p>${t('err.company_inactive')}</p></section>`;
   else if (consentGated) main = html`<${Consent} user=${user} onDone=${refreshMe} />`;

@@ -29,6 +29,13 @@ export function describe(n) {
   return t(n.thread_id ? 'notify.kind.other_thread' : 'notify.kind.other', values);
 }
 
+// Where a notification leads: its thread (and post), or the case of the collection it is about.
+function link(n) {
+  if (n.thread_id) return '#/threads/' + n.thread_id + (n.post_id ? '?post=' + n.post_id : '');
+  if (n.params && n.params.case_id) return '#/cases/' + n.params.case_id;
+  return null;
+}
+
 export function Notifications() {
   const res = useApi('/notifications');
   useEffect(() => on('notification', () => res.reload()), [res.reload]);
@@ -52,7 +59,7 @@ export function Notifications() {
           ${list.map((n) => html`<li key=${n.id} class=${'notif' + (n.read_at ? '' : ' unread')} data-testid="notification">
             <span class="dot" aria-hidden="true"></span>
             <div class="notif-main">
-              ${n.thread_id ? html`<a href=${'#/threads/' + n.thread_id + (n.post_id ? '?post=' + n.post_id : '')}
+              ${link(n) ? html`<a href=${link(n)}
                 onClick=${() => { if (!n.read_at) markRead([n.id]); }}>${describe(n)}</a>` : html`<span>${describe(n)}</span>`}
               <div class="muted small"><${Time} value=${n.created_at} />
                 ${n.read_at ? '' : html` · <span class="new-label">${t('notif.unread')}</span>`}</div>
