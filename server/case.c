@@ -241,7 +241,7 @@ static int select_ids(struct db *d, const char *sql, int64_t company_id, int64_t
 {
 	int n = 0;
 	sqlite3_stmt *st = db_stmt(d, sql);
-	db_bind_int64(st, ":c", company_id);
+	db_bind_int64_opt(st, ":c", company_id); /* the secretariat list has none */
 	while (n < max && sqlite3_step(st) == SQLITE_ROW)
 		ids[n++] = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
