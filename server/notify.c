@@ -17,11 +17,15 @@
 #define MAX_READ_IDS 1000
 
 static const char insert_sql[] =
-	"INSERT INTO notifications (user_id, kind, thread_id, post_id, actor_id, params, created_at)"
-	" VALUES (:uid, :kind, :tid, :pid, :actor, :params, :now)";
+	"INSERT INTO notifications (user_id, kind, thread_id, post_id, visit_id, actor_id, params, created_at)"
+	" VALUES (:uid, :kind, :tid, :pid, :vid, :actor, :params, :now)";
 
-int notify_user(struct db *d, int64_t user_id, const char *kind, int64_t thread_id, int64_t post_id,
-		int64_t actor_id, const json_t *params)
+/* Stores one notification about a thread (thread_id), a visit (visit_id) or neither, when
+ * user_id is an active user other than the actor who may read that thread or visit now, and tells
+ * the recipient's event stream (the event carries only the id, to its own recipient). Returns 1
+ * stored, 0 skipped, -1 database error. */
+static int notify_store(struct db *d, int64_t user_id, const char *kind, int64_t thread_id, int64_t post_id,
+			int64_t visit_id, int64_t actor_id, const json_t *params)
 {
 	assert(db_in_write_tx(d));
 	if (user_id <= 0 || user_id == actor_id)
@@ -29,7 +33,8 @@ int notify_user(struct db *d, int64_t user_id, const char *kind, int64_t thread_
 	struct principal p;
 	if (authz_principal_load(d, user_id, &p) < 0)
 		return 0; /* not an active user */
-	bool ok = !thread_id || authz_can_read_thread(d, &p, thread_id);
+	bool ok = (!thread_id || authz_can_read_thread(d, &p, thread_id)) &&
+		  (!visit_id || authz_can_read_visit(d, &p, visit_id));
 	principal_clear(&p);
 	if (!ok)
 		return 0;
@@ -40,6 +45,8 @@ int notify_user(struct db *d, int64_t user_id, const char *kind, int64_t thread_
 		db_bind_int64(st, ":tid", thread_id);
 	if (post_id)
 		db_bind_int64(st, ":pid", post_id);
+	if (visit_id)
+		db_bind_int64(st, ":vid", visit_id);
 	if (actor_id)
 		db_bind_int64(st, ":actor", actor_id);
 	char *ptext = params ? json_dumps(params, JSON_COMPACT) : NULL;
@@ -53,38 +60,16 @@ int notify_user(struct db *d, int64_t user_id, const char *kind, int64_t thread_
 	return 1;
 }
 
-static const char insert_visit_sql[] =
-	"INSERT INTO notifications (user_id, kind, visit_id, actor_id, params, created_at)"
-	" VALUES (:uid, :kind, :vid, :actor, :params, :now)";
+int notify_user(struct db *d, int64_t user_id, const char *kind, int64_t thread_id, int64_t post_id,
+		int64_t actor_id, const json_t *params)
+{
+	return notify_store(d, user_id, kind, thread_id, post_id, 0, actor_id, params);
+}
 
 int notify_user_visit(struct db *d, int64_t user_id, const char *kind, int64_t visit_id, int64_t actor_id,
 		      const json_t *params)
 {
-	if (user_id <= 0 || user_id == actor_id)
-		return 0;
-	struct principal p;
-	if (authz_principal_load(d, user_id, &p) < 0)
-		return 0;
-	bool ok = authz_can_read_visit(d, &p, visit_id);
-	principal_clear(&p);
-	if (!ok)
-		return 0;
-	sqlite3_stmt *st = db_stmt(d, insert_visit_sql);
-	db_bind_int64(st, ":uid", user_id);
-	db_bind_text(st, ":kind", kind);
-	db_bind_int64(st, ":vid", visit_id);
-	if (actor_id)
-		db_bind_int64(st, ":actor", actor_id);
-	char *ptext = params ? json_dumps(params, JSON_COMPACT) : NULL;
-	db_bind_text(st, ":params", ptext ? ptext : "{}");
-	db_bind_int64(st, ":now", now_unix());
-	int rc = db_exec_stmt(d, st);
-	free(ptext);
-	if (rc < 0)
-		return -1;
-	/* The event carries only the notification's id, to its own recipient. */
-	events_publish_notification(d, sqlite3_last_insert_rowid(db_handle(d)), user_id, 0);
-	return 1;
+	return notify_store(d, user_id, kind, 0, 0, visit_id, actor_id, params);
 }
 
 /* The caller's notifications whose thread or visit (if any) they may still read; while the caller does
