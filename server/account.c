@@ -609,7 +609,7 @@ static void signin_done(void *arg)
  * bad_credentials, with the same body after the same work (one scrypt). An enrolled user
  * without a code gets 401 totp_required once the password is right. 429 rate_limited with
  * Retry-After per the throttling notes above, decided before any hashing. */
-static int handle_signin(struct req *r)
+static int handle_account_signin(struct req *r)
 {
 	const char *email = NULL, *password = NULL, *totp = NULL;
 	if (req_body_str(r, "email", &email) != 0 || req_body_str(r, "password", &password) != 0)
@@ -655,7 +655,7 @@ static int handle_signin(struct req *r)
 
 /* DELETE /api/v1/session — signed in: 204; the session is deleted server-side, so the old
  * cookie no longer works anywhere. */
-static int handle_signout(struct req *r)
+static int handle_account_signout(struct req *r)
 {
 	int64_t uid = r->who->user_id;
 	if (session_end(r) < 0)
@@ -671,7 +671,7 @@ static int handle_signout(struct req *r)
 
 /* GET /api/v1/me — signed in (also while consent is pending): 200 {user, pending_consents,
  * csrf_token}. */
-static int handle_me(struct req *r)
+static int handle_account_me(struct req *r)
 {
 	json_t *user = user_load(r->db, r->who->user_id);
 	if (!user)
@@ -688,7 +688,7 @@ static const char lang_update_sql[] = "UPDATE users SET lang = :lang WHERE id = 
  * settings; today only lang, the language mamori's mails to them are written in ("ja", the
  * default, or "en"; the web front end's language switch sets it). 200 {user}; 422 invalid for
  * another value or an empty body. */
-static int handle_me_update(struct req *r)
+static int handle_account_me_update(struct req *r)
 {
 	const char *lang = NULL;
 	if (req_body_str(r, "lang", &lang) != 0 || !kinds_lang_valid(lang))
@@ -817,7 +817,7 @@ json_t *account_user_json(struct db *d, int64_t id)
  * token is used. 422 invalid for bad fields (company_id is required for participants and only
  * for them, and must name a company); then the rules of account_user_insert (409 email_taken,
  * 409 company_full). */
-static int handle_user_create(struct req *r)
+static int handle_account_user_create(struct req *r)
 {
 	const char *email = NULL, *name = NULL, *role_s = NULL;
 	int64_t company = 0;
@@ -869,7 +869,7 @@ static int handle_user_create(struct req *r)
 }
 
 /* GET /api/v1/users?role=&company_id=&status= — secretariat: {users:[...]} by id. */
-static int handle_user_list(struct req *r)
+static int handle_account_user_list(struct req *r)
 {
 	sqlite3_stmt *st = db_stmt(r->db, users_sql);
 	db_bind_text(st, ":role", req_query_str(r, "role"));
@@ -884,7 +884,7 @@ static int handle_user_list(struct req *r)
 }
 
 /* GET /api/v1/users/{id} — secretariat: {user}, or 404. */
-static int handle_user_get(struct req *r)
+static int handle_account_user_get(struct req *r)
 {
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0)
@@ -899,7 +899,7 @@ static int handle_user_get(struct req *r)
  * secretariat cannot suspend itself (403). Reactivating a participant counts against the
  * company's participants (409 company_full). totp_required (experts and secretariat) makes the
  * user enrol TOTP; totp_reset:true removes an enrolment (a lost phone). */
-static int handle_user_update(struct req *r)
+static int handle_account_user_update(struct req *r)
 {
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0)
@@ -1014,7 +1014,7 @@ rollback:
  * invite_expires_at}, a new one-time token replacing any unused one: for an invitation that
  * expired, or as a password reset for an active user (accepting it ends their sessions). A
  * suspended user gets none (409 user_suspended). */
-static int handle_invite_reissue(struct req *r)
+static int handle_account_invite_reissue(struct req *r)
 {
 	int64_t id, expires = 0;
 	if (req_path_id(r, 0, &id) < 0)
@@ -1141,7 +1141,7 @@ static void accept_done(void *arg)
  * with the account active and the password set. The token works once; a used, expired,
  * replaced or unknown token, or one for a suspended user, is 404 not_found (no distinction,
  * so the answer reveals nothing about tokens). 422 weak_password with the reason. */
-static int handle_invite_accept(struct req *r)
+static int handle_account_invite_accept(struct req *r)
 {
 	const char *token = req_path_str(r, 0), *password = NULL;
 	if (!token || strlen(token) != CRYPTO_TOKEN_LEN)
@@ -1278,7 +1278,7 @@ static void pwchange_done(void *arg)
  * csrf_token}. Every session of the user ends and this one is replaced by a new one. A wrong
  * current password is 403 bad_credentials and counts as a failed sign-in (same throttle and
  * audit), so a stolen session cookie cannot be used to guess the password quickly. */
-static int handle_password_change(struct req *r)
+static int handle_account_password_change(struct req *r)
 {
 	const char *cur = NULL, *next = NULL;
 	if (req_body_str(r, "current_password", &cur) != 0 || req_body_str(r, "new_password", &next) != 0)
@@ -1327,7 +1327,7 @@ static int64_t totp_match(const char *secret, const char *code)
 /* POST /api/v1/me/totp — signed in: starts enrolment. 200 {secret (base32), otpauth_uri} for
  * the authenticator app; nothing changes at sign-in until /me/totp/confirm. Starting again
  * replaces an unconfirmed secret. 409 totp_enabled when already enrolled. */
-static int handle_totp_start(struct req *r)
+static int handle_account_totp_start(struct req *r)
 {
 	int64_t uid = r->who->user_id;
 	if (db_tx_begin(r->db, __func__) < 0)
@@ -1366,7 +1366,7 @@ static int handle_totp_start(struct req *r)
 /* POST /api/v1/me/totp/confirm {code} — signed in: 200 {user} with totp_enabled, once the code
  * from the app matches the secret from /me/totp (422 bad_code otherwise; 409
  * totp_not_started without one). From then on sign-in needs a code. */
-static int handle_totp_confirm(struct req *r)
+static int handle_account_totp_confirm(struct req *r)
 {
 	int64_t uid = r->who->user_id;
 	const char *code = NULL;
@@ -1518,7 +1518,7 @@ static void totp_off_done(void *arg)
  * count as failed sign-ins, so 429 rate_limited with Retry-After after 10 in 15 minutes (the
  * sign-in throttle, per account and per address, decided before any hashing). Audited as
  * user.totp_disable and user.totp_disable_failed. */
-static int handle_totp_disable(struct req *r)
+static int handle_account_totp_disable(struct req *r)
 {
 	const char *password = NULL, *code = NULL;
 	if (req_body_str(r, "password", &password) != 0 || req_body_str(r, "code", &code) != 0)
@@ -1543,31 +1543,22 @@ static int handle_totp_disable(struct req *r)
 #define SECRETARIAT (ACCESS_SESSION | ACCESS_SECRETARIAT)
 
 const struct route account_routes[] = {
-	{EVHTTP_REQ_POST, "/api/v1/session", ACCESS_PUBLIC, handle_signin, 16384, ROUTE_NO_CSRF, {{0}}},
-	{EVHTTP_REQ_DELETE, "/api/v1/session", ACCESS_SESSION, handle_signout, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/me", ACCESS_SESSION, handle_me, 0, 0, {{0}}},
-	{EVHTTP_REQ_PATCH, "/api/v1/me", ACCESS_SESSION, handle_me_update, 0, 0, {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/me/password", ACCESS_SESSION, handle_password_change, 16384, 0, {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/me/totp", ACCESS_SESSION, handle_totp_start, 0, 0, {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/me/totp/confirm", ACCESS_SESSION, handle_totp_confirm, 0, 0, {{0}}},
-	{EVHTTP_REQ_DELETE, "/api/v1/me/totp", ACCESS_SESSION, handle_totp_disable, 16384, 0, {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/users", SECRETARIAT, handle_user_create, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET,
-	 "/api/v1/users",
-	 SECRETARIAT,
-	 handle_user_list,
-	 0,
-	 0,
-	 {{"role", PARAM_STR}, {"company_id", PARAM_INT}, {"status", PARAM_STR}}},
-	{EVHTTP_REQ_GET, "/api/v1/users/{id}", SECRETARIAT, handle_user_get, 0, 0, {{0}}},
-	{EVHTTP_REQ_PATCH, "/api/v1/users/{id}", SECRETARIAT, handle_user_update, 0, 0, {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/users/{id}/invites", SECRETARIAT, handle_invite_reissue, 0, 0, {{0}}},
-	{EVHTTP_REQ_POST,
-	 "/api/v1/invites/{token}/accept",
-	 ACCESS_PUBLIC,
-	 handle_invite_accept,
-	 16384,
-	 ROUTE_NO_CSRF,
-	 {{0}}},
+	ROUTE(POST, "/api/v1/session", ACCESS_PUBLIC, handle_account_signin, .max_body = 16384,
+	      .flags = ROUTE_NO_CSRF),
+	ROUTE(DELETE, "/api/v1/session", ACCESS_SESSION, handle_account_signout),
+	ROUTE(GET, "/api/v1/me", ACCESS_SESSION, handle_account_me),
+	ROUTE(PATCH, "/api/v1/me", ACCESS_SESSION, handle_account_me_update),
+	ROUTE(POST, "/api/v1/me/password", ACCESS_SESSION, handle_account_password_change, .max_body = 16384),
+	ROUTE(POST, "/api/v1/me/totp", ACCESS_SESSION, handle_account_totp_start),
+	ROUTE(POST, "/api/v1/me/totp/confirm", ACCESS_SESSION, handle_account_totp_confirm),
+	ROUTE(DELETE, "/api/v1/me/totp", ACCESS_SESSION, handle_account_totp_disable, .max_body = 16384),
+	ROUTE(POST, "/api/v1/users", SECRETARIAT, handle_account_user_create),
+	ROUTE(GET, "/api/v1/users", SECRETARIAT, handle_account_user_list,
+	      .params = {{"role", PARAM_STR}, {"company_id", PARAM_INT}, {"status", PARAM_STR}}),
+	ROUTE(GET, "/api/v1/users/{id}", SECRETARIAT, handle_account_user_get),
+	ROUTE(PATCH, "/api/v1/users/{id}", SECRETARIAT, handle_account_user_update),
+	ROUTE(POST, "/api/v1/users/{id}/invites", SECRETARIAT, handle_account_invite_reissue),
+	ROUTE(POST, "/api/v1/invites/{token}/accept", ACCESS_PUBLIC, handle_account_invite_accept,
+	      .max_body = 16384, .flags = ROUTE_NO_CSRF),
 	{0},
 };

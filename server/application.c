@@ -371,7 +371,7 @@ static int rate_check(struct req *r, int64_t now)
  * eligibility (422 industry_not_eligible, not_sme, not_tokyo, prerequisites_unmet). 201 {id,
  * status:"received", track, received_at, contact_due_at}. Every attempt counts toward the
  * address's limit, refused ones too; nothing else of a refused attempt is stored. */
-static int handle_apply(struct req *r)
+static int handle_application_apply(struct req *r)
 {
 	int64_t now = now_unix();
 	if (db_tx_begin(r->db, __func__) < 0)
@@ -431,7 +431,7 @@ static int handle_apply(struct req *r)
 
 /* GET /api/v1/application-form — anyone: 200 {open, deadline, retention_days}, what the public
  * page says before the applicant fills it in (deadline null when there is none). */
-static int handle_form_info(struct req *r)
+static int handle_application_form_info(struct req *r)
 {
 	int64_t dl = r->cfg->application_deadline;
 	bool has = dl != CONFIG_NO_DEADLINE;
@@ -454,7 +454,7 @@ static bool status_ok(const char *s)
 /* GET /api/v1/applications?status=&track= — secretariat: 200 {applications:[...]} by id, each
  * with every field of the form plus status, contacted_at, overdue and the rest of its history;
  * `duplicates` lists other applications with the same e-mail address or company name. */
-static int handle_list(struct req *r)
+static int handle_application_list(struct req *r)
 {
 	if (!may_read(r))
 		return req_not_found(r);
@@ -476,7 +476,7 @@ static int handle_list(struct req *r)
 }
 
 /* GET /api/v1/applications/{id} — secretariat: 200 the application. */
-static int handle_get(struct req *r)
+static int handle_application_get(struct req *r)
 {
 	int64_t id;
 	if (!may_read(r) || req_path_id(r, 0, &id) < 0)
@@ -523,7 +523,7 @@ static int action_finish(struct req *r, int64_t id, int status, json_t *extra)
 /* POST /api/v1/applications/{id}/contact {note} — secretariat: 200 the application, status
  * contacted, contacted_at set. Only a `received` application (else 409 wrong_status); the call
  * cannot be undone (decline instead). The note stays with the application, not in the audit. */
-static int handle_contact(struct req *r)
+static int handle_application_contact(struct req *r)
 {
 	const char *note = NULL;
 	int64_t id;
@@ -555,7 +555,7 @@ static int handle_contact(struct req *r)
  * declined, with `promoted`: the application that took its place (declining a `selected` one
  * makes the first `waitlisted` of its track, in draw order, `selected`), or null. Not for an
  * admitted or already declined application (409 wrong_status). */
-static int handle_decline(struct req *r)
+static int handle_application_decline(struct req *r)
 {
 	const char *reason = NULL;
 	int64_t id, promoted = 0, now = now_unix();
@@ -625,7 +625,7 @@ static char *invite_body_new(const struct config *cfg, const char *company, cons
  * the company by registry.c's rules (409 track_full, ...) and its representative participant, the
  * contact person, invited by account.c's rules (409 email_taken, company_full), queues the
  * invitation mail, and audits application.admit; all in one transaction. */
-static int handle_admit(struct req *r)
+static int handle_application_admit(struct req *r)
 {
 	int64_t id, company = 0, user = 0, expires = 0;
 	char status[16], track[16], *token = NULL;
@@ -770,7 +770,7 @@ static int draw_track(struct req *r, const char *seed, int64_t draw, int64_t now
  * waitlisted, order:[{id, hash}]}]}. Every `contacted` application not drawn before takes part;
  * per track the first `remaining` by sha256("<seed>:<id>") ascending are selected, the rest
  * waitlisted (all selected when they fit). Audited selection.draw with the seed and the result. */
-static int handle_selection(struct req *r)
+static int handle_application_selection(struct req *r)
 {
 	const char *seed = NULL;
 	if (!may_read(r))
@@ -827,7 +827,7 @@ static int handle_selection(struct req *r)
  * capacity, active, selected_before, remaining, candidates:[{id, company_name, received_at,
  * contacted_at}]}], draws:[{id, seed, drawn_at, drawn_by, drawn_by_name, selected, waitlisted}]}
  * (newest draw first). */
-static int handle_selection_get(struct req *r)
+static int handle_application_selection_get(struct req *r)
 {
 	if (!may_read(r))
 		return req_not_found(r);
@@ -996,20 +996,16 @@ void application_tick(struct worker *w)
 /* Reads and actions are ACCESS_CONTENT without a role bit, so that a participant or an expert
  * gets 404 (the handlers' may_read), not 403: applications do not exist for them. */
 const struct route application_routes[] = {
-	{EVHTTP_REQ_POST, "/api/v1/applications", ACCESS_PUBLIC, handle_apply, 16384, ROUTE_NO_CSRF, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/application-form", ACCESS_PUBLIC, handle_form_info, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET,
-	 "/api/v1/applications",
-	 ACCESS_CONTENT,
-	 handle_list,
-	 0,
-	 0,
-	 {{"status", PARAM_STR}, {"track", PARAM_STR}}},
-	{EVHTTP_REQ_GET, "/api/v1/applications/{id}", ACCESS_CONTENT, handle_get, 0, 0, {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/applications/{id}/contact", ACCESS_CONTENT, handle_contact, 0, 0, {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/applications/{id}/decline", ACCESS_CONTENT, handle_decline, 0, 0, {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/applications/{id}/admit", ACCESS_CONTENT, handle_admit, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/selection", ACCESS_CONTENT, handle_selection_get, 0, 0, {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/selection", ACCESS_CONTENT, handle_selection, 0, 0, {{0}}},
+	ROUTE(POST, "/api/v1/applications", ACCESS_PUBLIC, handle_application_apply, .max_body = 16384,
+	      .flags = ROUTE_NO_CSRF),
+	ROUTE(GET, "/api/v1/application-form", ACCESS_PUBLIC, handle_application_form_info),
+	ROUTE(GET, "/api/v1/applications", ACCESS_CONTENT, handle_application_list,
+	      .params = {{"status", PARAM_STR}, {"track", PARAM_STR}}),
+	ROUTE(GET, "/api/v1/applications/{id}", ACCESS_CONTENT, handle_application_get),
+	ROUTE(POST, "/api/v1/applications/{id}/contact", ACCESS_CONTENT, handle_application_contact),
+	ROUTE(POST, "/api/v1/applications/{id}/decline", ACCESS_CONTENT, handle_application_decline),
+	ROUTE(POST, "/api/v1/applications/{id}/admit", ACCESS_CONTENT, handle_application_admit),
+	ROUTE(GET, "/api/v1/selection", ACCESS_CONTENT, handle_application_selection_get),
+	ROUTE(POST, "/api/v1/selection", ACCESS_CONTENT, handle_application_selection),
 	{0},
 };

@@ -353,7 +353,7 @@ char *attachment_clean_filename_new(const char *name)
  * writers who may read the thread; 201 {id, filename, size, sha256, thread_id, created_at}.
  * Missing or unreadable thread → 404; locked → 403 locked; no or bad filename, or no bytes →
  * 422 invalid; over max_attachment_bytes → 413 too_large. */
-static int handle_upload(struct req *r)
+static int handle_attachment_upload(struct req *r)
 {
 	int64_t tid;
 	if (req_path_id(r, 0, &tid) < 0)
@@ -404,7 +404,7 @@ char *attachment_disposition_new(const char *name)
 /* GET /api/v1/attachments/{id} — readers of its thread; 200 the bytes as a download
  * (application/octet-stream, Content-Disposition: attachment, nosniff, sandboxed). Missing or
  * unreadable → 404. */
-static int handle_download(struct req *r)
+static int handle_attachment_download(struct req *r)
 {
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0)
@@ -464,7 +464,7 @@ out:
 }
 
 /* GET /api/v1/threads/{id}/attachments — readers of the thread; 200 {attachments:[...]}. */
-static int handle_list(struct req *r)
+static int handle_attachment_list(struct req *r)
 {
 	int64_t tid;
 	if (req_path_id(r, 0, &tid) < 0 || !authz_can_read_thread(r->db, r->who, tid))
@@ -482,9 +482,9 @@ static int handle_list(struct req *r)
 const struct route attachment_routes[] = {
 	/* max_body is the route's ceiling; the configured max_attachment_bytes is checked above
 	 * (evhttp itself refuses bodies over max_attachment_bytes + 4 KiB). */
-	{EVHTTP_REQ_POST, "/api/v1/threads/{id}/attachments", ACCESS_WRITE, handle_upload, (size_t)1 << 40,
-	 ROUTE_RAW_BODY, {{"filename", PARAM_STR}}},
-	{EVHTTP_REQ_GET, "/api/v1/threads/{id}/attachments", ACCESS_CONTENT, handle_list, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/attachments/{id}", ACCESS_CONTENT, handle_download, 0, 0, {{0}}},
+	ROUTE(POST, "/api/v1/threads/{id}/attachments", ACCESS_WRITE, handle_attachment_upload,
+	      .max_body = (size_t)1 << 40, .flags = ROUTE_RAW_BODY, .params = {{"filename", PARAM_STR}}),
+	ROUTE(GET, "/api/v1/threads/{id}/attachments", ACCESS_CONTENT, handle_attachment_list),
+	ROUTE(GET, "/api/v1/attachments/{id}", ACCESS_CONTENT, handle_attachment_download),
 	{0},
 };

@@ -135,7 +135,7 @@ int audit_cli(int argc, char **argv)
 }
 
 /* GET /api/v1/audit?after=&limit= — secretariat: entries oldest first, 100 per page. */
-static int handle_list(struct req *r)
+static int handle_audit_list(struct req *r)
 {
 	int64_t after = req_query_int(r, "after", 0), limit = req_query_int(r, "limit", 100);
 	if (limit < 1 || limit > 1000)
@@ -166,8 +166,8 @@ static int handle_list(struct req *r)
 }
 
 const struct route audit_routes[] = {
-	{EVHTTP_REQ_GET, "/api/v1/audit", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_list, 0, 0,
-	 {{"after", PARAM_INT}, {"limit", PARAM_INT}}},
+	ROUTE(GET, "/api/v1/audit", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_audit_list,
+	      .params = {{"after", PARAM_INT}, {"limit", PARAM_INT}}),
 	{0},
 };
 
@@ -204,4 +204,17 @@ int audit_thread_outsider_read(struct req *r, int64_t thread_id, const char *via
 		return -1;
 	}
 	return 0;
+}
+
+char *audit_target(char *out, const char *kind, int64_t id)
+{
+	snprintf(out, AUDIT_TARGET_MAX, "%s:%lld", kind, (long long)id);
+	return out;
+}
+
+int audit_append_on(struct db *d, int64_t actor_id, const char *action, const char *kind, int64_t id,
+		    const char *ip, json_t *detail)
+{
+	char target[AUDIT_TARGET_MAX];
+	return audit_append(d, actor_id, action, audit_target(target, kind, id), ip, detail);
 }

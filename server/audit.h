@@ -15,6 +15,13 @@ struct req;
  * none. Returns 0 or -1. */
 int audit_append(struct db *d, int64_t actor_id, const char *action, const char *target, const char *ip,
 		 json_t *detail);
+/* The one spelling of an audit target or a read's path: "<kind>:<id>" ("thread:12", "user:3")
+ * written into out (at least AUDIT_TARGET_MAX bytes); returns out. */
+#define AUDIT_TARGET_MAX 48
+char *audit_target(char *out, const char *kind, int64_t id);
+/* audit_append with the target audit_target(kind, id). */
+int audit_append_on(struct db *d, int64_t actor_id, const char *action, const char *kind, int64_t id,
+		    const char *ip, json_t *detail);
 /* Verifies the whole chain. Returns the number of entries (>= 0) when intact, or -1 with
  * *bad_id set to the first entry whose hash does not match (or that follows a removed one). */
 int64_t audit_verify(struct db *d, int64_t *bad_id);

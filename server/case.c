@@ -35,25 +35,43 @@ static void case_sha256(const char *title, const char *body, char hex[65])
 
 /* ---- reading ------------------------------------------------------------------------------- */
 
-#define CASE_COLUMNS                                                                               \
-	"k.id, k.company_id, k.title, k.body, k.sha256, k.status, k.created_at, k.updated_at,"        \
-	" k.submitted_at, k.approved_at, k.published_at, k.reject_reason, c.name, c.track, c.industry," \
-	" (SELECT json_object('user_id', a.user_id, 'name', u.name, 'sha256', a.sha256, 'at', a.at)"    \
-	"   FROM case_approvals a JOIN users u ON u.id = a.user_id"                                     \
-	"   WHERE a.case_id = k.id AND a.action = 'approve' ORDER BY a.id DESC LIMIT 1),"               \
+#define CASE_COLUMNS                                                                                         \
+	"k.id, k.company_id, k.title, k.body, k.sha256, k.status, k.created_at, k.updated_at,"               \
+	" k.submitted_at, k.approved_at, k.published_at, k.reject_reason, c.name, c.track, c.industry,"      \
+	" (SELECT json_object('user_id', a.user_id, 'name', u.name, 'sha256', a.sha256, 'at', a.at)"         \
+	"   FROM case_approvals a JOIN users u ON u.id = a.user_id"                                          \
+	"   WHERE a.case_id = k.id AND a.action = 'approve' ORDER BY a.id DESC LIMIT 1),"                    \
 	" " AUTHZ_CASE_COMPANY_READER
 enum {
-	K_ID, K_COMPANY, K_TITLE, K_BODY, K_SHA, K_STATUS, K_CREATED, K_UPDATED, K_SUBMITTED, K_APPROVED,
-	K_PUBLISHED, K_REASON, K_CNAME, K_TRACK, K_INDUSTRY, K_APPROVAL, K_FULL
+	K_ID,
+	K_COMPANY,
+	K_TITLE,
+	K_BODY,
+	K_SHA,
+	K_STATUS,
+	K_CREATED,
+	K_UPDATED,
+	K_SUBMITTED,
+	K_APPROVED,
+	K_PUBLISHED,
+	K_REASON,
+	K_CNAME,
+	K_TRACK,
+	K_INDUSTRY,
+	K_APPROVAL,
+	K_FULL
 };
 
-static const char case_get_sql[] = "SELECT " CASE_COLUMNS " FROM cases k JOIN companies c ON c.id = k.company_id"
+static const char case_get_sql[] = "SELECT " CASE_COLUMNS
+				   " FROM cases k JOIN companies c ON c.id = k.company_id"
 				   " WHERE k.id = :id AND " AUTHZ_CASE_VISIBLE;
-static const char case_list_sql[] =
-	"SELECT " CASE_COLUMNS " FROM cases k JOIN companies c ON c.id = k.company_id"
-	" WHERE " AUTHZ_CASE_VISIBLE " AND (:status IS NULL OR k.status = :status)"
-	" ORDER BY coalesce(k.published_at, 0) DESC, k.id DESC";
-static const char public_get_sql[] = "SELECT " CASE_COLUMNS " FROM cases k JOIN companies c ON c.id = k.company_id"
+static const char case_list_sql[] = "SELECT " CASE_COLUMNS
+				    " FROM cases k JOIN companies c ON c.id = k.company_id"
+				    " WHERE " AUTHZ_CASE_VISIBLE
+				    " AND (:status IS NULL OR k.status = :status)"
+				    " ORDER BY coalesce(k.published_at, 0) DESC, k.id DESC";
+static const char public_get_sql[] = "SELECT " CASE_COLUMNS
+				     " FROM cases k JOIN companies c ON c.id = k.company_id"
 				     " WHERE k.id = :id AND " AUTHZ_CASE_PUBLIC;
 static const char public_list_sql[] = "SELECT " CASE_COLUMNS
 				      " FROM cases k JOIN companies c ON c.id = k.company_id"
@@ -94,9 +112,10 @@ static json_t *case_json(sqlite3_stmt *st, bool full)
 		json_object_set_new(o, "updated_at", json_time(sqlite3_column_int64(st, K_UPDATED)));
 		json_object_set_new(o, "submitted_at", json_time(sqlite3_column_int64(st, K_SUBMITTED)));
 		json_object_set_new(o, "approved_at", json_time(sqlite3_column_int64(st, K_APPROVED)));
-		json_object_set_new(o, "reject_reason", sqlite3_column_type(st, K_REASON) == SQLITE_NULL
-								 ? json_null()
-								 : json_string(db_col_text(st, K_REASON)));
+		json_object_set_new(o, "reject_reason",
+				    sqlite3_column_type(st, K_REASON) == SQLITE_NULL
+					    ? json_null()
+					    : json_string(db_col_text(st, K_REASON)));
 		json_t *ap = NULL;
 		if (sqlite3_column_type(st, K_APPROVAL) != SQLITE_NULL &&
 		    strcmp(db_col_text(st, K_STATUS), "approved") == 0) {
@@ -144,7 +163,8 @@ struct case_row {
 	char *title, *body;
 };
 
-static const char case_row_sql[] = "SELECT id, company_id, status, sha256, title, body FROM cases WHERE id = :id";
+static const char case_row_sql[] =
+	"SELECT id, company_id, status, sha256, title, body FROM cases WHERE id = :id";
 
 /* Loads case id for a write by r's caller: 0, or -1 when it does not exist or the caller may not
  * read it (the handler answers 404). Free with case_row_clear. */
@@ -206,12 +226,13 @@ static json_t *case_findings(struct db *d, const struct case_row *k)
 		for (size_t j = 0; j < f.v[i].npos; j++) {
 			const struct finding_pos *p = &f.v[i].pos[j];
 			const char *text = strcmp(p->field, "title") == 0 ? k->title : k->body;
-			json_array_append_new(pos, json_pack("{s:s, s:I, s:I}", "field", p->field, "start",
-							     (json_int_t)findings_utf16_offset(text, p->start), "end",
-							     (json_int_t)findings_utf16_offset(text, p->end)));
+			json_array_append_new(
+				pos, json_pack("{s:s, s:I, s:I}", "field", p->field, "start",
+					       (json_int_t)findings_utf16_offset(text, p->start), "end",
+					       (json_int_t)findings_utf16_offset(text, p->end)));
 		}
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:o}", "term", f.v[i].term, "kind", f.v[i].kind,
-						     "positions", pos));
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:o}", "term", f.v[i].term, "kind",
+						     f.v[i].kind, "positions", pos));
 	}
 	findings_free(&f);
 	finding_terms_free(&t);
@@ -220,11 +241,11 @@ static json_t *case_findings(struct db *d, const struct case_row *k)
 
 /* ---- writing helpers ----------------------------------------------------------------------- */
 
-static int audit_case(struct db *d, int64_t actor, const char *action, int64_t id, const char *ip, json_t *detail)
+/* Audits action on case id; takes detail's reference. */
+static int audit_case(struct db *d, int64_t actor, const char *action, int64_t id, const char *ip,
+		      json_t *detail)
 {
-	char target[40];
-	snprintf(target, sizeof target, "case:%lld", (long long)id);
-	int rc = audit_append(d, actor, action, target, ip, detail);
+	int rc = audit_append_on(d, actor, action, "case", id, ip, detail);
 	json_decref(detail);
 	return rc;
 }
@@ -266,18 +287,16 @@ static int notify_all(struct db *d, const char *sql, int64_t company_id, const c
 	return rc;
 }
 
-/* Validates the title and body of a request (either may be NULL: absent). 0, or an error status. */
-static int check_text(struct req *r, const char *title, const char *body)
+/* The body limit, beyond the declared shape (which answers 422): a case's body over
+ * CASE_BODY_MAX is 413 too_large, as a post's. 0, or the error status. */
+static int check_body_size(struct req *r, const char *body)
 {
-	if (title && (!*title || strlen(title) > CASE_TITLE_MAX))
-		return req_error(r, 422, "invalid", "title is required (at most %d bytes)", CASE_TITLE_MAX);
 	if (body && strlen(body) > CASE_BODY_MAX)
 		return req_error(r, 413, "too_large", "a case's body is at most %d bytes", CASE_BODY_MAX);
-	if (body && !*body)
-		return req_error(r, 422, "invalid", "body is empty");
 	return 0;
 }
 
+/* Answers case id as r's caller reads it, with status. */
 static int reply_case(struct req *r, int64_t id, int status)
 {
 	json_t *o = case_load(r, id);
@@ -292,14 +311,11 @@ static const char case_insert_sql[] =
 	" VALUES (:c, :title, :body, :sha, 'draft', :author, :now, :now)";
 
 /* POST /api/v1/cases {company_id, title, body} — secretariat. */
-static int handle_create(struct req *r)
+static int handle_case_create(struct req *r)
 {
-	int64_t company = 0;
-	const char *title = NULL, *body = NULL;
-	if (req_body_int(r, "company_id", &company) != 0 || req_body_str(r, "title", &title) != 0 ||
-	    req_body_str(r, "body", &body) != 0)
-		return req_error(r, 422, "invalid", "company_id, title and body are required");
-	int bad = check_text(r, title, body);
+	int64_t company = req_field_int(r, "company_id", 0);
+	const char *title = req_field_str(r, "title"), *body = req_field_str(r, "body");
+	int bad = check_body_size(r, body);
 	if (bad)
 		return bad;
 	sqlite3_stmt *st = db_stmt(r->db, company_exists_sql);
@@ -308,7 +324,7 @@ static int handle_create(struct req *r)
 		return req_error(r, 422, "invalid", "no company %lld", (long long)company);
 	char sha[65];
 	case_sha256(title, body, sha);
-	if (db_tx_begin(r->db, __func__) < 0)
+	if (req_tx(r) < 0)
 		return req_internal(r, "begin");
 	st = db_stmt(r->db, case_insert_sql);
 	db_bind_int64(st, ":c", company);
@@ -317,14 +333,12 @@ static int handle_create(struct req *r)
 	db_bind_text(st, ":sha", sha);
 	db_bind_int64(st, ":author", r->who->user_id);
 	db_bind_int64(st, ":now", now_unix());
-	bool ok = db_exec_stmt(r->db, st) == 0;
-	int64_t id = sqlite3_last_insert_rowid(db_handle(r->db));
-	ok = ok && audit_case(r->db, r->who->user_id, "case.create", id, r->ip,
-			      json_pack("{s:I, s:s}", "company_id", (json_int_t)company, "sha256", sha)) == 0;
-	if (!ok || db_tx_commit(r->db) < 0) {
-		db_tx_rollback(r->db);
+	if (db_exec_stmt(r->db, st) != 0)
 		return req_internal(r, "case create");
-	}
+	int64_t id = sqlite3_last_insert_rowid(db_handle(r->db));
+	if (audit_case(r->db, r->who->user_id, "case.create", id, r->ip,
+		       json_pack("{s:I, s:s}", "company_id", (json_int_t)company, "sha256", sha)) != 0)
+		return req_internal(r, "case create");
 	return reply_case(r, id, 201);
 }
 
@@ -334,15 +348,13 @@ static const char case_update_sql[] =
 
 /* PATCH /api/v1/cases/{id} {title?, body?} — secretariat. A change returns the case to draft
  * (voiding an approval, taking a published case off the public site). */
-static int handle_update(struct req *r)
+static int handle_case_update(struct req *r)
 {
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0)
 		return req_not_found(r);
-	const char *title = NULL, *body = NULL;
-	if (req_body_str(r, "title", &title) < 0 || req_body_str(r, "body", &body) < 0)
-		return req_error(r, 422, "invalid", "title and body are strings");
-	int bad = check_text(r, title, body);
+	const char *title = req_field_str(r, "title"), *body = req_field_str(r, "body");
+	int bad = check_body_size(r, body);
 	if (bad)
 		return bad;
 	struct case_row k;
@@ -356,7 +368,7 @@ static int handle_update(struct req *r)
 	char sha[65];
 	case_sha256(nt, nb, sha);
 	bool was_published = strcmp(k.status, "published") == 0;
-	if (db_tx_begin(r->db, __func__) < 0) {
+	if (req_tx(r) < 0) {
 		case_row_clear(&k);
 		return req_internal(r, "begin");
 	}
@@ -374,20 +386,17 @@ static int handle_update(struct req *r)
 		ok = audit_case(r->db, r->who->user_id, "case.unpublish", id, r->ip,
 				json_pack("{s:s}", "reason", "edited")) == 0;
 	case_row_clear(&k);
-	if (!ok || db_tx_commit(r->db) < 0) {
-		db_tx_rollback(r->db);
-		return req_internal(r, "case update");
-	}
-	return reply_case(r, id, 200);
+	return ok ? reply_case(r, id, 200) : req_internal(r, "case update");
 }
 
 /* GET /api/v1/cases?status= — what the caller may read. */
-static int handle_list(struct req *r)
+static int handle_case_list(struct req *r)
 {
 	const char *status = req_query_str(r, "status");
 	if (status && strcmp(status, "draft") != 0 && strcmp(status, "awaiting_approval") != 0 &&
 	    strcmp(status, "approved") != 0 && strcmp(status, "published") != 0)
-		return req_error(r, 422, "invalid", "status is draft, awaiting_approval, approved or published");
+		return req_error(r, 422, "invalid",
+				 "status is draft, awaiting_approval, approved or published");
 	sqlite3_stmt *st = db_stmt(r->db, case_list_sql);
 	authz_bind(st, r->who);
 	db_bind_text(st, ":status", status);
@@ -399,7 +408,7 @@ static int handle_list(struct req *r)
 }
 
 /* GET /api/v1/cases/{id} */
-static int handle_get(struct req *r)
+static int handle_case_get(struct req *r)
 {
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0)
@@ -409,7 +418,7 @@ static int handle_get(struct req *r)
 }
 
 /* GET /api/v1/cases/{id}/findings — secretariat. */
-static int handle_findings(struct req *r)
+static int handle_case_findings(struct req *r)
 {
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0)
@@ -451,15 +460,15 @@ static int set_status(struct db *d, int64_t id, const char *status, const char *
 	return sqlite3_changes(db_handle(d)) == 1 ? 0 : 1;
 }
 
-/* Ends a transaction whose set_status found the case moved on: 409 case_changed. */
+/* The answer when set_status found the case moved on: 409 case_changed (the router rolls the
+ * transaction back). */
 static int moved_on(struct req *r)
 {
-	db_tx_rollback(r->db);
 	return req_error(r, 409, "case_changed", "the case changed meanwhile; read it again");
 }
 
 /* POST /api/v1/cases/{id}/submit — secretariat: to the representative, only without findings. */
-static int handle_submit(struct req *r)
+static int handle_case_submit(struct req *r)
 {
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0)
@@ -475,13 +484,13 @@ static int handle_submit(struct req *r)
 	json_t *f = case_findings(r->db, &k);
 	if (json_array_size(f) > 0) {
 		case_row_clear(&k);
-		int s = req_error(r, 409, "identifying_terms", "the draft still names companies, people or addresses");
+		int s = req_error(r, 409, "identifying_terms",
+				  "the draft still names companies, people or addresses");
 		r->err_extra = json_pack("{s:o}", "findings", f);
 		return s;
 	}
 	json_decref(f);
-	bool ok = db_tx_begin(r->db, __func__) == 0;
-	if (!ok) {
+	if (req_tx(r) < 0) {
 		case_row_clear(&k);
 		return req_internal(r, "begin");
 	}
@@ -490,17 +499,13 @@ static int handle_submit(struct req *r)
 		case_row_clear(&k);
 		return moved_on(r);
 	}
-	ok = moved == 0;
+	bool ok = moved == 0;
 	ok = ok && audit_case(r->db, r->who->user_id, "case.submit", id, r->ip,
 			      json_pack("{s:s}", "sha256", k.sha256)) == 0;
 	ok = ok && notify_all(r->db, representatives_sql, k.company_id, "case.awaiting_approval", id,
 			      r->who->user_id) == 0;
 	case_row_clear(&k);
-	if (!ok || db_tx_commit(r->db) < 0) {
-		db_tx_rollback(r->db);
-		return req_internal(r, "case submit");
-	}
-	return reply_case(r, id, 200);
+	return ok ? reply_case(r, id, 200) : req_internal(r, "case submit");
 }
 
 static const char approval_insert_sql[] =
@@ -517,28 +522,28 @@ static int decide(struct req *r, bool approve)
 	if (case_row_load(r, id, &k) < 0)
 		return req_not_found(r);
 	int status = 0;
-	const char *sha = NULL, *reason = NULL;
+	const char *sha = approve ? req_field_str(r, "sha256") : NULL;
+	const char *reason = approve ? NULL : req_field_str(r, "reason");
 	if (!authz_is_company_representative(r->who, k.company_id))
-		status = req_error(r, 403, "forbidden", "only a representative of the company decides on its case");
-	else if (approve && (req_body_str(r, "sha256", &sha) != 0 || !*sha))
-		status = req_error(r, 422, "invalid", "sha256 of the text approved is required");
-	else if (!approve && (req_body_str(r, "reason", &reason) != 0 || !*reason || strlen(reason) > CASE_REASON_MAX))
-		status = req_error(r, 422, "invalid", "reason is required (at most %d bytes)", CASE_REASON_MAX);
+		status = req_error(r, 403, "forbidden",
+				   "only a representative of the company decides on its case");
 	else if (approve && strcmp(sha, k.sha256) != 0)
 		status = req_error(r, 409, "case_changed", "the case's text changed; read it again");
 	else if (strcmp(k.status, "draft") == 0)
-		status = req_error(r, 409, "case_changed", "the case was changed or sent back and is not awaiting approval");
+		status = req_error(r, 409, "case_changed",
+				   "the case was changed or sent back and is not awaiting approval");
 	else if (strcmp(k.status, "awaiting_approval") != 0)
 		status = req_error(r, 409, "not_awaiting_approval", "the case is already %s", k.status);
 	if (status) {
 		case_row_clear(&k);
 		return status;
 	}
-	if (db_tx_begin(r->db, __func__) < 0) {
+	if (req_tx(r) < 0) {
 		case_row_clear(&k);
 		return req_internal(r, "begin");
 	}
-	int moved = set_status(r->db, id, approve ? "approved" : "draft", reason, "awaiting_approval", k.sha256);
+	int moved = set_status(r->db, id, approve ? "approved" : "draft", reason, "awaiting_approval",
+			       k.sha256);
 	if (moved == 1) {
 		case_row_clear(&k);
 		return moved_on(r);
@@ -559,19 +564,17 @@ static int decide(struct req *r, bool approve)
 	ok = ok && notify_all(r->db, secretariat_sql, 0, approve ? "case.approved" : "case.rejected", id,
 			      r->who->user_id) == 0;
 	case_row_clear(&k);
-	if (!ok || db_tx_commit(r->db) < 0) {
-		db_tx_rollback(r->db);
-		return req_internal(r, "case decision");
-	}
-	return reply_case(r, id, 200);
+	return ok ? reply_case(r, id, 200) : req_internal(r, "case decision");
 }
 
-static int handle_approve(struct req *r)
+/* POST /api/v1/cases/{id}/approve {sha256} — a representative of the company. */
+static int handle_case_approve(struct req *r)
 {
 	return decide(r, true);
 }
 
-static int handle_reject(struct req *r)
+/* POST /api/v1/cases/{id}/reject {reason} — a representative of the company. */
+static int handle_case_reject(struct req *r)
 {
 	return decide(r, false);
 }
@@ -595,7 +598,7 @@ static json_t *company_pending(struct db *d, int64_t company_id)
 }
 
 /* POST /api/v1/cases/{id}/publish — secretariat. */
-static int handle_publish(struct req *r)
+static int handle_case_publish(struct req *r)
 {
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0)
@@ -605,12 +608,12 @@ static int handle_publish(struct req *r)
 		return req_not_found(r);
 	int status = 0;
 	if (strcmp(k.status, "approved") != 0) {
-		status = req_error(r, 409, "not_approved", "the case is %s; only an approved case is published", k.status);
+		status = req_error(r, 409, "not_approved",
+				   "the case is %s; only an approved case is published", k.status);
 		case_row_clear(&k);
 		return status;
 	}
-	bool ok = db_tx_begin(r->db, __func__) == 0;
-	if (!ok) {
+	if (req_tx(r) < 0) {
 		case_row_clear(&k);
 		return req_internal(r, "begin");
 	}
@@ -618,9 +621,9 @@ static int handle_publish(struct req *r)
 	 * unpublishes what is published; this must not publish after it). */
 	if (!authz_company_consent_in_effect(r->db, k.company_id, "participation")) {
 		json_t *pending = company_pending(r->db, k.company_id);
-		db_tx_rollback(r->db);
-		status = req_error(r, 409, "consent_required",
-				   "the company's participation consent (which covers the case collection) is not in effect");
+		status = req_error(
+			r, 409, "consent_required",
+			"the company's participation consent (which covers the case collection) is not in effect");
 		r->err_extra = json_pack("{s:o}", "pending", pending);
 		case_row_clear(&k);
 		return status;
@@ -630,19 +633,14 @@ static int handle_publish(struct req *r)
 		case_row_clear(&k);
 		return moved_on(r);
 	}
-	ok = moved == 0;
-	ok = ok && audit_case(r->db, r->who->user_id, "case.publish", id, r->ip,
-			      json_pack("{s:s}", "sha256", k.sha256)) == 0;
+	bool ok = moved == 0 && audit_case(r->db, r->who->user_id, "case.publish", id, r->ip,
+					   json_pack("{s:s}", "sha256", k.sha256)) == 0;
 	case_row_clear(&k);
-	if (!ok || db_tx_commit(r->db) < 0) {
-		db_tx_rollback(r->db);
-		return req_internal(r, "case publish");
-	}
-	return reply_case(r, id, 200);
+	return ok ? reply_case(r, id, 200) : req_internal(r, "case publish");
 }
 
 /* POST /api/v1/cases/{id}/unpublish — secretariat, or a representative of the company. */
-static int handle_unpublish(struct req *r)
+static int handle_case_unpublish(struct req *r)
 {
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0)
@@ -660,8 +658,7 @@ static int handle_unpublish(struct req *r)
 		case_row_clear(&k);
 		return status;
 	}
-	bool ok = db_tx_begin(r->db, __func__) == 0;
-	if (!ok) {
+	if (req_tx(r) < 0) {
 		case_row_clear(&k);
 		return req_internal(r, "begin");
 	}
@@ -670,21 +667,17 @@ static int handle_unpublish(struct req *r)
 		case_row_clear(&k);
 		return moved_on(r);
 	}
-	ok = moved == 0;
+	bool ok = moved == 0;
 	ok = ok && audit_case(r->db, r->who->user_id, "case.unpublish", id, r->ip,
 			      json_pack("{s:s}", "reason", rep ? "representative" : "secretariat")) == 0;
 	if (ok && rep)
 		ok = notify_all(r->db, secretariat_sql, 0, "case.unpublished", id, r->who->user_id) == 0;
 	case_row_clear(&k);
-	if (!ok || db_tx_commit(r->db) < 0) {
-		db_tx_rollback(r->db);
-		return req_internal(r, "case unpublish");
-	}
-	return reply_case(r, id, 200);
+	return ok ? reply_case(r, id, 200) : req_internal(r, "case unpublish");
 }
 
 /* GET /api/v1/public/cases — no session. */
-static int handle_public_list(struct req *r)
+static int handle_case_public_list(struct req *r)
 {
 	sqlite3_stmt *st = db_stmt(r->db, public_list_sql);
 	json_t *arr = json_array();
@@ -695,7 +688,7 @@ static int handle_public_list(struct req *r)
 }
 
 /* GET /api/v1/public/cases/{id} — no session; anything but a published case → 404. */
-static int handle_public_get(struct req *r)
+static int handle_case_public_get(struct req *r)
 {
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0)
@@ -730,24 +723,31 @@ int case_consent_withdrawn(struct db *d, int64_t company_id, int64_t actor_id, c
 	}
 }
 
+#define CASE_TEXT(req)                                                                                       \
+	{"title", BODY_STR, (req) | BODY_NOT_BLANK, CASE_TITLE_MAX},                                         \
+	{                                                                                                    \
+		"body", BODY_STR, (req) | BODY_NOT_BLANK                                                     \
+	}
+
 const struct route case_routes[] = {
-	{EVHTTP_REQ_POST, "/api/v1/cases", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_create, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/cases", ACCESS_CONTENT, handle_list, 0, 0, {{"status", PARAM_STR}}},
-	{EVHTTP_REQ_GET, "/api/v1/cases/{id}", ACCESS_CONTENT, handle_get, 0, 0, {{0}}},
-	{EVHTTP_REQ_PATCH, "/api/v1/cases/{id}", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_update, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/cases/{id}/findings", ACCESS_CONTENT | ACCESS_SECRETARIAT, handle_findings, 0, 0,
-	 {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/cases/{id}/submit", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_submit, 0, 0, {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/cases/{id}/approve", ACCESS_CONTENT | ACCESS_PARTICIPANT, handle_approve, 0, 0,
-	 {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/cases/{id}/reject", ACCESS_CONTENT | ACCESS_PARTICIPANT, handle_reject, 0, 0, {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/cases/{id}/publish", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_publish, 0, 0,
-	 {{0}}},
+	ROUTE(POST, "/api/v1/cases", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_case_create,
+	      .body = {{"company_id", BODY_INT, BODY_REQUIRED | BODY_POSITIVE}, CASE_TEXT(BODY_REQUIRED)}),
+	ROUTE(GET, "/api/v1/cases", ACCESS_CONTENT, handle_case_list, .params = {{"status", PARAM_STR}}),
+	ROUTE(GET, "/api/v1/cases/{id}", ACCESS_CONTENT, handle_case_get),
+	ROUTE(PATCH, "/api/v1/cases/{id}", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_case_update,
+	      .body = {CASE_TEXT(0)}),
+	ROUTE(GET, "/api/v1/cases/{id}/findings", ACCESS_CONTENT | ACCESS_SECRETARIAT, handle_case_findings),
+	ROUTE(POST, "/api/v1/cases/{id}/submit", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_case_submit),
+	ROUTE(POST, "/api/v1/cases/{id}/approve", ACCESS_CONTENT | ACCESS_PARTICIPANT, handle_case_approve,
+	      .body = {{"sha256", BODY_STR, BODY_REQUIRED | BODY_NOT_BLANK}}),
+	ROUTE(POST, "/api/v1/cases/{id}/reject", ACCESS_CONTENT | ACCESS_PARTICIPANT, handle_case_reject,
+	      .body = {{"reason", BODY_STR, BODY_REQUIRED | BODY_NOT_BLANK, CASE_REASON_MAX}}),
+	ROUTE(POST, "/api/v1/cases/{id}/publish", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_case_publish),
 	/* Approving, sending back and unpublishing the company's own case are not community writes: a
 	 * `completed` company (read-only in the forum, docs/API.md §3) still decides on its case. */
-	{EVHTTP_REQ_POST, "/api/v1/cases/{id}/unpublish", ACCESS_CONTENT | ACCESS_PARTICIPANT | ACCESS_SECRETARIAT,
-	 handle_unpublish, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/public/cases", ACCESS_PUBLIC, handle_public_list, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/public/cases/{id}", ACCESS_PUBLIC, handle_public_get, 0, 0, {{0}}},
+	ROUTE(POST, "/api/v1/cases/{id}/unpublish", ACCESS_CONTENT | ACCESS_PARTICIPANT | ACCESS_SECRETARIAT,
+	      handle_case_unpublish),
+	ROUTE(GET, "/api/v1/public/cases", ACCESS_PUBLIC, handle_case_public_list),
+	ROUTE(GET, "/api/v1/public/cases/{id}", ACCESS_PUBLIC, handle_case_public_get),
 	{0},
 };

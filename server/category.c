@@ -26,7 +26,7 @@ static json_t *category_json(sqlite3_stmt *st)
 
 /* GET /api/v1/categories — gated readers; 200 {categories:[{id, slug, name, description,
  * position, created_at}]} ordered by position. */
-static int handle_list(struct req *r)
+static int handle_category_list(struct req *r)
 {
 	json_t *arr = json_array();
 	sqlite3_stmt *st = db_stmt(r->db, list_sql);
@@ -50,7 +50,7 @@ static bool slug_ok(const char *s)
 /* POST /api/v1/categories {slug, name, description?, position?} — secretariat; 201 the
  * category; slug [a-z0-9_-]{1,64} and name of 1..200 bytes else 422 invalid; a slug in use →
  * 409 conflict. */
-static int handle_create(struct req *r)
+static int handle_category_create(struct req *r)
 {
 	const char *slug = NULL, *name = NULL, *desc = "";
 	int64_t position = 0;
@@ -90,7 +90,7 @@ static int handle_create(struct req *r)
 }
 
 const struct route category_routes[] = {
-	{EVHTTP_REQ_GET, "/api/v1/categories", ACCESS_CONTENT, handle_list, 0, 0, {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/categories", ACCESS_CONTENT | ACCESS_SECRETARIAT, handle_create, 0, 0, {{0}}},
+	ROUTE(GET, "/api/v1/categories", ACCESS_CONTENT, handle_category_list),
+	ROUTE(POST, "/api/v1/categories", ACCESS_CONTENT | ACCESS_SECRETARIAT, handle_category_create),
 	{0},
 };

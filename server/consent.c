@@ -315,7 +315,7 @@ static int notify_affected(struct req *r, const char *kind, const char *title, i
  * of kind (previous highest + 1). material defaults to true: a new version must be accepted again
  * unless the secretariat says it is only a correction. A material version notifies everyone it
  * gates. 201 the document; 422 invalid; 413 too_large for a body over 256 KiB. */
-static int handle_publish(struct req *r)
+static int handle_consent_publish(struct req *r)
 {
 	const char *kind = NULL, *title = NULL, *body = NULL;
 	bool material = true;
@@ -393,7 +393,7 @@ out:
 /* GET /api/v1/documents/current — signed in, reachable while gated: the newest version of each
  * kind (participation first) with its body, and "pending", the scopes in which the caller still
  * has to accept it. A kind never published is absent. */
-static int handle_current(struct req *r)
+static int handle_consent_current(struct req *r)
 {
 	json_t *pending = authz_pending_consents(r->db, r->who), *list = json_array();
 	sqlite3_stmt *st = db_stmt(r->db, doc_current_sql);
@@ -409,7 +409,7 @@ static int handle_current(struct req *r)
 
 /* GET /api/v1/documents — signed in: every version of every kind, newest first, without bodies
  * (the history a secretariat or participant may want to compare). */
-static int handle_list_documents(struct req *r)
+static int handle_consent_list_documents(struct req *r)
 {
 	json_t *list = json_array();
 	sqlite3_stmt *st = db_stmt(r->db, doc_list_sql);
@@ -421,7 +421,7 @@ static int handle_list_documents(struct req *r)
 
 /* GET /api/v1/documents/{id} — signed in, reachable while gated: one version with its body and
  * "pending" as in /documents/current. 404 when there is no such document. */
-static int handle_get_document(struct req *r)
+static int handle_consent_get_document(struct req *r)
 {
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0)
@@ -568,7 +568,7 @@ static int check_version(struct req *r, const struct doc *d)
  * current material one (any version from that one up is accepted, so a correction published
  * meanwhile does not fail a reader). Accepting again appends again. 201 the personal record,
  * with "company_record" when one was made; 404 no such document. */
-static int handle_accept(struct req *r)
+static int handle_consent_accept(struct req *r)
 {
 	int64_t doc_id;
 	if (req_path_id(r, 0, &doc_id) < 0)
@@ -648,7 +648,7 @@ out:
  * company consent received outside the system (method e.g. "paper", reference e.g. the filing
  * number). 201 the record; 404 no such company; 422 invalid (no such document, empty method);
  * 409 document_changed for a version older than the current material one. */
-static int handle_record(struct req *r)
+static int handle_consent_record(struct req *r)
 {
 	int64_t company_id, doc_id = 0;
 	const char *method = NULL, *reference = "";
@@ -730,7 +730,7 @@ static enum consent_view consent_view(const struct principal *p, sqlite3_stmt *s
  * gate reads the latest act, it bites on the next request. Only the record in effect can be
  * withdrawn: 409 not_in_effect when it was already withdrawn or superseded by a later act (the
  * listing's in_effect says which one is). 200 the withdrawal; 404 for records of others. */
-static int handle_withdraw(struct req *r)
+static int handle_consent_withdraw(struct req *r)
 {
 	int64_t id;
 	const char *reason = "";
@@ -796,7 +796,7 @@ out:
 
 /* GET /api/v1/consents/{id} — the record's subject, a participant of the company a company
  * consent is about (without address and browser), or the secretariat; 404 otherwise. */
-static int handle_get_consent(struct req *r)
+static int handle_consent_get_consent(struct req *r)
 {
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0)
@@ -817,7 +817,7 @@ static int handle_get_consent(struct req *r)
  * first, at most limit (default 100, up to 1000) with ids below before. Others see their own
  * records and their company's company-scope ones (filters are ignored); the secretariat sees all,
  * narrowed by user_id and company_id. */
-static int handle_list_consents(struct req *r)
+static int handle_consent_list_consents(struct req *r)
 {
 	int64_t before = req_query_int(r, "before", 0), limit = req_query_int(r, "limit", LIST_DEFAULT);
 	int64_t uid = req_query_int(r, "user_id", 0), cid = req_query_int(r, "company_id", 0);
@@ -1057,51 +1057,28 @@ int consent_report_reply(struct req *r, json_t *(*build)(struct db *d), void (*t
  * or null when none is held (never given, or withdrawn). A version older than the current
  * material one is still shown, with current:false, so the secretariat sees who is behind.
  * format=csv: the same as text/csv with a BOM, as the attachment consent-report.csv. */
-static int handle_report(struct req *r)
+static int handle_consent_report(struct req *r)
 {
 	return consent_report_reply(r, report_json, report_csv, "consent-report.csv");
 }
 
 const struct route consent_routes[] = {
-	{EVHTTP_REQ_POST,
-	 "/api/v1/documents",
-	 ACCESS_SESSION | ACCESS_SECRETARIAT,
-	 handle_publish,
-	 0,
-	 0,
-	 {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/documents", ACCESS_SESSION, handle_list_documents, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/documents/current", ACCESS_SESSION, handle_current, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/documents/{id}", ACCESS_SESSION, handle_get_document, 0, 0, {{0}}},
-	{EVHTTP_REQ_POST,
-	 "/api/v1/documents/{id}/accept",
-	 ACCESS_SESSION | ACCESS_PARTICIPANT | ACCESS_EXPERT,
-	 handle_accept,
-	 0,
-	 0,
-	 {{0}}},
-	{EVHTTP_REQ_POST,
-	 "/api/v1/companies/{id}/consents",
-	 ACCESS_SESSION | ACCESS_SECRETARIAT,
-	 handle_record,
-	 0,
-	 0,
-	 {{0}}},
-	{EVHTTP_REQ_GET,
-	 "/api/v1/consents/report",
-	 ACCESS_SESSION | ACCESS_SECRETARIAT,
-	 handle_report,
-	 0,
-	 0,
-	 {{"format", PARAM_STR}}},
-	{EVHTTP_REQ_GET,
-	 "/api/v1/consents",
-	 ACCESS_SESSION,
-	 handle_list_consents,
-	 0,
-	 0,
-	 {{"user_id", PARAM_INT}, {"company_id", PARAM_INT}, {"before", PARAM_INT}, {"limit", PARAM_INT}}},
-	{EVHTTP_REQ_GET, "/api/v1/consents/{id}", ACCESS_SESSION, handle_get_consent, 0, 0, {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/consents/{id}/withdraw", ACCESS_SESSION, handle_withdraw, 0, 0, {{0}}},
+	ROUTE(POST, "/api/v1/documents", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_consent_publish),
+	ROUTE(GET, "/api/v1/documents", ACCESS_SESSION, handle_consent_list_documents),
+	ROUTE(GET, "/api/v1/documents/current", ACCESS_SESSION, handle_consent_current),
+	ROUTE(GET, "/api/v1/documents/{id}", ACCESS_SESSION, handle_consent_get_document),
+	ROUTE(POST, "/api/v1/documents/{id}/accept", ACCESS_SESSION | ACCESS_PARTICIPANT | ACCESS_EXPERT,
+	      handle_consent_accept),
+	ROUTE(POST, "/api/v1/companies/{id}/consents", ACCESS_SESSION | ACCESS_SECRETARIAT,
+	      handle_consent_record),
+	ROUTE(GET, "/api/v1/consents/report", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_consent_report,
+	      .params = {{"format", PARAM_STR}}),
+	ROUTE(GET, "/api/v1/consents", ACCESS_SESSION, handle_consent_list_consents,
+	      .params = {{"user_id", PARAM_INT},
+			 {"company_id", PARAM_INT},
+			 {"before", PARAM_INT},
+			 {"limit", PARAM_INT}}),
+	ROUTE(GET, "/api/v1/consents/{id}", ACCESS_SESSION, handle_consent_get_consent),
+	ROUTE(POST, "/api/v1/consents/{id}/withdraw", ACCESS_SESSION, handle_consent_withdraw),
 	{0},
 };

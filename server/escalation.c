@@ -209,7 +209,7 @@ static int audit_thread(struct req *r, const char *action, int64_t thread_id, js
  * → 403; not a question, no post_id, a post of another thread, or the question's own opening
  * post → 422 invalid. Accepting again moves the mark. Tells the accepted post's author (and the
  * question's author when the secretariat accepted), in the app and by mail. */
-static int handle_accept(struct req *r)
+static int handle_escalation_accept(struct req *r)
 {
 	int64_t id, post_id = 0;
 	if (req_path_id(r, 0, &id) < 0)
@@ -270,7 +270,7 @@ static const char assigned_count_sql[] =
 /* POST /api/v1/threads/{id}/reopen — the question's author or the secretariat. 200 the thread
  * with status "open" and no accepted post. A question waiting for an expert (`escalated`) →
  * 409 conflict: the expert answers or declines first. Reopening an open question changes nothing. */
-static int handle_reopen(struct req *r)
+static int handle_escalation_reopen(struct req *r)
 {
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0)
@@ -365,7 +365,7 @@ static const char esc_insert_sql[] =
  * thread → 404; not a question, expert_id not an active expert, bad note → 422 invalid; a
  * resolved question, or the same expert already on it → 409 conflict. Audit escalation.create;
  * the expert is told in the app and by mail. */
-static int handle_escalate(struct req *r)
+static int handle_escalation_escalate(struct req *r)
 {
 	int64_t id, expert_id = 0;
 	const char *note = "";
@@ -470,7 +470,7 @@ static const char esc_count_all_sql[] =
  * the rest; each with the thread's title, status and the note only when the caller may read the
  * thread (an expert who declined no longer can). state other than assigned, answered, declined
  * → 400 bad_request. 50 a page, page 1 first. */
-static int handle_list(struct req *r)
+static int handle_escalation_list(struct req *r)
 {
 	const char *state = req_query_str(r, "state");
 	if (state && strcmp(state, "assigned") != 0 && strcmp(state, "answered") != 0 &&
@@ -501,7 +501,7 @@ static const char esc_owner_sql[] = "SELECT thread_id, expert_id, state FROM esc
 
 /* GET /api/v1/escalations/{id} — the assigned expert or the secretariat; 200 the escalation;
  * anyone else 404. */
-static int handle_get(struct req *r)
+static int handle_escalation_get(struct req *r)
 {
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0)
@@ -530,7 +530,7 @@ static const char reopen_after_decline_sql[] =
  * unless another expert's escalation is still assigned; the expert loses the access the
  * escalation gave. Not `assigned` any more → 409 conflict; no reason → 422 invalid. Audit
  * escalation.decline; the secretariat is told in the app and by mail. */
-static int handle_decline(struct req *r)
+static int handle_escalation_decline(struct req *r)
 {
 	int64_t id;
 	const char *reason = NULL;
@@ -618,7 +618,7 @@ static int suggestion_cmp(const void *a, const void *b)
  * name, specialties, matching_tags, open_escalations, assigned_to_company}]}: every active
  * expert, those whose specialties match more of the question's tags first (compared folded:
  * width- and case-insensitive), then those with fewer open (assigned) escalations. */
-static int handle_suggestions(struct req *r)
+static int handle_escalation_suggestions(struct req *r)
 {
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0)
@@ -766,7 +766,7 @@ static void triage_add_application(void *ctx, json_t *item, int64_t since)
  *                the window ran out. The clock counts from the thread's creation.
  *   application_overdue — an application still `received` past its contact_due_at (docs/API.md §8),
  *                with application_id instead of thread_id; since = contact_due_at. */
-static int handle_triage(struct req *r)
+static int handle_escalation_triage(struct req *r)
 {
 	int64_t now = now_unix();
 	struct triage tr = {0};
@@ -971,43 +971,18 @@ void escalation_tick(struct worker *w)
 }
 
 const struct route escalation_routes[] = {
-	{EVHTTP_REQ_POST, "/api/v1/threads/{id}/accept", ACCESS_WRITE, handle_accept, 0, 0, {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/threads/{id}/reopen", ACCESS_WRITE, handle_reopen, 0, 0, {{0}}},
-	{EVHTTP_REQ_POST,
-	 "/api/v1/threads/{id}/escalations",
-	 ACCESS_WRITE | ACCESS_SECRETARIAT,
-	 handle_escalate,
-	 0,
-	 0,
-	 {{0}}},
-	{EVHTTP_REQ_GET,
-	 "/api/v1/threads/{id}/expert-suggestions",
-	 ACCESS_CONTENT | ACCESS_SECRETARIAT,
-	 handle_suggestions,
-	 0,
-	 0,
-	 {{0}}},
-	{EVHTTP_REQ_GET,
-	 "/api/v1/escalations",
-	 ACCESS_CONTENT | ACCESS_EXPERT | ACCESS_SECRETARIAT,
-	 handle_list,
-	 0,
-	 0,
-	 {{"state", PARAM_STR}, {"page", PARAM_INT}}},
-	{EVHTTP_REQ_GET,
-	 "/api/v1/escalations/{id}",
-	 ACCESS_CONTENT | ACCESS_EXPERT | ACCESS_SECRETARIAT,
-	 handle_get,
-	 0,
-	 0,
-	 {{0}}},
-	{EVHTTP_REQ_POST,
-	 "/api/v1/escalations/{id}/decline",
-	 ACCESS_WRITE | ACCESS_EXPERT,
-	 handle_decline,
-	 0,
-	 0,
-	 {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/triage", ACCESS_CONTENT | ACCESS_SECRETARIAT, handle_triage, 0, 0, {{0}}},
+	ROUTE(POST, "/api/v1/threads/{id}/accept", ACCESS_WRITE, handle_escalation_accept),
+	ROUTE(POST, "/api/v1/threads/{id}/reopen", ACCESS_WRITE, handle_escalation_reopen),
+	ROUTE(POST, "/api/v1/threads/{id}/escalations", ACCESS_WRITE | ACCESS_SECRETARIAT,
+	      handle_escalation_escalate),
+	ROUTE(GET, "/api/v1/threads/{id}/expert-suggestions", ACCESS_CONTENT | ACCESS_SECRETARIAT,
+	      handle_escalation_suggestions),
+	ROUTE(GET, "/api/v1/escalations", ACCESS_CONTENT | ACCESS_EXPERT | ACCESS_SECRETARIAT,
+	      handle_escalation_list, .params = {{"state", PARAM_STR}, {"page", PARAM_INT}}),
+	ROUTE(GET, "/api/v1/escalations/{id}", ACCESS_CONTENT | ACCESS_EXPERT | ACCESS_SECRETARIAT,
+	      handle_escalation_get),
+	ROUTE(POST, "/api/v1/escalations/{id}/decline", ACCESS_WRITE | ACCESS_EXPERT,
+	      handle_escalation_decline),
+	ROUTE(GET, "/api/v1/triage", ACCESS_CONTENT | ACCESS_SECRETARIAT, handle_escalation_triage),
 	{0},
 };

@@ -167,7 +167,7 @@ static char *feed_url_new(const struct config *cfg, const char *token)
 
 /* GET /api/v1/me/calendar — signed in: 200 {url, webcal_url, created_at}, the caller's feed,
  * made on the first call (the same URL on every later call until revoked). */
-static int handle_get(struct req *r)
+static int handle_feed_get(struct req *r)
 {
 	unsigned char key[32];
 	if (load_key(r->cfg->data_dir, key) < 0)
@@ -209,7 +209,7 @@ static int handle_get(struct req *r)
 
 /* DELETE /api/v1/me/calendar — signed in: 204; the current URL answers 404 from now on and the
  * next GET /api/v1/me/calendar makes a new one. */
-static int handle_delete(struct req *r)
+static int handle_feed_delete(struct req *r)
 {
 	if (db_tx_begin(r->db, __func__) < 0)
 		return req_internal(r, "begin");
@@ -225,7 +225,7 @@ static int handle_delete(struct req *r)
 /* GET /calendar/{token}.ics — anyone holding the URL, no session: 200 text/calendar (RFC 5545)
  * with every source's events for the feed's owner. An unknown or revoked token, a suspended owner
  * or one of a withdrawn company → 404. */
-static int handle_feed(struct req *r)
+static int handle_feed_feed(struct req *r)
 {
 	const char *file = req_path_str(r, 0);
 	size_t n = file ? strlen(file) : 0;
@@ -271,8 +271,8 @@ static int handle_feed(struct req *r)
 }
 
 const struct route feed_routes[] = {
-	{EVHTTP_REQ_GET, "/api/v1/me/calendar", ACCESS_SESSION, handle_get, 0, 0, {{0}}},
-	{EVHTTP_REQ_DELETE, "/api/v1/me/calendar", ACCESS_SESSION, handle_delete, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/calendar/{file}", ACCESS_PUBLIC, handle_feed, 0, 0, {{0}}},
+	ROUTE(GET, "/api/v1/me/calendar", ACCESS_SESSION, handle_feed_get),
+	ROUTE(DELETE, "/api/v1/me/calendar", ACCESS_SESSION, handle_feed_delete),
+	ROUTE(GET, "/calendar/{file}", ACCESS_PUBLIC, handle_feed_feed),
 	{0},
 };

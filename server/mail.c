@@ -698,7 +698,7 @@ static json_t *prefs_json(struct db *d, int64_t user_id)
 
 /* GET /api/v1/me/mail-preferences — signed in; 200 {assignments, answers, acceptances, overdue,
  * mentions, consent}, each true unless turned off. */
-static int handle_prefs_get(struct req *r)
+static int handle_mail_prefs_get(struct req *r)
 {
 	return req_reply(r, 200, prefs_json(r->db, r->who->user_id));
 }
@@ -712,7 +712,7 @@ static const char prefs_put_sql[] =
 
 /* PUT /api/v1/me/mail-preferences {assignments?, answers?, ...} — signed in; members left out
  * keep their value; a member that is not a boolean → 422 invalid. 200 the whole set. */
-static int handle_prefs_put(struct req *r)
+static int handle_mail_prefs_put(struct req *r)
 {
 	bool on[6];
 	prefs_load(r->db, r->who->user_id, on);
@@ -754,7 +754,7 @@ static const char outbox_sql[] =
 /* GET /api/v1/mail/outbox?state=&limit= — secretariat; 200 {mails:[{id, user_id, kind, thread_id,
  * subject, state, attempts, next_attempt_at, last_error, created_at, sent_at}]}, newest first, so
  * the program office can see whether mail is flowing. Bodies are not shown. */
-static int handle_outbox(struct req *r)
+static int handle_mail_outbox(struct req *r)
 {
 	const char *state = req_query_str(r, "state");
 	int64_t limit = req_query_int(r, "limit", 100);
@@ -787,14 +787,9 @@ static int handle_outbox(struct req *r)
 }
 
 const struct route mail_routes[] = {
-	{EVHTTP_REQ_GET, "/api/v1/me/mail-preferences", ACCESS_SESSION, handle_prefs_get, 0, 0, {{0}}},
-	{EVHTTP_REQ_PUT, "/api/v1/me/mail-preferences", ACCESS_SESSION, handle_prefs_put, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET,
-	 "/api/v1/mail/outbox",
-	 ACCESS_SESSION | ACCESS_SECRETARIAT,
-	 handle_outbox,
-	 0,
-	 0,
-	 {{"state", PARAM_STR}, {"limit", PARAM_INT}}},
+	ROUTE(GET, "/api/v1/me/mail-preferences", ACCESS_SESSION, handle_mail_prefs_get),
+	ROUTE(PUT, "/api/v1/me/mail-preferences", ACCESS_SESSION, handle_mail_prefs_put),
+	ROUTE(GET, "/api/v1/mail/outbox", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_mail_outbox,
+	      .params = {{"state", PARAM_STR}, {"limit", PARAM_INT}}),
 	{0},
 };

@@ -425,7 +425,7 @@ static json_t *flag_receipt(int64_t fid, const struct mpost *p, const char *reas
  * the app (kind "flag", without the reason). A reporter who already has an open flag on the
  * post gets it back with 200. Missing or unreadable post → 404; reason missing, blank or over
  * 2,000 bytes → 422 invalid; more than 20 flags a minute → 429 rate_limited. */
-static int handle_flag_create(struct req *r)
+static int handle_moderation_flag_create(struct req *r)
 {
 	int64_t id;
 	struct mpost p;
@@ -497,7 +497,7 @@ out:
  * reporter:{id, name, role, company_id}, post:{hidden, redacted, author_id},
  * open_flags_on_post}], page}: open flags oldest first (a queue), others newest first, 50 a
  * page. state defaults to open; another value → 422 invalid. */
-static int handle_flag_list(struct req *r)
+static int handle_moderation_flag_list(struct req *r)
 {
 	const char *state = req_query_str(r, "state");
 	const char *sql = flags_open_sql;
@@ -602,14 +602,14 @@ static int set_hidden(struct req *r, bool hide)
  * sees its text). Everyone else sees it with hidden:true and body and html "" in the thread, the
  * post, its revisions; search no longer finds it; queued mail quoting it is cancelled; its open
  * flags are resolved. Audited as post.hide. Hiding a hidden post changes nothing. Missing → 404. */
-static int handle_hide(struct req *r)
+static int handle_moderation_hide(struct req *r)
 {
 	return set_hidden(r, true);
 }
 
 /* POST /api/v1/posts/{id}/unhide — secretariat; 200 the post, shown again (and searchable
  * again). Audited as post.unhide. Missing → 404. */
-static int handle_unhide(struct req *r)
+static int handle_moderation_unhide(struct req *r)
 {
 	return set_hidden(r, false);
 }
@@ -619,7 +619,7 @@ static int handle_unhide(struct req *r)
  * POST /posts/{id}/hide does, which resolves every open flag of the post as `hidden`). Hiding
  * and redacting a post resolve its open flags too. Audited as flag.resolve. Missing → 404; a
  * resolved flag → 409 already_resolved; another action → 422 invalid. */
-static int handle_flag_resolve(struct req *r)
+static int handle_moderation_flag_resolve(struct req *r)
 {
 	int64_t fid;
 	const char *action = "dismiss";
@@ -903,7 +903,7 @@ static void purge_committed(void *arg, bool committed)
  * wal_checkpointed). secure_delete (db.c) zeroes the freed bytes. Audited as post.redact with
  * {purge, redaction_id, thread_id}, never the text. Missing → 404; reason missing or blank →
  * 422 invalid. */
-static int handle_redact(struct req *r)
+static int handle_moderation_redact(struct req *r)
 {
 	int64_t id, rid = 0;
 	struct mpost p;
@@ -952,7 +952,7 @@ static int handle_redact(struct req *r)
  * removed unless another attachment has the very same content; the WAL is checkpointed and
  * truncated; the reply waits for all of it. Audited as attachment.purge with {thread_id, size}
  * (never the name). Missing → 404. */
-static int handle_attachment_purge(struct req *r)
+static int handle_moderation_attachment_purge(struct req *r)
 {
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0)
@@ -1008,7 +1008,7 @@ static int handle_attachment_purge(struct req *r)
  * reason, purge, created_at, originals:[{source: post|revision, revision_id, body, author_id,
  * written_at}]}]}, oldest first. A purge leaves its redaction without originals (and deletes
  * those of earlier redactions). Missing post → 404. */
-static int handle_redactions(struct req *r)
+static int handle_moderation_redactions(struct req *r)
 {
 	int64_t id;
 	struct mpost p;
@@ -1052,7 +1052,7 @@ static int handle_redactions(struct req *r)
  * post.hide, post.unhide, post.redact, attachment.purge, thread.update, flag.resolve and
  * user.update entries that change a status (suspensions) — newest first, 100 a page (limit up to 500); pass next_before
  * as before for the next page (null at the end). */
-static int handle_actions(struct req *r)
+static int handle_moderation_actions(struct req *r)
 {
 	int64_t before = req_query_int(r, "before", INT64_MAX),
 		lim = req_query_int(r, "limit", ACTIONS_PAGE_SIZE);
@@ -1092,7 +1092,7 @@ static int handle_actions(struct req *r)
  * has_read: everyone recorded reading it — thread.read audit entries (outsiders of a company
  * thread, every read) and the forum's read state — latest read first, whether or not they can
  * still read it. Missing → 404. */
-static int handle_readers(struct req *r)
+static int handle_moderation_readers(struct req *r)
 {
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0)
@@ -1152,69 +1152,21 @@ static int handle_readers(struct req *r)
 }
 
 const struct route moderation_routes[] = {
-	{EVHTTP_REQ_POST, "/api/v1/posts/{id}/flags", ACCESS_WRITE, handle_flag_create, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET,
-	 "/api/v1/flags",
-	 ACCESS_CONTENT | ACCESS_SECRETARIAT,
-	 handle_flag_list,
-	 0,
-	 0,
-	 {{"state", PARAM_STR}, {"page", PARAM_INT}}},
-	{EVHTTP_REQ_POST,
-	 "/api/v1/flags/{id}/resolve",
-	 ACCESS_WRITE | ACCESS_SECRETARIAT,
-	 handle_flag_resolve,
-	 0,
-	 0,
-	 {{0}}},
-	{EVHTTP_REQ_POST,
-	 "/api/v1/posts/{id}/hide",
-	 ACCESS_WRITE | ACCESS_SECRETARIAT,
-	 handle_hide,
-	 0,
-	 0,
-	 {{0}}},
-	{EVHTTP_REQ_POST,
-	 "/api/v1/posts/{id}/unhide",
-	 ACCESS_WRITE | ACCESS_SECRETARIAT,
-	 handle_unhide,
-	 0,
-	 0,
-	 {{0}}},
-	{EVHTTP_REQ_POST,
-	 "/api/v1/posts/{id}/redact",
-	 ACCESS_WRITE | ACCESS_SECRETARIAT,
-	 handle_redact,
-	 0,
-	 0,
-	 {{0}}},
-	{EVHTTP_REQ_POST,
-	 "/api/v1/attachments/{id}/purge",
-	 ACCESS_WRITE | ACCESS_SECRETARIAT,
-	 handle_attachment_purge,
-	 0,
-	 0,
-	 {{0}}},
-	{EVHTTP_REQ_GET,
-	 "/api/v1/posts/{id}/redactions",
-	 ACCESS_CONTENT | ACCESS_SECRETARIAT,
-	 handle_redactions,
-	 0,
-	 0,
-	 {{0}}},
-	{EVHTTP_REQ_GET,
-	 "/api/v1/moderation/actions",
-	 ACCESS_SESSION | ACCESS_SECRETARIAT,
-	 handle_actions,
-	 0,
-	 0,
-	 {{"before", PARAM_INT}, {"limit", PARAM_INT}}},
-	{EVHTTP_REQ_GET,
-	 "/api/v1/threads/{id}/readers",
-	 ACCESS_CONTENT | ACCESS_SECRETARIAT,
-	 handle_readers,
-	 0,
-	 0,
-	 {{0}}},
+	ROUTE(POST, "/api/v1/posts/{id}/flags", ACCESS_WRITE, handle_moderation_flag_create),
+	ROUTE(GET, "/api/v1/flags", ACCESS_CONTENT | ACCESS_SECRETARIAT, handle_moderation_flag_list,
+	      .params = {{"state", PARAM_STR}, {"page", PARAM_INT}}),
+	ROUTE(POST, "/api/v1/flags/{id}/resolve", ACCESS_WRITE | ACCESS_SECRETARIAT,
+	      handle_moderation_flag_resolve),
+	ROUTE(POST, "/api/v1/posts/{id}/hide", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_moderation_hide),
+	ROUTE(POST, "/api/v1/posts/{id}/unhide", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_moderation_unhide),
+	ROUTE(POST, "/api/v1/posts/{id}/redact", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_moderation_redact),
+	ROUTE(POST, "/api/v1/attachments/{id}/purge", ACCESS_WRITE | ACCESS_SECRETARIAT,
+	      handle_moderation_attachment_purge),
+	ROUTE(GET, "/api/v1/posts/{id}/redactions", ACCESS_CONTENT | ACCESS_SECRETARIAT,
+	      handle_moderation_redactions),
+	ROUTE(GET, "/api/v1/moderation/actions", ACCESS_SESSION | ACCESS_SECRETARIAT,
+	      handle_moderation_actions, .params = {{"before", PARAM_INT}, {"limit", PARAM_INT}}),
+	ROUTE(GET, "/api/v1/threads/{id}/readers", ACCESS_CONTENT | ACCESS_SECRETARIAT,
+	      handle_moderation_readers),
 	{0},
 };

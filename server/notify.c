@@ -126,7 +126,7 @@ static json_t *params_json(sqlite3_stmt *st)
  * {notifications:[{id, kind, params, thread_id, post_id, actor:{id,name}|null, created_at,
  * read_at}], unread_count}, newest first, 50 a page, only about threads the caller may read now.
  * The client renders kind + params in the reader's language (kinds.h, docs/FORUM.md). */
-static int handle_list(struct req *r)
+static int handle_notify_list(struct req *r)
 {
 	int64_t page = req_query_int(r, "page", 1);
 	if (page < 1)
@@ -163,7 +163,7 @@ static int handle_list(struct req *r)
 
 /* POST /api/v1/notifications/read {ids:[...]} or {all:true} — signed in; 204. Ids that are not
  * the caller's are ignored; more than 1000 ids or a non-integer → 422 invalid. */
-static int handle_read(struct req *r)
+static int handle_notify_read(struct req *r)
 {
 	bool all = false;
 	if (req_body_bool(r, "all", &all) < 0)
@@ -201,8 +201,8 @@ static int handle_read(struct req *r)
 }
 
 const struct route notify_routes[] = {
-	{EVHTTP_REQ_GET, "/api/v1/notifications", ACCESS_SESSION, handle_list, 0, 0,
-	 {{"page", PARAM_INT}, {"unread", PARAM_INT}}},
-	{EVHTTP_REQ_POST, "/api/v1/notifications/read", ACCESS_SESSION, handle_read, 0, 0, {{0}}},
+	ROUTE(GET, "/api/v1/notifications", ACCESS_SESSION, handle_notify_list,
+	      .params = {{"page", PARAM_INT}, {"unread", PARAM_INT}}),
+	ROUTE(POST, "/api/v1/notifications/read", ACCESS_SESSION, handle_notify_read),
 	{0},
 };

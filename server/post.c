@@ -216,7 +216,7 @@ static json_t *post_load(struct req *r, int64_t id, int64_t *author, bool *locke
 /* POST /api/v1/threads/{id}/posts {body} — gated writers who may read the thread; 201 the
  * post. Missing or unreadable thread → 404; locked → 403 locked; empty body → 422 invalid; over
  * 65,536 bytes → 413 too_large. */
-static int handle_create(struct req *r)
+static int handle_post_create(struct req *r)
 {
 	int64_t tid, pid;
 	const char *body;
@@ -255,7 +255,7 @@ static int handle_create(struct req *r)
 }
 
 /* GET /api/v1/posts/{id} — readers of its thread; 200 the post; else 404. */
-static int handle_get(struct req *r)
+static int handle_post_get(struct req *r)
 {
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0)
@@ -276,7 +276,7 @@ static int handle_get(struct req *r)
  * thread), or the secretariat at any time; 200 the post. The earlier text is kept as a
  * revision and the search index follows the new text. Unreadable → 404; readable but not
  * editable → 403 forbidden (locked thread: 403 locked). */
-static int handle_edit(struct req *r)
+static int handle_post_edit(struct req *r)
 {
 	int64_t id, author = 0;
 	bool locked = false, first = false;
@@ -359,7 +359,7 @@ out:
 /* GET /api/v1/posts/{id}/revisions — readers of its thread; 200 {revisions:[{id, body, html,
  * author, created_at, replaced_at}]}, the earlier texts oldest first (the current text is the
  * post itself). Unreadable → 404. */
-static int handle_revisions(struct req *r)
+static int handle_post_revisions(struct req *r)
 {
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0)
@@ -392,7 +392,7 @@ static int handle_revisions(struct req *r)
 
 /* POST /api/v1/markdown/preview {body} — signed in; 200 {html} rendered exactly as a stored
  * post would be. Over 65,536 bytes → 413 too_large; an empty body renders to "". */
-static int handle_preview(struct req *r)
+static int handle_post_preview(struct req *r)
 {
 	const char *body = NULL;
 	if (req_body_str(r, "body", &body) != 0)
@@ -408,10 +408,10 @@ static int handle_preview(struct req *r)
 }
 
 const struct route post_routes[] = {
-	{EVHTTP_REQ_POST, "/api/v1/threads/{id}/posts", ACCESS_WRITE, handle_create, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/posts/{id}", ACCESS_CONTENT, handle_get, 0, 0, {{0}}},
-	{EVHTTP_REQ_PATCH, "/api/v1/posts/{id}", ACCESS_WRITE, handle_edit, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/posts/{id}/revisions", ACCESS_CONTENT, handle_revisions, 0, 0, {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/markdown/preview", ACCESS_SESSION, handle_preview, 0, 0, {{0}}},
+	ROUTE(POST, "/api/v1/threads/{id}/posts", ACCESS_WRITE, handle_post_create),
+	ROUTE(GET, "/api/v1/posts/{id}", ACCESS_CONTENT, handle_post_get),
+	ROUTE(PATCH, "/api/v1/posts/{id}", ACCESS_WRITE, handle_post_edit),
+	ROUTE(GET, "/api/v1/posts/{id}/revisions", ACCESS_CONTENT, handle_post_revisions),
+	ROUTE(POST, "/api/v1/markdown/preview", ACCESS_SESSION, handle_post_preview),
 	{0},
 };

@@ -105,7 +105,7 @@ static const char groups_sql[] =
 static const char group_exists_sql[] = "SELECT count(*) FROM groups WHERE id = :id";
 
 /* POST /api/v1/groups {name} — secretariat: 201 {id, name}; a name in use → 409 name_taken. */
-static int handle_group_create(struct req *r)
+static int handle_registry_group_create(struct req *r)
 {
 	const char *name = NULL;
 	if (req_body_str(r, "name", &name) != 0 || !name_ok(name))
@@ -137,7 +137,7 @@ fail:
 }
 
 /* GET /api/v1/groups — secretariat: {groups:[{id, name, companies, created_at}]} by name. */
-static int handle_group_list(struct req *r)
+static int handle_registry_group_list(struct req *r)
 {
 	sqlite3_stmt *st = db_stmt(r->db, groups_sql);
 	json_t *list = json_array();
@@ -277,7 +277,7 @@ json_t *registry_company_json(struct db *d, int64_t id)
  * types and ranges (422 invalid), then the rules of registry_company_insert: the JSIC division
  * (422 industry_not_eligible), SME status (422 not_sme), the group, the track's capacity of
  * active companies (409 track_full). */
-static int handle_company_create(struct req *r)
+static int handle_registry_company_create(struct req *r)
 {
 	const char *name = NULL, *industry = NULL, *cls = NULL;
 	int64_t capital = -1, employees = -1, group = 0;
@@ -327,7 +327,7 @@ static json_t *tracks_json(struct req *r)
 
 /* GET /api/v1/companies?status=&track=&group_id= — secretariat: {companies:[...], tracks} with
  * the companies by id and tracks as tracks_json. */
-static int handle_company_list(struct req *r)
+static int handle_registry_company_list(struct req *r)
 {
 	sqlite3_stmt *st = db_stmt(r->db, companies_sql);
 	db_bind_text(st, ":status", req_query_str(r, "status"));
@@ -342,7 +342,7 @@ static int handle_company_list(struct req *r)
 }
 
 /* GET /api/v1/companies/{id} — secretariat: the company, or 404. */
-static int handle_company_get(struct req *r)
+static int handle_registry_company_get(struct req *r)
 {
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0)
@@ -360,7 +360,7 @@ static bool company_status_ok(const char *s)
  * group_id null takes the company out of its group. Making a completed or withdrawn company
  * active again counts against its track's capacity (409 track_full). Withdrawal and completion
  * take effect on the participants' next request (the gate reads the status afresh). */
-static int handle_company_update(struct req *r)
+static int handle_registry_company_update(struct req *r)
 {
 	int64_t id, group = 0;
 	if (req_path_id(r, 0, &id) < 0)
@@ -484,7 +484,7 @@ static bool company_exists(struct db *d, int64_t id)
 
 /* POST /api/v1/companies/{id}/experts {expert_id} — secretariat: 201 {company_id, expert_id};
  * 404 when the company does not exist or expert_id is not an expert; 409 already_assigned. */
-static int handle_assign(struct req *r)
+static int handle_registry_assign(struct req *r)
 {
 	int64_t company, expert = 0;
 	if (req_path_id(r, 0, &company) < 0)
@@ -528,7 +528,7 @@ rollback:
 /* DELETE /api/v1/companies/{id}/experts/{expert_id} — secretariat: 204; 404 when there is no
  * such assignment. The expert loses access to the company's threads with the next query, as
  * the visibility rule reads assignments live. */
-static int handle_unassign(struct req *r)
+static int handle_registry_unassign(struct req *r)
 {
 	int64_t company, expert;
 	if (req_path_id(r, 0, &company) < 0 || req_path_id(r, 1, &expert) < 0)
@@ -559,7 +559,7 @@ static int handle_unassign(struct req *r)
 
 /* GET /api/v1/companies/{id}/experts — secretariat: {experts:[{id, name, specialties, status,
  * assigned_at}]}, the experts dispatched to the company. */
-static int handle_company_experts(struct req *r)
+static int handle_registry_company_experts(struct req *r)
 {
 	int64_t company;
 	if (req_path_id(r, 0, &company) < 0 || !company_exists(r->db, company))
@@ -581,7 +581,7 @@ static int handle_company_experts(struct req *r)
 /* GET /api/v1/experts?tag= — secretariat: {experts:[{id, name, specialties, status,
  * open_escalations, matches}]}: whom to escalate to. Experts with the tag come first, then the
  * least busy; open_escalations counts escalations still in state assigned. */
-static int handle_experts(struct req *r)
+static int handle_registry_experts(struct req *r)
 {
 	sqlite3_stmt *st = db_stmt(r->db, experts_sql);
 	db_bind_text(st, ":tag", req_query_str(r, "tag"));
@@ -601,27 +601,16 @@ static int handle_experts(struct req *r)
 #define SECRETARIAT (ACCESS_SESSION | ACCESS_SECRETARIAT)
 
 const struct route registry_routes[] = {
-	{EVHTTP_REQ_POST, "/api/v1/groups", SECRETARIAT, handle_group_create, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/groups", SECRETARIAT, handle_group_list, 0, 0, {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/companies", SECRETARIAT, handle_company_create, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET,
-	 "/api/v1/companies",
-	 SECRETARIAT,
-	 handle_company_list,
-	 0,
-	 0,
-	 {{"status", PARAM_STR}, {"track", PARAM_STR}, {"group_id", PARAM_INT}}},
-	{EVHTTP_REQ_GET, "/api/v1/companies/{id}", SECRETARIAT, handle_company_get, 0, 0, {{0}}},
-	{EVHTTP_REQ_PATCH, "/api/v1/companies/{id}", SECRETARIAT, handle_company_update, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/companies/{id}/experts", SECRETARIAT, handle_company_experts, 0, 0, {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/companies/{id}/experts", SECRETARIAT, handle_assign, 0, 0, {{0}}},
-	{EVHTTP_REQ_DELETE,
-	 "/api/v1/companies/{id}/experts/{expert_id}",
-	 SECRETARIAT,
-	 handle_unassign,
-	 0,
-	 0,
-	 {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/experts", SECRETARIAT, handle_experts, 0, 0, {{"tag", PARAM_STR}}},
+	ROUTE(POST, "/api/v1/groups", SECRETARIAT, handle_registry_group_create),
+	ROUTE(GET, "/api/v1/groups", SECRETARIAT, handle_registry_group_list),
+	ROUTE(POST, "/api/v1/companies", SECRETARIAT, handle_registry_company_create),
+	ROUTE(GET, "/api/v1/companies", SECRETARIAT, handle_registry_company_list,
+	      .params = {{"status", PARAM_STR}, {"track", PARAM_STR}, {"group_id", PARAM_INT}}),
+	ROUTE(GET, "/api/v1/companies/{id}", SECRETARIAT, handle_registry_company_get),
+	ROUTE(PATCH, "/api/v1/companies/{id}", SECRETARIAT, handle_registry_company_update),
+	ROUTE(GET, "/api/v1/companies/{id}/experts", SECRETARIAT, handle_registry_company_experts),
+	ROUTE(POST, "/api/v1/companies/{id}/experts", SECRETARIAT, handle_registry_assign),
+	ROUTE(DELETE, "/api/v1/companies/{id}/experts/{expert_id}", SECRETARIAT, handle_registry_unassign),
+	ROUTE(GET, "/api/v1/experts", SECRETARIAT, handle_registry_experts, .params = {{"tag", PARAM_STR}}),
 	{0},
 };

@@ -247,7 +247,7 @@ static json_t *round_get_json(struct req *r, int64_t id)
 /* POST /api/v1/rounds {number, title, seminar_starts_at, seminar_ends_at, workshop_starts_at,
  * workshop_ends_at, venue} — secretariat: 201 the round; number in use → 409 round_exists; a
  * missing or bad field, or an end not after its start → 422 invalid. Audited round.create. */
-static int handle_create(struct req *r)
+static int handle_round_create(struct req *r)
 {
 	struct round_row rr = {0};
 	const char *title = NULL, *venue = NULL;
@@ -271,7 +271,7 @@ static int handle_create(struct req *r)
 /* PATCH /api/v1/rounds/{id} {any field of POST} — secretariat: 200 the round (a date or venue
  * correction; the feed's events carry a higher SEQUENCE); same errors as POST. Audited
  * round.update. */
-static int handle_update(struct req *r)
+static int handle_round_update(struct req *r)
 {
 	int64_t id;
 	struct round_row base, rr;
@@ -317,7 +317,7 @@ out:
 
 /* GET /api/v1/rounds — gated readers and the secretariat: 200 {rounds:[...]} in number order,
  * each with the materials the caller may see (published ones; all for the secretariat). */
-static int handle_list(struct req *r)
+static int handle_round_list(struct req *r)
 {
 	json_t *arr = json_array();
 	sqlite3_stmt *st = db_stmt(r->db, rounds_sql);
@@ -333,7 +333,7 @@ static int handle_list(struct req *r)
 }
 
 /* GET /api/v1/rounds/{id} — as the list: 200 one round with its `materials`. */
-static int handle_get(struct req *r)
+static int handle_round_get(struct req *r)
 {
 	int64_t id;
 	json_t *o = req_path_id(r, 0, &id) < 0 ? NULL : round_get_json(r, id);
@@ -402,7 +402,7 @@ static int64_t jst_time(int y, int m, int d, int hh, int mm)
  * each on its Tuesday, seminar 13:00–15:00 and workshop 15:15–17:15 Asia/Tokyo, at `venue`
  * (default the brochure's). Numbers already used are skipped. 201 {created:[rounds], skipped:[numbers]}
  * (200 when nothing was created). */
-static int handle_standard(struct req *r)
+static int handle_round_standard(struct req *r)
 {
 	time_t now = (time_t)(now_unix() + JST);
 	struct tm tm;
@@ -506,7 +506,7 @@ static int material_commit(struct req *r, int64_t rid, const char *filename, con
 /* POST /api/v1/rounds/{id}/materials?filename=NAME (raw bytes) — secretariat: 201 {id, round_id,
  * filename, size, sha256, created_at, published_at:null}. No round → 404; bad filename or no bytes →
  * 422 invalid; over max_attachment_bytes → 413 too_large. The file is durable before the row. */
-static int handle_material_upload(struct req *r)
+static int handle_round_material_upload(struct req *r)
 {
 	int64_t rid;
 	if (req_path_id(r, 0, &rid) < 0 || !round_exists(r->db, rid))
@@ -561,7 +561,7 @@ static enum material_state material_state(struct db *d, int64_t id, int64_t *rid
 /* POST /api/v1/materials/{id}/publish — secretariat: 200 the material with published_at set.
  * The first publication notifies the participants (app and mail); publishing again changes
  * nothing. Audited material.publish. */
-static int handle_publish(struct req *r)
+static int handle_round_publish(struct req *r)
 {
 	int64_t id;
 	int64_t rid = 0;
@@ -607,7 +607,7 @@ static const char material_delete_sql[] = "DELETE FROM materials WHERE id = :id 
  * saw it. A published material → 409 published (participants may hold a copy; upload a corrected
  * one instead). The stored bytes stay (content-addressed, possibly shared). Audited
  * material.delete. */
-static int handle_material_delete(struct req *r)
+static int handle_round_material_delete(struct req *r)
 {
 	int64_t id;
 	int64_t rid;
@@ -634,7 +634,7 @@ static int handle_material_delete(struct req *r)
 
 /* GET /api/v1/materials/{id} — the secretariat always, gated readers once published: 200 the
  * bytes as a download (as attachments); unpublished to anyone else → 404. */
-static int handle_material_download(struct req *r)
+static int handle_round_material_download(struct req *r)
 {
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0)
@@ -698,7 +698,7 @@ static json_t *roll_json(struct db *d, int64_t rid)
 }
 
 /* GET /api/v1/rounds/{id}/attendance — secretariat: 200 the round's roll (roll_json). */
-static int handle_roll(struct req *r)
+static int handle_round_roll(struct req *r)
 {
 	int64_t rid;
 	if (req_path_id(r, 0, &rid) < 0 || !round_exists(r->db, rid))
@@ -710,7 +710,7 @@ static int handle_roll(struct req *r)
  * status is present, absent or excused, or null to clear a record taken by mistake. A record
  * for an unknown user or a non-participant, a bad status, or a user twice → 422 invalid and
  * nothing changes. Audited attendance.update. */
-static int handle_attendance(struct req *r)
+static int handle_round_attendance(struct req *r)
 {
 	int64_t rid;
 	if (req_path_id(r, 0, &rid) < 0 || !round_exists(r->db, rid))
@@ -969,7 +969,7 @@ static void report_csv(json_t *rep, struct buf *b)
  * status}], present, excused, absent, unrecorded, at_risk, at_risk_reason, at_risk_rounds}],
  * companies:[{company_id, name, track, participants, at_risk, at_risk_reason, at_risk_rounds}]};
  * csv: attendance-report.csv (see report_csv). */
-static int handle_report(struct req *r)
+static int handle_round_report(struct req *r)
 {
 	return consent_report_reply(r, report_json, report_csv, "attendance-report.csv");
 }
@@ -1015,21 +1015,24 @@ int round_feed_events(struct db *d, const struct principal *p, const struct feed
 }
 
 const struct route round_routes[] = {
-	{EVHTTP_REQ_POST, "/api/v1/rounds", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_create, 0, 0, {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/rounds/standard", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_standard, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/rounds", ACCESS_CONTENT, handle_list, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/rounds/{id}", ACCESS_CONTENT, handle_get, 0, 0, {{0}}},
-	{EVHTTP_REQ_PATCH, "/api/v1/rounds/{id}", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_update, 0, 0, {{0}}},
+	ROUTE(POST, "/api/v1/rounds", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_round_create),
+	ROUTE(POST, "/api/v1/rounds/standard", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_round_standard),
+	ROUTE(GET, "/api/v1/rounds", ACCESS_CONTENT, handle_round_list),
+	ROUTE(GET, "/api/v1/rounds/{id}", ACCESS_CONTENT, handle_round_get),
+	ROUTE(PATCH, "/api/v1/rounds/{id}", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_round_update),
 	/* max_body is the route's ceiling; max_attachment_bytes is checked in the handler. */
-	{EVHTTP_REQ_POST, "/api/v1/rounds/{id}/materials", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_material_upload,
-	 (size_t)1 << 40, ROUTE_RAW_BODY, {{"filename", PARAM_STR}}},
-	{EVHTTP_REQ_POST, "/api/v1/materials/{id}/publish", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_publish, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/materials/{id}", ACCESS_CONTENT, handle_material_download, 0, 0, {{0}}},
-	{EVHTTP_REQ_DELETE, "/api/v1/materials/{id}", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_material_delete, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/rounds/{id}/attendance", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_roll, 0, 0, {{0}}},
-	{EVHTTP_REQ_PUT, "/api/v1/rounds/{id}/attendance", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_attendance,
-	 (size_t)1 << 20, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/attendance/report", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_report, 0, 0,
-	 {{"format", PARAM_STR}}},
+	ROUTE(POST, "/api/v1/rounds/{id}/materials", ACCESS_SESSION | ACCESS_SECRETARIAT,
+	      handle_round_material_upload, .max_body = (size_t)1 << 40, .flags = ROUTE_RAW_BODY,
+	      .params = {{"filename", PARAM_STR}}),
+	ROUTE(POST, "/api/v1/materials/{id}/publish", ACCESS_SESSION | ACCESS_SECRETARIAT,
+	      handle_round_publish),
+	ROUTE(GET, "/api/v1/materials/{id}", ACCESS_CONTENT, handle_round_material_download),
+	ROUTE(DELETE, "/api/v1/materials/{id}", ACCESS_SESSION | ACCESS_SECRETARIAT,
+	      handle_round_material_delete),
+	ROUTE(GET, "/api/v1/rounds/{id}/attendance", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_round_roll),
+	ROUTE(PUT, "/api/v1/rounds/{id}/attendance", ACCESS_SESSION | ACCESS_SECRETARIAT,
+	      handle_round_attendance, .max_body = (size_t)1 << 20),
+	ROUTE(GET, "/api/v1/attendance/report", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_round_report,
+	      .params = {{"format", PARAM_STR}}),
 	{0},
 };

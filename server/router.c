@@ -3,6 +3,7 @@
  * errors, the security headers every response carries, and the one log line per request. */
 #include "router.h"
 
+#include "body.h"
 #include "bodylimit.h"
 #include "cache.h"
 #include "config.h"
@@ -15,6 +16,7 @@
 #include "static.h"
 #include "util.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -178,6 +180,79 @@ int req_body_bool(struct req *r, const char *name, bool *out)
 	return 0;
 }
 
+/* The declared member name of r's route, or NULL (with an abort in debug builds: reading a
+ * member the route does not declare is a programming error, as binding an unknown SQL name). */
+static const json_t *field(struct req *r, const char *name)
+{
+	const struct body_spec *f = body_find(r->route->body, name);
+	if (!f) {
+		log_error("route %s reads body member %s, which it does not declare", r->route->pattern, name);
+		assert(!"undeclared body member");
+		return NULL;
+	}
+	const json_t *v = r->body ? json_object_get(r->body, name) : NULL;
+	return v && !json_is_null(v) ? v : NULL;
+}
+
+const char *req_field_str(struct req *r, const char *name)
+{
+	const json_t *v = field(r, name);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+int64_t req_field_int(struct req *r, const char *name, int64_t dflt)
+{
+	const json_t *v = field(r, name);
+	return json_is_integer(v) ? (int64_t)json_integer_value(v) : dflt;
+}
+
+bool req_field_bool(struct req *r, const char *name, bool dflt)
+{
+	const json_t *v = field(r, name);
+	return json_is_boolean(v) ? json_is_true(v) : dflt;
+}
+
+json_t *req_field_json(struct req *r, const char *name)
+{
+	return (json_t *)field(r, name);
+}
+
+bool req_field_present(struct req *r, const char *name)
+{
+	return field(r, name) != NULL;
+}
+
+int req_tx(struct req *r)
+{
+	assert(!r->tx_open);
+	if (db_tx_begin(r->db, r->route && r->route->name ? r->route->name : __func__) < 0)
+		return -1;
+	r->tx_open = true;
+	return 0;
+}
+
+/* Ends the transaction req_tx opened: commits on 2xx, rolls back otherwise. Returns status, or
+ * 500 when the commit failed (nothing was kept). */
+static int req_tx_end(struct req *r, int status)
+{
+	if (!r->tx_open)
+		return status;
+	r->tx_open = false;
+	if (status >= 200 && status < 300) {
+		if (db_tx_commit(r->db) == 0)
+			return status;
+		json_decref(r->out);
+		r->out = NULL;
+		if (r->raw_out) {
+			evbuffer_free(r->raw_out);
+			r->raw_out = NULL;
+		}
+		return req_internal(r, "commit");
+	}
+	db_tx_rollback(r->db);
+	return status;
+}
+
 void req_header(struct req *r, const char *name, const char *value)
 {
 	evhttp_add_header(evhttp_request_get_output_headers(r->ev), name, value);
@@ -262,6 +337,37 @@ const struct route *router_match(enum evhttp_cmd_type method, const char *path, 
 	return NULL;
 }
 
+/* The parts of a route's declaration beyond its access: a unique handler name, a body
+ * declaration only where a JSON body is read, ROUTE_TX only on a route that writes. */
+static int check_route_shape(const struct feature *f, const struct route *rt, char err[256])
+{
+	bool reads = rt->method == EVHTTP_REQ_GET || rt->method == EVHTTP_REQ_HEAD;
+	if (rt->body[0].name && (reads || (rt->flags & ROUTE_RAW_BODY))) {
+		snprintf(err, 256, "route %s declares a JSON body it cannot receive", rt->pattern);
+		return -1;
+	}
+	for (int i = 0; i < MAX_BODY_FIELDS && rt->body[i].name; i++)
+		if (rt->body[i].type < BODY_STR || rt->body[i].type > BODY_OBJECT) {
+			snprintf(err, 256, "route %s: body member %s has no type", rt->pattern, rt->body[i].name);
+			return -1;
+		}
+	if ((rt->flags & ROUTE_TX) && (reads || (rt->flags & ROUTE_STREAM))) {
+		snprintf(err, 256, "route %s: ROUTE_TX on a route that does not write", rt->pattern);
+		return -1;
+	}
+	if (!rt->name) {
+		snprintf(err, 256, "route %s is not declared with ROUTE() (no handler name)", rt->pattern);
+		return -1;
+	}
+	for (const struct feature *g = features; g <= f && g->name; g++)
+		for (const struct route *o = g->routes; o && o->pattern && o != rt; o++)
+			if (strcmp(o->name, rt->name) == 0 && o->handler != rt->handler) {
+				snprintf(err, 256, "two handlers are called %s (%s, %s)", rt->name, o->pattern, rt->pattern);
+				return -1;
+			}
+	return 0;
+}
+
 int router_check_table(char err[256])
 {
 	for (const struct feature *f = features; f->name; f++) {
@@ -282,6 +388,8 @@ int router_check_table(char err[256])
 				snprintf(err, 256, "route %s mixes public with other access", rt->pattern);
 				return -1;
 			}
+			if (check_route_shape(f, rt, err) < 0)
+				return -1;
 		}
 	}
 	return 0;
@@ -418,6 +526,13 @@ void req_finish(struct req *r, int status)
 	/* Each path lets go of the writer (db.h) as soon as it can, so the batch commits without
 	 * waiting for the rest of this loop turn; a write's reply is queued before, so it cannot
 	 * miss its batch's outcome. */
+	/* A transaction is never open across a return to the loop: the writer would wait for it. */
+	assert(!(r->tx_open && (status == HTTP_ASYNC || status == HTTP_DETACHED)));
+	if (status != HTTP_ASYNC && status != HTTP_DETACHED) {
+		status = req_tx_end(r, status);
+		/* Every transaction a handler opened itself is ended by the time it answers. */
+		assert(!db_in_write_tx(r->db));
+	}
 	if (status == HTTP_ASYNC) {
 		db_release(r->db);
 		/* The handler went async: remember if the client leaves meanwhile. */
@@ -563,9 +678,16 @@ static int run_pipeline(struct req *r)
 	rc = parse_query(r, evhttp_uri_get_query(uri));
 	if (rc)
 		return rc;
+	if (rt->body[0].name) {
+		char err[160];
+		if (body_check(rt->body, r->body, err, sizeof err) < 0)
+			return req_error(r, 422, "invalid", "%s", err);
+	}
 	rc = idempotency_begin(r);
 	if (rc)
 		return rc;
+	if ((rt->flags & ROUTE_TX) && req_tx(r) < 0)
+		return req_internal(r, "begin");
 	return rt->handler(r);
 denied:
 	switch (ar) {

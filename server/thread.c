@@ -227,7 +227,7 @@ static int bind_filters(struct req *r, sqlite3_stmt *st)
  * {threads:[...], total, page, per_page}: only threads the caller may read, pinned first, then
  * by latest post; `total` is counted under the same rule and filters. Each thread carries the
  * caller's `unread` count. A bad kind or status → 422 invalid. */
-static int handle_list(struct req *r)
+static int handle_thread_list(struct req *r)
 {
 	int64_t page = req_query_int(r, "page", 1), per = req_query_int(r, "per_page", LIST_PAGE_SIZE);
 	if (page < 1)
@@ -382,7 +382,7 @@ static char *view_template_new(struct req *r, int64_t id, int64_t page, size_t *
  * oldest first (a hidden post's text withheld from all but the secretariat); marks the thread
  * read; a `company` thread read from outside its company is audited (thread.read). Missing or
  * unreadable → 404. */
-static int handle_get(struct req *r)
+static int handle_thread_get(struct req *r)
 {
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0)
@@ -529,7 +529,7 @@ static int thread_scope(struct req *r, const char *vis, int64_t *company, int64_
  * group_id?} — gated writers; 201 the thread (as in the list) with first_post_id. kind
  * announcement is the secretariat's (403 forbidden); question threads start `open`. Empty title
  * or body → 422 invalid; body over 65,536 bytes → 413 too_large. */
-static int handle_create(struct req *r)
+static int handle_thread_create(struct req *r)
 {
 	const char *title = NULL, *kind = NULL, *vis = NULL, *body = NULL;
 	int64_t cat = 0, company = 0, group = 0, thread_id = 0, post_id = 0;
@@ -619,7 +619,7 @@ out:
 
 /* POST and DELETE /api/v1/threads/{id}/follow — readers of the thread; 204. Following means
  * being notified of replies. Missing or unreadable → 404. */
-static int handle_follow(struct req *r)
+static int handle_thread_follow(struct req *r)
 {
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0 || !authz_can_read_thread(r->db, r->who, id))
@@ -641,7 +641,7 @@ static int handle_follow(struct req *r)
  * the thread. A visibility change takes effect at once on every path (each query reads it
  * live); `company` needs a thread with a company and `group` one with a group (422 invalid).
  * Audited as thread.update. (docs/API.md §7; the moderation feature may extend this.) */
-static int handle_update(struct req *r)
+static int handle_thread_update(struct req *r)
 {
 	int64_t id, cat = 0;
 	bool locked = false, pinned = false;
@@ -703,13 +703,18 @@ static int handle_update(struct req *r)
 }
 
 const struct route thread_routes[] = {
-	{EVHTTP_REQ_GET, "/api/v1/threads", ACCESS_CONTENT, handle_list, 0, 0,
-	 {{"category_id", PARAM_INT}, {"kind", PARAM_STR}, {"status", PARAM_STR}, {"tag", PARAM_STR},
-	  {"page", PARAM_INT}, {"per_page", PARAM_INT}}},
-	{EVHTTP_REQ_POST, "/api/v1/threads", ACCESS_WRITE, handle_create, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/threads/{id}", ACCESS_CONTENT, handle_get, 0, 0, {{"page", PARAM_INT}}},
-	{EVHTTP_REQ_PATCH, "/api/v1/threads/{id}", ACCESS_CONTENT | ACCESS_SECRETARIAT, handle_update, 0, 0, {{0}}},
-	{EVHTTP_REQ_POST, "/api/v1/threads/{id}/follow", ACCESS_CONTENT, handle_follow, 0, 0, {{0}}},
-	{EVHTTP_REQ_DELETE, "/api/v1/threads/{id}/follow", ACCESS_CONTENT, handle_follow, 0, 0, {{0}}},
+	ROUTE(GET, "/api/v1/threads", ACCESS_CONTENT, handle_thread_list,
+	      .params = {{"category_id", PARAM_INT},
+			 {"kind", PARAM_STR},
+			 {"status", PARAM_STR},
+			 {"tag", PARAM_STR},
+			 {"page", PARAM_INT},
+			 {"per_page", PARAM_INT}}),
+	ROUTE(POST, "/api/v1/threads", ACCESS_WRITE, handle_thread_create),
+	ROUTE(GET, "/api/v1/threads/{id}", ACCESS_CONTENT, handle_thread_get,
+	      .params = {{"page", PARAM_INT}}),
+	ROUTE(PATCH, "/api/v1/threads/{id}", ACCESS_CONTENT | ACCESS_SECRETARIAT, handle_thread_update),
+	ROUTE(POST, "/api/v1/threads/{id}/follow", ACCESS_CONTENT, handle_thread_follow),
+	ROUTE(DELETE, "/api/v1/threads/{id}/follow", ACCESS_CONTENT, handle_thread_follow),
 	{0},
 };

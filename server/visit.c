@@ -227,7 +227,7 @@ static int body_time(struct req *r, const char *name, int64_t *out)
  * expert assigned to the company for themselves (expert_id may then be left out). 201 the visit;
  * 404 when the caller may not read the company's content; 403 when an expert schedules another
  * expert; 422 invalid / expert_not_assigned; 409 stage_taken. */
-static int handle_create(struct req *r)
+static int handle_visit_create(struct req *r)
 {
 	int64_t cid, stage = 0, at = 0, eid = 0;
 	const char *mode = NULL;
@@ -300,7 +300,7 @@ static int handle_create(struct req *r)
 /* GET /api/v1/companies/{id}/visits — the company's participants, its assigned experts, the
  * secretariat: 200 {visits:[...]} by stage (cancelled ones included, oldest first within a
  * stage); anyone else 404. */
-static int handle_list(struct req *r)
+static int handle_visit_list(struct req *r)
 {
 	int64_t cid;
 	if (req_path_id(r, 0, &cid) < 0 || !authz_can_read_company(r->db, r->who, cid))
@@ -316,7 +316,7 @@ static int handle_list(struct req *r)
 }
 
 /* GET /api/v1/visits/{id} — as the list; 200 one visit. */
-static int handle_get(struct req *r)
+static int handle_visit_get(struct req *r)
 {
 	int64_t id;
 	json_t *o = req_path_id(r, 0, &id) < 0 ? NULL : visit_load(r->db, r->who, id);
@@ -356,7 +356,7 @@ static const char update_sql[] =
  * report_required); a done visit keeps its date and mode but its report and checklist may be
  * corrected; a cancelled visit changes no more (409 conflict). checklist keys are the stage's
  * (else 422 invalid) and merge into the stored ones. 200 the visit. */
-static int handle_patch(struct req *r)
+static int handle_visit_patch(struct req *r)
 {
 	int64_t id;
 	json_t *v = req_path_id(r, 0, &id) < 0 ? NULL : visit_load(r->db, r->who, id);
@@ -688,7 +688,7 @@ static void report_csv(json_t *rep, struct buf *b)
 /* GET /api/v1/dispatch/report?format=json|csv — secretariat: one row per active company with
  * its four stages (none, scheduled, done, cancelled), the checklist items met, and `behind`
  * (docs/DISPATCH.md); csv as the consent report (UTF-8 with BOM, dispatch-report.csv). */
-static int handle_report(struct req *r)
+static int handle_visit_report(struct req *r)
 {
 	const char *format = req_query_str(r, "format");
 	bool csv = format && strcmp(format, "csv") == 0;
@@ -717,7 +717,7 @@ static const char my_companies_sql[] =
  * (a participant's own, an expert's assigned ones, every company for the secretariat; withdrawn
  * ones left out), each {id, name, status, stages:{"1".."4": none|scheduled|done|cancelled}}:
  * where the web front end's 専門家派遣 page starts. */
-static int handle_my_companies(struct req *r)
+static int handle_visit_my_companies(struct req *r)
 {
 	json_t *arr = json_array();
 	sqlite3_stmt *st = db_stmt(r->db, my_companies_sql);
@@ -749,14 +749,14 @@ static int handle_my_companies(struct req *r)
 }
 
 const struct route visit_routes[] = {
-	{EVHTTP_REQ_POST, "/api/v1/companies/{id}/visits", ACCESS_WRITE | ACCESS_EXPERT | ACCESS_SECRETARIAT,
-	 handle_create, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/companies/{id}/visits", ACCESS_CONTENT, handle_list, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/visits/{id}", ACCESS_CONTENT, handle_get, 0, 0, {{0}}},
-	{EVHTTP_REQ_PATCH, "/api/v1/visits/{id}", ACCESS_WRITE, handle_patch, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/dispatch/companies", ACCESS_CONTENT, handle_my_companies, 0, 0, {{0}}},
-	{EVHTTP_REQ_GET, "/api/v1/dispatch/report", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_report, 0, 0,
-	 {{"format", PARAM_STR}}},
+	ROUTE(POST, "/api/v1/companies/{id}/visits", ACCESS_WRITE | ACCESS_EXPERT | ACCESS_SECRETARIAT,
+	      handle_visit_create),
+	ROUTE(GET, "/api/v1/companies/{id}/visits", ACCESS_CONTENT, handle_visit_list),
+	ROUTE(GET, "/api/v1/visits/{id}", ACCESS_CONTENT, handle_visit_get),
+	ROUTE(PATCH, "/api/v1/visits/{id}", ACCESS_WRITE, handle_visit_patch),
+	ROUTE(GET, "/api/v1/dispatch/companies", ACCESS_CONTENT, handle_visit_my_companies),
+	ROUTE(GET, "/api/v1/dispatch/report", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_visit_report,
+	      .params = {{"format", PARAM_STR}}),
 	{0},
 };
 
