@@ -14,7 +14,7 @@ struct evhttp;
 struct evhttp_request;
 
 /* At least the number of features (router_check_table checks). */
-#define WORKER_SLOTS 32
+#define WORKER_SLOTS 48
 
 struct worker {
 	int index;
