@@ -1,12 +1,18 @@
-/* common_passwords.h — passwords crypto_password_policy refuses: lowercase ASCII, 4 to 64
- * bytes, strcmp order for bsearch, no duplicates; from the public top lists (RockYou, SecLists),
+/* common_passwords.h — passwords crypto_password_policy refuses: lowercase ASCII, 4 to
+ * COMMON_PASSWORD_MAX bytes, strcmp order for bsearch, no duplicates; from the public top lists (RockYou, SecLists),
  * keyboard walks, names, teams, pop culture and Japanese words, places and names in romaji.
  * No entry under 4 bytes: with the digits/symbols suffix rule, 3-letter ones would refuse too
  * many honest passwords. Included only by crypto.c; test_crypto.c checks the order. */
 #ifndef MAMORI_COMMON_PASSWORDS_H
 #define MAMORI_COMMON_PASSWORDS_H
 
-static const char *const common_passwords[] = {
+/* Fixed-width rows rather than an array of pointers: in a position-independent binary each
+ * pointer is a relocation that the loader applies at every start (72 KiB of .rela.dyn and 24 KiB
+ * of relocated data, resident for the life of the process: issue 17); rows are plain read-only
+ * data that is paged in only when a password is checked. Keep entries at most
+ * COMMON_PASSWORD_MAX bytes (test_crypto.c checks; the compiler warns past the row). */
+#define COMMON_PASSWORD_MAX 31
+static const char common_passwords[][COMMON_PASSWORD_MAX + 1] = {
 	"!qaz2wsx", "0000", "000000", "0000000000", "012345", "01234567", "0123456789",
 	"0987654321", "0okm9ijn", "102030", "10203040", "1111", "11111", "111111", "11111111",
 	"1111111111", "11112222", "111222", "111222333", "112233", "11223344", "1122334455",

@@ -442,7 +442,7 @@ static bool is_digit_or_symbol(unsigned char c)
 
 static int compare_entry(const void *key, const void *elem)
 {
-	return strcmp(key, *(const char *const *)elem);
+	return strncmp(key, elem, COMMON_PASSWORD_MAX + 1);
 }
 
 /* True when the n bytes at core are an entry of the list or a piece of a walk. */

@@ -201,7 +201,7 @@ def build_loader(build_dir):
     if os.path.exists(out) and os.path.getmtime(out) > max(os.path.getmtime(lib), os.path.getmtime(src)):
         return out
     libs = subprocess.run(["pkg-config", "--libs", "libevent_core", "libevent_extra", "libevent_openssl",
-                           "libevent_pthreads", "openssl", "sqlite3", "jansson", "md4c", "libcurl"],
+                           "libevent_pthreads", "openssl", "sqlite3", "jansson", "md4c"],
                           check=True, capture_output=True, text=True).stdout.split()
     subprocess.run(["cc", "-O2", "-std=c17", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-I", os.path.join(ROOT, "server"),
                     src, lib, *libs, "-lmd4c-html", "-lpthread", "-lm", "-o", out], check=True)
