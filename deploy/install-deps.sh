@@ -12,7 +12,7 @@ case "$what" in
   test) pkgs+=(libcmocka-dev python3 python3-aiosmtpd python3-jsonschema python3-icalendar clang libclang-rt-dev testssl.sh sqlmap fonts-noto-cjk
                chromium)
         command -v npm >/dev/null || pkgs+=(nodejs npm) ;;
-  bench) pkgs+=(libcmocka-dev python3 python3-aiosmtpd python3-jsonschema nginx-light wrk) ;;
+  bench) pkgs+=(libcmocka-dev python3 python3-aiosmtpd python3-jsonschema nginx-light wrk fossil) ;;
   *) echo "install-deps: unknown set '$what' (run, test, bench)" >&2; exit 2 ;;
 esac
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One benchmark run of mamori over TLS against an nginx ceiling measured in the same run: thread
 # view, thread list, search, post creation and sign-in (keep-alive and a new connection per
-# request), search and list p95, reads during a sign-in storm, and idle event-stream subscribers.
+# request), search and list p95, reads during a sign-in storm, idle event-stream subscribers, idle
+# RSS, the disk's fdatasync rate beside posts/s, and Fossil's forum of the same size (issue 17).
 # Writes tests/bench/results/DATE-HOST.md. Not a test: nothing here asserts a time. See
 # docs/BENCHMARKS.md.
 #
@@ -26,6 +27,7 @@ sudo=""
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
 [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+command -v fossil >/dev/null || missing+=(fossil)
 command -v python3 >/dev/null || missing+=(python3)
 command -v cc >/dev/null || missing+=(gcc)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
