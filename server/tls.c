@@ -33,6 +33,9 @@ struct ticket_key {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static SSL_CTX *current;
 static struct ticket_key keys[2]; /* [0] current (encrypts), [1] previous (decrypts only) */
+/* The ticket cipher, fetched once: EVP_aes_256_cbc() makes OpenSSL 3 look the implementation up
+ * by name (under its method store's lock) in every EVP_EncryptInit_ex, i.e. on every handshake. */
+static EVP_CIPHER *ticket_cipher;
 
 static void log_ssl_errors(const char *what)
 {
@@ -96,12 +99,12 @@ static int ticket_cb(SSL *ssl, unsigned char key_name[16], unsigned char *iv, EV
 		memcpy(key_name, k.name, 16);
 		if (RAND_bytes(iv, EVP_MAX_IV_LENGTH) != 1)
 			return -1;
-		if (!EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k.aes, iv) ||
+		if (!EVP_EncryptInit_ex2(cctx, ticket_cipher, k.aes, iv, NULL) ||
 		    !EVP_MAC_CTX_set_params(hctx, params))
 			return -1;
 		return 1;
 	}
-	if (!EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k.aes, iv) ||
+	if (!EVP_DecryptInit_ex2(cctx, ticket_cipher, k.aes, iv, NULL) ||
 	    !EVP_MAC_CTX_set_params(hctx, params))
 		return -1;
 	return which == 0 ? 1 : 2;
@@ -110,6 +113,10 @@ static int ticket_cb(SSL *ssl, unsigned char key_name[16], unsigned char *iv, EV
 int tls_load(const char *cert_path, const char *key_path)
 {
 	tls_rotate_ticket_keys();
+	if (!ticket_cipher && !(ticket_cipher = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL))) {
+		log_ssl_errors("AES-256-CBC");
+		return -1;
+	}
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 	if (!ctx) {
 		log_ssl_errors("SSL_CTX_new");
@@ -166,6 +173,8 @@ void tls_shutdown(void)
 	SSL_CTX_free(current);
 	current = NULL;
 	pthread_mutex_unlock(&lock);
+	EVP_CIPHER_free(ticket_cipher);
+	ticket_cipher = NULL;
 }
 
 static int write_pem(const char *path, int mode, int (*fn)(FILE *, void *), void *obj)
