@@ -201,12 +201,25 @@ bool search_pending_any(struct db *d)
 #define IDLE_CHUNK 512
 #define BUSY_HOLDS 3
 static const char pending_count_sql[] = "SELECT count(*) FROM search_pending";
+/* FTS5 merges a level's segments as soon as `automerge` of them exist (default 4). With a segment
+ * per batch that merge work was most of a post's cost at 1,000,000 posts: writer CPU per post
+ * 1,557-2,117 us with 4, 710-852 us with 16, the maximum (a larger fan-in rewrites each posting
+ * fewer times), while search p95 stayed 2.7-4.4 ms against 3.1 (issue 17, docs/BENCHMARKS.md).
+ * A persistent setting of each index, written once per process before its first indexing. */
+static const char automerge_sql[] = "INSERT INTO search_fts(search_fts, rank) VALUES ('automerge', 16);"
+				    "INSERT INTO search_short(search_short, rank) VALUES ('automerge', 16);";
 
 int search_before_commit(struct db *d, int holds)
 {
 	int64_t queued = db_one_int64(db_stmt(d, pending_count_sql), 0);
 	if (queued == 0)
 		return 0;
+	static bool automerge_set; /* the writer thread's alone */
+	if (!automerge_set) {
+		if (db_exec(d, automerge_sql) < 0)
+			return -1; /* the batch's before_commit savepoint rolls back; retried next batch */
+		automerge_set = true;
+	}
 	bool busy = holds >= BUSY_HOLDS;
 	if (busy && queued < QUEUE_HIGH)
 		return 1; /* when the writes pause */
