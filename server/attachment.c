@@ -33,8 +33,6 @@ void attachment_test_hooks(int upload_delay_ms)
 	test_upload_delay_ms = upload_delay_ms;
 }
 
-static const char thread_state_sql[] =
-	"SELECT t.locked FROM threads t WHERE t.id = :id AND " AUTHZ_THREAD_VISIBLE;
 static const char insert_sql[] =
 	"INSERT INTO attachments (thread_id, uploader_id, filename, size, sha256, created_at)"
 	" VALUES (:tid, :uid, :name, :size, :sha, :now)";
@@ -306,16 +304,13 @@ static int upload_commit(struct req *r, int64_t tid, const char *filename, const
 {
 	if (db_tx_begin(r->db, __func__) < 0)
 		return req_internal(r, "begin");
-	sqlite3_stmt *st = db_stmt(r->db, thread_state_sql);
-	db_bind_int64(st, ":id", tid);
-	authz_bind(st, r->who);
-	int64_t locked = db_one_int64(st, -1);
+	int locked = authz_thread_locked(r->db, r->who, tid);
 	if (locked != 0) {
 		db_tx_rollback(r->db);
 		return locked < 0 ? req_not_found(r) : req_error(r, 403, "locked", "the thread is locked");
 	}
 	int64_t now = now_unix();
-	st = db_stmt(r->db, insert_sql);
+	sqlite3_stmt *st = db_stmt(r->db, insert_sql);
 	db_bind_int64(st, ":tid", tid);
 	db_bind_int64(st, ":uid", r->who->user_id);
 	db_bind_text(st, ":name", filename);
@@ -358,10 +353,7 @@ static int handle_attachment_upload(struct req *r)
 	int64_t tid;
 	if (req_path_id(r, 0, &tid) < 0)
 		return req_not_found(r);
-	sqlite3_stmt *st = db_stmt(r->db, thread_state_sql);
-	db_bind_int64(st, ":id", tid);
-	authz_bind(st, r->who);
-	int64_t locked = db_one_int64(st, -1);
+	int locked = authz_thread_locked(r->db, r->who, tid);
 	if (locked < 0)
 		return req_not_found(r);
 	if (locked)

@@ -12,7 +12,7 @@ extern const struct route system_routes[];
 extern const struct route audit_routes[];
 extern const struct route account_routes[], registry_routes[];
 extern const struct route consent_routes[];
-extern const struct route escalation_routes[], mail_routes[];
+extern const struct route question_routes[], escalation_routes[], mail_routes[];
 extern const struct route category_routes[], thread_routes[], post_routes[], search_routes[];
 extern const struct route attachment_routes[], events_routes[], notify_routes[];
 extern const struct route moderation_routes[];
@@ -28,6 +28,7 @@ const struct feature features[] = {
 	{.name = "account", .routes = account_routes},
 	{.name = "registry", .routes = registry_routes},
 	{.name = "consent", .routes = consent_routes},
+	{.name = "question", .routes = question_routes},
 	{.name = "escalation", .routes = escalation_routes, .tick = escalation_tick, .on_post = escalation_on_post},
 	{.name = "mail", .routes = mail_routes, .worker_init = mail_worker_init, .worker_free = mail_worker_free,
 	 .tick = mail_tick},
