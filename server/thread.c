@@ -264,24 +264,19 @@ static json_t *thread_load(struct req *r, int64_t id)
 	return t;
 }
 
-/* Marks the thread read by the caller (one short write, only when something is unread).
- * Returns 0 or -1. Its own transaction, not req_tx: the outsider's audit that may follow opens
- * its own (audit_thread_outsider_read), and a GET holds no request transaction. */
+/* Marks the thread read by the caller inside the request's transaction (one short write, only
+ * when something is unread). Returns 0 or -1. */
 static int thread_mark_read(struct req *r, int64_t id, int64_t unread)
 {
 	if (unread == 0)
 		return 0;
-	if (db_tx_begin(r->db, __func__) < 0)
+	if (req_tx(r) < 0)
 		return -1;
 	sqlite3_stmt *st = db_stmt(r->db, mark_read_sql);
 	db_bind_int64(st, ":uid", r->who->user_id);
 	db_bind_int64(st, ":id", id);
 	db_bind_int64(st, ":now", now_unix());
-	if (db_exec_stmt(r->db, st) < 0 || db_tx_commit(r->db) < 0) {
-		db_tx_rollback(r->db);
-		return -1;
-	}
-	return 0;
+	return db_exec_stmt(r->db, st) < 0 ? -1 : 0;
 }
 
 /* The JSON array of one page of a thread's posts as the caller's class sees them (hidden text
@@ -401,9 +396,11 @@ static int handle_thread_get(struct req *r)
 		evbuffer_add(r->raw_out, off, sizeof off - 1);
 	evbuffer_add(r->raw_out, hole + 1, len - head - 1);
 	free(made);
-	if (thread_mark_read(r, id, unread) < 0 || (outsider && audit_thread_outsider_read(r, id, NULL) < 0))
-		return req_internal(r, "mark read");
-	return 200;
+	/* The outsider's audit first: it is a transaction of its own (audit.h), which does not nest
+	 * in the request's. */
+	if (outsider && audit_thread_outsider_read(r, id, NULL) < 0)
+		return req_internal(r, "audit read");
+	return thread_mark_read(r, id, unread) < 0 ? req_internal(r, "mark read") : 200;
 }
 
 /* Folds, trims and checks the tags member (an array, as declared) into a NULL-terminated new
