@@ -1,7 +1,9 @@
 /* registry.c — the program registry (docs/API.md §3): workshop groups, companies with their derived
  * track, SME eligibility and track capacity, and the assignment of dispatched experts to
  * companies. Everything here is the secretariat's; every change writes an audit entry in the
- * same transaction. Access to content follows assignments live (authz.h reads the table). */
+ * same transaction. Access to content follows assignments live (authz.h reads the table).
+ * Routes: /api/v1/groups, /api/v1/companies[/{id}], /api/v1/companies/{id}/experts[/{expert_id}],
+ * /api/v1/experts. A company's JSON is view_company_row / view_company_json (view.c). */
 #include "registry.h"
 
 #include "audit.h"
