@@ -15,6 +15,7 @@
 #include "notify.h"
 #include "router.h"
 #include "util.h"
+#include "view.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -109,6 +110,12 @@ static json_t *doc_json(sqlite3_stmt *st, bool with_body)
 		o, "latest",
 		json_boolean(sqlite3_column_int64(st, DC_LATEST_ID) == sqlite3_column_int64(st, DC_ID)));
 	return o;
+}
+
+/* A document row as a list shows it: without its body. */
+static json_t *doc_listed(sqlite3_stmt *st)
+{
+	return doc_json(st, false);
 }
 
 /* Adds "pending": the scopes in which the caller still has to accept this document (from the
@@ -248,12 +255,7 @@ static int handle_document_current(struct req *r)
  * (the history a secretariat or participant may want to compare). */
 static int handle_document_list(struct req *r)
 {
-	json_t *list = json_array();
-	sqlite3_stmt *st = db_stmt(r->db, doc_list_sql);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(list, doc_json(st, false));
-	sqlite3_reset(st);
-	return req_reply(r, 200, list);
+	return req_reply(r, 200, view_rows(db_stmt(r->db, doc_list_sql), doc_listed));
 }
 
 /* GET /api/v1/documents/{id} — signed in, reachable while gated: one version with its body and

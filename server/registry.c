@@ -263,10 +263,7 @@ static int handle_company_list(struct req *r)
 	db_bind_text(st, ":track", req_query_str(r, "track"));
 	if (req_query_str(r, "group_id"))
 		db_bind_int64(st, ":group", req_query_int(r, "group_id", 0));
-	json_t *list = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(list, view_company_row(st));
-	sqlite3_reset(st);
+	json_t *list = view_rows(st, view_company_row);
 	return req_reply(r, 200, json_pack("{s:o, s:o}", "companies", list, "tracks", tracks_json(r)));
 }
 
