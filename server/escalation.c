@@ -21,6 +21,7 @@
 #include "server.h"
 #include "text.h"
 #include "util.h"
+#include "view.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -252,10 +253,7 @@ static int handle_escalation_list(struct req *r)
 	db_bind_int64(st, ":now", now_unix());
 	db_bind_int64(st, ":limit", PAGE_SIZE);
 	db_bind_int64(st, ":offset", (page - 1) * PAGE_SIZE);
-	json_t *list = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(list, esc_json(st));
-	sqlite3_reset(st);
+	json_t *list = view_rows(st, esc_json);
 	return req_reply(r, 200, json_pack("{s:o, s:I}", "escalations", list, "total", (json_int_t)total));
 }
 

@@ -243,10 +243,7 @@ static int handle_thread_list(struct req *r)
 	}
 	db_bind_int64(st, ":lim", per);
 	db_bind_int64(st, ":off", (page - 1) * per);
-	json_t *arr = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(arr, view_thread_json(st));
-	sqlite3_reset(st);
+	json_t *arr = view_rows(st, view_thread_json);
 	return req_reply(r, 200, json_pack("{s:o, s:I, s:I, s:I}", "threads", arr, "total", (json_int_t)total, "page",
 					   (json_int_t)page, "per_page", (json_int_t)per));
 }
