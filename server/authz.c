@@ -215,6 +215,7 @@ bool authz_can_read_thread(struct db *d, const struct principal *p, int64_t thre
 
 static const char locked_sql[] = "SELECT t.locked FROM threads t WHERE t.id = :id AND " AUTHZ_THREAD_VISIBLE;
 
+/* -1 unreadable, 1 locked, 0 writable (authz.h). */
 int authz_thread_locked(struct db *d, const struct principal *p, int64_t thread_id)
 {
 	if (!p)

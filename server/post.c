@@ -55,6 +55,7 @@ static const char revisions_sql[] =
 	"SELECT r.id, r.body, r.html, r.created_at, r.replaced_at, u.id, u.name, u.role"
 	" FROM post_revisions r JOIN users u ON u.id = r.author_id WHERE r.post_id = :id ORDER BY r.id";
 
+/* 413 for a post text over POST_MAX_BODY bytes (post.h). */
 int post_body_size(struct req *r, const char *body)
 {
 	if (strlen(body) > POST_MAX_BODY)
@@ -133,6 +134,7 @@ static int post_notify(struct req *r, int64_t thread_id, int64_t post_id, const 
 	return rc;
 }
 
+/* The one way a post is stored: row, counters, index, hooks, notices, event (post.h). */
 int post_insert(struct req *r, int64_t thread_id, const char *title, const char *body, int64_t *post_id)
 {
 	assert(server_on_worker_thread() && db_in_write_tx(r->db));

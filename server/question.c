@@ -21,6 +21,7 @@
 static const char question_sql[] =
 	"SELECT id, author_id, kind, coalesce(status, '') FROM threads WHERE id = :id";
 
+/* Thread id's author, kind and status (question.h). */
 int question_load(struct db *d, int64_t id, struct question *q)
 {
 	memset(q, 0, sizeof *q);
@@ -41,6 +42,7 @@ int question_load(struct db *d, int64_t id, struct question *q)
 static const char set_status_sql[] =
 	"UPDATE threads SET status = :status, accepted_post_id = :accepted WHERE id = :id";
 
+/* Moves a question's status and accepted post, with its event (question.h). */
 int question_set_status(struct db *d, int64_t id, const char *status, int64_t accepted_post_id)
 {
 	assert(db_in_write_tx(d));
@@ -57,6 +59,7 @@ int question_set_status(struct db *d, int64_t id, const char *status, int64_t ac
 	return 0;
 }
 
+/* A notice in the app and by mail (question.h). */
 int question_tell(struct db *d, int64_t user_id, const char *kind, int64_t thread_id, int64_t post_id,
 		  int64_t actor_id, const json_t *params, const char *text)
 {

@@ -570,15 +570,12 @@ static int handle_thread_create(struct req *r)
 	if ((rc = thread_scope(r, t.vis, &t.company, &t.group)) != 0 || (rc = moderation_rate_check(r)) != 0 ||
 	    (rc = category_check(r, t.cat)) != 0)
 		return rc;
-	if ((rc = tags_from_request(r, &t.tags)) != 0 || (rc = req_tx(r)) != 0) {
-		text_terms_free(t.tags);
-		return rc > 0 ? rc : req_internal(r, "begin");
-	}
 	int64_t thread_id = 0, post_id = 0;
-	rc = thread_store(r, &t, &thread_id, &post_id);
+	if ((rc = tags_from_request(r, &t.tags)) == 0 && (req_tx(r) < 0 || thread_store(r, &t, &thread_id, &post_id) < 0))
+		rc = req_internal(r, "create thread");
 	text_terms_free(t.tags);
-	if (rc < 0)
-		return req_internal(r, "create thread");
+	if (rc)
+		return rc;
 	json_t *o = thread_load(r, thread_id);
 	if (!o) /* the author can always read what they wrote; a failure here is a bug */
 		return req_internal(r, "reload new thread");

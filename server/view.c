@@ -27,6 +27,7 @@ static json_t *int_or_null(sqlite3_stmt *st, int col)
 							   : json_integer(sqlite3_column_int64(st, col));
 }
 
+/* A thread row of VIEW_THREAD_COLUMNS[ VIEW_THREAD_UNREAD] as JSON (view.h). */
 json_t *view_thread_json(sqlite3_stmt *st)
 {
 	json_t *tags = json_loads(db_col_text(st, 17), 0, NULL);
@@ -54,6 +55,7 @@ static const char thread_get_sql[] =
 	"SELECT " VIEW_THREAD_COLUMNS
 	" FROM threads t CROSS JOIN users u ON u.id = t.author_id WHERE t.id = :id";
 
+/* Thread id as JSON without the caller's members, or NULL (view.h). */
 json_t *view_thread_get(struct db *d, int64_t id)
 {
 	sqlite3_stmt *st = db_stmt(d, thread_get_sql);
@@ -63,6 +65,7 @@ json_t *view_thread_get(struct db *d, int64_t id)
 	return o;
 }
 
+/* A post row of VIEW_POST_COLUMNS as JSON, before moderation_post_view (view.h). */
 json_t *view_post_json(sqlite3_stmt *st)
 {
 	return json_pack("{s:I, s:I, s:o, s:s, s:s, s:o, s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0),
