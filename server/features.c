@@ -18,7 +18,7 @@ extern const struct route attachment_routes[], events_routes[], notify_routes[];
 extern const struct route moderation_routes[];
 extern const struct route idempotency_routes[];
 extern const struct route application_routes[];
-extern const struct route round_routes[], feed_routes[];
+extern const struct route round_routes[], material_routes[], attendance_routes[], feed_routes[];
 extern const struct route case_routes[];
 extern const struct route visit_routes[];
 
@@ -45,6 +45,8 @@ const struct feature features[] = {
 	{.name = "idempotency", .routes = idempotency_routes, .tick = idempotency_tick}, /* run by the router */
 	{.name = "application", .routes = application_routes, .tick = application_tick},
 	{.name = "round", .routes = round_routes},
+	{.name = "material", .routes = material_routes},
+	{.name = "attendance", .routes = attendance_routes},
 	{.name = "feed", .routes = feed_routes},
 	{.name = "visit", .routes = visit_routes},
 	{0},
