@@ -16,6 +16,7 @@
 #include "notify.h"
 #include "router.h"
 #include "util.h"
+#include "view.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -679,12 +680,7 @@ static int handle_case_unpublish(struct req *r)
 /* GET /api/v1/public/cases — no session. */
 static int handle_case_public_list(struct req *r)
 {
-	sqlite3_stmt *st = db_stmt(r->db, public_list_sql);
-	json_t *arr = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(arr, public_json(st));
-	sqlite3_reset(st);
-	return req_reply(r, 200, json_pack("{s:o}", "cases", arr));
+	return req_reply(r, 200, json_pack("{s:o}", "cases", view_rows(db_stmt(r->db, public_list_sql), public_json)));
 }
 
 /* GET /api/v1/public/cases/{id} — no session; anything but a published case → 404. */
