@@ -6,7 +6,6 @@
 #include "round.h"
 
 #include "audit.h"
-#include "authz.h"
 #include "calendar.h"
 #include "db.h"
 #include "http.h"
