@@ -27,6 +27,8 @@ static const char page_sql[] =
 
 #define GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
 
+/* Writes into out the hex SHA-256 of one entry chained to prev: prev, id, at, actor, action,
+ * target, ip and detail, joined by newlines (audit.h). */
 static void entry_hash(const char *prev, int64_t id, int64_t at, int64_t actor, const char *action,
 		       const char *target, const char *ip, const char *detail, char out[65])
 {
@@ -74,6 +76,7 @@ int audit_append(struct db *d, int64_t actor_id, const char *action, const char 
 	return db_exec_stmt(d, st) == 0 ? 0 : -1;
 }
 
+/* Walks the chain in id order (audit.h): the entry count, or -1 with *bad_id. */
 int64_t audit_verify(struct db *d, int64_t *bad_id)
 {
 	sqlite3_stmt *st = db_stmt(d, all_sql);
@@ -189,6 +192,7 @@ int audit_thread_read(struct req *r, int64_t thread_id, const char *via)
 	return outsider ? audit_thread_outsider_read(r, thread_id, via) : 0;
 }
 
+/* Appends the thread.read entry in its own write transaction (audit.h); worker thread, none open. */
 int audit_thread_outsider_read(struct req *r, int64_t thread_id, const char *via)
 {
 	assert(server_on_worker_thread() && !db_in_write_tx(r->db));

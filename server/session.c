@@ -66,6 +66,8 @@ bool session_cookie_valid(struct db *d, const struct config *cfg, const char *co
 	return ok;
 }
 
+/* Runs sql (the delete or touch of session hash) in its own short write transaction; on failure
+ * nothing changes and a later request tries again. */
 static void write_once(struct db *d, const char *sql, const char *hash, int64_t now)
 {
 	if (db_tx_begin(d, "session_load") < 0)
@@ -77,6 +79,7 @@ static void write_once(struct db *d, const char *sql, const char *hash, int64_t 
 		db_tx_rollback(d);
 }
 
+/* Resolves r's cookie to r->who, r->session_hash and r->csrf (session.h); 0, or -1 on error. */
 int session_load(struct req *r)
 {
 	const char *hdr = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "Cookie");
@@ -109,6 +112,8 @@ int session_load(struct req *r)
 	return 0;
 }
 
+/* Stores a session for user_id in the caller's write transaction and sets its cookie; returns the
+ * CSRF token (caller frees) or NULL. */
 char *session_create(struct req *r, int64_t user_id)
 {
 	char *token = crypto_token_new(), *csrf = crypto_token_new();

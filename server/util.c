@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Reports a failed allocation of n bytes on stderr and aborts. */
 static void oom(size_t n)
 {
 	fprintf(stderr, "mamori: out of memory allocating %zu bytes\n", n);
@@ -62,6 +63,7 @@ char *xasprintf(const char *fmt, ...)
 	return out;
 }
 
+/* Writes one line to stderr: the UTC time, level and the message (cut at 2 KiB). */
 __attribute__((format(printf, 2, 0))) static void vlog(const char *level, const char *fmt, va_list ap)
 {
 	char ts[32], line[2048];
@@ -158,6 +160,7 @@ int time_parse_rfc3339(const char *s, int64_t *out)
 	return 0;
 }
 
+/* Decodes the sequence at s[0..n) into *cp; returns its length, or 0 when invalid (util.h). */
 size_t utf8_decode(const char *s, size_t n, uint32_t *cp)
 {
 	const unsigned char *p = (const unsigned char *)s;
