@@ -198,11 +198,9 @@ int audit_thread_outsider_read(struct req *r, int64_t thread_id, const char *via
 	assert(server_on_worker_thread() && !db_in_write_tx(r->db));
 	if (db_tx_begin(r->db, __func__) < 0)
 		return -1;
-	char *t = xasprintf("thread:%" PRId64, thread_id);
 	json_t *detail = via ? json_pack("{s:s}", "via", via) : NULL;
-	int rc = audit_append(r->db, r->who->user_id, "thread.read", t, r->ip, detail);
+	int rc = audit_append_on(r->db, r->who->user_id, "thread.read", "thread", thread_id, r->ip, detail);
 	json_decref(detail);
-	free(t);
 	if (rc < 0 || db_tx_commit(r->db) < 0) {
 		db_tx_rollback(r->db);
 		return -1;

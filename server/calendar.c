@@ -600,8 +600,9 @@ void calendar_format_jst(int64_t t, char buf[32])
 	char tmp[64];
 	snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d+09:00", y, m, d, (int)(sec / 3600),
 		 (int)(sec / 60 % 60), (int)(sec % 60));
-	memcpy(buf, tmp, 31);
-	buf[31] = 0;
+	size_t n = strnlen(tmp, 31); /* up to its NUL only: the bytes after it are not initialised */
+	memcpy(buf, tmp, n);
+	buf[n] = 0;
 }
 
 /* ---- Command line ----------------------------------------------------------------------- */

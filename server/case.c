@@ -78,6 +78,7 @@ static const char public_list_sql[] = "SELECT " CASE_COLUMNS
 				      " FROM cases k JOIN companies c ON c.id = k.company_id"
 				      " WHERE " AUTHZ_CASE_PUBLIC " ORDER BY k.published_at, k.id";
 
+/* The HTML of a case's Markdown body as a JSON string ("" when it cannot be rendered). */
 static json_t *rendered(const char *body)
 {
 	struct buf b = {0};
@@ -190,6 +191,7 @@ static int case_row_load(struct req *r, int64_t id, struct case_row *k)
 	return rc;
 }
 
+/* Frees what case_row_load allocated and zeroes k. */
 static void case_row_clear(struct case_row *k)
 {
 	free(k->title);

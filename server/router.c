@@ -384,7 +384,8 @@ int router_check_table(char err[256])
 		}
 		for (const struct route *rt = f->routes; rt && rt->pattern; rt++) {
 			if (rt->access == ACCESS_UNSET || !rt->handler) {
-				snprintf(err, 256, "route %s (%s) declares no access", rt->pattern, f->name);
+				snprintf(err, 256, "route %s (%s) declares no %s", rt->pattern, f->name,
+					 rt->handler ? "access" : "handler");
 				return -1;
 			}
 			if ((rt->access & ACCESS_PUBLIC) && (rt->access & ~ACCESS_PUBLIC)) {

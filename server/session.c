@@ -9,6 +9,7 @@
 #include "http.h"
 #include "util.h"
 
+#include <assert.h>
 #include <event2/http.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +117,7 @@ int session_load(struct req *r)
  * CSRF token (caller frees) or NULL. */
 char *session_create(struct req *r, int64_t user_id)
 {
+	assert(db_in_write_tx(r->db));
 	char *token = crypto_token_new(), *csrf = crypto_token_new();
 	char hash[65];
 	crypto_sha256_hex(token, strlen(token), hash);
@@ -159,6 +161,7 @@ int session_end(struct req *r)
 
 int session_end_all(struct db *d, int64_t user_id)
 {
+	assert(db_in_write_tx(d));
 	sqlite3_stmt *st = db_stmt(d, delete_user_sql);
 	db_bind_int64(st, ":uid", user_id);
 	features_access_changed(d, user_id, 0);

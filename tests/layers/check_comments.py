@@ -15,33 +15,37 @@ DEF_START = re.compile(r"^(?!static\s+const\b)(?:static\s+|inline\s+|_Noreturn\s
 DECL = re.compile(r"\b([A-Za-z_]\w*)\s*\([^;{}]*\)\s*(?:__attribute__\(\(.*\)\))?\s*;", re.S)
 
 
+def strip_comments(text):
+    """text with each /* ... */ replaced by spaces (newlines kept, so lines keep their numbers)."""
+    return re.sub(r"/\*.*?\*/", lambda m: re.sub(r"[^\n]", " ", m.group(0)), text, flags=re.S)
+
+
 def documented_in_headers(server):
-    """Names declared in a header whose declaration block starts under a comment."""
+    """Names declared in a header with a comment in the block of lines just above (up to the
+    previous blank line) or on the declaration's own line."""
     names = set()
     for h in sorted(os.listdir(server)):
         if not h.endswith(".h"):
             continue
-        lines = open(os.path.join(server, h), encoding="utf-8").read().split("\n")
-        commented = False  # the current block of declarations follows a comment
-        i = 0
-        while i < len(lines):
-            line = lines[i].strip()
-            if not line:
-                commented = False
-            elif line.endswith("*/"):
-                commented = True
-            elif commented or line.startswith("#define"):
-                # gather one declaration (may span lines) and record its name
-                text = lines[i]
-                j = i
-                while ";" not in text and j + 1 < len(lines) and "{" not in text:
-                    j += 1
-                    text += "\n" + lines[j]
-                m = DECL.search(text)
-                if m and commented:
-                    names.add(m.group(1))
-                i = j
-            i += 1
+        text = open(os.path.join(server, h), encoding="utf-8").read()
+        lines = text.split("\n")
+        code = strip_comments(text)
+        # preprocessor lines (with their continuations) hold no declaration
+        code = re.sub(r"^[ \t]*#(?:[^\n]*\\\n)*[^\n]*", lambda m: re.sub(r"[^\n]", " ", m.group(0)), code,
+                      flags=re.M)
+        for m in DECL.finditer(code):
+            start = code.rfind("\n", 0, m.start()) + 1
+            if code[start:m.start()].strip() and not re.match(r"^[\w\s\*]*$", code[start:m.start()]):
+                continue  # inside something else (a struct of function pointers, a macro)
+            line = code.count("\n", 0, m.start())
+            end_line = code.count("\n", 0, m.end())
+            documented = any("*/" in lines[k] or "/*" in lines[k] for k in range(line, end_line + 1))
+            k = line - 1
+            while not documented and k >= 0 and lines[k].strip():
+                documented = "*/" in lines[k]
+                k -= 1
+            if documented:
+                names.add(m.group(1))
     return names
 
 

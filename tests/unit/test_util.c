@@ -70,6 +70,7 @@ static void test_decoder_refuses_ill_formed(void **state)
 	}
 	uint32_t cp = 0;
 	assert_int_equal(utf8_decode("", 0, &cp), 0);
+	assert_int_equal(utf8_decode(NULL, 0, &cp), 0); /* n == 0 reads nothing */
 	/* the decoder reads no further than n: あ cut at 2 bytes is truncated */
 	assert_int_equal(utf8_decode("\xE3\x81\x82", 2, &cp), 0);
 	assert_int_equal(utf8_decode("\xE3\x81\x82", 3, &cp), 3);
@@ -92,6 +93,15 @@ static void test_rfc3339(void **state)
 	assert_int_not_equal(time_parse_rfc3339("2026-13-01T00:00:00Z", &t), 0);
 	assert_int_not_equal(time_parse_rfc3339("2027-02-30T00:00:00Z", &t), 0);
 	assert_int_not_equal(time_parse_rfc3339("", &t), 0);
+	/* digits where digits belong: sscanf's %d alone would take these */
+	static const char *const signed_fields[] = {
+		"+202-01-01T00:00:00Z", "2026-+1-01T00:00:00Z", "2026-01- 1T00:00:00Z", "2026-01-01T-1:00:00Z",
+		"2026-01-01T00:00:00+-9:00", "2026-01-01T00:00:00+ 9:00", "2026-01-01T00:00:00.Z", "2026-01-01T00:00:00+09:0",
+	};
+	for (size_t i = 0; i < sizeof signed_fields / sizeof signed_fields[0]; i++)
+		if (time_parse_rfc3339(signed_fields[i], &t) == 0)
+			fail_msg("accepted %s", signed_fields[i]);
+	assert_int_equal(time_parse_rfc3339("2026-01-01T00:00:00.250+09:00", &t), 0);
 }
 
 static void test_buf_and_err_str(void **state)
