@@ -11,17 +11,16 @@
 
 static const char list_sql[] =
 	"SELECT id, slug, name, description, position, created_at FROM categories ORDER BY position, id";
-static const char insert_sql[] =
-	"INSERT INTO categories (slug, name, description, position, created_at)"
-	" VALUES (:slug, :name, :description, :position, :now)";
+static const char insert_sql[] = "INSERT INTO categories (slug, name, description, position, created_at)"
+				 " VALUES (:slug, :name, :description, :position, :now)";
 
 /* One category row of list_sql as JSON. */
 static json_t *category_json(sqlite3_stmt *st)
 {
 	return json_pack("{s:I, s:s, s:s, s:s, s:I, s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0),
-			 "slug", db_col_text(st, 1), "name", db_col_text(st, 2), "description", db_col_text(st, 3),
-			 "position", (json_int_t)sqlite3_column_int64(st, 4), "created_at",
-			 json_time(sqlite3_column_int64(st, 5)));
+			 "slug", db_col_text(st, 1), "name", db_col_text(st, 2), "description",
+			 db_col_text(st, 3), "position", (json_int_t)sqlite3_column_int64(st, 4),
+			 "created_at", json_time(sqlite3_column_int64(st, 5)));
 }
 
 /* GET /api/v1/categories — gated readers; 200 {categories:[{id, slug, name, description,
@@ -71,13 +70,15 @@ static int handle_category_create(struct req *r)
 	db_bind_int64(st, ":now", now);
 	int rc = db_exec_stmt(r->db, st);
 	if (rc < 0)
-		return rc == -2 ? req_error(r, 409, "conflict", "slug already in use") : req_internal(r, "insert");
+		return rc == -2 ? req_error(r, 409, "conflict", "slug already in use")
+				: req_internal(r, "insert");
 	int64_t id = sqlite3_last_insert_rowid(db_handle(r->db));
 	if (audit_append_on(r->db, r->who->user_id, "category.create", "category", id, r->ip, NULL) < 0)
 		return req_internal(r, "audit");
-	return req_reply(r, 201, json_pack("{s:I, s:s, s:s, s:s, s:I, s:o}", "id", (json_int_t)id, "slug", slug,
-					   "name", name, "description", desc, "position", (json_int_t)position,
-					   "created_at", json_time(now)));
+	return req_reply(r, 201,
+			 json_pack("{s:I, s:s, s:s, s:s, s:I, s:o}", "id", (json_int_t)id, "slug", slug,
+				   "name", name, "description", desc, "position", (json_int_t)position,
+				   "created_at", json_time(now)));
 }
 
 const struct route category_routes[] = {

@@ -24,7 +24,7 @@
 #define FLAG_COLUMNS                                                                                         \
 	"f.id, f.post_id, f.thread_id, t.title, f.reason, f.state, f.resolution, f.created_at,"              \
 	" f.resolved_by, f.resolved_at, u.id, u.name, u.role, u.company_id, " MODERATION_POST_COLUMNS ","    \
-	" p.author_id, (SELECT count(*) FROM flags o WHERE o.post_id = f.post_id AND o.state = 'open'),"   \
+	" p.author_id, (SELECT count(*) FROM flags o WHERE o.post_id = f.post_id AND o.state = 'open'),"     \
 	" substr(p.body, 1, " FLAG_EXCERPT_CHARS ")"
 #define FLAG_FROM                                                                                            \
 	" FROM flags f JOIN users u ON u.id = f.reporter_id JOIN posts p ON p.id = f.post_id"                \
@@ -67,9 +67,10 @@ static json_t *flag_json(sqlite3_stmt *st)
 		"reason", db_col_text(st, 4), "state", db_col_text(st, 5), "resolution",
 		sqlite3_column_type(st, 6) == SQLITE_NULL ? json_null() : json_string(db_col_text(st, 6)),
 		"created_at", json_time(sqlite3_column_int64(st, 7)), "resolved_by", opt_int(st, 8),
-		"resolved_at", json_time(sqlite3_column_int64(st, 9)), "reporter", moderation_user_json(st, 10), "post",
-		"hidden", sqlite3_column_int(st, 14) != 0, "redacted", sqlite3_column_int(st, 15) != 0,
-		"author_id", (json_int_t)sqlite3_column_int64(st, 16), "excerpt", db_col_text(st, 18), "open_flags_on_post",
+		"resolved_at", json_time(sqlite3_column_int64(st, 9)), "reporter",
+		moderation_user_json(st, 10), "post", "hidden", sqlite3_column_int(st, 14) != 0, "redacted",
+		sqlite3_column_int(st, 15) != 0, "author_id", (json_int_t)sqlite3_column_int64(st, 16),
+		"excerpt", db_col_text(st, 18), "open_flags_on_post",
 		(json_int_t)sqlite3_column_int64(st, 17));
 }
 
@@ -92,7 +93,6 @@ static json_t *flag_receipt(int64_t fid, const struct mpost *p, const char *reas
 			 (json_int_t)p->id, "thread_id", (json_int_t)p->thread_id, "reason", reason, "state",
 			 state, "created_at", json_time(at));
 }
-
 
 /* Tells every active secretariat member in the app that post p was flagged (kind "flag", never
  * the reason), inside the caller's transaction. Returns 0 or -1. */
@@ -155,9 +155,9 @@ static int handle_flag_create(struct req *r)
 	int64_t existing = db_one_int64(st, 0);
 	if (existing)
 		status = req_reply(r, 200,
-				   json_pack("{s:I, s:I, s:I, s:s, s:b}", "id", (json_int_t)existing, "post_id",
-					     (json_int_t)p.id, "thread_id", (json_int_t)p.thread_id, "state", "open",
-					     "already_flagged", 1));
+				   json_pack("{s:I, s:I, s:I, s:s, s:b}", "id", (json_int_t)existing,
+					     "post_id", (json_int_t)p.id, "thread_id",
+					     (json_int_t)p.thread_id, "state", "open", "already_flagged", 1));
 	else
 		status = flag_store(r, &p, req_field_str(r, "reason"));
 	mpost_clear(&p);

@@ -90,7 +90,6 @@ static const char scrub_flags_sql[] = "UPDATE flags SET reason = :ph WHERE post_
 static const char fts_optimize_sql[] = "INSERT INTO search_fts (search_fts) VALUES ('optimize')";
 static const char short_optimize_sql[] = "INSERT INTO search_short (search_short) VALUES ('optimize')";
 
-
 static const char attachment_sql[] =
 	"SELECT a.id, a.thread_id, a.sha256, a.size FROM attachments a JOIN threads t ON t.id = a.thread_id"
 	" WHERE a.id = :id AND " AUTHZ_THREAD_VISIBLE;
@@ -578,7 +577,8 @@ static int redact(struct req *r, const struct mpost *p, const char *reason)
 	if (post_redact(r, p, reason, false, &rid) < 0)
 		return req_internal(r, "redact");
 	events_publish_post(r->db, p->thread_id, p->id);
-	return reply_post(r, 200, p->id, json_pack("{s:{s:I, s:b}}", "redaction", "id", (json_int_t)rid, "purge", 0));
+	return reply_post(r, 200, p->id,
+			  json_pack("{s:{s:I, s:b}}", "redaction", "id", (json_int_t)rid, "purge", 0));
 }
 
 /* Purges p. Its own transaction, not req_tx: the purge commits before the handler returns
@@ -658,9 +658,10 @@ static int handle_attachment_purge(struct req *r)
 	}
 	st = db_stmt(r->db, attachment_delete_sql);
 	db_bind_int64(st, ":id", id);
-	json_t *detail = json_pack("{s:I, s:I}", "thread_id", (json_int_t)j->thread_id, "size", (json_int_t)size);
-	bool ok = db_exec_stmt(r->db, st) == 0 &&
-		  audit_append_on(r->db, r->who->user_id, "attachment.purge", "attachment", id, r->ip, detail) == 0;
+	json_t *detail = json_pack("{s:I, s:I}", "thread_id", (json_int_t)j->thread_id, "size",
+				   (json_int_t)size);
+	bool ok = db_exec_stmt(r->db, st) == 0 && audit_append_on(r->db, r->who->user_id, "attachment.purge",
+								  "attachment", id, r->ip, detail) == 0;
 	json_decref(detail);
 	if (!ok || db_tx_commit(r->db) < 0) {
 		db_tx_rollback(r->db);
@@ -716,8 +717,11 @@ const struct route moderate_routes[] = {
 	ROUTE(POST, "/api/v1/posts/{id}/hide", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_post_hide),
 	ROUTE(POST, "/api/v1/posts/{id}/unhide", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_post_unhide),
 	ROUTE(POST, "/api/v1/posts/{id}/redact", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_post_redact,
-	      .body = {{"reason", BODY_STR, BODY_REQUIRED | BODY_NOT_BLANK, MODERATION_REASON_MAX_BYTES}, {"purge", BODY_BOOL}}),
-	ROUTE(POST, "/api/v1/attachments/{id}/purge", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_attachment_purge),
-	ROUTE(GET, "/api/v1/posts/{id}/redactions", ACCESS_CONTENT | ACCESS_SECRETARIAT, handle_post_redactions),
+	      .body = {{"reason", BODY_STR, BODY_REQUIRED | BODY_NOT_BLANK, MODERATION_REASON_MAX_BYTES},
+		       {"purge", BODY_BOOL}}),
+	ROUTE(POST, "/api/v1/attachments/{id}/purge", ACCESS_WRITE | ACCESS_SECRETARIAT,
+	      handle_attachment_purge),
+	ROUTE(GET, "/api/v1/posts/{id}/redactions", ACCESS_CONTENT | ACCESS_SECRETARIAT,
+	      handle_post_redactions),
 	{0},
 };

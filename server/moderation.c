@@ -168,9 +168,10 @@ static int handle_thread_readers(struct req *r)
 	db_bind_text(st, ":target", target);
 	db_bind_int64(st, ":tid", id);
 	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(read, json_pack("{s:o, s:o, s:I}", "user", moderation_user_json(st, 0), "at",
-						      json_time(sqlite3_column_int64(st, 4)), "audited_reads",
-						      (json_int_t)sqlite3_column_int64(st, 5)));
+		json_array_append_new(read,
+				      json_pack("{s:o, s:o, s:I}", "user", moderation_user_json(st, 0), "at",
+						json_time(sqlite3_column_int64(st, 4)), "audited_reads",
+						(json_int_t)sqlite3_column_int64(st, 5)));
 	sqlite3_reset(st);
 	return req_reply(r, 200,
 			 json_pack("{s:I, s:o, s:o, s:o}", "thread_id", (json_int_t)id, "can_read_now", now,
@@ -178,8 +179,9 @@ static int handle_thread_readers(struct req *r)
 }
 
 const struct route moderation_routes[] = {
-	ROUTE(GET, "/api/v1/moderation/actions", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_moderation_actions,
-	      .params = {{"before", PARAM_INT}, {"limit", PARAM_INT}}),
-	ROUTE(GET, "/api/v1/threads/{id}/readers", ACCESS_CONTENT | ACCESS_SECRETARIAT, handle_thread_readers),
+	ROUTE(GET, "/api/v1/moderation/actions", ACCESS_SESSION | ACCESS_SECRETARIAT,
+	      handle_moderation_actions, .params = {{"before", PARAM_INT}, {"limit", PARAM_INT}}),
+	ROUTE(GET, "/api/v1/threads/{id}/readers", ACCESS_CONTENT | ACCESS_SECRETARIAT,
+	      handle_thread_readers),
 	{0},
 };

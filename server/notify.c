@@ -77,10 +77,10 @@ int notify_user_visit(struct db *d, int64_t user_id, const char *kind, int64_t v
 /* The caller's notifications whose thread or visit (if any) they may still read; while the caller does
  * not pass the consent gate (:gated = 1) only those about no thread (e.g. a new consent
  * version), since a thread's title is content. */
-#define NOTIFY_READABLE                                                                            \
-	" n.user_id = :p_uid AND (n.thread_id IS NULL OR (:gated = 0 AND EXISTS (SELECT 1 FROM threads t" \
-	" WHERE t.id = n.thread_id AND " AUTHZ_THREAD_VISIBLE ")))"                                        \
-	" AND (n.visit_id IS NULL OR (:gated = 0 AND EXISTS (SELECT 1 FROM visits v"                     \
+#define NOTIFY_READABLE                                                                                      \
+	" n.user_id = :p_uid AND (n.thread_id IS NULL OR (:gated = 0 AND EXISTS (SELECT 1 FROM threads t"    \
+	" WHERE t.id = n.thread_id AND " AUTHZ_THREAD_VISIBLE ")))"                                          \
+	" AND (n.visit_id IS NULL OR (:gated = 0 AND EXISTS (SELECT 1 FROM visits v"                         \
 	" WHERE v.id = n.visit_id AND " AUTHZ_VISIT_VISIBLE ")))"
 
 static const char list_sql[] =
@@ -89,8 +89,8 @@ static const char list_sql[] =
 	" LEFT JOIN threads th ON th.id = n.thread_id"
 	" WHERE" NOTIFY_READABLE " AND (:unread = 0 OR n.read_at IS NULL)"
 	" ORDER BY n.id DESC LIMIT :lim OFFSET :off";
-static const char unread_sql[] =
-	"SELECT count(*) FROM notifications n WHERE" NOTIFY_READABLE " AND n.read_at IS NULL";
+static const char unread_sql[] = "SELECT count(*) FROM notifications n WHERE" NOTIFY_READABLE
+				 " AND n.read_at IS NULL";
 static const char mark_sql[] =
 	"UPDATE notifications SET read_at = :now WHERE id = :id AND user_id = :uid AND read_at IS NULL";
 static const char mark_all_sql[] =
@@ -99,7 +99,8 @@ static const char mark_all_sql[] =
 /* Column col of st as a JSON integer, or null. */
 static json_t *opt_id(sqlite3_stmt *st, int col)
 {
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_integer(sqlite3_column_int64(st, col));
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null()
+							   : json_integer(sqlite3_column_int64(st, col));
 }
 
 /* Whether a content route would hold the caller right now: consent gate, company status, or
@@ -148,10 +149,11 @@ static int handle_notification_list(struct req *r)
 			actor = json_pack("{s:I, s:s}", "id", (json_int_t)sqlite3_column_int64(st, 4), "name",
 					  db_col_text(st, 5));
 		json_t *item = json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
-				       (json_int_t)sqlite3_column_int64(st, 0), "kind", db_col_text(st, 1), "params",
-				       params_json(st), "thread_id", opt_id(st, 2), "post_id", opt_id(st, 3), "actor",
-				       actor, "created_at", json_time(sqlite3_column_int64(st, 7)),
-				       "read_at", json_time(sqlite3_column_int64(st, 8)));
+					 (json_int_t)sqlite3_column_int64(st, 0), "kind", db_col_text(st, 1),
+					 "params", params_json(st), "thread_id", opt_id(st, 2), "post_id",
+					 opt_id(st, 3), "actor", actor, "created_at",
+					 json_time(sqlite3_column_int64(st, 7)), "read_at",
+					 json_time(sqlite3_column_int64(st, 8)));
 		if (sqlite3_column_type(st, 10) != SQLITE_NULL)
 			json_object_set_new(item, "visit_id", json_integer(sqlite3_column_int64(st, 10)));
 		json_array_append_new(arr, item);
@@ -161,7 +163,8 @@ static int handle_notification_list(struct req *r)
 	authz_bind(st, r->who);
 	db_bind_int64(st, ":gated", gated);
 	int64_t unread = db_one_int64(st, 0);
-	return req_reply(r, 200, json_pack("{s:o, s:I}", "notifications", arr, "unread_count", (json_int_t)unread));
+	return req_reply(r, 200,
+			 json_pack("{s:o, s:I}", "notifications", arr, "unread_count", (json_int_t)unread));
 }
 
 /* POST /api/v1/notifications/read {ids:[...]} or {all:true} — signed in; 204. Ids that are not
@@ -175,7 +178,11 @@ static int handle_notification_read(struct req *r)
 		return req_error(r, 422, "invalid", "ids must be an array of at most %d ids", MAX_READ_IDS);
 	size_t i;
 	json_t *v;
-	json_array_foreach(ids, i, v) if (!json_is_integer(v)) return req_error(r, 422, "invalid", "ids must be integers");
+	json_array_foreach(ids, i, v)
+	{
+		if (!json_is_integer(v))
+			return req_error(r, 422, "invalid", "ids must be integers");
+	}
 	if (req_tx(r) < 0)
 		return req_internal(r, "begin");
 	int64_t now = now_unix();

@@ -16,8 +16,9 @@
 /* The created_at of the user's max-th newest row of a kind within the window (none: no row). */
 static const char posts_sql[] = "SELECT created_at FROM posts WHERE author_id = :uid AND created_at > :since"
 				" ORDER BY created_at DESC LIMIT 1 OFFSET :n";
-static const char flags_sql[] = "SELECT created_at FROM flags WHERE reporter_id = :uid AND created_at > :since"
-				" ORDER BY created_at DESC LIMIT 1 OFFSET :n";
+static const char flags_sql[] =
+	"SELECT created_at FROM flags WHERE reporter_id = :uid AND created_at > :since"
+	" ORDER BY created_at DESC LIMIT 1 OFFSET :n";
 
 /* 0 when fewer than max rows of sql (the user's recent writes) fall in the window, else the
  * seconds until the oldest of the newest max leaves it. */
