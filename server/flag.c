@@ -14,6 +14,7 @@
 #include "router.h"
 #include "util.h"
 
+#include <assert.h>
 #include <string.h>
 
 #define FLAGS_PAGE_SIZE 50
@@ -98,6 +99,7 @@ static json_t *flag_receipt(int64_t fid, const struct mpost *p, const char *reas
  * the reason), inside the caller's transaction. Returns 0 or -1. */
 static int notify_secretariat(struct req *r, const struct mpost *p)
 {
+	assert(db_in_write_tx(r->db));
 	int64_t ids[200];
 	int n = 0;
 	sqlite3_stmt *st = db_stmt(r->db, secretariat_sql);
