@@ -12,6 +12,7 @@
 #include "markdown.h"
 #include "moderation.h"
 #include "notify.h"
+#include "ratelimit.h"
 #include "router.h"
 #include "search.h"
 #include "server.h"
@@ -233,7 +234,7 @@ static int handle_post_create(struct req *r)
 		return rc;
 	if (locked)
 		return req_error(r, 403, "locked", "the thread is locked");
-	if ((rc = moderation_rate_check(r)) != 0)
+	if ((rc = ratelimit_check(r, RATELIMIT_POSTS)) != 0)
 		return rc;
 	if (db_tx_begin(r->db, __func__) < 0)
 		return req_internal(r, "begin");

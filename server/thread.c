@@ -10,6 +10,7 @@
 #include "http.h"
 #include "moderation.h"
 #include "post.h"
+#include "ratelimit.h"
 #include "router.h"
 #include "text.h"
 #include "util.h"
@@ -553,7 +554,7 @@ static int handle_thread_create(struct req *r)
 		return req_forbidden(r);
 	if ((rc = thread_scope(r, vis, &company, &group)) != 0)
 		return rc;
-	if ((rc = moderation_rate_check(r)) != 0)
+	if ((rc = ratelimit_check(r, RATELIMIT_POSTS)) != 0)
 		return rc;
 	sqlite3_stmt *st = db_stmt(r->db, category_exists_sql);
 	db_bind_int64(st, ":id", cat);
