@@ -12,6 +12,7 @@
 #include "markdown.h"
 #include "moderation.h"
 #include "notify.h"
+#include "ratelimit.h"
 #include "router.h"
 #include "search.h"
 #include "server.h"
@@ -237,7 +238,7 @@ static int handle_post_create(struct req *r)
 	const char *body = req_field_str(r, "body");
 	int rc;
 	if ((rc = post_body_size(r, body)) != 0 || (rc = thread_writable(r, tid)) != 0 ||
-	    (rc = moderation_rate_check(r)) != 0)
+	    (rc = ratelimit_check(r, RATELIMIT_POSTS)) != 0)
 		return rc;
 	if (req_tx(r) < 0)
 		return req_internal(r, "begin");

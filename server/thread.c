@@ -10,6 +10,7 @@
 #include "http.h"
 #include "moderation.h"
 #include "post.h"
+#include "ratelimit.h"
 #include "router.h"
 #include "text.h"
 #include "util.h"
@@ -567,8 +568,8 @@ static int handle_thread_create(struct req *r)
 		return rc;
 	if (strcmp(t.kind, "announcement") == 0 && !authz_is_secretariat(r->who))
 		return req_forbidden(r);
-	if ((rc = thread_scope(r, t.vis, &t.company, &t.group)) != 0 || (rc = moderation_rate_check(r)) != 0 ||
-	    (rc = category_check(r, t.cat)) != 0)
+	if ((rc = thread_scope(r, t.vis, &t.company, &t.group)) != 0 ||
+	    (rc = ratelimit_check(r, RATELIMIT_POSTS)) != 0 || (rc = category_check(r, t.cat)) != 0)
 		return rc;
 	int64_t thread_id = 0, post_id = 0;
 	if ((rc = tags_from_request(r, &t.tags)) == 0 && (req_tx(r) < 0 || thread_store(r, &t, &thread_id, &post_id) < 0))
