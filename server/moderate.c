@@ -21,6 +21,7 @@
 #include "search.h"
 #include "server.h"
 #include "util.h"
+#include "view.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -44,8 +45,7 @@
 
 /* A post with its thread, as the caller may see it. */
 static const char post_sql[] =
-	"SELECT p.id, p.thread_id, p.body, p.html, p.created_at, p.edited_at, u.id, u.name, u.role, " MODERATION_POST_COLUMNS
-	", p.author_id, (SELECT min(f.id) FROM posts f WHERE f.thread_id = p.thread_id) = p.id,"
+	"SELECT " VIEW_POST_COLUMNS ", p.author_id, (SELECT min(f.id) FROM posts f WHERE f.thread_id = p.thread_id) = p.id,"
 	" t.title FROM posts p JOIN threads t ON t.id = p.thread_id JOIN users u ON u.id = p.author_id"
 	" WHERE p.id = :id AND " AUTHZ_THREAD_VISIBLE;
 
@@ -140,16 +140,12 @@ int mpost_load(struct req *r, int64_t id, struct mpost *p)
 		p->thread_id = sqlite3_column_int64(st, 1);
 		p->body = db_col_dup(st, 2);
 		p->created_at = sqlite3_column_int64(st, 4);
-		p->hidden = sqlite3_column_int(st, 9) != 0;
-		p->redacted = sqlite3_column_int(st, 10) != 0;
-		p->author_id = sqlite3_column_int64(st, 11);
-		p->first = sqlite3_column_int(st, 12) != 0;
-		p->title = db_col_dup(st, 13);
-		p->json = json_pack("{s:I, s:I, s:o, s:s, s:s, s:o, s:o}", "id", (json_int_t)p->id,
-				    "thread_id", (json_int_t)p->thread_id, "author", post_author_json(st, 6),
-				    "body", p->body, "html", db_col_text(st, 3), "created_at",
-				    json_time(p->created_at), "edited_at",
-				    json_time(sqlite3_column_int64(st, 5)));
+		p->hidden = sqlite3_column_int(st, VIEW_POST_HIDDEN) != 0;
+		p->redacted = sqlite3_column_int(st, VIEW_POST_REDACTED) != 0;
+		p->author_id = sqlite3_column_int64(st, VIEW_POST_NCOLS);
+		p->first = sqlite3_column_int(st, VIEW_POST_NCOLS + 1) != 0;
+		p->title = db_col_dup(st, VIEW_POST_NCOLS + 2);
+		p->json = view_post_json(st);
 		moderation_post_view(p->json, r->who, p->hidden, p->redacted);
 		rc = 0;
 	}
