@@ -257,6 +257,7 @@ bool mail_address_ok(const char *addr)
 	return at && at != addr && at[1];
 }
 
+/* Appends p[0..n) to b as base64 (one line, no line breaks). */
 static void base64_append(struct buf *b, const unsigned char *p, size_t n)
 {
 	char *tmp = xmalloc(4 * ((n + 2) / 3) + 1);
@@ -410,6 +411,7 @@ static const char retry_sql[] =
 	" next_attempt_at = :now + :delay WHERE id = :id";
 static const char attempts_sql[] = "SELECT attempts FROM mail_outbox WHERE id = :id";
 
+/* Frees a batch of messages and its relay settings; accepts NULL. */
 static void batch_free(struct mail_batch *b)
 {
 	if (!b)
@@ -423,6 +425,8 @@ static void batch_free(struct mail_batch *b)
 	free(b);
 }
 
+/* libcurl's upload callback: copies the next part of message arg into dst, returns its length
+ * (0 at the end). */
 static size_t read_cb(char *dst, size_t size, size_t nmemb, void *arg)
 {
 	struct mail_msg *m = arg;
@@ -557,6 +561,8 @@ static void batch_done(void *arg)
 	batch_free(b);
 }
 
+/* Marks outbox row id cancelled with the reason why, in its own transaction (a failure is
+ * logged by db_exec_stmt and leaves the row to the next pass). */
 static void row_cancel(struct db *d, int64_t id, const char *why)
 {
 	if (db_tx_begin(d, __func__) < 0)
