@@ -132,6 +132,8 @@ void body_head_clear(struct body_head *h)
 	h->cookie = NULL;
 }
 
+/* The evhttp connection that owns bw's bufferevent, read from the argument of the callbacks evhttp
+ * set on it; NULL when that argument is not such a connection. */
 static struct evhttp_connection *watch_evcon(struct body_watch *bw)
 {
 	/* evhttp sets its callbacks on the bufferevent with the connection as their argument
@@ -142,6 +144,7 @@ static struct evhttp_connection *watch_evcon(struct body_watch *bw)
 	return evcon && evhttp_connection_get_bufferevent(evcon) == bw->bev ? evcon : NULL;
 }
 
+/* Sets the body limit of bw's evhttp connection to limit (nothing when watch_evcon finds none). */
 static void set_limit(struct body_watch *bw, size_t limit)
 {
 	struct evhttp_connection *evcon = watch_evcon(bw);
@@ -318,6 +321,10 @@ static int chunk_lines(struct body_watch *bw, struct evbuffer *buf, size_t *pos,
 	return 0;
 }
 
+/* The evbuffer callback on the connection's input: counts the bytes added and drained (a drain by
+ * evhttp applies the pending limits), then walks the new bytes through the state machine: heads
+ * copied and decided, bodies skipped or dropped, chunks followed. Ignores the changes splice makes
+ * (busy). */
 static void input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
 	struct body_watch *bw = arg;

@@ -27,6 +27,8 @@ struct slot {
 
 static _Thread_local struct slot *slots;
 
+/* This thread's slot for (kind, a, b, c) (FNV-1a of the key), allocating the table on first use;
+ * the slot may hold another key or nothing. */
 static struct slot *slot_for(enum cache_kind kind, int64_t a, int64_t b, int64_t c)
 {
 	if (!slots)
@@ -38,6 +40,8 @@ static struct slot *slot_for(enum cache_kind kind, int64_t a, int64_t b, int64_t
 	return &slots[(h ^ (h >> 29)) & (SLOTS - 1)];
 }
 
+/* d's current epoch: the data version of its main database (changes with every commit to the file)
+ * and the number of rows d's handle has changed, committed or not. */
 static void epoch(struct db *d, unsigned *dv, uint64_t *ws)
 {
 	*dv = 0;

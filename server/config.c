@@ -83,6 +83,7 @@ void config_defaults(struct config *c)
 	c->dispatch_stage4_due = 229;  /* 2月下旬: the end of February */
 }
 
+/* Parses all of v as a base-10 integer (no trailing text, no overflow). Returns 0 with *out, or -1. */
 static int parse_int64(const char *v, int64_t *out)
 {
 	char *end;
@@ -173,6 +174,7 @@ int config_set(struct config *c, const char *key, const char *value, char err[25
 	return -1;
 }
 
+/* Cuts trailing white space off s in place and returns s past its leading white space. */
 static char *trim(char *s)
 {
 	while (isspace((unsigned char)*s))

@@ -390,6 +390,8 @@ bool crypto_password_needs_rehash(const char *stored)
 static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
 static char dummy_hash[128];
 
+/* The pthread_once body of crypto_password_dummy: hashes a random secret nobody keeps into
+ * dummy_hash; aborts if it cannot. */
 static void dummy_init(void)
 {
 	char *secret = crypto_token_new();
@@ -440,6 +442,7 @@ static bool is_digit_or_symbol(unsigned char c)
 	return c >= 0x20 && c <= 0x7e && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'));
 }
 
+/* bsearch comparison of a NUL-terminated key with a row of common_passwords (strcmp order). */
 static int compare_entry(const void *key, const void *elem)
 {
 	return strncmp(key, elem, COMMON_PASSWORD_MAX + 1);

@@ -92,6 +92,10 @@ static struct {
 	} slot[PROFILE_SLOTS];
 } prof = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+/* SQLITE_TRACE_PROFILE callback (MAMORI_SQL_PROFILE), on any thread: adds the statement's run time
+ * (*x, ns) to its slot, keyed by the pointer to its SQL text, copying the text (200 bytes at most)
+ * on its first run. Takes prof.lock; a run is not counted when every slot is taken by other
+ * statements. */
 static int profile_cb(unsigned type, void *ctx, void *p, void *x)
 {
 	sqlite3_stmt *st = p;
@@ -115,6 +119,7 @@ static int profile_cb(unsigned type, void *ctx, void *p, void *x)
 	return 0;
 }
 
+/* qsort order of the profile slots: most total time first (ns, the field right after sql). */
 static int profile_cmp(const void *a, const void *b)
 {
 	const uint64_t *x = (const uint64_t *)((const char *)a + sizeof(const char *));
@@ -122,6 +127,8 @@ static int profile_cmp(const void *a, const void *b)
 	return *x < *y ? 1 : *x > *y ? -1 : 0;
 }
 
+/* Prints the writer's batch and WAL sync totals and the 40 statements that took the most time to
+ * stderr, then empties the table. Called when the writer stops; nothing without MAMORI_SQL_PROFILE. */
 static void profile_dump(void)
 {
 	if (!prof.on)
@@ -390,6 +397,9 @@ int64_t db_one_int64(sqlite3_stmt *st, int64_t dflt)
 	return v;
 }
 
+/* Steps sql, a statement without parameters or rows (transaction control), from d's statement cache
+ * (d's route when routed), expecting DONE. Returns 0, or -1 with the error logged under caller's
+ * name. */
 static int step_simple(struct db *d, const char *sql, const char *caller)
 {
 	if (sqlite3_step(db_stmt(d, sql)) != SQLITE_DONE) {
@@ -549,6 +559,8 @@ static int wal_sync(void)
 	return 0;
 }
 
+/* sqlite3_wal_hook of the writer's connection: after each of its commits, records the WAL's size in
+ * frames, for the writer thread's checkpoint. */
 static int wal_hook(void *arg, sqlite3 *h, const char *name, int frames)
 {
 	wr.wal_frames = frames;
@@ -601,6 +613,10 @@ done:
 	return ok;
 }
 
+/* The writer thread. Under wr.lock it waits for a batch with writes (or, while before_commit has
+ * work left, for IDLE_MS without writes, then opens a batch of its own) and commits it; without the
+ * lock it syncs the WAL, publishes wr.settled, tells each member (on_settled) and checkpoints
+ * (PASSIVE) past CHECKPOINT_FRAMES. Ends once stop is set and no batch is open or dirty. */
 static void *writer_main(void *arg)
 {
 	pthread_mutex_lock(&wr.lock);

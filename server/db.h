@@ -36,8 +36,10 @@ void db_close(struct db *d);
 /* Copies every WAL frame into the database file and truncates the WAL to zero bytes (after a
  * purge: with secure_delete the old pages then exist nowhere), retrying while readers hold old
  * frames, each attempt waiting at most busy_ms, for at most deadline_us. d is a connection of
- * its own (a helper thread's). True when done. */
+ * its own (a helper thread's), left with busy_ms as its busy timeout. True when done. */
 bool db_checkpoint_truncate(struct db *d, int busy_ms, int64_t deadline_us);
+/* The SQLite handle d's statements run on: the writer's connection while d is routed, else d's
+ * own. */
 sqlite3 *db_handle(struct db *d);
 
 /* Applies every schema file newer than PRAGMA user_version, each in its own transaction.
@@ -51,10 +53,10 @@ int db_schema_version(void);
  * storage (the pointer is the cache key). Aborts on a prepare error: SQL text is code, not input. */
 sqlite3_stmt *db_stmt(struct db *d, const char *sql);
 
-/* Named-parameter binding that ignores parameters the statement does not use. */
 /* True while d has a write transaction open (db_tx_begin), or d is the writer's connection
  * inside its open batch (before_commit). For assert() of stated preconditions. */
 bool db_in_write_tx(struct db *d);
+/* Binds v to the named parameter name (":x") of st; text and blobs are copied. */
 void db_bind_int64(sqlite3_stmt *st, const char *name, int64_t v);
 void db_bind_text(sqlite3_stmt *st, const char *name, const char *v); /* NULL binds NULL */
 void db_bind_textn(sqlite3_stmt *st, const char *name, const char *v, size_t n);
@@ -102,8 +104,12 @@ void db_tx_rollback(struct db *d);
 int db_writer_start(const char *dir, int (*before_commit)(struct db *writer, int holds));
 /* Commits what is open and stops the thread; call after the workers stopped writing. */
 void db_writer_stop(void);
+/* Makes d a worker connection of the writer: its transactions become savepoints in the writer's
+ * batch; on_hold and on_settled (with arg) as above. Once, before d writes. */
 void db_batch_enable(struct db *d, void (*on_hold)(void *arg), void (*on_settled)(void *arg, uint64_t gen, bool ok),
 		     void *arg);
+/* Lets go of the writer if d holds it (a transaction still open is rolled back and logged);
+ * nothing otherwise. On d's thread. */
 void db_release(struct db *d);
 /* The batch d's writes wait in (its gen, as on_settled will report it), or 0 when every write
  * of d is settled. */

@@ -36,6 +36,7 @@ static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static long init_flags = CURL_GLOBAL_DEFAULT;
 static bool loaded, global_done;
 
+/* dlsym(h, name); clears *ok when libcurl lacks the symbol. */
 static void *sym(void *h, const char *name, bool *ok)
 {
 	void *p = dlsym(h, name);
@@ -44,6 +45,8 @@ static void *sym(void *h, const char *name, bool *ok)
 	return p;
 }
 
+/* The pthread_once body: dlopen()s libcurl.so.4, fills lib and runs the real curl_global_init with
+ * the recorded flags. Sets loaded only when all of it worked (each failure logged). */
 static void load(void)
 {
 	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
@@ -75,18 +78,22 @@ static void load(void)
 	loaded = true;
 }
 
+/* Loads libcurl on the first call (any thread; once per process). True when it is usable. */
 static bool ready(void)
 {
 	pthread_once(&load_once, load);
 	return loaded;
 }
 
+/* curl_global_init: only records flags for the real call inside load (main calls it before any
+ * thread starts). Always CURLE_OK. */
 CURLcode curl_global_init(long flags)
 {
 	init_flags = flags;
 	return CURLE_OK;
 }
 
+/* curl_global_cleanup, forwarded to the loaded libcurl when its curl_global_init ran. */
 void curl_global_cleanup(void)
 {
 	/* Only after every thread that sent mail has stopped (mail_worker_free). */
@@ -96,12 +103,16 @@ void curl_global_cleanup(void)
 	}
 }
 
+/* curl_easy_init, forwarded to the loaded libcurl (NULL when it could not be loaded); the first
+ * call loads it. */
 CURL *curl_easy_init(void)
 {
 	return ready() ? lib.easy_init() : NULL;
 }
 
-/* A handle exists only if the library was loaded, so the functions below need no check. */
+/* curl_easy_setopt, forwarded to the loaded libcurl with the variadic argument read by the
+ * option's type. A handle exists only if the library was loaded, so this and the functions below
+ * that take one need no check. */
 CURLcode curl_easy_setopt(CURL *c, CURLoption option, ...)
 {
 	va_list ap;
@@ -122,32 +133,40 @@ CURLcode curl_easy_setopt(CURL *c, CURLoption option, ...)
 	return rc;
 }
 
+/* curl_easy_perform, forwarded to the loaded libcurl. */
 CURLcode curl_easy_perform(CURL *c)
 {
 	return lib.easy_perform(c);
 }
 
+/* curl_easy_cleanup, forwarded to the loaded libcurl; nothing for NULL. */
 void curl_easy_cleanup(CURL *c)
 {
 	if (c)
 		lib.easy_cleanup(c);
 }
 
+/* curl_easy_reset, forwarded to the loaded libcurl. */
 void curl_easy_reset(CURL *c)
 {
 	lib.easy_reset(c);
 }
 
+/* curl_easy_strerror, forwarded to the loaded libcurl ("libcurl not loaded" when it could not be
+ * loaded; the call may load it). */
 const char *curl_easy_strerror(CURLcode code)
 {
 	return ready() ? lib.easy_strerror(code) : "libcurl not loaded";
 }
 
+/* curl_slist_append, forwarded to the loaded libcurl (NULL when it could not be loaded; the call
+ * may load it). */
 struct curl_slist *curl_slist_append(struct curl_slist *list, const char *s)
 {
 	return ready() ? lib.slist_append(list, s) : NULL;
 }
 
+/* curl_slist_free_all, forwarded to the loaded libcurl; nothing for NULL. */
 void curl_slist_free_all(struct curl_slist *list)
 {
 	if (list && ready())

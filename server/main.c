@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Prints msg and the list of commands on stderr. Returns 2, the exit code for bad arguments. */
 static int usage(const char *msg)
 {
 	fprintf(stderr, "mamori: %s (commands: init, user add, serve, backup, audit verify, calendar)\n", msg);
@@ -47,6 +48,8 @@ static int parse_flags(int argc, char **argv, int start, const char *const *name
 	return 0;
 }
 
+/* mamori init --data DIR: creates DIR (0700) with tls/ and files/, the database at the newest
+ * schema, and a self-signed certificate unless both files exist. Returns the exit code. */
 static int cmd_init(int argc, char **argv)
 {
 	static const char *const names[] = {"data", NULL};
@@ -91,6 +94,10 @@ static const char user_insert_sql[] =
 	" VALUES (:email, :name, :role, :company, 'active', :hash, :now)";
 static const char company_exists_sql[] = "SELECT count(*) FROM companies WHERE id = :id";
 
+/* mamori user add --data DIR --role ROLE --email E --name N [--company ID] (argv[0] is "user"):
+ * takes the password from the first line of stdin, checks the policy, and inserts the active
+ * account with its audit entry in one transaction. Returns the exit code: 2 for refused input or an
+ * e-mail already taken. */
 static int cmd_user_add(int argc, char **argv)
 {
 	static const char *const names[] = {"data", "role", "email", "name", "company", NULL};
@@ -180,6 +187,9 @@ out:
 	return rc;
 }
 
+/* mamori serve --data DIR [--listen HOST:PORT] [--config FILE]: builds the configuration (defaults,
+ * then the file, then the flag), refuses the test clock without MAMORI_TEST_CLOCK=1 and a missing
+ * database, and runs the server until SIGTERM/SIGINT. Returns the exit code. */
 static int cmd_serve(int argc, char **argv)
 {
 	static const char *const names[] = {"data", "listen", "config", NULL};
@@ -235,6 +245,8 @@ static int cmd_serve(int argc, char **argv)
 	return rc;
 }
 
+/* mamori backup --data DIR --out FILE: an online backup into FILE.partial (owner-only, umask 077),
+ * then linked to FILE so that a FILE that exists is never replaced. Returns the exit code. */
 static int cmd_backup(int argc, char **argv)
 {
 	static const char *const names[] = {"data", "out", NULL};

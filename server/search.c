@@ -276,6 +276,9 @@ static const char queue_sql[] =
 	" JOIN posts p ON p.id = q.post_id JOIN threads t ON t.id = p.thread_id"
 	" WHERE " AUTHZ_THREAD_VISIBLE " AND p.hidden_at IS NULL ORDER BY q.post_id DESC LIMIT " QUEUE_SCAN;
 
+/* A result object {thread_id, post_id, title, snippet} from a row whose first columns are post id,
+ * thread id, title and body; the snippet is cut from the body around terms. Returns a new
+ * reference. */
 static json_t *result_json(sqlite3_stmt *st, char **terms, size_t nterms)
 {
 	char *snip = snippet_new(db_col_text(st, 3), terms, nterms);

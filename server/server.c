@@ -102,6 +102,7 @@ static bool pool_quit;
 static pthread_t *pool_threads;
 static int pool_size;
 
+/* On w's loop once a helper has run j->work: runs j->done, then frees the job and its event. */
 static void job_done_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct job *j = arg;
@@ -124,6 +125,8 @@ void pool_submit(struct worker *w, job_fn work, job_fn done, void *arg)
 	pthread_mutex_unlock(&pool_lock);
 }
 
+/* A helper thread, at nice 10: runs the queued jobs' work in submission order and wakes each job's
+ * worker loop for its done. Returns once pool_quit is set and the queue is empty. */
 static void *pool_main(void *arg)
 {
 	/* Slow work yields the CPU to the event loops: password hashing during a sign-in storm
@@ -151,6 +154,8 @@ static void *pool_main(void *arg)
 
 /* ---- cross-worker messages ---------------------------------------------------------------- */
 
+/* On w's loop (inbox_ev): takes every message posted to w (worker_post) and runs each in posting
+ * order, freeing the envelope; the payload is fn's. */
 static void inbox_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
@@ -200,6 +205,10 @@ bool server_stopping(void)
 
 /* ---- connections -------------------------------------------------------------------------- */
 
+/* OpenSSL's ex_data free callback for a connection's SSL (parent): marks the session shut, unlinks
+ * the conn record from its worker and frees it with its deadline and body watcher. Runs when evhttp
+ * frees the connection, on the worker's loop or in worker_destroy; ptr is NULL for an SSL that
+ * never got a record. */
 static void conn_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
 	struct conn *c = ptr;
@@ -218,6 +227,8 @@ static void conn_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, l
 	free(c);
 }
 
+/* The conn record of req's connection, found through its SSL; NULL on a connection without TLS (a
+ * test worker) or when evhttp no longer has the connection. */
 static struct conn *conn_of_request(struct evhttp_request *req)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
@@ -243,6 +254,9 @@ static uint64_t conn_bytes(struct conn *c)
 	return (rb ? BIO_number_read(rb) : 0) + (wb ? BIO_number_written(wb) : 0);
 }
 
+/* The connection's deadline, every timeout_seconds (at once for a refused connection): keeps a
+ * connection that delivered a request, streams, or moved MIN_BYTES_PER_SECOND per second meanwhile,
+ * and shuts the socket of any other. */
 static void deadline_cb(evutil_socket_t unused, short what, void *arg)
 {
 	struct conn *c = arg;
@@ -260,6 +274,7 @@ static void deadline_cb(evutil_socket_t unused, short what, void *arg)
 		shutdown(fd, SHUT_RDWR);
 }
 
+/* Marks req's connection active, so that its next deadline keeps it. */
 static void server_request_seen(struct evhttp_request *req)
 {
 	struct conn *c = conn_of_request(req);
@@ -316,6 +331,8 @@ static struct bufferevent *bevcb(struct event_base *base, void *arg)
 	return bev;
 }
 
+/* evhttp's callback for every request on w: marks the connection active and hands the request to
+ * the layer above (server_app.dispatch). */
 static void request_cb(struct evhttp_request *req, void *arg)
 {
 	struct worker *w = arg;
@@ -338,12 +355,16 @@ void server_request_end(struct worker *w)
 /* The writer (db.h) commits and syncs batches on its own thread; a worker only holds it while a
  * request writes, and learns on its inbox when a batch it wrote into is durable. */
 
+/* w's zero-timeout release_ev, armed by batch_held: lets go of the writer at the end of the loop
+ * turn if a timer or hook still holds it. */
 static void release_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
 	db_release(w->db); /* a request releases at its end; this catches timers and hooks */
 }
 
+/* db's on_hold for w's connection, on w's thread with the writer's lock just taken: arms release_ev
+ * so that the lock never outlives this loop turn. */
 static void batch_held(void *arg)
 {
 	struct worker *w = arg;
@@ -356,6 +377,8 @@ struct settled_msg {
 	bool ok;
 };
 
+/* On w's loop, posted by batch_settled: runs, in batch order, and frees every after_commit callback
+ * waiting for a batch up to m->gen, with m->ok as committed; frees m. */
 static void settled_cb(struct worker *w, void *arg)
 {
 	struct settled_msg *m = arg;
@@ -398,6 +421,10 @@ void worker_after_commit(struct worker *w, void (*fn)(void *arg, bool committed)
 
 /* ---- worker lifecycle ----------------------------------------------------------------------- */
 
+/* A non-blocking listening socket for listen_addr, HOST:PORT or [V6]:PORT (an empty host listens on
+ * every address), with SO_REUSEADDR, SO_REUSEPORT (one socket per worker on the same port) and
+ * TCP_NODELAY, which accepted sockets inherit. Binds only the first address getaddrinfo returns.
+ * listen_addr must contain a ':' (config_set checks). Returns the fd or -1 (logged). */
 static int listen_socket(const char *listen_addr)
 {
 	char *host = xstrdup(listen_addr);
@@ -445,6 +472,8 @@ static bool replies_unsent(struct worker_priv *wp)
 	return false;
 }
 
+/* Every 20 ms of the drain: leaves w's loop once no request is in flight and every reply has
+ * reached its socket, or after 30 s regardless. */
 static void drain_poll_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
@@ -455,6 +484,8 @@ static void drain_poll_cb(evutil_socket_t fd, short what, void *arg)
 	event_base_loopexit(w->base, NULL);
 }
 
+/* On w's loop at SIGTERM/SIGINT (drain_ev, activated by the main thread): stops accepting, ends
+ * event streams (server_app.drain) and starts drain_poll_cb. */
 static void drain_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
@@ -470,6 +501,8 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
 	event_add(wp->drain_poll, &tv);
 }
 
+/* Once a second on every worker: worker 0 rotates the TLS ticket keys when they are due; each
+ * worker runs the layer above's housekeeping (server_app.tick). */
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
@@ -485,6 +518,8 @@ bool server_on_worker_thread(void)
 	return on_worker;
 }
 
+/* A worker thread: runs w's loop until the drain leaves it, then the layer above's per-thread
+ * cleanup (server_app.thread_exit). */
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -539,6 +574,8 @@ static int worker_setup(struct worker *w, int index, const struct config *cfg, b
 	return server_app.worker_init(w);
 }
 
+/* A serving worker: worker_setup with TLS, then its own listening socket (SO_REUSEPORT) bound to
+ * its evhttp. Returns 0 or -1 (logged); the caller frees a worker that failed with worker_destroy. */
 static int worker_init(struct worker *w, int index, const struct config *cfg)
 {
 	if (worker_setup(w, index, cfg, true) < 0)
@@ -553,6 +590,10 @@ static int worker_init(struct worker *w, int index, const struct config *cfg)
 	return 0;
 }
 
+/* Frees what worker_setup and worker_init made, once w's thread has ended or never started: the
+ * layer above's state, the writer if w still holds it, the after_commit callbacks still waiting
+ * (not run), the evhttp with its listener and connections, the timers, queued messages (payloads
+ * freed with free()), the loop and the database. Nothing for a worker never set up (priv NULL). */
 static void worker_destroy(struct worker *w)
 {
 	struct worker_priv *wp = w->priv;

@@ -58,7 +58,8 @@ void worker_post(struct worker *w, worker_fn fn, void *arg);
 
 /* Runs fn(arg, committed) on w's loop once the current write batch of w's connection has been
  * committed (committed=true) or has failed and been rolled back (false). The router uses it to
- * hold replies of writing requests until their writes are durable. */
+ * hold replies of writing requests until their writes are durable. When nothing w wrote is
+ * still pending, fn(arg, true) runs at once, before this returns. On w's thread. */
 void worker_after_commit(struct worker *w, void (*fn)(void *arg, bool committed), void *arg);
 
 /* Marks the connection of req as a long-lived stream: exempt from the idle deadline and ended

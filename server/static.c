@@ -35,6 +35,7 @@ static const struct {
 	{".webmanifest", "application/manifest+json"},
 };
 
+/* The Content-Type for path's extension, or NULL for an extension not served. */
 static const char *type_of(const char *path)
 {
 	const char *dot = strrchr(path, '.');
@@ -44,6 +45,8 @@ static const char *type_of(const char *path)
 	return NULL;
 }
 
+/* True when p starts with '/' and has no backslash, no empty segment ("//") and no segment starting
+ * with '.' ("..", ".", hidden files). */
 static bool path_safe(const char *p)
 {
 	if (p[0] != '/' || strchr(p, '\\') || strstr(p, "//"))

@@ -37,6 +37,7 @@ static struct ticket_key keys[2]; /* [0] current (encrypts), [1] previous (decry
  * by name (under its method store's lock) in every EVP_EncryptInit_ex, i.e. on every handshake. */
 static EVP_CIPHER *ticket_cipher;
 
+/* Logs and clears every error in this thread's OpenSSL error queue, each prefixed with what. */
 static void log_ssl_errors(const char *what)
 {
 	unsigned long e;
@@ -47,6 +48,8 @@ static void log_ssl_errors(const char *what)
 	}
 }
 
+/* Fills k with a new random name, AES key and HMAC key, born now; aborts if the random generator
+ * fails. Called with lock held. */
 static void ticket_key_fresh(struct ticket_key *k)
 {
 	if (RAND_bytes(k->name, sizeof k->name) != 1 || RAND_bytes(k->aes, sizeof k->aes) != 1 ||
@@ -177,6 +180,9 @@ void tls_shutdown(void)
 	ticket_cipher = NULL;
 }
 
+/* Writes obj with fn (a PEM_write_* wrapper returning 1 on success) to path: into a new path.tmp
+ * with the given mode, synced, then renamed over path. Returns 0, or -1 (logged), also when a
+ * path.tmp already exists (fopen "wx"). */
 static int write_pem(const char *path, int mode, int (*fn)(FILE *, void *), void *obj)
 {
 	char *tmp = xasprintf("%s.tmp", path);
@@ -199,11 +205,13 @@ static int write_pem(const char *path, int mode, int (*fn)(FILE *, void *), void
 	return rc;
 }
 
+/* write_pem's writer of a private key (EVP_PKEY), unencrypted. */
 static int pem_key(FILE *f, void *k)
 {
 	return PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
 }
 
+/* write_pem's writer of a certificate (X509). */
 static int pem_cert(FILE *f, void *x)
 {
 	return PEM_write_X509(f, x);

@@ -8,7 +8,8 @@
 /* Loads cert and key into a new context and makes it current. Returns 0, or -1 with the
  * OpenSSL reason logged (the previous context, if any, stays current). Thread-safe. */
 int tls_load(const char *cert_path, const char *key_path);
-/* A new SSL for one accepted connection from the current context (caller owns it). */
+/* A new SSL for one accepted connection from the current context (caller owns it); NULL before
+ * the first tls_load or for want of memory. Thread-safe. */
 SSL *tls_new_ssl(void);
 /* Rotates session ticket keys when they are old; called from a timer. Thread-safe. */
 void tls_rotate_ticket_keys(void);
