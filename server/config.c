@@ -2,6 +2,8 @@
  * in the table below with its type and range; the file parser and the flags both go through it. */
 #include "config.h"
 
+#define CONFIG_FILE_MAX (1u << 20) /* bytes of a configuration file */
+
 #include "util.h"
 
 #include <ctype.h>
@@ -233,9 +235,15 @@ int config_load_file(struct config *c, const char *path, char err[256])
 	struct buf b = {0};
 	char chunk[4096];
 	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len < (1u << 20))
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len <= CONFIG_FILE_MAX)
 		buf_append(&b, chunk, n);
 	fclose(f);
+	if (b.len > CONFIG_FILE_MAX) {
+		/* Refused whole: cut short, a line could load another value without a word. */
+		snprintf(err, 256, "config: %.160s is larger than %u bytes", path, CONFIG_FILE_MAX);
+		buf_free(&b);
+		return -1;
+	}
 	int rc = config_load_text(c, buf_cstr(&b), b.len, path, err);
 	buf_free(&b);
 	return rc;

@@ -9,6 +9,7 @@
 #include "router.h"
 #include "server.h"
 #include "tls.h"
+#include "text.h"
 #include "util.h"
 
 #include <errno.h>
@@ -120,13 +121,26 @@ static int cmd_user_add(int argc, char **argv)
 		fprintf(stderr, "mamori user add: --company is required for participants and only for them\n");
 		return 2;
 	}
-	if (!strchr(v[2], '@') || !utf8_valid(v[3], strlen(v[3]))) {
+	if (!strchr(v[2], '@') || !utf8_valid(v[2], strlen(v[2]))) {
 		fprintf(stderr, "mamori user add: --email must be an e-mail address\n");
+		return 2;
+	}
+	if (!utf8_valid(v[3], strlen(v[3])) || !text_line_ok(v[3], 200)) {
+		fprintf(stderr, "mamori user add: --name must be one line of UTF-8, not blank, at most 200 bytes\n");
+		return 2;
+	}
+	if (v[4] && (strspn(v[4], "0123456789") != strlen(v[4]) || strlen(v[4]) > 18 || !*v[4])) {
+		fprintf(stderr, "mamori user add: --company must be a company id (digits)\n");
 		return 2;
 	}
 	char line[1100];
 	if (!fgets(line, sizeof line, stdin)) {
 		fprintf(stderr, "mamori user add: expected the password on standard input\n");
+		return 2;
+	}
+	if (!strchr(line, '\n') && !feof(stdin)) {
+		explicit_bzero(line, sizeof line);
+		fprintf(stderr, "mamori user add: the password is longer than %zu bytes\n", sizeof line - 2);
 		return 2;
 	}
 	line[strcspn(line, "\r\n")] = 0;

@@ -609,11 +609,16 @@ static void worker_destroy(struct worker *w)
 	}
 	if (w->http)
 		evhttp_free(w->http);
-	event_free(wp->inbox_ev);
-	event_free(wp->drain_ev);
+	/* A worker whose setup failed part-way (its database would not open) has some events not
+	 * made yet: event_free(NULL) is not allowed. */
+	if (wp->inbox_ev)
+		event_free(wp->inbox_ev);
+	if (wp->drain_ev)
+		event_free(wp->drain_ev);
 	if (wp->drain_poll)
 		event_free(wp->drain_poll);
-	event_free(wp->tick);
+	if (wp->tick)
+		event_free(wp->tick);
 	if (wp->release_ev)
 		event_free(wp->release_ev);
 	/* Messages still queued are dropped with their payloads. */

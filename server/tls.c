@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 #include <pthread.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -181,15 +182,23 @@ void tls_shutdown(void)
 }
 
 /* Writes obj with fn (a PEM_write_* wrapper returning 1 on success) to path: into a new path.tmp
- * with the given mode, synced, then renamed over path. Returns 0, or -1 (logged), also when a
- * path.tmp already exists (fopen "wx"). */
+ * created with the given mode (a private key is never readable by others, whatever the umask,
+ * not even for a moment), synced, then renamed over path. A path.tmp left by a crash is
+ * removed first. Returns 0, or -1 (logged). */
 static int write_pem(const char *path, int mode, int (*fn)(FILE *, void *), void *obj)
 {
 	char *tmp = xasprintf("%s.tmp", path);
-	FILE *f = fopen(tmp, "wx");
+	unlink(tmp); /* a crash's leftover: ours, and possibly with a wider mode */
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode);
+	if (fd >= 0 && fchmod(fd, (mode_t)mode) < 0) { /* the umask may have narrowed it; never widened */
+		close(fd);
+		fd = -1;
+	}
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f && fd >= 0)
+		close(fd);
 	int rc = -1;
 	if (f) {
-		chmod(tmp, (mode_t)mode);
 		rc = fn(f, obj) == 1 ? 0 : -1;
 		if (fflush(f) != 0 || fsync(fileno(f)) != 0)
 			rc = -1;

@@ -350,6 +350,15 @@ def test_bad_arguments_exit_2():
         one_line_exit_2(["user", "add", "--data", data, "--role", "king", "--email", "k@example.jp", "--name", "K"],
                         "user add with an unknown role", names="role", stdin="a-long-enough-password-1\n")
         one_line_exit_2(["user", "add", "--data", data, "--email", "k@example.jp"], "user add without --role")
+        one_line_exit_2(["user", "add", "--data", data, "--role", "secretariat", "--email", "k@example.jp",
+                         "--name", "\u3000"], "user add with a blank name", names="--name",
+                        stdin="a-long-enough-password-1\n")
+        one_line_exit_2(["user", "add", "--data", data, "--role", "participant", "--email", "p@example.jp",
+                         "--name", "P", "--company", "12abc"], "user add with --company 12abc", names="--company",
+                        stdin="a-long-enough-password-1\n")
+        one_line_exit_2(["user", "add", "--data", data, "--role", "secretariat", "--email", "l@example.jp",
+                         "--name", "L"], "user add with a 2,000-byte password", names="password",
+                        stdin="a" * 2000 + "\n")
         one_line_exit_2(["backup"], "backup without flags")
         one_line_exit_2(["audit"], "audit without a subcommand")
         one_line_exit_2(["calendar"], "calendar without a subcommand")

@@ -375,6 +375,30 @@ static void test_file_then_flags(void **state)
 	config_free(&c);
 }
 
+/* A configuration file over 1 MiB is refused, not cut short (a line cut in the middle would
+ * load a different value without a word). */
+static void test_oversized_file(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/mamori-test-config-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	char line[80];
+	int n = snprintf(line, sizeof line, "# %-70s\n", "padding");
+	for (size_t written = 0; written < (1u << 20);)
+		written += (size_t)write(fd, line, (size_t)n);
+	static const char last[] = "workers = 3\n";
+	assert_int_equal(write(fd, last, sizeof last - 1), (ssize_t)(sizeof last - 1));
+	close(fd);
+	struct config c;
+	config_defaults(&c);
+	char err[256] = "";
+	assert_int_equal(config_load_file(&c, path, err), -1);
+	assert_non_null(strstr(err, "larger than"));
+	config_free(&c);
+	unlink(path);
+}
+
 /* deploy/mamori.conf.example lists every key as a commented `#key = value` line. Uncommented,
  * the file must load, and each value must be the default (except the derived ones). */
 static void test_example_file(void **state)
@@ -445,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_lines),
 		cmocka_unit_test(test_file_then_flags),
 		cmocka_unit_test(test_example_file),
+		cmocka_unit_test(test_oversized_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
