@@ -26,8 +26,10 @@ static void put(const char *dir, const char *name, const char *text)
 	free(p);
 }
 
+/* Points the worker's web directory at the test's own. */
 static void configure(struct config *cfg)
 {
+	free(cfg->web_dir);
 	cfg->web_dir = xstrdup(web);
 }
 
