@@ -18,6 +18,19 @@ struct sqlite3_stmt;
 
 /* ---- users ---------------------------------------------------------------------------------- */
 
+/* The columns view_user_json reads, from `users u` (and the user's company name). */
+#define VIEW_USER_COLUMNS                                                                                    \
+	"u.id, u.email, u.name, u.role, u.company_id, u.representative, u.specialties, u.status,"            \
+	" u.totp_secret IS NOT NULL, u.totp_required, u.created_at,"                                         \
+	" (SELECT c.name FROM companies c WHERE c.id = u.company_id), u.lang"
+/* The full user, as the account itself and the secretariat see it (docs/API.md §3): {id, email,
+ * name, role, company_id, company_name, representative, specialties, status, totp_enabled,
+ * totp_required, totp_setup_required, created_at, lang}, from the VIEW_USER_COLUMNS of st
+ * starting at column col. */
+json_t *view_user_json(struct sqlite3_stmt *st, int col);
+/* view_user_json of user id, or NULL when there is none. */
+json_t *view_user_load(struct db *d, int64_t id);
+
 /* ---- companies ------------------------------------------------------------------------------ */
 
 #endif
