@@ -177,10 +177,34 @@ static int attempt_record(struct db *d, struct attempt *a, int64_t now)
 	return db_exec_stmt(d, st);
 }
 
-/* Checks the throttle and records the attempt, atomically. The transaction is its own and is
- * committed here, not req_tx's: the pending row must count for concurrent attempts while this
- * one is hashed on the pool, and a request's transaction never stays open across HTTP_ASYNC. */
-int attempt_begin(struct req *r, struct attempt *a)
+/* Opens the transaction in which an attempt is recorded or decided (after the hashing). Not
+ * req_tx: it is kept when the answer is a refusal (401, 403, 422), since a failed attempt and
+ * its audit record must be stored, and attempt_begin's must be committed before HTTP_ASYNC. */
+static int attempt_tx(struct req *r)
+{
+	assert(!r->tx_open);
+	return db_tx_begin(r->db, r->route && r->route->name ? r->route->name : __func__);
+}
+
+/* Commits attempt_tx's transaction unless status is a 5xx (or 0 is passed for "no answer
+ * yet", which commits too); returns status, or 500 when the commit failed. */
+static int attempt_tx_end(struct req *r, int status)
+{
+	if (status >= 500) {
+		db_tx_rollback(r->db);
+		return status;
+	}
+	if (db_tx_commit(r->db) == 0)
+		return status;
+	json_decref(r->out);
+	r->out = NULL;
+	return req_internal(r, "commit");
+}
+
+/* Checks the throttle and records the attempt as pending, atomically, committed before the
+ * password is hashed so that it counts for concurrent attempts. Returns 0 (a->id set), or the
+ * status answered (429 rate_limited with Retry-After, or 500). */
+static int attempt_begin(struct req *r, struct attempt *a)
 {
 	int64_t now = now_unix(), wait = attempt_wait(r->db, a, now);
 	if (wait) /* cheap refusal without taking the write lock */
@@ -188,8 +212,10 @@ int attempt_begin(struct req *r, struct attempt *a)
 	if (attempt_tx(r) < 0)
 		return req_internal(r, "begin");
 	wait = attempt_wait(r->db, a, now);
-	if (wait)
-		return attempt_tx_end(r, rate_limited(r, wait));
+	if (wait) { /* nothing written: not even an empty commit, which would count as a write */
+		db_tx_rollback(r->db);
+		return rate_limited(r, wait);
+	}
 	int status = attempt_record(r->db, a, now) < 0 ? req_internal(r, "record sign-in attempt") : 0;
 	return attempt_tx_end(r, status);
 }
@@ -209,28 +235,6 @@ int attempt_failed(struct db *d, const struct attempt *a)
 	db_bind_int64(st, ":id", a->id);
 	db_bind_int64(st, ":now", now_unix());
 	return db_exec_stmt(d, st);
-}
-
-/* Opens the attempt's own write transaction (see signin.h for why not req_tx). */
-int attempt_tx(struct req *r)
-{
-	assert(!r->tx_open);
-	return db_tx_begin(r->db, r->route && r->route->name ? r->route->name : __func__);
-}
-
-/* Commits attempt_tx's transaction unless status is a 5xx (or 0 is passed for "no answer
- * yet", which commits too); returns status, or 500 when the commit failed. */
-int attempt_tx_end(struct req *r, int status)
-{
-	if (status >= 500) {
-		db_tx_rollback(r->db);
-		return status;
-	}
-	if (db_tx_commit(r->db) == 0)
-		return status;
-	json_decref(r->out);
-	r->out = NULL;
-	return req_internal(r, "commit");
 }
 
 /* Loads a signed-in user's password hash and throttle keys (their e-mail, the address). */

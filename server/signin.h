@@ -22,22 +22,10 @@ struct attempt {
 	int64_t id; /* its row in login_failures */
 };
 
-/* Checks the throttle and records the attempt as pending, in a transaction of its own that is
- * committed before the password is hashed. Returns 0 (a->id set), or the status answered
- * (429 rate_limited with Retry-After, or 500). */
-int attempt_begin(struct req *r, struct attempt *a);
 /* The attempt succeeded: it is not a failure after all. Inside the caller's transaction. */
 int attempt_forget(struct db *d, const struct attempt *a);
 /* The attempt failed: its row becomes a failure dated now. Inside the caller's transaction. */
 int attempt_failed(struct db *d, const struct attempt *a);
-
-/* Opens the transaction in which an attempt's completion decides (after the hashing): unlike
- * req_tx it is kept when the answer is a refusal (401, 403, 422), since the failed attempt and
- * its audit record must be stored; attempt_tx_end ends it. Returns 0, or -1. */
-int attempt_tx(struct req *r);
-/* Ends attempt_tx's transaction for the answer status: commits unless status is a 5xx (then
- * rolls back). Returns status, or 500 when the commit failed. */
-int attempt_tx_end(struct req *r, int status);
 
 /* A password being proved on the helper pool (sign-in, password change, TOTP removal): the
  * first member of each of those requests' state, which its callbacks cast back. */
@@ -51,10 +39,12 @@ struct proof {
 	int (*decide)(struct proof *p);   /* event loop, in the attempt's transaction: the answer */
 	void (*destroy)(struct proof *p); /* frees the whole state (calling proof_clear) */
 };
-/* Checks the throttle (attempt_begin on p->a), then verifies password on the helper pool
- * against p->stored, or against the dummy hash when there is none, so every answer costs one
- * scrypt; p->decide answers in an attempt_tx transaction. Returns HTTP_ASYNC, or the status
- * answered at once (429, 500; p is destroyed). */
+/* Checks the throttle for p->a and records the attempt (committed before the hashing, so it
+ * counts for concurrent ones), then verifies password on the helper pool against p->stored, or
+ * against the dummy hash when there is none, so every answer costs one scrypt. p->decide
+ * answers in a transaction opened in the completion and, unlike req_tx's, kept when the answer
+ * is a refusal (401, 403, 422): the failed attempt and its audit record are stored. Returns
+ * HTTP_ASYNC, or the status answered at once (429, 500; p is destroyed). */
 int proof_submit(struct proof *p, const char *password);
 /* Frees p's strings, wiping the password. */
 void proof_clear(struct proof *p);
