@@ -27,6 +27,8 @@ static const char page_sql[] =
 
 #define GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
 
+/* Writes into out the hex SHA-256 of one entry chained to prev: prev, id, at, actor, action,
+ * target, ip and detail, joined by newlines (audit.h). */
 static void entry_hash(const char *prev, int64_t id, int64_t at, int64_t actor, const char *action,
 		       const char *target, const char *ip, const char *detail, char out[65])
 {
@@ -74,6 +76,7 @@ int audit_append(struct db *d, int64_t actor_id, const char *action, const char 
 	return db_exec_stmt(d, st) == 0 ? 0 : -1;
 }
 
+/* Walks the chain in id order (audit.h): the entry count, or -1 with *bad_id. */
 int64_t audit_verify(struct db *d, int64_t *bad_id)
 {
 	sqlite3_stmt *st = db_stmt(d, all_sql);
@@ -189,16 +192,15 @@ int audit_thread_read(struct req *r, int64_t thread_id, const char *via)
 	return outsider ? audit_thread_outsider_read(r, thread_id, via) : 0;
 }
 
+/* Appends the thread.read entry in its own write transaction (audit.h); worker thread, none open. */
 int audit_thread_outsider_read(struct req *r, int64_t thread_id, const char *via)
 {
 	assert(server_on_worker_thread() && !db_in_write_tx(r->db));
 	if (db_tx_begin(r->db, __func__) < 0)
 		return -1;
-	char *t = xasprintf("thread:%" PRId64, thread_id);
 	json_t *detail = via ? json_pack("{s:s}", "via", via) : NULL;
-	int rc = audit_append(r->db, r->who->user_id, "thread.read", t, r->ip, detail);
+	int rc = audit_append_on(r->db, r->who->user_id, "thread.read", "thread", thread_id, r->ip, detail);
 	json_decref(detail);
-	free(t);
 	if (rc < 0 || db_tx_commit(r->db) < 0) {
 		db_tx_rollback(r->db);
 		return -1;

@@ -23,7 +23,7 @@ char *audit_target(char *out, const char *kind, int64_t id);
 int audit_append_on(struct db *d, int64_t actor_id, const char *action, const char *kind, int64_t id,
 		    const char *ip, json_t *detail);
 /* Verifies the whole chain. Returns the number of entries (>= 0) when intact, or -1 with
- * *bad_id set to the first entry whose hash does not match (or that follows a removed one). */
+ * *bad_id set to the first entry whose hash does not match, or to the id of a removed entry. */
 int64_t audit_verify(struct db *d, int64_t *bad_id);
 /* `mamori audit verify --data DIR`: prints "ok N entries" (exit 0) or names the broken entry
  * (exit 1); 2 for bad arguments. */

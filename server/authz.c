@@ -51,6 +51,7 @@ bool authz_is_staff(const struct principal *p)
 	return authz_is_secretariat(p) || authz_is_expert(p);
 }
 
+/* The ACCESS_* role bit that admits role r to a route; 0 for ROLE_NONE. */
 static unsigned role_bit(enum role r)
 {
 	switch (r) {
@@ -89,6 +90,8 @@ static const char gate_sql[] =
 	" FROM (SELECT 'participation' AS kind UNION ALL SELECT 'nda') k";
 static const char gate_epoch_sql[] = "SELECT value FROM epochs WHERE name = 'gate'";
 
+/* Appends to arr the pending consent {document_id, kind, version, scope} of gate_sql's current row
+ * (the kind's newest document). */
 static void add_pending(json_t *arr, sqlite3_stmt *st, const char *scope)
 {
 	json_t *o = json_object();
@@ -215,6 +218,8 @@ static const char can_read_company_sql[] =
 static const char can_read_visit_sql[] = "SELECT 1 FROM visits v WHERE v.id = :id AND " AUTHZ_VISIT_VISIBLE;
 static const char can_read_case_sql[] = "SELECT 1 FROM cases k WHERE k.id = :id AND " AUTHZ_CASE_VISIBLE;
 
+/* True when p may read row id of sql, a `SELECT 1 ... WHERE x.id = :id AND <visibility rule>` bound
+ * with authz_bind; false also when the row does not exist or p is NULL. */
 static bool can_read(struct db *d, const struct principal *p, const char *sql, int64_t id)
 {
 	if (!p)
@@ -240,11 +245,13 @@ bool authz_can_read_case(struct db *d, const struct principal *p, int64_t case_i
 	return can_read(d, p, can_read_case_sql, case_id);
 }
 
+/* True when p is a representative participant of company_id (authz.h). */
 bool authz_is_company_representative(const struct principal *p, int64_t company_id)
 {
 	return p && p->role == ROLE_PARTICIPANT && p->representative && company_id && p->company_id == company_id;
 }
 
+/* True when company_id's consent to kind holds the current material version (authz.h). */
 bool authz_company_consent_in_effect(struct db *d, int64_t company_id, const char *kind)
 {
 	/* gate_sql's company column for this company, with no user: the gate's own verdict. */
@@ -267,6 +274,7 @@ static const char principal_sql[] =
 	" FROM users u LEFT JOIN companies c ON c.id = u.company_id"
 	" WHERE u.id = :id AND u.status = 'active'";
 
+/* Fills p from st's AUTHZ_PRINCIPAL_COLUMNS at col (authz.h); free it with principal_clear. */
 int authz_principal_fill(sqlite3_stmt *st, int col, struct principal *p)
 {
 	memset(p, 0, sizeof *p);
@@ -282,6 +290,7 @@ int authz_principal_fill(sqlite3_stmt *st, int col, struct principal *p)
 	return 0;
 }
 
+/* Loads active user user_id's principal into *p (authz.h). Returns 0 or -1. */
 int authz_principal_load(struct db *d, int64_t user_id, struct principal *p)
 {
 	sqlite3_stmt *st = db_stmt(d, principal_sql);

@@ -42,6 +42,7 @@ enum access {
 const char *role_name(enum role r);
 enum role role_from_name(const char *s);
 
+/* True when p (NULL: not signed in) has that role. */
 bool authz_is_secretariat(const struct principal *p);
 bool authz_is_expert(const struct principal *p);
 bool authz_is_participant(const struct principal *p);
@@ -94,6 +95,7 @@ bool authz_can_read_thread(struct db *d, const struct principal *p, int64_t thre
 /* Loads the principal for user_id (for fan-out and mail, where no session exists). Returns 0
  * and fills *p (free strings with principal_clear), or -1 if no such active user. */
 int authz_principal_load(struct db *d, int64_t user_id, struct principal *p);
+/* Frees p's strings and zeroes it. */
 void principal_clear(struct principal *p);
 /* Fills p from 9 columns of st starting at col, in the order: user id, role, company id, group
  * id, company status, representative, name, email, TOTP setup required (the session query

@@ -27,6 +27,7 @@ const struct business_hours calendar_default_hours = {
 
 /* ---- Day numbers ------------------------------------------------------------------------ */
 
+/* a / b rounded toward negative infinity (C's division truncates toward zero). */
 static int64_t floor_div(int64_t a, int64_t b)
 {
 	int64_t q = a / b;
@@ -46,6 +47,8 @@ static int64_t days_from_civil(int y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
+/* The Gregorian date of day number z (days since 1970-01-01): the inverse of days_from_civil
+ * (H. Hinnant's civil_from_days). */
 static void civil_from_days(int64_t z, int *y, int *m, int *d)
 {
 	z += 719468;
@@ -67,11 +70,14 @@ static int weekday_of(int64_t days)
 	return (int)(((days + 4) % 7 + 7) % 7);
 }
 
+/* True when y is a Gregorian leap year. */
 static bool is_leap(int y)
 {
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
+/* True when y-m-d is a date of the calendar: month 1-12, day within that month (29 February in leap
+ * years only). */
 static bool valid_date(int y, int m, int d)
 {
 	static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -80,6 +86,7 @@ static bool valid_date(int y, int m, int d)
 	return d <= mdays[m - 1] + (m == 2 && is_leap(y));
 }
 
+/* The Gregorian year of day number days. */
 static int year_of_day(int64_t days)
 {
 	int y, m, d;
@@ -109,11 +116,13 @@ static int equinox_day(int y, int64_t c_before_1980, int64_t c_1980_2099)
 	return (int)floor_div(v, 1000000);
 }
 
+/* The day of March of year y's vernal equinox day (春分の日). */
 static int vernal_equinox(int y)
 {
 	return equinox_day(y, 20835700, 20843100);
 }
 
+/* The day of September of year y's autumnal equinox day (秋分の日). */
 static int autumnal_equinox(int y)
 {
 	return equinox_day(y, 23258800, 23248800);
@@ -138,12 +147,15 @@ struct day_list {
 	struct holiday h[CALENDAR_MAX_HOLIDAYS];
 };
 
+/* Appends the holiday y-m-d called name (a static string) to l; dropped when l is full
+ * (CALENDAR_MAX_HOLIDAYS). */
 static void list_add(struct day_list *l, int y, int m, int d, const char *name)
 {
 	if (l->n < CALENDAR_MAX_HOLIDAYS)
 		l->h[l->n++] = (struct holiday){y, m, d, name};
 }
 
+/* qsort order of one year's holidays: by month, then day. */
 static int holiday_cmp(const void *a, const void *b)
 {
 	const struct holiday *x = a, *y = b;
@@ -152,11 +164,13 @@ static int holiday_cmp(const void *a, const void *b)
 	return x->day - y->day;
 }
 
+/* The day number of h's date. */
 static int64_t holiday_days(const struct holiday *h)
 {
 	return days_from_civil(h->year, h->month, h->day);
 }
 
+/* True when l holds a holiday on day number days. */
 static bool list_has(const struct day_list *l, int64_t days)
 {
 	for (int i = 0; i < l->n; i++)
@@ -330,12 +344,15 @@ struct closed_year {
 	int64_t *days;
 };
 
+/* qsort order of int64_t values, ascending. */
 static int int64_cmp(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 	return (x > y) - (x < y);
 }
 
+/* Appends day d to cy's closed days when it is a weekday (weekends are closed anyway); cy->days was
+ * sized by closed_year_init. */
 static void closed_add(struct closed_year *cy, int64_t d)
 {
 	int w = weekday_of(d);
@@ -343,6 +360,9 @@ static void closed_add(struct closed_year *cy, int64_t d)
 		cy->days[cy->n++] = d;
 }
 
+/* Fills cy with the closed weekdays of year under bh, sorted and distinct: the year's holidays,
+ * 1-3 January, 29-31 December and bh's extra_closed dates in that year. Allocates cy->days:
+ * free it with closed_year_free. */
 static void closed_year_init(struct closed_year *cy, const struct business_hours *bh, int year)
 {
 	size_t extras = 0;
@@ -377,6 +397,7 @@ static void closed_year_init(struct closed_year *cy, const struct business_hours
 	cy->n = k;
 }
 
+/* Frees the days closed_year_init allocated. */
 static void closed_year_free(struct closed_year *cy)
 {
 	free(cy->days);
@@ -414,16 +435,19 @@ static int64_t year_business_days(const struct closed_year *cy, int64_t a, int64
 	return weekdays_between(a, b) - (closed_before(cy, b) - closed_before(cy, a));
 }
 
+/* True when day d, in cy's year, is a weekday that is not closed. */
 static bool year_is_business_day(const struct closed_year *cy, int64_t d)
 {
 	return year_business_days(cy, d, d + 1) == 1;
 }
 
+/* True when bh's hours lie in order within one day: 0 <= open_min < close_min <= 1440. */
 static bool hours_valid(const struct business_hours *bh)
 {
 	return bh->open_min >= 0 && bh->open_min < bh->close_min && bh->close_min <= 24 * 60;
 }
 
+/* True when day number d is a business day under bh; works out that year's closures each call. */
 static bool day_is_business(const struct business_hours *bh, int64_t d)
 {
 	struct closed_year cy;
@@ -455,16 +479,19 @@ bool calendar_is_business_day(const struct business_hours *bh, int year, int mon
 
 /* ---- Business seconds ------------------------------------------------------------------- */
 
+/* The earliest time the arithmetic handles, 0001-01-01T00:00:00+09:00, as epoch seconds. */
 static int64_t t_min(void)
 {
 	return days_from_civil(ARITH_MIN_YEAR, 1, 1) * DAY_SECONDS - JST_OFFSET;
 }
 
+/* The latest, 9999-12-31T23:59:59+09:00, as epoch seconds. */
 static int64_t t_max(void)
 {
 	return days_from_civil(ARITH_MAX_YEAR + 1, 1, 1) * DAY_SECONDS - JST_OFFSET - 1;
 }
 
+/* t clamped to [t_min(), t_max()]. */
 static int64_t clamp_time(int64_t t)
 {
 	int64_t lo = t_min(), hi = t_max();
@@ -573,8 +600,9 @@ void calendar_format_jst(int64_t t, char buf[32])
 	char tmp[64];
 	snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d+09:00", y, m, d, (int)(sec / 3600),
 		 (int)(sec / 60 % 60), (int)(sec % 60));
-	memcpy(buf, tmp, 31);
-	buf[31] = 0;
+	size_t n = strnlen(tmp, 31); /* up to its NUL only: the bytes after it are not initialised */
+	memcpy(buf, tmp, n);
+	buf[n] = 0;
 }
 
 /* ---- Command line ----------------------------------------------------------------------- */
@@ -623,6 +651,7 @@ static int parse_hours(const char *s, int64_t *seconds)
 	return 0;
 }
 
+/* Prints the command's usage to stderr; returns 2 (bad arguments). */
 static int cli_usage(void)
 {
 	fprintf(stderr, "usage: mamori calendar holidays YEAR | mamori calendar add-business-hours "
@@ -630,6 +659,7 @@ static int cli_usage(void)
 	return 2;
 }
 
+/* Flushes stdout; returns 0, or 1 with a message on stderr when the output could not be written. */
 static int cli_finish(void)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
@@ -639,6 +669,8 @@ static int cli_finish(void)
 	return 0;
 }
 
+/* `mamori calendar holidays YEAR`: prints YEAR's holidays, one YYYY-MM-DD<TAB>name line each.
+ * Returns the exit status. */
 static int cli_holidays(const char *arg)
 {
 	int year;
@@ -654,6 +686,8 @@ static int cli_holidays(const char *arg)
 	return cli_finish();
 }
 
+/* `mamori calendar add-business-hours TIME HOURS`: prints, in +09:00, the time HOURS business hours
+ * (calendar_default_hours) after TIME. Returns the exit status. */
 static int cli_add_business_hours(const char *time_arg, const char *hours_arg)
 {
 	int64_t t, seconds;

@@ -16,6 +16,7 @@
 #include "notify.h"
 #include "router.h"
 #include "util.h"
+#include "view.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,7 @@ static const char public_list_sql[] = "SELECT " CASE_COLUMNS
 				      " FROM cases k JOIN companies c ON c.id = k.company_id"
 				      " WHERE " AUTHZ_CASE_PUBLIC " ORDER BY k.published_at, k.id";
 
+/* The HTML of a case's Markdown body as a JSON string ("" when it cannot be rendered). */
 static json_t *rendered(const char *body)
 {
 	struct buf b = {0};
@@ -189,6 +191,7 @@ static int case_row_load(struct req *r, int64_t id, struct case_row *k)
 	return rc;
 }
 
+/* Frees what case_row_load allocated and zeroes k. */
 static void case_row_clear(struct case_row *k)
 {
 	free(k->title);
@@ -679,12 +682,7 @@ static int handle_case_unpublish(struct req *r)
 /* GET /api/v1/public/cases — no session. */
 static int handle_case_public_list(struct req *r)
 {
-	sqlite3_stmt *st = db_stmt(r->db, public_list_sql);
-	json_t *arr = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(arr, public_json(st));
-	sqlite3_reset(st);
-	return req_reply(r, 200, json_pack("{s:o}", "cases", arr));
+	return req_reply(r, 200, json_pack("{s:o}", "cases", view_rows(db_stmt(r->db, public_list_sql), public_json)));
 }
 
 /* GET /api/v1/public/cases/{id} — no session; anything but a published case → 404. */

@@ -78,6 +78,7 @@ struct streams {
  * before any worker thread starts. */
 static int slot = -1;
 
+/* w's subscribers and waiting groups, or NULL before the first events_worker_init. */
 static struct streams *streams_of(struct worker *w)
 {
 	return slot < 0 ? NULL : w->slots[slot];
@@ -97,6 +98,7 @@ static const char session_times_sql[] = "SELECT created_at, last_seen_at FROM se
 
 /* ---- publishing --------------------------------------------------------------------------- */
 
+/* The worker whose connection d is, or NULL (the writer's connection, the command line's). */
 static struct worker *worker_of_db(struct db *d)
 {
 	for (int i = 0; i < server_worker_count(); i++) {
@@ -121,6 +123,7 @@ static void group_fan_out(struct ev_group *g)
 	}
 }
 
+/* Takes g off its worker's list of waiting groups and frees it. */
 static void group_unlink_free(struct ev_group *g)
 {
 	struct streams *s = streams_of(g->w);
@@ -143,11 +146,14 @@ static void group_settled(void *arg, bool committed)
 	group_unlink_free(g);
 }
 
+/* One-shot timer for events published outside any write batch: sends them on the next loop turn. */
 static void group_now_cb(evutil_socket_t fd, short what, void *arg)
 {
 	group_settled(arg, true);
 }
 
+/* Queues event it in the group of the write batch that d's writes wait in; a group goes out when
+ * its batch settles. Nothing when d is no worker's connection. */
 static void publish(struct db *d, struct ev_item it)
 {
 	struct worker *w = worker_of_db(d);
@@ -204,6 +210,7 @@ void events_publish_access(struct db *d, int64_t user_id, int64_t company_id)
 
 /* ---- subscribers ---------------------------------------------------------------------------- */
 
+/* Takes u off its worker's list and frees it (only marks it dead while attach_cb is pending). */
 static void sub_unlink(struct sub *u)
 {
 	struct streams *s = streams_of(u->w);

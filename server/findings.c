@@ -55,6 +55,7 @@ static const char *const legal_forms[] = {
 	"corporation", "corp.", "llc", "co.",
 };
 
+/* True for an ASCII letter or digit. */
 static bool ascii_alnum(unsigned char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -135,6 +136,7 @@ void finding_terms_add_company(struct finding_terms *t, const char *name)
 	free(bare);
 }
 
+/* Adds a person's name as written, without spaces, and by its parts (findings.h). */
 void finding_terms_add_person(struct finding_terms *t, const char *name)
 {
 	finding_terms_add(t, name, FINDING_PERSON_NAME);
@@ -165,6 +167,8 @@ void finding_terms_free(struct finding_terms *t)
 
 /* ---- results ------------------------------------------------------------------------------- */
 
+/* Records in out a hit of term (of kind) at [start, end) of field: merged into the finding of the
+ * same kind and term, one position per (field, start). */
 static void add_hit(struct findings *out, const char *kind, const char *term, size_t termlen, const char *field,
 		    size_t start, size_t end)
 {
@@ -203,16 +207,19 @@ void findings_free(struct findings *f)
 
 /* ---- patterns over folded text ------------------------------------------------------------- */
 
+/* True for an ASCII digit. */
 static bool is_digit(unsigned char c)
 {
 	return c >= '0' && c <= '9';
 }
 
+/* True for a character of an e-mail address's local part: letters, digits and . _ % + -. */
 static bool email_local(unsigned char c)
 {
 	return ascii_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
 }
 
+/* True for a character of an e-mail address's domain: letters, digits, '-' and '.'. */
 static bool email_domain(unsigned char c)
 {
 	return ascii_alnum(c) || c == '-' || c == '.';
@@ -330,6 +337,9 @@ static bool match_phone(const char *f, size_t n, size_t i, size_t *e)
 	return true;
 }
 
+/* Adds to out every e-mail address, IPv4 address and Japanese phone number of folded text f[0..n),
+ * each starting on a boundary; map takes folded offsets back to src (an e-mail address is
+ * reported as folded, an IP or a phone number as written in src). */
 static void scan_patterns(struct findings *out, const char *field, const char *src, const char *f, size_t n,
 			  const size_t *map)
 {
@@ -358,8 +368,8 @@ static void scan_patterns(struct findings *out, const char *field, const char *s
 	}
 }
 
-/* Only ASCII letters and digits (and inner spaces, dots, hyphens): such a term must not be
- * part of a longer ASCII word. */
+/* Only ASCII letters and digits (and inner spaces, dots, hyphens, '&' and commas): such a term
+ * must not be part of a longer ASCII word. */
 static bool ascii_word(const char *t)
 {
 	for (; *t; t++)

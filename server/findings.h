@@ -33,6 +33,7 @@ void finding_terms_add_person(struct finding_terms *t, const char *name);
 /* Adds one term as it is. Terms shorter than two characters (after folding) are ignored: they
  * would match everywhere. */
 void finding_terms_add(struct finding_terms *t, const char *term, const char *kind);
+/* Frees t's terms and empties it. */
 void finding_terms_free(struct finding_terms *t);
 
 /* One hit: byte offsets [start, end) in the scanned text. */
@@ -59,6 +60,7 @@ struct findings {
  * Each call's positions are offsets into its own text; `field` tags them (e.g. "title"). */
 void findings_scan(struct findings *out, const char *field, const char *text, size_t len,
 		   const struct finding_terms *t);
+/* Frees f's findings and empties it. */
 void findings_free(struct findings *f);
 
 /* Converts byte offset off of text (UTF-8) into UTF-16 code units, as a browser counts. */

@@ -125,6 +125,7 @@ int req_reply(struct req *r, int status, json_t *out);
 
 /* Path parameter i as a positive int64; returns 0 or -1 (the router then answers 404). */
 int req_path_id(struct req *r, int i, int64_t *out);
+/* Path parameter i as decoded text (owned by r), or NULL when the route has fewer. */
 const char *req_path_str(struct req *r, int i);
 /* Declared query parameter by name: the string or NULL; the integer or dflt. */
 const char *req_query_str(struct req *r, const char *name);

@@ -70,6 +70,7 @@ static bool inflight_take(const char *name)
 	return true;
 }
 
+/* Removes name from the process's in-flight keys, if it is there. */
 static void inflight_drop(const char *name)
 {
 	pthread_mutex_lock(&inflight.lock);
@@ -94,6 +95,7 @@ static void seal_key(const struct idem *id, unsigned char out[32])
 	free(msg);
 }
 
+/* True when Idempotency-Key k is 1 to KEY_MAX printable ASCII characters. */
 static bool key_valid(const char *k)
 {
 	size_t n = strlen(k);

@@ -18,7 +18,8 @@ int idempotency_begin(struct req *r);
 void idempotency_record(struct req *r, int status);
 /* When the request is freed (its answer sent and durable): the key is free for retries. */
 void idempotency_end(struct req *r);
-/* Worker 0, once a second: deletes keys older than 24 hours (a few at a time). */
+/* Once a second on every worker; on worker 0, every 10 seconds, deletes keys older than 24 hours
+ * (up to 500 at a time). */
 void idempotency_tick(struct worker *w);
 
 #endif

@@ -271,6 +271,7 @@ static void anchor_leave(struct render *r, const MD_ATTRIBUTE *url)
 	r->link_depth--;
 }
 
+/* The align attribute of a table cell for md4c's alignment, or "" for none. */
 static const char *align_attr(MD_ALIGN align)
 {
 	switch (align) {
@@ -306,6 +307,7 @@ static void code_block_enter(struct buf *out, const MD_BLOCK_CODE_DETAIL *d)
 	buf_free(&lang);
 }
 
+/* md4c enter_block: writes a block's opening tag (only numbers and fixed words in attributes). */
 static int cb_enter_block(MD_BLOCKTYPE type, void *detail, void *userdata)
 {
 	struct render *r = userdata;
@@ -366,6 +368,7 @@ static int cb_enter_block(MD_BLOCKTYPE type, void *detail, void *userdata)
 	return 0;
 }
 
+/* md4c leave_block: writes a block's closing tag. */
 static int cb_leave_block(MD_BLOCKTYPE type, void *detail, void *userdata)
 {
 	struct render *r = userdata;
@@ -418,6 +421,7 @@ static int cb_leave_block(MD_BLOCKTYPE type, void *detail, void *userdata)
 	return 0;
 }
 
+/* md4c enter_span: writes an inline span's opening tag; links and images go to anchor_enter. */
 static int cb_enter_span(MD_SPANTYPE type, void *detail, void *userdata)
 {
 	struct render *r = userdata;
@@ -446,6 +450,7 @@ static int cb_enter_span(MD_SPANTYPE type, void *detail, void *userdata)
 	return 0;
 }
 
+/* md4c leave_span: writes an inline span's closing tag; links and images go to anchor_leave. */
 static int cb_leave_span(MD_SPANTYPE type, void *detail, void *userdata)
 {
 	struct render *r = userdata;
@@ -494,6 +499,8 @@ static MD_SIZE clamp_text(uintptr_t src, uintptr_t src_end, const MD_CHAR *text,
 	return t < src_end ? (MD_SIZE)(src_end - t) : 0;
 }
 
+/* md4c text: writes a run of text, clamped to the input, escaped; entities through entity_text, NUL
+ * as U+FFFD, hard breaks as <br>. */
 static int cb_text(MD_TEXTTYPE type, const MD_CHAR *text, MD_SIZE size, void *userdata)
 {
 	struct render *r = userdata;
@@ -573,6 +580,7 @@ struct flatten {
 	uintptr_t src, src_end;
 };
 
+/* md4c enter_block and leave_block for mentions: a block boundary separates (a newline). */
 static int cb_mention_block(MD_BLOCKTYPE type, void *detail, void *userdata)
 {
 	struct flatten *f = userdata;
@@ -582,6 +590,8 @@ static int cb_mention_block(MD_BLOCKTYPE type, void *detail, void *userdata)
 	return 0;
 }
 
+/* md4c enter_span and leave_span for mentions: a code span's edges separate, so no name runs into
+ * or out of it. */
 static int cb_mention_span(MD_SPANTYPE type, void *detail, void *userdata)
 {
 	struct flatten *f = userdata;
@@ -591,6 +601,8 @@ static int cb_mention_span(MD_SPANTYPE type, void *detail, void *userdata)
 	return 0;
 }
 
+/* md4c text for mentions: appends normal text to the flattened document; any other text (code,
+ * entities, breaks, NUL) becomes a separator. */
 static int cb_mention_text(MD_TEXTTYPE type, const MD_CHAR *text, MD_SIZE size, void *userdata)
 {
 	struct flatten *f = userdata;
@@ -602,6 +614,7 @@ static int cb_mention_text(MD_TEXTTYPE type, const MD_CHAR *text, MD_SIZE size, 
 	return 0;
 }
 
+/* True for a character of a mention's name: an ASCII letter or digit, '.', '_' or '-'. */
 static bool mention_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||

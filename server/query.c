@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Reads query against params into vals (query.h). Returns 0, or -1 with a message in err. */
 int query_parse(const char *query, const struct param_spec *params, char **vals, char *err, size_t errlen)
 {
 	for (int i = 0; i < MAX_QUERY_PARAMS; i++)

@@ -48,6 +48,7 @@ static void security_headers(struct evkeyvalq *h)
 	evhttp_add_header(h, "Permissions-Policy", "camera=(), microphone=(), geolocation=()");
 }
 
+/* The reason phrase of the status line for an HTTP status. */
 static const char *reason(int status)
 {
 	switch (status) {
@@ -264,6 +265,7 @@ json_t *post_author_json(sqlite3_stmt *st, int col)
 			 db_col_text(st, col + 1), "role", db_col_text(st, col + 2));
 }
 
+/* t as an RFC 3339 UTC string, or JSON null for 0 (http.h). New reference. */
 json_t *json_time(int64_t t)
 {
 	if (!t)
@@ -275,6 +277,7 @@ json_t *json_time(int64_t t)
 
 /* ---- matching ------------------------------------------------------------------------------- */
 
+/* Frees the path parameters an earlier match copied into r. */
 static void req_clear_path_params(struct req *r)
 {
 	for (int i = 0; i < r->npath; i++)
@@ -381,7 +384,8 @@ int router_check_table(char err[256])
 		}
 		for (const struct route *rt = f->routes; rt && rt->pattern; rt++) {
 			if (rt->access == ACCESS_UNSET || !rt->handler) {
-				snprintf(err, 256, "route %s (%s) declares no access", rt->pattern, f->name);
+				snprintf(err, 256, "route %s (%s) declares no %s", rt->pattern, f->name,
+					 rt->handler ? "access" : "handler");
 				return -1;
 			}
 			if ((rt->access & ACCESS_PUBLIC) && (rt->access & ~ACCESS_PUBLIC)) {
@@ -401,6 +405,7 @@ int router_check_table(char err[256])
  * blocks (at 8 KiB, or by the once-a-second tick), so logging costs no syscall per request. */
 static _Thread_local struct buf log_buf;
 
+/* Writes this thread's buffered request log lines to stderr and empties the buffer. */
 static void log_flush(void)
 {
 	if (log_buf.len) {
@@ -409,6 +414,8 @@ static void log_flush(void)
 	}
 }
 
+/* Appends r's log line (method, route pattern, status, body bytes, duration) to this thread's
+ * buffer; flushes it at 8 KiB. */
 static void log_request(struct req *r, size_t bytes)
 {
 	static const char *const names[] = {"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE", "CONNECT", "PATCH"};
@@ -422,6 +429,8 @@ static void log_request(struct req *r, size_t bytes)
 		log_flush();
 }
 
+/* Releases r's Idempotency-Key and frees r with everything it owns (the evhttp request is
+ * evhttp's). */
 static void req_free(struct req *r)
 {
 	idempotency_end(r);
@@ -454,6 +463,9 @@ static void output_coalesce(struct evhttp_connection *evcon)
 		evbuffer_pullup(out, -1);
 }
 
+/* Sends r's reply with the security headers: the error body, raw_out, or r->out as JSON (no body
+ * for 204; headers only for HEAD); Content-Type JSON and Cache-Control no-store unless the handler
+ * set them; Connection: close while the server stops. Then logs the request. */
 static void send_reply(struct req *r)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
@@ -492,12 +504,16 @@ static void send_reply(struct req *r)
 	log_request(r, bytes);
 }
 
+/* evhttp's close callback while r waits (async work, group commit): the client left, so no reply
+ * will be sent. */
 static void on_conn_close(struct evhttp_connection *evcon, void *arg)
 {
 	struct req *r = arg;
 	r->conn_gone = true;
 }
 
+/* worker_after_commit callback of a request that wrote: replies once its batch settled (503
+ * storage_unavailable when it was not committed), then frees r. */
 static void finish_after_commit(void *arg, bool committed)
 {
 	struct req *r = arg;
@@ -571,6 +587,8 @@ void req_finish(struct req *r, int status)
 
 /* ---- the pipeline --------------------------------------------------------------------------- */
 
+/* Reads the query string into r->query_vals against the route's declared parameters. Returns 0, or
+ * 400 bad_request when it does not fit. */
 static int parse_query(struct req *r, const char *query)
 {
 	char err[160];
@@ -610,6 +628,10 @@ static int check_cross_site(struct req *r)
 	return 0;
 }
 
+/* Takes the body: 413 over the route's limit; kept raw only for ROUTE_RAW_BODY; else 415 unless
+ * application/json, 400 unless a valid UTF-8 JSON object, parsed into r->body (an empty object for
+ * a POST, PUT or PATCH without body; NULL for a GET, HEAD or DELETE without). Returns 0 or the
+ * status. */
 static int parse_body(struct req *r)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
@@ -645,6 +667,9 @@ static int parse_body(struct req *r)
 	return 0;
 }
 
+/* The request's way through, in order: cross-site check, body, session, role, CSRF token, consent
+ * gate, query parameters, declared body, Idempotency-Key, ROUTE_TX, the handler. Returns the status
+ * to answer (HTTP_ASYNC or HTTP_DETACHED from the handler). */
 static int run_pipeline(struct req *r)
 {
 	const struct route *rt = r->route;
@@ -715,6 +740,9 @@ static const char read_begin_sql[] = "BEGIN";
 static const char read_commit_sql[] = "COMMIT";
 static const char read_rollback_sql[] = "ROLLBACK";
 
+/* Opens the read transaction of a GET or HEAD on the worker's own connection; none (tx->commit
+ * NULL) for other methods, when statements go to the writer's connection, when a transaction is
+ * already open, or when BEGIN fails. */
 static void read_tx_begin(struct req *r, struct read_tx *tx)
 {
 	tx->commit = NULL;
@@ -728,6 +756,8 @@ static void read_tx_begin(struct req *r, struct read_tx *tx)
 		tx->commit = db_stmt(r->db, read_commit_sql);
 }
 
+/* Commits the transaction read_tx_begin opened (rolling back when the commit fails); nothing when
+ * none was. */
 static void read_tx_end(struct read_tx *tx)
 {
 	if (!tx->commit)

@@ -12,9 +12,13 @@ struct worker;
 
 /* Handles one request from evhttp on worker w. */
 void router_dispatch(struct worker *w, struct evhttp_request *ev);
+/* Runs every feature's worker_init for w; returns 0, or -1 when one fails. */
 int router_worker_init(struct worker *w);
+/* Runs every feature's worker_free for w. */
 void router_worker_free(struct worker *w);
+/* Runs every feature's drain for w (SIGTERM: long-lived responses end). */
 void router_drain(struct worker *w);
+/* Once a second on each worker: flushes the request log, runs every feature's tick. */
 void router_tick(struct worker *w);
 /* Flushes this thread's buffered request log; called by a worker thread as it ends. */
 void router_thread_exit(void);
@@ -27,8 +31,10 @@ bool router_is_routed(const char *path);
  * NULL with *method_mismatch set when the path exists for another method. */
 const struct route *router_match(enum evhttp_cmd_type method, const char *path, struct req *r,
 				 bool *method_mismatch);
-/* Self-check of the table: every route declares its access. Returns 0, or -1 with err naming
- * the route. Run at start and by a unit test. */
+/* Self-check of the table: at most WORKER_SLOTS features with distinct names; every route
+ * declares its access (public alone) and, through ROUTE(), a handler name no other handler has;
+ * a JSON body only where one is read, ROUTE_TX only where it writes. Returns 0, or -1 with err
+ * naming the route. Run at start and by a unit test. */
 int router_check_table(char err[256]);
 
 /* Runs every feature's on_post hook; returns 0 or the first failure (-1). */

@@ -9,6 +9,7 @@
 #include "http.h"
 #include "util.h"
 
+#include <assert.h>
 #include <event2/http.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,8 @@ bool session_cookie_valid(struct db *d, const struct config *cfg, const char *co
 	return ok;
 }
 
+/* Runs sql (the delete or touch of session hash) in its own short write transaction; on failure
+ * nothing changes and a later request tries again. */
 static void write_once(struct db *d, const char *sql, const char *hash, int64_t now)
 {
 	if (db_tx_begin(d, "session_load") < 0)
@@ -77,6 +80,7 @@ static void write_once(struct db *d, const char *sql, const char *hash, int64_t 
 		db_tx_rollback(d);
 }
 
+/* Resolves r's cookie to r->who, r->session_hash and r->csrf (session.h); 0, or -1 on error. */
 int session_load(struct req *r)
 {
 	const char *hdr = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "Cookie");
@@ -109,8 +113,11 @@ int session_load(struct req *r)
 	return 0;
 }
 
+/* Stores a session for user_id in the caller's write transaction and sets its cookie; returns the
+ * CSRF token (caller frees) or NULL. */
 char *session_create(struct req *r, int64_t user_id)
 {
+	assert(db_in_write_tx(r->db));
 	char *token = crypto_token_new(), *csrf = crypto_token_new();
 	char hash[65];
 	crypto_sha256_hex(token, strlen(token), hash);
@@ -154,6 +161,7 @@ int session_end(struct req *r)
 
 int session_end_all(struct db *d, int64_t user_id)
 {
+	assert(db_in_write_tx(d));
 	sqlite3_stmt *st = db_stmt(d, delete_user_sql);
 	db_bind_int64(st, ":uid", user_id);
 	features_access_changed(d, user_id, 0);

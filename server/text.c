@@ -76,6 +76,7 @@ static uint32_t sound_mark(uint32_t cp)
 	return cp;
 }
 
+/* text_fold_map_new without the map (text.h); the caller frees the result. */
 char *text_fold_new(const char *s, size_t len)
 {
 	return text_fold_map_new(s, len, NULL);
@@ -137,6 +138,7 @@ size_t text_codepoints(const char *s, size_t len)
 	return count;
 }
 
+/* True for ASCII whitespace, which separates search terms. */
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
@@ -204,6 +206,7 @@ char *text_like_escape_new(const char *s)
 	return out.data;
 }
 
+/* True for a code point text_blank ignores: Unicode White_Space and U+200B, U+2060, U+FEFF. */
 static bool blank_cp(uint32_t c)
 {
 	return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||

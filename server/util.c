@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Reports a failed allocation of n bytes on stderr and aborts. */
 static void oom(size_t n)
 {
 	fprintf(stderr, "mamori: out of memory allocating %zu bytes\n", n);
@@ -62,6 +63,7 @@ char *xasprintf(const char *fmt, ...)
 	return out;
 }
 
+/* Writes one line to stderr: the UTC time, level and the message (cut at 2 KiB). */
 __attribute__((format(printf, 2, 0))) static void vlog(const char *level, const char *fmt, va_list ap)
 {
 	char ts[32], line[2048];
@@ -123,25 +125,44 @@ void time_format_utc(int64_t t, char buf[32])
 	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* True when s[0..n) are n ASCII digits; *v gets their value. */
+static bool digits(const char *s, int n, int *v)
+{
+	*v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		*v = *v * 10 + (s[i] - '0');
+	}
+	return true;
+}
+
 int time_parse_rfc3339(const char *s, int64_t *out)
 {
-	int y, mo, d, h, mi, sec, n = 0;
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
+	/* Fixed positions and digits only: "YYYY-MM-DDTHH:MM:SS" (sscanf's %d would take signs and
+	 * spaces, "+202-01-01" as the year 202). */
+	int y, mo, d, h, mi, sec, n = 19;
+	if (strlen(s) < 19 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
+	    !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2, &h) || s[13] != ':' ||
+	    !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec))
 		return -EINVAL;
 	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
 		return -EINVAL;
 	const char *p = s + n;
 	if (*p == '.') {
-		p++;
+		const char *frac = ++p;
 		while (*p >= '0' && *p <= '9')
 			p++;
+		if (p == frac)
+			return -EINVAL; /* a fraction has at least one digit */
 	}
 	int off = 0;
 	if (*p == 'Z' || *p == 'z') {
 		p++;
 	} else if (*p == '+' || *p == '-') {
 		int oh, om;
-		if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2 || p[3] != ':' || oh > 23 || om > 59)
+		if (strlen(p) < 6 || !digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om) || oh > 23 ||
+		    om > 59)
 			return -EINVAL;
 		off = (oh * 60 + om) * 60 * (*p == '-' ? -1 : 1);
 		p += 6;
@@ -158,14 +179,15 @@ int time_parse_rfc3339(const char *s, int64_t *out)
 	return 0;
 }
 
+/* Decodes the sequence at s[0..n) into *cp; returns its length, or 0 when invalid (util.h). */
 size_t utf8_decode(const char *s, size_t n, uint32_t *cp)
 {
+	if (n == 0)
+		return 0; /* before reading anything: s may be NULL or end here */
 	const unsigned char *p = (const unsigned char *)s;
 	unsigned c = p[0];
 	size_t len;
 	uint32_t v;
-	if (n == 0)
-		return 0;
 	if (c < 0x80) {
 		*cp = c;
 		return 1;

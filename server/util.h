@@ -61,13 +61,17 @@ struct buf {
 	char *data;
 	size_t len, cap;
 };
+/* Appends p[0..n) to b, growing it; data stays NUL-terminated. n may be 0. */
 void buf_append(struct buf *b, const void *p, size_t n);
+/* Appends the C string s. */
 void buf_puts(struct buf *b, const char *s);
 /* Appends cp as UTF-8; NUL, surrogates and values above U+10FFFF become U+FFFD. */
 void buf_put_codepoint(struct buf *b, uint32_t cp);
+/* Appends printf-formatted text. */
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Ensures NUL termination and returns data (owned by b). */
 const char *buf_cstr(struct buf *b);
+/* Frees b's data and empties it; b may be used again. */
 void buf_free(struct buf *b);
 
 #endif

@@ -14,6 +14,12 @@
 struct db;
 struct sqlite3_stmt;
 
+/* ---- lists --------------------------------------------------------------------------------- */
+
+/* Steps st (bound by the caller) to its end and returns a new array of row(st) for each row,
+ * then resets st. The one loop behind every list answer. */
+json_t *view_rows(struct sqlite3_stmt *st, json_t *(*row)(struct sqlite3_stmt *st));
+
 /* ---- threads and posts ---------------------------------------------------------------------- */
 
 /* ---- users ---------------------------------------------------------------------------------- */

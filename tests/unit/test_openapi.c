@@ -4,7 +4,9 @@
  *     parameters compared by position: {id} and {token} are both "one segment");
  * (b) every operation of the document is a route of the table;
  * (c) each operation's x-access (level and roles) says exactly what the route declares, and its
- *     security names the CSRF header exactly when the dispatcher requires it. */
+ *     security names the CSRF header exactly when the dispatcher requires it;
+ * (d) each route that declares its JSON body (route->body) has a requestBody schema listing every
+ *     declared member with the same type, and `required` names exactly the BODY_REQUIRED ones. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -44,6 +46,15 @@ static void shape_of(const char *path, char *out, size_t n)
 		}
 	}
 	out[o] = 0;
+}
+
+/* True when route rt declares body member name. */
+static bool body_declares(const struct route *rt, const char *name)
+{
+	for (int i = 0; i < MAX_BODY_FIELDS && rt->body[i].name; i++)
+		if (name && strcmp(rt->body[i].name, name) == 0)
+			return true;
+	return false;
 }
 
 static json_t *load_doc(void)
@@ -220,6 +231,116 @@ static void test_access_matches_the_table(void **state)
 	assert_int_equal(wrong, 0);
 }
 
+/* doc's schema s with one "$ref": "#/components/schemas/X" followed. */
+static json_t *deref(json_t *doc, json_t *s)
+{
+	const char *ref = json_string_value(json_object_get(s, "$ref"));
+	static const char prefix[] = "#/components/schemas/";
+	if (!ref || strncmp(ref, prefix, sizeof prefix - 1) != 0)
+		return s;
+	return json_object_get(json_object_get(json_object_get(doc, "components"), "schemas"), ref + sizeof prefix - 1);
+}
+
+static const char *json_type_of(enum body_type t)
+{
+	switch (t) {
+	case BODY_STR: return "string";
+	case BODY_INT: return "integer";
+	case BODY_BOOL: return "boolean";
+	case BODY_ARRAY: return "array";
+	case BODY_OBJECT: return "object";
+	}
+	return "?";
+}
+
+/* True when the schema's "type" (a string or a list) admits want; a schema without a type (an
+ * enum, a oneOf) is not compared. */
+static bool type_admits(json_t *schema, const char *want)
+{
+	json_t *t = json_object_get(schema, "type");
+	if (!t)
+		return true;
+	if (json_is_string(t))
+		return strcmp(json_string_value(t), want) == 0 ||
+		       (strcmp(want, "integer") == 0 && strcmp(json_string_value(t), "number") == 0);
+	size_t i;
+	json_t *v;
+	json_array_foreach(t, i, v) if (json_is_string(v) && strcmp(json_string_value(v), want) == 0) return true;
+	return false;
+}
+
+/* Compares one route's declared body with its operation's requestBody; returns the mismatches. */
+static int compare_body(json_t *doc, const struct route *rt, const char *m, json_t *op)
+{
+	json_t *schema = deref(doc, json_object_get(json_object_get(json_object_get(json_object_get(op, "requestBody"),
+											 "content"),
+								  "application/json"),
+						  "schema"));
+	json_t *props = json_object_get(schema, "properties");
+	if (!props) {
+		print_error("%s %s declares a JSON body; its requestBody has no properties\n", m, rt->pattern);
+		return 1;
+	}
+	int wrong = 0;
+	size_t ndecl_req = 0;
+	for (int i = 0; i < MAX_BODY_FIELDS && rt->body[i].name; i++) {
+		const struct body_spec *b = &rt->body[i];
+		json_t *p = json_object_get(props, b->name);
+		if (!p) {
+			print_error("%s %s: body member %s is not in the requestBody\n", m, rt->pattern, b->name);
+			wrong++;
+			continue;
+		}
+		if (!type_admits(deref(doc, p), json_type_of(b->type))) {
+			print_error("%s %s: body member %s is %s in the route, not in the document\n", m, rt->pattern,
+				    b->name, json_type_of(b->type));
+			wrong++;
+		}
+		bool doc_req = false;
+		size_t k;
+		json_t *v;
+		json_array_foreach(json_object_get(schema, "required"), k, v) doc_req |=
+			json_is_string(v) && strcmp(json_string_value(v), b->name) == 0;
+		bool req = b->flags & BODY_REQUIRED;
+		ndecl_req += req;
+		if (req != doc_req) {
+			print_error("%s %s: body member %s is %srequired in the route, %srequired in the document\n", m,
+				    rt->pattern, b->name, req ? "" : "not ", doc_req ? "" : "not ");
+			wrong++;
+		}
+	}
+	size_t k;
+	json_t *v;
+	json_array_foreach(json_object_get(schema, "required"), k, v) if (!body_declares(rt, json_string_value(v)))
+	{
+		print_error("%s %s: the document requires %s, which the route does not declare\n", m, rt->pattern,
+			    json_string_value(v));
+		wrong++;
+	}
+	return wrong;
+}
+
+static void test_bodies_match_the_table(void **state)
+{
+	(void)state;
+	json_t *doc = load_doc();
+	int wrong = 0, checked = 0;
+	for (const struct feature *f = features; f->name; f++)
+		for (const struct route *rt = f->routes; rt->pattern; rt++) {
+			if (!rt->body[0].name)
+				continue;
+			const char *m = method_name(rt->method);
+			json_t *op = find_op(doc, m, rt->pattern);
+			if (!op)
+				continue; /* test_every_route_is_documented reports it */
+			wrong += compare_body(doc, rt, m, op);
+			checked++;
+		}
+	json_decref(doc);
+	assert_true(checked > 0);
+	assert_int_equal(wrong, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +348,7 @@ int main(void)
 		cmocka_unit_test(test_every_route_is_documented),
 		cmocka_unit_test(test_every_operation_is_a_route),
 		cmocka_unit_test(test_access_matches_the_table),
+		cmocka_unit_test(test_bodies_match_the_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
