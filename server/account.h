@@ -19,7 +19,7 @@ struct db;
 
 /* A display name: non-empty, at most max bytes, no control characters, not blank (text_blank). */
 bool account_text_ok(const char *s, size_t max);
-/* A deliberately plain e-mail address check (see account.c). */
+/* A deliberately plain e-mail address check (see users.c). */
 bool account_email_ok(const char *e);
 
 /* The password policy of docs/API.md §3 plus one contextual rule (NIST SP 800-63B 5.1.1.2): the
@@ -43,7 +43,8 @@ struct user_in {
  * the company must exist (422 invalid), the address must be free (409 email_taken), the company
  * must have a free seat (409 company_full); audited user.create by r's caller. Returns 0 with
  * *id, *token (caller frees; only its hash is stored) and *expires set, the status of the error
- * reported on r, or -1 on a database failure (the caller rolls back in both cases). */
+ * reported on r, or -1 on a database failure (answer 500); either way nothing may be kept (a
+ * req_tx transaction is rolled back by the router on the non-2xx answer). */
 int account_user_insert(struct req *r, const struct user_in *in, int64_t *id, char **token, int64_t *expires);
 /* The user as the API shows it (GET /api/v1/users/{id}), or NULL. */
 json_t *account_user_json(struct db *d, int64_t id);

@@ -277,11 +277,7 @@ static int handle_user_list(struct req *r)
 	db_bind_text(st, ":status", req_query_str(r, "status"));
 	if (req_query_str(r, "company_id"))
 		db_bind_int64(st, ":company", req_query_int(r, "company_id", 0));
-	json_t *list = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(list, view_user_json(st, 0));
-	sqlite3_reset(st);
-	return req_reply(r, 200, json_pack("{s:o}", "users", list));
+	return req_reply(r, 200, json_pack("{s:o}", "users", view_rows(st, view_user_json)));
 }
 
 /* GET /api/v1/users/{id} — secretariat: {user}, or 404. */

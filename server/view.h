@@ -31,9 +31,9 @@ json_t *view_rows(struct sqlite3_stmt *st, json_t *(*row)(struct sqlite3_stmt *s
 	" (SELECT c.name FROM companies c WHERE c.id = u.company_id), u.lang"
 /* The full user, as the account itself and the secretariat see it (docs/API.md §3): {id, email,
  * name, role, company_id, company_name, representative, specialties, status, totp_enabled,
- * totp_required, totp_setup_required, created_at, lang}, from the VIEW_USER_COLUMNS of st
- * starting at column col. */
-json_t *view_user_json(struct sqlite3_stmt *st, int col);
+ * totp_required, totp_setup_required, created_at, lang}, from a row of VIEW_USER_COLUMNS (a
+ * view_rows row function). */
+json_t *view_user_json(struct sqlite3_stmt *st);
 /* view_user_json of user id, or NULL when there is none. */
 json_t *view_user_load(struct db *d, int64_t id);
 
