@@ -1,10 +1,14 @@
-/* application.c — applications and selection (docs/API.md §8; docs/APPLICATIONS.md).
+/* application.c — applications (docs/API.md §8; docs/APPLICATIONS.md): the public form, the
+ * secretariat's list, contact, decline and admission, the overdue items of the triage list and
+ * the retention purge. Routes: POST /api/v1/applications, GET /api/v1/application-form, GET
+ * /api/v1/applications[/{id}], POST /api/v1/applications/{id}/contact|decline|admit. The lottery
+ * (draw, waitlist promotion) is lottery.c's.
  *
  * Companies apply on a public form (no session, no CSRF header): the form's fields are checked
  * (422 invalid), then eligibility in the contract's order, then the application is stored as
  * `received` with the time the secretariat must have called by (contact_due_at). The
  * secretariat alone reads applications — every other caller gets 404, as for any resource it
- * may not see — contacts, declines, draws the lottery and admits. Admission creates the company
+ * may not see — contacts, declines and admits (after the lottery, lottery.c). Admission creates the company
  * and its representative through registry.c's and account.c's own rules.
  *
  * Application rows are personal data. Audit entries about them carry ids and statuses only, so
@@ -25,6 +29,7 @@
 #include "server.h"
 #include "text.h"
 #include "util.h"
+#include "view.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -34,7 +39,6 @@
 #define TEXT_MAX_BYTES 200     /* company and contact names */
 #define PHONE_MAX_BYTES 30
 #define NOTE_MAX_BYTES 4000    /* contact notes and decline reasons */
-#define SEED_MAX_BYTES 200
 #define CAPITAL_MAX 1000000000000000LL /* 1,000 trillion yen: beyond any company */
 #define EMPLOYEES_MAX 10000000
 #define RATE_WINDOW 3600
@@ -45,10 +49,9 @@
 #define JST_OFFSET (9 * 3600)
 #define DAY 86400
 
-static const char *const track_names[] = {"monozukuri", "service"};
-
 /* ---- contact_due_at ------------------------------------------------------------------------ */
 
+/* 17:00 Tokyo on the third business day after received (application.h). */
 int64_t application_contact_due(int64_t received)
 {
 	/* Tokyo has no DST: the Tokyo day of t is floor((t + 9 h) / 1 day). */
@@ -97,29 +100,6 @@ static const char contact_sql[] =
 static const char decline_sql[] =
 	"UPDATE applications SET status = 'declined', declined_at = :now, declined_by = :uid,"
 	" decline_reason = :reason, closed_at = :now WHERE id = :id";
-static const char next_waitlisted_sql[] =
-	"SELECT id FROM applications WHERE track = :track AND status = 'waitlisted'"
-	" ORDER BY draw_id, draw_rank LIMIT 1";
-static const char promote_sql[] =
-	"UPDATE applications SET status = 'selected', selected_at = :now, closed_at = NULL WHERE id = :id";
-static const char candidates_sql[] =
-	"SELECT id FROM applications WHERE status = 'contacted' AND draw_id IS NULL AND track = :track"
-	" ORDER BY id";
-static const char selected_pending_sql[] =
-	"SELECT count(*) FROM applications WHERE status = 'selected' AND track = :track";
-static const char draw_insert_sql[] =
-	"INSERT INTO selection_draws (seed, drawn_by, drawn_at, result) VALUES (:seed, :uid, :now, '{}')";
-static const char draw_result_sql[] = "UPDATE selection_draws SET result = :result WHERE id = :id";
-static const char draw_mark_sql[] =
-	"UPDATE applications SET draw_id = :draw, draw_rank = :rank, draw_hash = :hash, status = :status,"
-	" selected_at = CASE WHEN :status = 'selected' THEN :now END,"
-	" closed_at = CASE WHEN :status = 'waitlisted' THEN :now END WHERE id = :id";
-static const char draws_sql[] =
-	"SELECT d.id, d.seed, d.drawn_at, d.drawn_by, u.name, d.result FROM selection_draws d"
-	" LEFT JOIN users u ON u.id = d.drawn_by ORDER BY d.id DESC";
-static const char candidate_rows_sql[] =
-	"SELECT id, company_name, received_at, contacted_at FROM applications"
-	" WHERE status = 'contacted' AND draw_id IS NULL AND track = :track ORDER BY id";
 static const char admit_sql[] =
 	"UPDATE applications SET status = 'admitted', admitted_at = :now, company_id = :company,"
 	" user_id = :user, closed_at = NULL WHERE id = :id AND status = 'selected'";
@@ -133,18 +113,21 @@ static const char app_delete_sql[] = "DELETE FROM applications WHERE id = :id";
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
-static json_t *opt_time(sqlite3_stmt *st, int col)
+/* Column col as a time, or null (application.h). */
+json_t *app_col_time(sqlite3_stmt *st, int col)
 {
 	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_time(sqlite3_column_int64(st, col));
 }
 
-static json_t *opt_int(sqlite3_stmt *st, int col)
+/* Column col as an integer, or null (application.h). */
+json_t *app_col_int(sqlite3_stmt *st, int col)
 {
 	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null()
 							   : json_integer(sqlite3_column_int64(st, col));
 }
 
-static json_t *opt_text(sqlite3_stmt *st, int col)
+/* Column col as a string, or null (application.h). */
+json_t *app_col_text(sqlite3_stmt *st, int col)
 {
 	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_string(db_col_text(st, col));
 }
@@ -171,19 +154,19 @@ static json_t *app_json(sqlite3_stmt *st, int64_t now)
 	json_object_set_new(a, "status", json_string(status));
 	json_object_set_new(a, "received_at", json_time(sqlite3_column_int64(st, 14)));
 	json_object_set_new(a, "contact_due_at", json_time(due));
-	json_object_set_new(a, "contacted_at", opt_time(st, 16));
+	json_object_set_new(a, "contacted_at", app_col_time(st, 16));
 	json_object_set_new(a, "overdue", json_boolean(strcmp(status, "received") == 0 && now > due));
-	json_object_set_new(a, "contact_note", opt_text(st, 17));
-	json_object_set_new(a, "declined_at", opt_time(st, 18));
-	json_object_set_new(a, "decline_reason", opt_text(st, 19));
-	json_object_set_new(a, "draw_id", opt_int(st, 20));
-	json_object_set_new(a, "draw_rank", opt_int(st, 21));
-	json_object_set_new(a, "draw_hash", opt_text(st, 22));
-	json_object_set_new(a, "selected_at", opt_time(st, 23));
-	json_object_set_new(a, "admitted_at", opt_time(st, 24));
-	json_object_set_new(a, "company_id", opt_int(st, 25));
-	json_object_set_new(a, "user_id", opt_int(st, 26));
-	json_object_set_new(a, "closed_at", opt_time(st, 27));
+	json_object_set_new(a, "contact_note", app_col_text(st, 17));
+	json_object_set_new(a, "declined_at", app_col_time(st, 18));
+	json_object_set_new(a, "decline_reason", app_col_text(st, 19));
+	json_object_set_new(a, "draw_id", app_col_int(st, 20));
+	json_object_set_new(a, "draw_rank", app_col_int(st, 21));
+	json_object_set_new(a, "draw_hash", app_col_text(st, 22));
+	json_object_set_new(a, "selected_at", app_col_time(st, 23));
+	json_object_set_new(a, "admitted_at", app_col_time(st, 24));
+	json_object_set_new(a, "company_id", app_col_int(st, 25));
+	json_object_set_new(a, "user_id", app_col_int(st, 26));
+	json_object_set_new(a, "closed_at", app_col_time(st, 27));
 	json_t *dups = json_loads(db_col_text(st, 28), 0, NULL);
 	json_object_set_new(a, "duplicates", json_is_array(dups) ? dups : json_array());
 	if (!json_is_array(dups))
@@ -191,6 +174,7 @@ static json_t *app_json(sqlite3_stmt *st, int64_t now)
 	return a;
 }
 
+/* Application id as the secretariat sees it, or NULL. */
 static json_t *app_load(struct db *d, int64_t id)
 {
 	sqlite3_stmt *st = db_stmt(d, app_sql);
@@ -215,16 +199,14 @@ static int app_state(struct db *d, int64_t id, char status[16], char track[16])
 	return rc;
 }
 
+/* Audits action on application id by the caller; detail borrowed. Returns 0 or -1. */
 static int audit_app(struct req *r, const char *action, int64_t id, json_t *detail)
 {
-	char *t = xasprintf("application:%" PRId64, id);
-	int rc = audit_append(r->db, r->who ? r->who->user_id : 0, action, t, r->ip, detail);
-	free(t);
-	return rc;
+	return audit_append_on(r->db, r->who ? r->who->user_id : 0, action, "application", id, r->ip, detail);
 }
 
-/* 422 invalid naming the field (the web form marks it). */
-static int invalid(struct req *r, const char *field, const char *what)
+/* 422 invalid naming the field (application.h). */
+int application_invalid(struct req *r, const char *field, const char *what)
 {
 	int s = req_error(r, 422, "invalid", "%s %s", field, what);
 	json_decref(r->err_extra);
@@ -232,6 +214,7 @@ static int invalid(struct req *r, const char *field, const char *what)
 	return s;
 }
 
+/* 409 wrong_status naming the application's status. */
 static int wrong_status(struct req *r, const char *status, const char *what)
 {
 	int s = req_error(r, 409, "wrong_status", "the application is %s; %s", status, what);
@@ -240,12 +223,13 @@ static int wrong_status(struct req *r, const char *status, const char *what)
 	return s;
 }
 
-/* Applications are the secretariat's alone: for anyone else they do not exist (docs/API.md §2). */
-static bool may_read(struct req *r)
+/* Applications are the secretariat's alone: for anyone else they do not exist (application.h). */
+bool application_may_read(struct req *r)
 {
 	return r->who && authz_is_secretariat(r->who);
 }
 
+/* A telephone number: 6 or more digits among + - ( ) and spaces, at most PHONE_MAX_BYTES. */
 static bool phone_ok(const char *s)
 {
 	size_t n = strlen(s), digits = 0;
@@ -274,6 +258,7 @@ static bool note_ok(const char *s)
 
 /* ---- the public form ------------------------------------------------------------------------ */
 
+/* The public form's fields as read (strings borrowed from the body). */
 struct form {
 	const char *company_name, *industry, *sme_class, *contact_name, *contact_email, *contact_phone;
 	int64_t capital_yen, employees;
@@ -285,30 +270,30 @@ static int form_read(struct req *r, struct form *f)
 {
 	if (req_body_str(r, "company_name", &f->company_name) != 0 ||
 	    !account_text_ok(f->company_name, TEXT_MAX_BYTES))
-		return invalid(r, "company_name", "must be a non-empty text of at most 200 bytes");
+		return application_invalid(r, "company_name", "must be a non-empty text of at most 200 bytes");
 	if (req_body_str(r, "industry", &f->industry) != 0 || !registry_division_ok(f->industry))
-		return invalid(r, "industry", "must be one JSIC division letter");
+		return application_invalid(r, "industry", "must be one JSIC division letter");
 	if (req_body_str(r, "sme_class", &f->sme_class) != 0 || registry_is_sme(f->sme_class, 0, 0) < 0)
-		return invalid(r, "sme_class", "must be manufacturing_other, wholesale, service or retail");
+		return application_invalid(r, "sme_class", "must be manufacturing_other, wholesale, service or retail");
 	if (req_body_int(r, "capital_yen", &f->capital_yen) != 0 || f->capital_yen < 0 ||
 	    f->capital_yen > CAPITAL_MAX)
-		return invalid(r, "capital_yen", "must be a non-negative integer (yen)");
+		return application_invalid(r, "capital_yen", "must be a non-negative integer (yen)");
 	if (req_body_int(r, "employees", &f->employees) != 0 || f->employees < 0 ||
 	    f->employees > EMPLOYEES_MAX)
-		return invalid(r, "employees", "must be a non-negative integer");
+		return application_invalid(r, "employees", "must be a non-negative integer");
 	if (req_body_bool(r, "tokyo_office", &f->tokyo_office) != 0)
-		return invalid(r, "tokyo_office", "must be true or false");
+		return application_invalid(r, "tokyo_office", "must be true or false");
 	if (req_body_bool(r, "has_security_devices", &f->has_security_devices) != 0)
-		return invalid(r, "has_security_devices", "must be true or false");
+		return application_invalid(r, "has_security_devices", "must be true or false");
 	if (req_body_bool(r, "has_security_policy", &f->has_security_policy) != 0)
-		return invalid(r, "has_security_policy", "must be true or false");
+		return application_invalid(r, "has_security_policy", "must be true or false");
 	if (req_body_str(r, "contact_name", &f->contact_name) != 0 ||
 	    !account_text_ok(f->contact_name, TEXT_MAX_BYTES))
-		return invalid(r, "contact_name", "must be a non-empty text of at most 200 bytes");
+		return application_invalid(r, "contact_name", "must be a non-empty text of at most 200 bytes");
 	if (req_body_str(r, "contact_email", &f->contact_email) != 0 || !account_email_ok(f->contact_email))
-		return invalid(r, "contact_email", "must be an e-mail address");
+		return application_invalid(r, "contact_email", "must be an e-mail address");
 	if (req_body_str(r, "contact_phone", &f->contact_phone) != 0 || !phone_ok(f->contact_phone))
-		return invalid(r, "contact_phone", "must be a telephone number (digits, + - ( ) and spaces)");
+		return application_invalid(r, "contact_phone", "must be a telephone number (digits, + - ( ) and spaces)");
 	return 0;
 }
 
@@ -332,7 +317,7 @@ static int form_eligible(struct req *r, const struct form *f, const char **track
 }
 
 /* The rate limit: at most application_rate_per_hour attempts per address per hour. Inside the
- * transaction; records this attempt. Returns 0, or 429 (Retry-After set). */
+ * attempt's transaction; records this attempt. Returns 0, 429 (Retry-After set) or -1. */
 static int rate_check(struct req *r, int64_t now)
 {
 	int limit = r->cfg->application_rate_per_hour;
@@ -366,6 +351,24 @@ static int rate_check(struct req *r, int64_t now)
 	return db_exec_stmt(r->db, st) < 0 ? -1 : 0;
 }
 
+/* Counts this attempt against the address's limit (rate_check). The attempt counts whatever the
+ * answer, a refusal too, while the router's transaction (req_tx) is rolled back on a refusal:
+ * so the attempt has its own short transaction, committed before the form is read. Returns 0,
+ * or the status answered (429, 500). */
+static int attempt_count(struct req *r, int64_t now)
+{
+	if (r->cfg->application_rate_per_hour <= 0)
+		return 0; /* no limit: nothing to count */
+	if (db_tx_begin(r->db, "application attempt") < 0)
+		return req_internal(r, "begin");
+	int rc = rate_check(r, now);
+	if (rc != 0) {
+		db_tx_rollback(r->db);
+		return rc > 0 ? rc : req_internal(r, "attempt");
+	}
+	return db_tx_commit(r->db) < 0 ? req_internal(r, "attempt commit") : 0;
+}
+
 /* POST /api/v1/applications — anyone, no session, no CSRF header. In order: the rate limit
  * (429), the deadline (409 applications_closed), the fields (422 invalid with `field`),
  * eligibility (422 industry_not_eligible, not_sme, not_tokyo, prerequisites_unmet). 201 {id,
@@ -374,56 +377,45 @@ static int rate_check(struct req *r, int64_t now)
 static int handle_application_apply(struct req *r)
 {
 	int64_t now = now_unix();
-	if (db_tx_begin(r->db, __func__) < 0)
-		return req_internal(r, "begin");
-	int rc = rate_check(r, now);
-	if (rc != 0) {
-		db_tx_rollback(r->db);
-		return rc > 0 ? rc : req_internal(r, "attempt");
-	}
-	/* From here the attempt is recorded whatever the answer: commit it with the answer. */
-	struct form f = {0};
-	const char *track = NULL;
-	int64_t id = 0, due = application_contact_due(now);
+	int rc = attempt_count(r, now);
+	if (rc)
+		return rc;
 	if (now > r->cfg->application_deadline) {
 		char dl[32];
 		time_format_utc(r->cfg->application_deadline, dl);
-		rc = req_error(r, 409, "applications_closed", "applications closed at %s", dl);
-	} else if ((rc = form_read(r, &f)) == 0 && (rc = form_eligible(r, &f, &track)) == 0) {
-		char div[2] = {(char)(*f.industry & ~0x20), 0};
-		sqlite3_stmt *st = db_stmt(r->db, app_insert_sql);
-		db_bind_text(st, ":company_name", f.company_name);
-		db_bind_text(st, ":industry", div);
-		db_bind_text(st, ":sme_class", f.sme_class);
-		db_bind_int64(st, ":capital", f.capital_yen);
-		db_bind_int64(st, ":employees", f.employees);
-		db_bind_text(st, ":contact_name", f.contact_name);
-		db_bind_text(st, ":contact_email", f.contact_email);
-		db_bind_text(st, ":contact_phone", f.contact_phone);
-		db_bind_text(st, ":track", track);
-		db_bind_int64(st, ":now", now);
-		db_bind_int64(st, ":due", due);
-		if (db_exec_stmt(r->db, st) < 0) {
-			db_tx_rollback(r->db);
-			return req_internal(r, "application insert");
-		}
-		id = sqlite3_last_insert_rowid(db_handle(r->db));
-		/* No personal data (nor the applicant's address) in the audit chain: it outlives the
-		 * row. */
-		json_t *detail = json_pack("{s:s}", "track", track);
-		char *t = xasprintf("application:%" PRId64, id);
-		int arc = audit_append(r->db, 0, "application.receive", t, "", detail);
-		free(t);
-		json_decref(detail);
-		if (arc < 0) {
-			db_tx_rollback(r->db);
-			return req_internal(r, "application audit");
-		}
+		return req_error(r, 409, "applications_closed", "applications closed at %s", dl);
 	}
-	if (db_tx_commit(r->db) < 0)
-		return req_internal(r, "application commit");
-	if (rc != 0)
+	/* The fields are read here, not declared on the route: the rate limit and the deadline come
+	 * first (docs/APPLICATIONS.md), and each `invalid` names its field for the web form. */
+	struct form f = {0};
+	const char *track = NULL;
+	if ((rc = form_read(r, &f)) != 0 || (rc = form_eligible(r, &f, &track)) != 0)
 		return rc;
+	int64_t due = application_contact_due(now);
+	if (req_tx(r) < 0)
+		return req_internal(r, "begin");
+	char div[2] = {(char)(*f.industry & ~0x20), 0};
+	sqlite3_stmt *st = db_stmt(r->db, app_insert_sql);
+	db_bind_text(st, ":company_name", f.company_name);
+	db_bind_text(st, ":industry", div);
+	db_bind_text(st, ":sme_class", f.sme_class);
+	db_bind_int64(st, ":capital", f.capital_yen);
+	db_bind_int64(st, ":employees", f.employees);
+	db_bind_text(st, ":contact_name", f.contact_name);
+	db_bind_text(st, ":contact_email", f.contact_email);
+	db_bind_text(st, ":contact_phone", f.contact_phone);
+	db_bind_text(st, ":track", track);
+	db_bind_int64(st, ":now", now);
+	db_bind_int64(st, ":due", due);
+	if (db_exec_stmt(r->db, st) < 0)
+		return req_internal(r, "application insert");
+	int64_t id = sqlite3_last_insert_rowid(db_handle(r->db));
+	/* No personal data (nor the applicant's address) in the audit chain: it outlives the row. */
+	json_t *detail = json_pack("{s:s}", "track", track);
+	int arc = audit_append_on(r->db, 0, "application.receive", "application", id, "", detail);
+	json_decref(detail);
+	if (arc < 0)
+		return req_internal(r, "application audit");
 	return req_reply(r, 201, json_pack("{s:I,s:s,s:s,s:o,s:o}", "id", (json_int_t)id, "status", "received",
 					   "track", track, "received_at", json_time(now), "contact_due_at",
 					   json_time(due)));
@@ -442,6 +434,7 @@ static int handle_application_form_info(struct req *r)
 
 /* ---- the secretariat's list and actions ------------------------------------------------------ */
 
+/* True when s is an application status. */
 static bool status_ok(const char *s)
 {
 	static const char *const all[] = {"received", "contacted", "selected", "waitlisted", "declined", "admitted"};
@@ -456,7 +449,7 @@ static bool status_ok(const char *s)
  * `duplicates` lists other applications with the same e-mail address or company name. */
 static int handle_application_list(struct req *r)
 {
-	if (!may_read(r))
+	if (!application_may_read(r))
 		return req_not_found(r);
 	const char *status = req_query_str(r, "status"), *track = req_query_str(r, "track");
 	if (status && *status && !status_ok(status))
@@ -479,35 +472,30 @@ static int handle_application_list(struct req *r)
 static int handle_application_get(struct req *r)
 {
 	int64_t id;
-	if (!may_read(r) || req_path_id(r, 0, &id) < 0)
+	if (!application_may_read(r) || req_path_id(r, 0, &id) < 0)
 		return req_not_found(r);
 	json_t *a = app_load(r->db, id);
 	return a ? req_reply(r, 200, a) : req_not_found(r);
 }
 
-/* Begins the transaction of an action on application {id}: 0 with status and track filled, or
- * an error status (404 for anyone but the secretariat and for a missing application). */
+/* Opens the transaction of an action on application {id} (path parameter 0): 0 with its
+ * status and track filled, or the status answered (404 for anyone but the secretariat and for a
+ * missing application). The state is read inside the transaction, so the action decides on
+ * what it changes. */
 static int action_begin(struct req *r, int64_t *id, char status[16], char track[16])
 {
-	if (!may_read(r) || req_path_id(r, 0, id) < 0)
+	if (!application_may_read(r) || req_path_id(r, 0, id) < 0)
 		return req_not_found(r);
-	if (db_tx_begin(r->db, __func__) < 0)
+	if (req_tx(r) < 0)
 		return req_internal(r, "begin");
-	if (app_state(r->db, *id, status, track) < 0) {
-		db_tx_rollback(r->db);
+	if (app_state(r->db, *id, status, track) < 0)
 		return req_not_found(r);
-	}
 	return 0;
 }
 
-/* Commits an action and answers with the application (plus extra members, stolen). */
-static int action_finish(struct req *r, int64_t id, int status, json_t *extra)
+/* Answers an action with the application (plus extra members, stolen) and status. */
+static int action_reply(struct req *r, int64_t id, int status, json_t *extra)
 {
-	if (db_tx_commit(r->db) < 0) {
-		json_decref(extra);
-		db_tx_rollback(r->db);
-		return req_internal(r, "application commit");
-	}
 	json_t *a = app_load(r->db, id);
 	if (!a) {
 		json_decref(extra);
@@ -520,6 +508,10 @@ static int action_finish(struct req *r, int64_t id, int status, json_t *extra)
 	return req_reply(r, status, a);
 }
 
+/* The secretariat's actions read their text members here rather than declaring them: for
+ * anyone else the route answers 404 before any 422 (applications do not exist for them,
+ * docs/API.md §2), and each `invalid` names its field for the web form. */
+
 /* POST /api/v1/applications/{id}/contact {note} — secretariat: 200 the application, status
  * contacted, contacted_at set. Only a `received` application (else 409 wrong_status); the call
  * cannot be undone (decline instead). The note stays with the application, not in the audit. */
@@ -528,81 +520,64 @@ static int handle_application_contact(struct req *r)
 	const char *note = NULL;
 	int64_t id;
 	char status[16], track[16];
-	if (!may_read(r))
+	if (!application_may_read(r))
 		return req_not_found(r);
 	if (req_body_str(r, "note", &note) != 0 || !note_ok(note))
-		return invalid(r, "note", "must be a text of at most 4000 bytes");
+		return application_invalid(r, "note", "must be a text of at most 4000 bytes");
 	int rc = action_begin(r, &id, status, track);
 	if (rc)
 		return rc;
-	if (strcmp(status, "received") != 0) {
-		db_tx_rollback(r->db);
+	if (strcmp(status, "received") != 0)
 		return wrong_status(r, status, "only a received application can be marked contacted");
-	}
 	sqlite3_stmt *st = db_stmt(r->db, contact_sql);
 	db_bind_int64(st, ":now", now_unix());
 	db_bind_int64(st, ":uid", r->who->user_id);
 	db_bind_text(st, ":note", note);
 	db_bind_int64(st, ":id", id);
-	if (db_exec_stmt(r->db, st) < 0 || audit_app(r, "application.contact", id, NULL) < 0) {
-		db_tx_rollback(r->db);
+	if (db_exec_stmt(r->db, st) < 0 || audit_app(r, "application.contact", id, NULL) < 0)
 		return req_internal(r, "contact");
-	}
-	return action_finish(r, id, 200, NULL);
+	return action_reply(r, id, 200, NULL);
 }
 
 /* POST /api/v1/applications/{id}/decline {reason} — secretariat: 200 the application, status
  * declined, with `promoted`: the application that took its place (declining a `selected` one
- * makes the first `waitlisted` of its track, in draw order, `selected`), or null. Not for an
- * admitted or already declined application (409 wrong_status). */
+ * makes the first `waitlisted` of its track, in draw order, `selected`: lottery_promote_next),
+ * or null. Not for an admitted or already declined application (409 wrong_status). */
 static int handle_application_decline(struct req *r)
 {
 	const char *reason = NULL;
 	int64_t id, promoted = 0, now = now_unix();
 	char status[16], track[16];
-	if (!may_read(r))
+	if (!application_may_read(r))
 		return req_not_found(r);
 	if (req_body_str(r, "reason", &reason) != 0 || !note_ok(reason) || text_blank(reason))
-		return invalid(r, "reason", "must be a non-empty text of at most 4000 bytes");
+		return application_invalid(r, "reason", "must be a non-empty text of at most 4000 bytes");
 	int rc = action_begin(r, &id, status, track);
 	if (rc)
 		return rc;
-	if (strcmp(status, "declined") == 0 || strcmp(status, "admitted") == 0) {
-		db_tx_rollback(r->db);
+	if (strcmp(status, "declined") == 0 || strcmp(status, "admitted") == 0)
 		return wrong_status(r, status, "it can no longer be declined");
-	}
 	sqlite3_stmt *st = db_stmt(r->db, decline_sql);
 	db_bind_int64(st, ":now", now);
 	db_bind_int64(st, ":uid", r->who->user_id);
 	db_bind_text(st, ":reason", reason);
 	db_bind_int64(st, ":id", id);
-	bool ok = db_exec_stmt(r->db, st) == 0;
-	if (ok && strcmp(status, "selected") == 0) {
-		st = db_stmt(r->db, next_waitlisted_sql);
-		db_bind_text(st, ":track", track);
-		promoted = db_one_int64(st, 0);
-		if (promoted) {
-			st = db_stmt(r->db, promote_sql);
-			db_bind_int64(st, ":now", now);
-			db_bind_int64(st, ":id", promoted);
-			ok = db_exec_stmt(r->db, st) == 0;
-		}
-	}
+	if (db_exec_stmt(r->db, st) != 0)
+		return req_internal(r, "decline");
+	if (strcmp(status, "selected") == 0 && lottery_promote_next(r->db, track, now, &promoted) < 0)
+		return req_internal(r, "promote");
 	json_t *detail = json_pack("{s:s,s:o}", "from", status, "promoted",
 				   promoted ? json_integer(promoted) : json_null());
-	ok = ok && audit_app(r, "application.decline", id, detail) == 0;
+	bool ok = audit_app(r, "application.decline", id, detail) == 0;
 	json_decref(detail);
 	if (ok && promoted) {
 		detail = json_pack("{s:I}", "replacing", (json_int_t)id);
 		ok = audit_app(r, "application.promote", promoted, detail) == 0;
 		json_decref(detail);
 	}
-	if (!ok) {
-		db_tx_rollback(r->db);
-		return req_internal(r, "decline");
-	}
-	return action_finish(r, id, 200,
-			     json_pack("{s:o}", "promoted", promoted ? json_integer(promoted) : json_null()));
+	if (!ok)
+		return req_internal(r, "decline audit");
+	return action_reply(r, id, 200, json_pack("{s:o}", "promoted", promoted ? json_integer(promoted) : json_null()));
 }
 
 /* The invitation mail of an admitted representative (Japanese first, then English). */
@@ -633,17 +608,14 @@ static int handle_application_admit(struct req *r)
 	if (rc)
 		return rc;
 	if (strcmp(status, "selected") != 0) {
-		db_tx_rollback(r->db);
 		int s = req_error(r, 409, "not_selected", "only a selected application can be admitted (it is %s)",
 				  status);
 		r->err_extra = json_pack("{s:s}", "status", status);
 		return s;
 	}
 	json_t *a = app_load(r->db, id);
-	if (!a) {
-		db_tx_rollback(r->db);
+	if (!a)
 		return req_internal(r, "application load");
-	}
 	const char *name = json_string_value(json_object_get(a, "company_name"));
 	struct company_in cin = {name, *json_string_value(json_object_get(a, "industry")),
 				 json_string_value(json_object_get(a, "sme_class")),
@@ -677,12 +649,11 @@ static int handle_application_admit(struct req *r)
 		rc = db_exec_stmt(r->db, st) < 0 || audit_app(r, "application.admit", id, detail) < 0 ? -1 : 0;
 		json_decref(detail);
 	}
-	if (rc != 0 || db_tx_commit(r->db) < 0) {
-		db_tx_rollback(r->db);
+	if (rc != 0) {
 		free(token);
 		return rc > 0 ? rc : req_internal(r, "admit");
 	}
-	json_t *c = registry_company_json(r->db, company), *u = account_user_json(r->db, user),
+	json_t *c = view_company_json(r->db, company), *u = account_user_json(r->db, user),
 	       *app = app_load(r->db, id);
 	json_t *out = json_pack("{s:o,s:o,s:s,s:o,s:o}", "company", c ? c : json_null(), "user",
 				u ? u : json_null(), "invite_token", token, "invite_expires_at", json_time(expires),
@@ -691,186 +662,9 @@ static int handle_application_admit(struct req *r)
 	return req_reply(r, 201, out);
 }
 
-/* ---- the lottery ------------------------------------------------------------------------------ */
-
-struct cand {
-	int64_t id;
-	char hash[65];
-};
-
-static int cand_cmp(const void *a, const void *b)
-{
-	const struct cand *x = a, *y = b;
-	int c = strcmp(x->hash, y->hash);
-	return c ? c : (x->id > y->id) - (x->id < y->id);
-}
-
-/* Places left on track: capacity − active companies − selected applications not yet admitted
- * (never below 0). */
-static int64_t track_remaining(struct req *r, const char *track, int64_t *active, int64_t *pending)
-{
-	*active = registry_track_active(r->db, track);
-	sqlite3_stmt *st = db_stmt(r->db, selected_pending_sql);
-	db_bind_text(st, ":track", track);
-	*pending = db_one_int64(st, 0);
-	int64_t rem = r->cfg->track_capacity - *active - *pending;
-	return rem > 0 ? rem : 0;
-}
-
-/* Draws one track's candidates; appends to the result arrays and the per-track detail. */
-static int draw_track(struct req *r, const char *seed, int64_t draw, int64_t now, const char *track,
-		      json_t *selected, json_t *waitlisted, json_t *tracks)
-{
-	struct cand *c = NULL;
-	size_t n = 0, cap = 0;
-	sqlite3_stmt *st = db_stmt(r->db, candidates_sql);
-	db_bind_text(st, ":track", track);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 32;
-			c = xrealloc(c, cap * sizeof *c);
-		}
-		c[n].id = sqlite3_column_int64(st, 0);
-		char *text = xasprintf("%s:%" PRId64, seed, c[n].id);
-		crypto_sha256_hex(text, strlen(text), c[n].hash);
-		free(text);
-		n++;
-	}
-	sqlite3_reset(st);
-	if (n)
-		qsort(c, n, sizeof *c, cand_cmp);
-	int64_t active, pending, remaining = track_remaining(r, track, &active, &pending);
-	json_t *ts = json_array(), *tw = json_array(), *order = json_array();
-	int rc = 0;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		bool sel = (int64_t)i < remaining;
-		st = db_stmt(r->db, draw_mark_sql);
-		db_bind_int64(st, ":draw", draw);
-		db_bind_int64(st, ":rank", (int64_t)i + 1);
-		db_bind_text(st, ":hash", c[i].hash);
-		db_bind_text(st, ":status", sel ? "selected" : "waitlisted");
-		db_bind_int64(st, ":now", now);
-		db_bind_int64(st, ":id", c[i].id);
-		rc = db_exec_stmt(r->db, st) < 0 ? -1 : 0;
-		json_array_append_new(sel ? ts : tw, json_integer(c[i].id));
-		json_array_append_new(sel ? selected : waitlisted, json_integer(c[i].id));
-		json_array_append_new(order, json_pack("{s:I,s:s}", "id", (json_int_t)c[i].id, "hash", c[i].hash));
-	}
-	json_array_append_new(tracks, json_pack("{s:s,s:I,s:I,s:I,s:I,s:o,s:o,s:o}", "track", track, "capacity",
-						(json_int_t)r->cfg->track_capacity, "active", (json_int_t)active,
-						"selected_before", (json_int_t)pending, "remaining",
-						(json_int_t)remaining, "selected", ts, "waitlisted", tw, "order",
-						order));
-	free(c);
-	return rc;
-}
-
-/* POST /api/v1/selection {seed} — secretariat: 200 {seed, selected:[ids], waitlisted:[ids],
- * draw_id, drawn_at, tracks:[{track, capacity, active, selected_before, remaining, selected,
- * waitlisted, order:[{id, hash}]}]}. Every `contacted` application not drawn before takes part;
- * per track the first `remaining` by sha256("<seed>:<id>") ascending are selected, the rest
- * waitlisted (all selected when they fit). Audited selection.draw with the seed and the result. */
-static int handle_application_selection(struct req *r)
-{
-	const char *seed = NULL;
-	if (!may_read(r))
-		return req_not_found(r);
-	if (req_body_str(r, "seed", &seed) != 0 || !account_text_ok(seed, SEED_MAX_BYTES))
-		return invalid(r, "seed", "must be a non-empty text of at most 200 bytes without control characters");
-	int64_t now = now_unix();
-	if (db_tx_begin(r->db, __func__) < 0)
-		return req_internal(r, "begin");
-	sqlite3_stmt *st = db_stmt(r->db, draw_insert_sql);
-	db_bind_text(st, ":seed", seed);
-	db_bind_int64(st, ":uid", r->who->user_id);
-	db_bind_int64(st, ":now", now);
-	if (db_exec_stmt(r->db, st) < 0) {
-		db_tx_rollback(r->db);
-		return req_internal(r, "draw");
-	}
-	int64_t draw = sqlite3_last_insert_rowid(db_handle(r->db));
-	json_t *selected = json_array(), *waitlisted = json_array(), *tracks_out = json_array();
-	int rc = 0;
-	for (size_t i = 0; i < ARRAY_LEN(track_names) && rc == 0; i++)
-		rc = draw_track(r, seed, draw, now, track_names[i], selected, waitlisted, tracks_out);
-	json_t *result = json_pack("{s:O,s:O}", "selected", selected, "waitlisted", waitlisted);
-	char *text = json_dumps(result, JSON_COMPACT);
-	if (rc == 0) {
-		st = db_stmt(r->db, draw_result_sql);
-		db_bind_text(st, ":result", text);
-		db_bind_int64(st, ":id", draw);
-		rc = db_exec_stmt(r->db, st) < 0 ? -1 : 0;
-	}
-	free(text);
-	json_t *detail = json_pack("{s:s,s:I,s:O,s:O}", "seed", seed, "draw_id", (json_int_t)draw, "selected",
-				   selected, "waitlisted", waitlisted);
-	json_decref(result);
-	if (rc == 0) {
-		char *t = xasprintf("selection:%" PRId64, draw);
-		rc = audit_append(r->db, r->who->user_id, "selection.draw", t, r->ip, detail);
-		free(t);
-	}
-	json_decref(detail);
-	if (rc != 0 || db_tx_commit(r->db) < 0) {
-		db_tx_rollback(r->db);
-		json_decref(selected);
-		json_decref(waitlisted);
-		json_decref(tracks_out);
-		return req_internal(r, "draw");
-	}
-	return req_reply(r, 200, json_pack("{s:s,s:o,s:o,s:I,s:o,s:o}", "seed", seed, "selected", selected,
-					   "waitlisted", waitlisted, "draw_id", (json_int_t)draw, "drawn_at",
-					   json_time(now), "tracks", tracks_out));
-}
-
-/* GET /api/v1/selection — secretariat: what the lottery page shows. 200 {tracks:[{track,
- * capacity, active, selected_before, remaining, candidates:[{id, company_name, received_at,
- * contacted_at}]}], draws:[{id, seed, drawn_at, drawn_by, drawn_by_name, selected, waitlisted}]}
- * (newest draw first). */
-static int handle_application_selection_get(struct req *r)
-{
-	if (!may_read(r))
-		return req_not_found(r);
-	json_t *tracks_out = json_array();
-	for (size_t i = 0; i < ARRAY_LEN(track_names); i++) {
-		int64_t active, pending, remaining = track_remaining(r, track_names[i], &active, &pending);
-		json_t *cands = json_array();
-		sqlite3_stmt *st = db_stmt(r->db, candidate_rows_sql);
-		db_bind_text(st, ":track", track_names[i]);
-		while (sqlite3_step(st) == SQLITE_ROW)
-			json_array_append_new(cands, json_pack("{s:I,s:s,s:o,s:o}", "id",
-							       (json_int_t)sqlite3_column_int64(st, 0),
-							       "company_name", db_col_text(st, 1), "received_at",
-							       json_time(sqlite3_column_int64(st, 2)),
-							       "contacted_at", opt_time(st, 3)));
-		sqlite3_reset(st);
-		json_array_append_new(tracks_out,
-				      json_pack("{s:s,s:I,s:I,s:I,s:I,s:o}", "track", track_names[i], "capacity",
-						(json_int_t)r->cfg->track_capacity, "active", (json_int_t)active,
-						"selected_before", (json_int_t)pending, "remaining",
-						(json_int_t)remaining, "candidates", cands));
-	}
-	json_t *draws = json_array();
-	sqlite3_stmt *st = db_stmt(r->db, draws_sql);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *res = json_loads(db_col_text(st, 5), 0, NULL);
-		json_t *sel = json_incref(json_object_get(res, "selected")),
-		       *wait = json_incref(json_object_get(res, "waitlisted"));
-		json_decref(res);
-		json_array_append_new(draws, json_pack("{s:I,s:s,s:o,s:o,s:o,s:o,s:o}", "id",
-						       (json_int_t)sqlite3_column_int64(st, 0), "seed",
-						       db_col_text(st, 1), "drawn_at",
-						       json_time(sqlite3_column_int64(st, 2)), "drawn_by",
-						       opt_int(st, 3), "drawn_by_name", opt_text(st, 4),
-						       "selected", sel ? sel : json_array(), "waitlisted",
-						       wait ? wait : json_array()));
-	}
-	sqlite3_reset(st);
-	return req_reply(r, 200, json_pack("{s:o,s:o}", "tracks", tracks_out, "draws", draws));
-}
-
 /* ---- triage ------------------------------------------------------------------------------------ */
 
+/* Adds the overdue applications to the triage list (application.h). */
 void application_triage(struct db *d, int64_t now, application_triage_fn add, void *ctx)
 {
 	sqlite3_stmt *st = db_stmt(d, overdue_sql);
@@ -888,12 +682,14 @@ void application_triage(struct db *d, int64_t now, application_triage_fn add, vo
 
 /* ---- retention --------------------------------------------------------------------------------- */
 
+/* A committed purge on its way to the WAL checkpoint (helper pool) and the log line. */
 struct purge_ctx {
 	char *data_dir;
 	int n;
 	bool checkpointed;
 };
 
+/* Helper pool: checkpoints the WAL on a connection of its own, so no deleted row stays in it. */
 static void purge_checkpoint_work(void *arg)
 {
 	struct purge_ctx *p = arg;
@@ -904,6 +700,7 @@ static void purge_checkpoint_work(void *arg)
 	db_close(d);
 }
 
+/* Worker 0: logs the purge and frees its context. */
 static void purge_checkpoint_done(void *arg)
 {
 	struct purge_ctx *p = arg;
@@ -913,6 +710,7 @@ static void purge_checkpoint_done(void *arg)
 	free(p);
 }
 
+/* After the purge's commit: hands the checkpoint to the helper pool (or logs the failure). */
 static void purge_committed(void *arg, bool committed)
 {
 	struct purge_ctx *p = arg;
@@ -954,9 +752,7 @@ static int purge_scan(struct worker *w, int64_t now)
 		ok = db_exec_stmt(d, st) == 0;
 		json_t *detail = json_pack("{s:s,s:I}", "status", statuses[i], "retention_days",
 					   (json_int_t)w->cfg->application_retention_days);
-		char *t = xasprintf("application:%" PRId64, ids[i]);
-		ok = ok && audit_append(d, 0, "application.purge", t, "", detail) == 0;
-		free(t);
+		ok = ok && audit_append_on(d, 0, "application.purge", "application", ids[i], "", detail) == 0;
 		json_decref(detail);
 	}
 	st = db_stmt(d, attempts_prune_sql);
@@ -969,6 +765,7 @@ static int purge_scan(struct worker *w, int64_t now)
 	return n;
 }
 
+/* Worker 0's retention purge, every PURGE_INTERVAL seconds (application.h). */
 void application_tick(struct worker *w)
 {
 	static int64_t last_scan; /* worker 0's thread only */
@@ -996,6 +793,7 @@ void application_tick(struct worker *w)
 /* Reads and actions are ACCESS_CONTENT without a role bit, so that a participant or an expert
  * gets 404 (the handlers' may_read), not 403: applications do not exist for them. */
 const struct route application_routes[] = {
+	/* No declared body: the rate limit and the deadline come before the fields (handler). */
 	ROUTE(POST, "/api/v1/applications", ACCESS_PUBLIC, handle_application_apply, .max_body = 16384,
 	      .flags = ROUTE_NO_CSRF),
 	ROUTE(GET, "/api/v1/application-form", ACCESS_PUBLIC, handle_application_form_info),
@@ -1005,7 +803,5 @@ const struct route application_routes[] = {
 	ROUTE(POST, "/api/v1/applications/{id}/contact", ACCESS_CONTENT, handle_application_contact),
 	ROUTE(POST, "/api/v1/applications/{id}/decline", ACCESS_CONTENT, handle_application_decline),
 	ROUTE(POST, "/api/v1/applications/{id}/admit", ACCESS_CONTENT, handle_application_admit),
-	ROUTE(GET, "/api/v1/selection", ACCESS_CONTENT, handle_application_selection_get),
-	ROUTE(POST, "/api/v1/selection", ACCESS_CONTENT, handle_application_selection),
 	{0},
 };

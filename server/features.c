@@ -11,13 +11,13 @@
 extern const struct route system_routes[];
 extern const struct route audit_routes[];
 extern const struct route signin_routes[], me_routes[], users_routes[], registry_routes[];
-extern const struct route consent_routes[];
+extern const struct route document_routes[], consent_report_routes[], consent_routes[];
 extern const struct route escalation_routes[], mail_routes[];
 extern const struct route category_routes[], thread_routes[], post_routes[], search_routes[];
 extern const struct route attachment_routes[], events_routes[], notify_routes[];
 extern const struct route moderation_routes[];
 extern const struct route idempotency_routes[];
-extern const struct route application_routes[];
+extern const struct route application_routes[], lottery_routes[];
 extern const struct route round_routes[], feed_routes[];
 extern const struct route case_routes[];
 extern const struct route visit_routes[];
@@ -29,6 +29,8 @@ const struct feature features[] = {
 	{.name = "me", .routes = me_routes},
 	{.name = "users", .routes = users_routes},
 	{.name = "registry", .routes = registry_routes},
+	{.name = "document", .routes = document_routes},
+	{.name = "consent_report", .routes = consent_report_routes}, /* before consent: /consents/{id} */
 	{.name = "consent", .routes = consent_routes},
 	{.name = "escalation", .routes = escalation_routes, .tick = escalation_tick, .on_post = escalation_on_post},
 	{.name = "mail", .routes = mail_routes, .worker_init = mail_worker_init, .worker_free = mail_worker_free,
@@ -46,6 +48,7 @@ const struct feature features[] = {
 	{.name = "case", .routes = case_routes},
 	{.name = "idempotency", .routes = idempotency_routes, .tick = idempotency_tick}, /* run by the router */
 	{.name = "application", .routes = application_routes, .tick = application_tick},
+	{.name = "lottery", .routes = lottery_routes},
 	{.name = "round", .routes = round_routes},
 	{.name = "feed", .routes = feed_routes},
 	{.name = "visit", .routes = visit_routes},

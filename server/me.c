@@ -60,7 +60,7 @@ int account_password_refused(struct req *r, const char *password, const char *em
 /* 200 {user} with the caller as they are now, or 500 when they cannot be read. */
 static int reply_me(struct req *r)
 {
-	json_t *u = view_user_load(r->db, r->who->user_id);
+	json_t *u = view_user_json(r->db, r->who->user_id);
 	return u ? req_reply(r, 200, json_pack("{s:o}", "user", u)) : req_internal(r, "user reload");
 }
 
@@ -70,7 +70,7 @@ static int reply_me(struct req *r)
  * csrf_token}. */
 static int handle_me(struct req *r)
 {
-	json_t *user = view_user_load(r->db, r->who->user_id);
+	json_t *user = view_user_json(r->db, r->who->user_id);
 	if (!user)
 		return req_internal(r, "user load");
 	return req_reply(r, 200,
@@ -163,7 +163,7 @@ static int pwchange_decide(struct proof *p)
 		free(csrf);
 		return req_internal(r, "password change");
 	}
-	json_t *u = view_user_load(r->db, uid);
+	json_t *u = view_user_json(r->db, uid);
 	json_t *out = json_pack("{s:o,s:s}", "user", u ? u : json_null(), "csrf_token", csrf);
 	free(csrf);
 	return req_reply(r, 200, out);

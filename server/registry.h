@@ -1,6 +1,7 @@
 /* registry.h — the program registry's pure rules from the application guidelines (docs/API.md §3):
  * which JSIC divisions are eligible and on which track, and who counts as an SME. The routes
- * (groups, companies, expert assignments) live in registry.c next to these rules. */
+ * (groups, companies, expert assignments) live in registry.c next to these rules; a company's
+ * JSON is view_company_json (view.h). */
 #ifndef MAMORI_REGISTRY_H
 #define MAMORI_REGISTRY_H
 
@@ -45,7 +46,5 @@ struct company_in {
 int registry_company_insert(struct req *r, const struct company_in *in, int64_t *id);
 /* The number of `active` companies on track (what track_capacity limits). */
 int64_t registry_track_active(struct db *d, const char *track);
-/* The company as the API shows it (GET /api/v1/companies/{id}), or NULL. */
-json_t *registry_company_json(struct db *d, int64_t id);
 
 #endif

@@ -487,7 +487,7 @@ static int signin_accept(struct signin *s, int64_t now, int64_t step)
 			 ? -1
 			 : signin_audit(r, s->user_id, "session.login", s->user_id, detail);
 	json_decref(detail);
-	json_t *user = rc < 0 ? NULL : view_user_load(d, s->user_id);
+	json_t *user = rc < 0 ? NULL : view_user_json(d, s->user_id);
 	json_t *out = user ? json_pack("{s:o,s:s}", "user", user, "csrf_token", csrf) : NULL;
 	free(csrf);
 	return out ? req_reply(r, 200, out) : req_internal(r, "sign-in");

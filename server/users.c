@@ -104,7 +104,7 @@ static const struct role_shape *role_shape(enum role r)
 /* 200 {user} with the user as it is now, or 500 when it cannot be read. */
 static int reply_user(struct req *r, int64_t id)
 {
-	json_t *u = view_user_load(r->db, id);
+	json_t *u = view_user_json(r->db, id);
 	return u ? req_reply(r, 200, json_pack("{s:o}", "user", u)) : req_internal(r, "user reload");
 }
 
@@ -201,10 +201,10 @@ int account_user_insert(struct req *r, const struct user_in *in, int64_t *id_out
 	return 0;
 }
 
-/* The user as GET /api/v1/users/{id} shows it (account.h); view_user_load's old name. */
+/* The user as GET /api/v1/users/{id} shows it (account.h); view_user_json's old name. */
 json_t *account_user_json(struct db *d, int64_t id)
 {
-	return view_user_load(d, id);
+	return view_user_json(d, id);
 }
 
 /* POST /api/v1/users {email, name, role, company_id?, representative?, specialties?} —
@@ -245,7 +245,7 @@ static int handle_user_create(struct req *r)
 	free(spec);
 	if (rc != 0)
 		return rc > 0 ? rc : req_internal(r, "user create");
-	json_t *user = view_user_load(r->db, id);
+	json_t *user = view_user_json(r->db, id);
 	json_t *out = json_pack("{s:o,s:s,s:o}", "user", user ? user : json_null(), "invite_token", token,
 				"invite_expires_at", json_time(expires));
 	free(token);
@@ -277,7 +277,7 @@ static int handle_user_list(struct req *r)
 	db_bind_text(st, ":status", req_query_str(r, "status"));
 	if (req_query_str(r, "company_id"))
 		db_bind_int64(st, ":company", req_query_int(r, "company_id", 0));
-	return req_reply(r, 200, json_pack("{s:o}", "users", view_rows(st, view_user_json)));
+	return req_reply(r, 200, json_pack("{s:o}", "users", view_rows(st, view_user_row)));
 }
 
 /* GET /api/v1/users/{id} — secretariat: {user}, or 404. */
@@ -286,7 +286,7 @@ static int handle_user_get(struct req *r)
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0)
 		return req_not_found(r);
-	json_t *u = view_user_load(r->db, id);
+	json_t *u = view_user_json(r->db, id);
 	return u ? req_reply(r, 200, json_pack("{s:o}", "user", u)) : req_not_found(r);
 }
 

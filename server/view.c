@@ -42,7 +42,7 @@ enum {
 static const char view_user_sql[] = "SELECT " VIEW_USER_COLUMNS " FROM users u WHERE u.id = :id";
 
 /* The full user from a row of VIEW_USER_COLUMNS (view.h). */
-json_t *view_user_json(sqlite3_stmt *st)
+json_t *view_user_row(sqlite3_stmt *st)
 {
 	json_t *u = json_object();
 	json_object_set_new(u, "id", json_integer(sqlite3_column_int64(st, U_ID)));
@@ -74,14 +74,48 @@ json_t *view_user_json(sqlite3_stmt *st)
 	return u;
 }
 
-/* The full user id, or NULL (view.h). */
-json_t *view_user_load(struct db *d, int64_t id)
+/* User id as view_user_row shows it, or NULL (view.h). */
+json_t *view_user_json(struct db *d, int64_t id)
 {
 	sqlite3_stmt *st = db_stmt(d, view_user_sql);
 	db_bind_int64(st, ":id", id);
-	json_t *u = sqlite3_step(st) == SQLITE_ROW ? view_user_json(st) : NULL;
+	json_t *u = sqlite3_step(st) == SQLITE_ROW ? view_user_row(st) : NULL;
 	sqlite3_reset(st);
 	return u;
 }
 
 /* ---- companies ------------------------------------------------------------------------------ */
+
+static const char company_by_id_sql[] = "SELECT " VIEW_COMPANY_COLUMNS VIEW_COMPANY_FROM " WHERE c.id = :id";
+
+/* A company row of VIEW_COMPANY_COLUMNS as JSON (view.h). */
+json_t *view_company_row(sqlite3_stmt *st)
+{
+	json_t *c = json_object();
+	json_object_set_new(c, "id", json_integer(sqlite3_column_int64(st, 0)));
+	json_object_set_new(c, "name", json_string(db_col_text(st, 1)));
+	json_object_set_new(c, "industry", json_string(db_col_text(st, 2)));
+	json_object_set_new(c, "sme_class", json_string(db_col_text(st, 3)));
+	json_object_set_new(c, "capital_yen", json_integer(sqlite3_column_int64(st, 4)));
+	json_object_set_new(c, "employees", json_integer(sqlite3_column_int64(st, 5)));
+	json_object_set_new(c, "track", json_string(db_col_text(st, 6)));
+	json_object_set_new(c, "status", json_string(db_col_text(st, 7)));
+	bool grouped = sqlite3_column_type(st, 8) != SQLITE_NULL;
+	json_object_set_new(c, "group_id", grouped ? json_integer(sqlite3_column_int64(st, 8)) : json_null());
+	json_object_set_new(c, "group_name", grouped ? json_string(db_col_text(st, 10)) : json_null());
+	json_object_set_new(c, "created_at", json_time(sqlite3_column_int64(st, 9)));
+	json_object_set_new(c, "participants", json_integer(sqlite3_column_int64(st, 11)));
+	json_t *experts = json_loads(db_col_text(st, 12), 0, NULL);
+	json_object_set_new(c, "expert_ids", experts ? experts : json_array());
+	return c;
+}
+
+/* Company id as JSON, or NULL (view.h). */
+json_t *view_company_json(struct db *d, int64_t id)
+{
+	sqlite3_stmt *st = db_stmt(d, company_by_id_sql);
+	db_bind_int64(st, ":id", id);
+	json_t *c = sqlite3_step(st) == SQLITE_ROW ? view_company_row(st) : NULL;
+	sqlite3_reset(st);
+	return c;
+}

@@ -24,19 +24,36 @@ json_t *view_rows(struct sqlite3_stmt *st, json_t *(*row)(struct sqlite3_stmt *s
 
 /* ---- users ---------------------------------------------------------------------------------- */
 
-/* The columns view_user_json reads, from `users u` (and the user's company name). */
+/* The columns of a user row (alias u), in the order view_user_row reads them from column 0. */
 #define VIEW_USER_COLUMNS                                                                                    \
 	"u.id, u.email, u.name, u.role, u.company_id, u.representative, u.specialties, u.status,"            \
 	" u.totp_secret IS NOT NULL, u.totp_required, u.created_at,"                                         \
 	" (SELECT c.name FROM companies c WHERE c.id = u.company_id), u.lang"
-/* The full user, as the account itself and the secretariat see it (docs/API.md §3): {id, email,
- * name, role, company_id, company_name, representative, specialties, status, totp_enabled,
- * totp_required, totp_setup_required, created_at, lang}, from a row of VIEW_USER_COLUMNS (a
- * view_rows row function). */
-json_t *view_user_json(struct sqlite3_stmt *st);
-/* view_user_json of user id, or NULL when there is none. */
-json_t *view_user_load(struct db *d, int64_t id);
+/* The full user, as the account itself and the secretariat see it (docs/API.md §3: GET
+ * /api/v1/users/{id}, /me): {id, email, name, role, company_id, company_name, representative,
+ * specialties, status, totp_enabled, totp_required, totp_setup_required, created_at, lang},
+ * from a row of VIEW_USER_COLUMNS. */
+json_t *view_user_row(struct sqlite3_stmt *st);
+/* User id as view_user_row shows it, or NULL when there is none. */
+json_t *view_user_json(struct db *d, int64_t id);
 
 /* ---- companies ------------------------------------------------------------------------------ */
+
+/* The columns of a company row (alias c, its group g: join with VIEW_COMPANY_FROM), in the order
+ * view_company_row reads them from column 0. */
+#define VIEW_COMPANY_COLUMNS                                                                                 \
+	"c.id, c.name, c.industry, c.sme_class, c.capital_yen, c.employees, c.track, c.status, c.group_id,"  \
+	" c.created_at, g.name,"                                                                             \
+	" (SELECT count(*) FROM users u WHERE u.company_id = c.id AND u.role = 'participant'"                \
+	"   AND u.status IN ('invited','active')),"                                                          \
+	" (SELECT json_group_array(ea.expert_id) FROM expert_assignments ea WHERE ea.company_id = c.id)"
+#define VIEW_COMPANY_FROM " FROM companies c LEFT JOIN groups g ON g.id = c.group_id"
+
+/* A company as the API shows it (docs/API.md §3: GET /api/v1/companies/{id}): {id, name,
+ * industry, sme_class, capital_yen, employees, track, status, group_id, group_name, created_at,
+ * participants (invited or active), expert_ids}, from a row of VIEW_COMPANY_COLUMNS. */
+json_t *view_company_row(struct sqlite3_stmt *st);
+/* Company id as view_company_row shows it, or NULL when there is none. */
+json_t *view_company_json(struct db *d, int64_t id);
 
 #endif

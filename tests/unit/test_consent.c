@@ -1,4 +1,4 @@
-/* test_consent.c — the consent report's CSV fields (server/consent.c): RFC 4180 quoting, and the
+/* test_consent.c — the consent report's CSV fields (server/consent_report.c): RFC 4180 quoting, and the
  * apostrophe that keeps a name typed as a formula from running in the secretariat's Excel. */
 #include <setjmp.h>
 #include <stdarg.h>
