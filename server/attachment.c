@@ -28,13 +28,12 @@
 
 static int test_upload_delay_ms; /* set once by main (attachment_test_hooks) */
 
+/* attachment.h */
 void attachment_test_hooks(int upload_delay_ms)
 {
 	test_upload_delay_ms = upload_delay_ms;
 }
 
-static const char thread_state_sql[] =
-	"SELECT t.locked FROM threads t WHERE t.id = :id AND " AUTHZ_THREAD_VISIBLE;
 static const char insert_sql[] =
 	"INSERT INTO attachments (thread_id, uploader_id, filename, size, sha256, created_at)"
 	" VALUES (:tid, :uid, :name, :size, :sha, :now)";
@@ -46,6 +45,7 @@ static const char list_sql[] =
 	" FROM attachments a JOIN threads t ON t.id = a.thread_id WHERE a.thread_id = :id AND "
 	AUTHZ_THREAD_VISIBLE " ORDER BY a.id";
 
+/* One attachment row (one_sql, list_sql) as JSON. */
 static json_t *attachment_json(sqlite3_stmt *st)
 {
 	return json_pack("{s:I, s:I, s:s, s:I, s:s, s:o, s:I}", "id", (json_int_t)sqlite3_column_int64(st, 0),
@@ -60,6 +60,7 @@ static char *blob_path_new(const char *data_dir, const char *sha)
 	return xasprintf("%s/files/%.2s/%s", data_dir, sha, sha + 2);
 }
 
+/* fsyncs directory path (so its entries are durable). 0 or -1. */
 static int fsync_dir(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -80,12 +81,14 @@ static int ensure_dir(const char *dir, const char *parent)
 
 /* ---- uploads and purges of the same bytes (attachment.h) ---------------------------------- */
 
+/* Who uses one stored file's digest right now. */
 struct blob_use {
 	char sha[65];
 	int pins;    /* uploads between looking for the file and their row's settled batch */
 	bool wiping; /* a purge is removing the file */
 };
 
+/* Every digest in use, under one lock. */
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -108,6 +111,7 @@ static struct blob_use *blob_use_locked(const char *sha)
 	return b;
 }
 
+/* Drops b's entry when nothing uses the digest any more. Called with the lock held. */
 static void blob_forget_locked(struct blob_use *b)
 {
 	if (b->pins || b->wiping)
@@ -128,6 +132,7 @@ static void blob_pin(const char *sha)
 	pthread_mutex_unlock(&blobs.lock);
 }
 
+/* An upload lets go of sha (its row's batch settled, or it failed). */
 static void blob_unpin(const char *sha)
 {
 	pthread_mutex_lock(&blobs.lock);
@@ -137,6 +142,7 @@ static void blob_unpin(const char *sha)
 	pthread_mutex_unlock(&blobs.lock);
 }
 
+/* attachment.h */
 bool attachment_blob_wipe_begin(const char *sha)
 {
 	pthread_mutex_lock(&blobs.lock);
@@ -150,6 +156,7 @@ bool attachment_blob_wipe_begin(const char *sha)
 	return ok;
 }
 
+/* attachment.h */
 void attachment_blob_wipe_end(const char *sha)
 {
 	pthread_mutex_lock(&blobs.lock);
@@ -170,6 +177,8 @@ static void blob_unpin_settled(void *arg, bool committed)
 
 /* ---- upload ----------------------------------------------------------------------------------- */
 
+/* Helper thread: hashes bytes into sha, pins it, and stores them durably under data/files
+ * (temp file, fsync, rename, directory fsync) unless the same content is there. 0 or an errno. */
 static int attachment_blob_store(const char *data, const void *bytes, size_t len, char sha[65])
 {
 	crypto_sha256_hex(bytes, len, sha);
@@ -229,6 +238,8 @@ out:
 	return err;
 }
 
+/* Unpins sha once the batch of r's writes (the row naming it, if any) has settled. Call while
+ * the request's transaction, if any, is still open: its commit joins that batch. */
 static void attachment_blob_release(struct req *r, const char *sha)
 {
 	/* The pin stays until the row is durable: a purge meanwhile keeps the file. */
@@ -241,6 +252,7 @@ static void attachment_blob_release(struct req *r, const char *sha)
 /* ---- store, then commit (uploads of every feature) ------------------------------------------ */
 
 
+/* An upload between its request and its file being durable. */
 struct store_job {
 	struct req *r;
 	attachment_commit_fn commit;
@@ -277,6 +289,7 @@ static void store_done(void *arg)
 	req_finish(r, status);
 }
 
+/* attachment.h */
 int attachment_store_async(struct req *r, attachment_commit_fn commit, int64_t target)
 {
 	if ((int64_t)r->raw_len > r->cfg->max_attachment_bytes)
@@ -301,39 +314,34 @@ int attachment_store_async(struct req *r, attachment_commit_fn commit, int64_t t
 
 /* ---- thread attachments ----------------------------------------------------------------------- */
 
-/* The file of an upload to thread tid is durable: commit its row (re-checking access) and reply. */
+/* The file of an upload to thread tid is durable (the HTTP_ASYNC completion): writes its row in
+ * the request's transaction, re-checking access and the lock under the writer's lock, and
+ * replies. */
 static int upload_commit(struct req *r, int64_t tid, const char *filename, const char *sha)
 {
-	if (db_tx_begin(r->db, __func__) < 0)
+	if (req_tx(r) < 0)
 		return req_internal(r, "begin");
-	sqlite3_stmt *st = db_stmt(r->db, thread_state_sql);
-	db_bind_int64(st, ":id", tid);
-	authz_bind(st, r->who);
-	int64_t locked = db_one_int64(st, -1);
-	if (locked != 0) {
-		db_tx_rollback(r->db);
+	int locked = authz_thread_locked(r->db, r->who, tid);
+	if (locked != 0)
 		return locked < 0 ? req_not_found(r) : req_error(r, 403, "locked", "the thread is locked");
-	}
 	int64_t now = now_unix();
-	st = db_stmt(r->db, insert_sql);
+	sqlite3_stmt *st = db_stmt(r->db, insert_sql);
 	db_bind_int64(st, ":tid", tid);
 	db_bind_int64(st, ":uid", r->who->user_id);
 	db_bind_text(st, ":name", filename);
 	db_bind_int64(st, ":size", (int64_t)r->raw_len);
 	db_bind_text(st, ":sha", sha);
 	db_bind_int64(st, ":now", now);
-	if (db_exec_stmt(r->db, st) < 0 || db_tx_commit(r->db) < 0) {
-		db_tx_rollback(r->db);
+	if (db_exec_stmt(r->db, st) < 0)
 		return req_internal(r, "insert attachment");
-	}
 	int64_t id = sqlite3_last_insert_rowid(db_handle(r->db));
 	return req_reply(r, 201, json_pack("{s:I, s:I, s:s, s:I, s:s, s:o}", "id", (json_int_t)id, "thread_id",
 					   (json_int_t)tid, "filename", filename, "size", (json_int_t)r->raw_len,
 					   "sha256", sha, "created_at", json_time(now)));
 }
 
-/* The last path segment of name (either slash), or NULL when it is empty, over 255 bytes,
- * "." or "..", or holds a control character. New string. */
+/* filename.h: the last path segment of name (either slash), or NULL when it is empty, over 255
+ * bytes, "." or "..", or holds a control character. New string. */
 char *attachment_clean_filename_new(const char *name)
 {
 	const char *base = name;
@@ -358,10 +366,7 @@ static int handle_attachment_upload(struct req *r)
 	int64_t tid;
 	if (req_path_id(r, 0, &tid) < 0)
 		return req_not_found(r);
-	sqlite3_stmt *st = db_stmt(r->db, thread_state_sql);
-	db_bind_int64(st, ":id", tid);
-	authz_bind(st, r->who);
-	int64_t locked = db_one_int64(st, -1);
+	int locked = authz_thread_locked(r->db, r->who, tid);
 	if (locked < 0)
 		return req_not_found(r);
 	if (locked)
@@ -369,8 +374,8 @@ static int handle_attachment_upload(struct req *r)
 	return attachment_store_async(r, upload_commit, tid);
 }
 
-/* filename="..." (ASCII, unsafe characters as _) and filename*=UTF-8''percent-encoded, per
- * RFC 6266 / RFC 5987. New string. */
+/* filename.h: filename="..." (ASCII, unsafe characters as _) and filename*=UTF-8''percent-encoded,
+ * per RFC 6266 / RFC 5987. New string. */
 char *attachment_disposition_new(const char *name)
 {
 	static const char hex[] = "0123456789ABCDEF";
@@ -419,8 +424,8 @@ static int handle_attachment_download(struct req *r)
 	char *name = db_col_dup(st, 2), *sha = db_col_dup(st, 4);
 	int64_t size = sqlite3_column_int64(st, 3), tid = sqlite3_column_int64(st, 1);
 	sqlite3_reset(st);
-	char via[32];
-	snprintf(via, sizeof via, "attachment:%lld", (long long)id);
+	char via[AUDIT_TARGET_MAX];
+	audit_target(via, "attachment", id);
 	int status;
 	if (audit_thread_read(r, tid, via) < 0)
 		status = req_internal(r, "audit read");
@@ -431,6 +436,7 @@ static int handle_attachment_download(struct req *r)
 	return status;
 }
 
+/* attachment.h */
 int attachment_blob_serve(struct req *r, const char *sha, int64_t size, const char *name)
 {
 	char *path = blob_path_new(r->cfg->data_dir, sha);

@@ -17,8 +17,9 @@
 struct req;
 
 /* What a feature does once an upload's file is durable (on r's worker): write the row naming
- * `sha` for its `target` (a thread, a round) inside its own transaction, re-checking what may
- * have changed meanwhile, and return the reply's status (req_reply / req_error). */
+ * `sha` for its `target` (a thread, a round) inside a write transaction — req_tx (the router
+ * ends it when the request finishes) or one of its own — re-checking what may have changed
+ * meanwhile, and return the reply's status (req_reply / req_error). */
 typedef int (*attachment_commit_fn)(struct req *r, int64_t target, const char *filename, const char *sha);
 
 /* An upload of r's raw body with ?filename=NAME: over max_attachment_bytes → 413 too_large; no or

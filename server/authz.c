@@ -213,6 +213,20 @@ bool authz_can_read_thread(struct db *d, const struct principal *p, int64_t thre
 	return db_one_int64(st, 0) == 1;
 }
 
+static const char locked_sql[] = "SELECT t.locked FROM threads t WHERE t.id = :id AND " AUTHZ_THREAD_VISIBLE;
+
+/* -1 unreadable, 1 locked, 0 writable (authz.h). */
+int authz_thread_locked(struct db *d, const struct principal *p, int64_t thread_id)
+{
+	if (!p)
+		return -1;
+	sqlite3_stmt *st = db_stmt(d, locked_sql);
+	db_bind_int64(st, ":id", thread_id);
+	authz_bind(st, p);
+	int64_t locked = db_one_int64(st, -1);
+	return locked < 0 ? -1 : locked != 0;
+}
+
 static const char can_read_company_sql[] =
 	"SELECT 1 FROM companies c WHERE c.id = :id AND " AUTHZ_COMPANY_VISIBLE("c.id");
 static const char can_read_visit_sql[] = "SELECT 1 FROM visits v WHERE v.id = :id AND " AUTHZ_VISIT_VISIBLE;

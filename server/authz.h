@@ -92,6 +92,11 @@ void authz_bind(struct sqlite3_stmt *st, const struct principal *p);
 
 /* True when p may read thread `thread_id` (false also when it does not exist). */
 bool authz_can_read_thread(struct db *d, const struct principal *p, int64_t thread_id);
+/* Whether p may write into thread `thread_id` (a reply, an upload): -1 when p may not read it or
+ * it does not exist (404), 1 when it is locked (403 locked), 0 when p may. One statement; writers
+ * ask before their write transaction and again inside it, where a lock or a visibility change
+ * that landed meanwhile is seen. */
+int authz_thread_locked(struct db *d, const struct principal *p, int64_t thread_id);
 /* Loads the principal for user_id (for fan-out and mail, where no session exists). Returns 0
  * and fills *p (free strings with principal_clear), or -1 if no such active user. */
 int authz_principal_load(struct db *d, int64_t user_id, struct principal *p);

@@ -306,6 +306,19 @@ static int reply_case(struct req *r, int64_t id, int status)
 	return o ? req_reply(r, status, o) : req_internal(r, "case reload");
 }
 
+/* Runs fn on the case the path names ({id}), loaded for r's caller — 404 when it is missing or
+ * the caller may not read it — and frees the row after, whatever fn answered. */
+static int with_case(struct req *r, int (*fn)(struct req *r, const struct case_row *k))
+{
+	int64_t id;
+	struct case_row k;
+	if (req_path_id(r, 0, &id) < 0 || case_row_load(r, id, &k) < 0)
+		return req_not_found(r);
+	int status = fn(r, &k);
+	case_row_clear(&k);
+	return status;
+}
+
 /* ---- handlers ------------------------------------------------------------------------------ */
 
 static const char company_exists_sql[] = "SELECT 1 FROM companies WHERE id = :id";
@@ -349,47 +362,39 @@ static const char case_update_sql[] =
 	"UPDATE cases SET title = :title, body = :body, sha256 = :sha, status = 'draft', updated_at = :now,"
 	" submitted_at = NULL, approved_at = NULL, published_at = NULL WHERE id = :id";
 
-/* PATCH /api/v1/cases/{id} {title?, body?} — secretariat. A change returns the case to draft
- * (voiding an approval, taking a published case off the public site). */
-static int handle_case_update(struct req *r)
+/* Applies a PATCH's title and body to case k (see handle_case_update). */
+static int case_update(struct req *r, const struct case_row *k)
 {
-	int64_t id;
-	if (req_path_id(r, 0, &id) < 0)
-		return req_not_found(r);
 	const char *title = req_field_str(r, "title"), *body = req_field_str(r, "body");
-	int bad = check_body_size(r, body);
-	if (bad)
-		return bad;
-	struct case_row k;
-	if (case_row_load(r, id, &k) < 0)
-		return req_not_found(r);
-	const char *nt = title ? title : k.title, *nb = body ? body : k.body;
-	if (strcmp(nt, k.title) == 0 && strcmp(nb, k.body) == 0) {
-		case_row_clear(&k);
-		return reply_case(r, id, 200); /* no change, nothing voided */
-	}
+	const char *nt = title ? title : k->title, *nb = body ? body : k->body;
+	if (strcmp(nt, k->title) == 0 && strcmp(nb, k->body) == 0)
+		return reply_case(r, k->id, 200); /* no change, nothing voided */
 	char sha[65];
 	case_sha256(nt, nb, sha);
-	bool was_published = strcmp(k.status, "published") == 0;
-	if (req_tx(r) < 0) {
-		case_row_clear(&k);
+	if (req_tx(r) < 0)
 		return req_internal(r, "begin");
-	}
 	sqlite3_stmt *st = db_stmt(r->db, case_update_sql);
 	db_bind_text(st, ":title", nt);
 	db_bind_text(st, ":body", nb);
 	db_bind_text(st, ":sha", sha);
 	db_bind_int64(st, ":now", now_unix());
-	db_bind_int64(st, ":id", id);
+	db_bind_int64(st, ":id", k->id);
 	bool ok = db_exec_stmt(r->db, st) == 0;
-	ok = ok && audit_case(r->db, r->who->user_id, "case.update", id, r->ip,
-			      json_pack("{s:s, s:s, s:s}", "from_status", k.status, "from_sha256", k.sha256,
+	ok = ok && audit_case(r->db, r->who->user_id, "case.update", k->id, r->ip,
+			      json_pack("{s:s, s:s, s:s}", "from_status", k->status, "from_sha256", k->sha256,
 					"sha256", sha)) == 0;
-	if (ok && was_published)
-		ok = audit_case(r->db, r->who->user_id, "case.unpublish", id, r->ip,
+	if (ok && strcmp(k->status, "published") == 0)
+		ok = audit_case(r->db, r->who->user_id, "case.unpublish", k->id, r->ip,
 				json_pack("{s:s}", "reason", "edited")) == 0;
-	case_row_clear(&k);
-	return ok ? reply_case(r, id, 200) : req_internal(r, "case update");
+	return ok ? reply_case(r, k->id, 200) : req_internal(r, "case update");
+}
+
+/* PATCH /api/v1/cases/{id} {title?, body?} — secretariat. A change returns the case to draft
+ * (voiding an approval, taking a published case off the public site). */
+static int handle_case_update(struct req *r)
+{
+	int bad = check_body_size(r, req_field_str(r, "body"));
+	return bad ? bad : with_case(r, case_update);
 }
 
 /* GET /api/v1/cases?status= — what the caller may read. */
@@ -420,19 +425,17 @@ static int handle_case_get(struct req *r)
 	return o ? req_reply(r, 200, o) : req_not_found(r);
 }
 
+/* The findings of case k with the text's sha256 (see handle_case_findings). */
+static int case_findings_reply(struct req *r, const struct case_row *k)
+{
+	return req_reply(r, 200,
+			 json_pack("{s:o, s:s}", "findings", case_findings(r->db, k), "sha256", k->sha256));
+}
+
 /* GET /api/v1/cases/{id}/findings — secretariat. */
 static int handle_case_findings(struct req *r)
 {
-	int64_t id;
-	if (req_path_id(r, 0, &id) < 0)
-		return req_not_found(r);
-	struct case_row k;
-	if (case_row_load(r, id, &k) < 0)
-		return req_not_found(r);
-	json_t *f = case_findings(r->db, &k);
-	json_t *o = json_pack("{s:o, s:s}", "findings", f, "sha256", k.sha256);
-	case_row_clear(&k);
-	return req_reply(r, 200, o);
+	return with_case(r, case_findings_reply);
 }
 
 static const char set_status_sql[] =
@@ -470,116 +473,103 @@ static int moved_on(struct req *r)
 	return req_error(r, 409, "case_changed", "the case changed meanwhile; read it again");
 }
 
-/* POST /api/v1/cases/{id}/submit — secretariat: to the representative, only without findings. */
-static int handle_case_submit(struct req *r)
+/* Submits draft k to its company's representatives (see handle_case_submit). */
+static int case_submit(struct req *r, const struct case_row *k)
 {
-	int64_t id;
-	if (req_path_id(r, 0, &id) < 0)
-		return req_not_found(r);
-	struct case_row k;
-	if (case_row_load(r, id, &k) < 0)
-		return req_not_found(r);
-	if (strcmp(k.status, "draft") != 0) {
-		int s = req_error(r, 409, "not_draft", "the case is %s; only a draft is submitted", k.status);
-		case_row_clear(&k);
-		return s;
-	}
-	json_t *f = case_findings(r->db, &k);
+	if (strcmp(k->status, "draft") != 0)
+		return req_error(r, 409, "not_draft", "the case is %s; only a draft is submitted", k->status);
+	json_t *f = case_findings(r->db, k);
 	if (json_array_size(f) > 0) {
-		case_row_clear(&k);
 		int s = req_error(r, 409, "identifying_terms",
 				  "the draft still names companies, people or addresses");
 		r->err_extra = json_pack("{s:o}", "findings", f);
 		return s;
 	}
 	json_decref(f);
-	if (req_tx(r) < 0) {
-		case_row_clear(&k);
+	if (req_tx(r) < 0)
 		return req_internal(r, "begin");
-	}
-	int moved = set_status(r->db, id, "awaiting_approval", NULL, "draft", k.sha256);
-	if (moved == 1) {
-		case_row_clear(&k);
+	int moved = set_status(r->db, k->id, "awaiting_approval", NULL, "draft", k->sha256);
+	if (moved == 1)
 		return moved_on(r);
-	}
 	bool ok = moved == 0;
-	ok = ok && audit_case(r->db, r->who->user_id, "case.submit", id, r->ip,
-			      json_pack("{s:s}", "sha256", k.sha256)) == 0;
-	ok = ok && notify_all(r->db, representatives_sql, k.company_id, "case.awaiting_approval", id,
+	ok = ok && audit_case(r->db, r->who->user_id, "case.submit", k->id, r->ip,
+			      json_pack("{s:s}", "sha256", k->sha256)) == 0;
+	ok = ok && notify_all(r->db, representatives_sql, k->company_id, "case.awaiting_approval", k->id,
 			      r->who->user_id) == 0;
-	case_row_clear(&k);
-	return ok ? reply_case(r, id, 200) : req_internal(r, "case submit");
+	return ok ? reply_case(r, k->id, 200) : req_internal(r, "case submit");
+}
+
+/* POST /api/v1/cases/{id}/submit — secretariat: to the representative, only without findings. */
+static int handle_case_submit(struct req *r)
+{
+	return with_case(r, case_submit);
 }
 
 static const char approval_insert_sql[] =
 	"INSERT INTO case_approvals (case_id, user_id, action, sha256, reason, at, ip)"
 	" VALUES (:case, :user, :action, :sha, :reason, :at, :ip)";
 
-/* The representative's decision: approve (sha256 of the text they saw) or reject (reason). */
-static int decide(struct req *r, bool approve)
+/* The representative's decision on case k: approve (sha256 of the text they saw, in the body)
+ * or reject (reason). */
+static int case_decide(struct req *r, const struct case_row *k, bool approve)
 {
-	int64_t id;
-	if (req_path_id(r, 0, &id) < 0)
-		return req_not_found(r);
-	struct case_row k;
-	if (case_row_load(r, id, &k) < 0)
-		return req_not_found(r);
-	int status = 0;
 	const char *sha = approve ? req_field_str(r, "sha256") : NULL;
 	const char *reason = approve ? NULL : req_field_str(r, "reason");
-	if (!authz_is_company_representative(r->who, k.company_id))
-		status = req_error(r, 403, "forbidden",
-				   "only a representative of the company decides on its case");
-	else if (approve && strcmp(sha, k.sha256) != 0)
-		status = req_error(r, 409, "case_changed", "the case's text changed; read it again");
-	else if (strcmp(k.status, "draft") == 0)
-		status = req_error(r, 409, "case_changed",
-				   "the case was changed or sent back and is not awaiting approval");
-	else if (strcmp(k.status, "awaiting_approval") != 0)
-		status = req_error(r, 409, "not_awaiting_approval", "the case is already %s", k.status);
-	if (status) {
-		case_row_clear(&k);
-		return status;
-	}
-	if (req_tx(r) < 0) {
-		case_row_clear(&k);
+	if (!authz_is_company_representative(r->who, k->company_id))
+		return req_error(r, 403, "forbidden",
+				 "only a representative of the company decides on its case");
+	if (approve && strcmp(sha, k->sha256) != 0)
+		return req_error(r, 409, "case_changed", "the case's text changed; read it again");
+	if (strcmp(k->status, "draft") == 0)
+		return req_error(r, 409, "case_changed",
+				 "the case was changed or sent back and is not awaiting approval");
+	if (strcmp(k->status, "awaiting_approval") != 0)
+		return req_error(r, 409, "not_awaiting_approval", "the case is already %s", k->status);
+	if (req_tx(r) < 0)
 		return req_internal(r, "begin");
-	}
-	int moved = set_status(r->db, id, approve ? "approved" : "draft", reason, "awaiting_approval",
-			       k.sha256);
-	if (moved == 1) {
-		case_row_clear(&k);
+	int moved = set_status(r->db, k->id, approve ? "approved" : "draft", reason, "awaiting_approval",
+			       k->sha256);
+	if (moved == 1)
 		return moved_on(r);
-	}
-	int64_t now = now_unix();
 	sqlite3_stmt *st = db_stmt(r->db, approval_insert_sql);
-	db_bind_int64(st, ":case", id);
+	db_bind_int64(st, ":case", k->id);
 	db_bind_int64(st, ":user", r->who->user_id);
 	db_bind_text(st, ":action", approve ? "approve" : "reject");
-	db_bind_text(st, ":sha", k.sha256);
+	db_bind_text(st, ":sha", k->sha256);
 	db_bind_text(st, ":reason", reason);
-	db_bind_int64(st, ":at", now);
+	db_bind_int64(st, ":at", now_unix());
 	db_bind_text(st, ":ip", r->ip);
 	bool ok = moved == 0 && db_exec_stmt(r->db, st) == 0;
-	ok = ok && audit_case(r->db, r->who->user_id, approve ? "case.approve" : "case.reject", id, r->ip,
-			      approve ? json_pack("{s:s}", "sha256", k.sha256)
-				      : json_pack("{s:s, s:s}", "sha256", k.sha256, "reason", reason)) == 0;
-	ok = ok && notify_all(r->db, secretariat_sql, 0, approve ? "case.approved" : "case.rejected", id,
+	ok = ok && audit_case(r->db, r->who->user_id, approve ? "case.approve" : "case.reject", k->id, r->ip,
+			      approve ? json_pack("{s:s}", "sha256", k->sha256)
+				      : json_pack("{s:s, s:s}", "sha256", k->sha256, "reason", reason)) == 0;
+	ok = ok && notify_all(r->db, secretariat_sql, 0, approve ? "case.approved" : "case.rejected", k->id,
 			      r->who->user_id) == 0;
-	case_row_clear(&k);
-	return ok ? reply_case(r, id, 200) : req_internal(r, "case decision");
+	return ok ? reply_case(r, k->id, 200) : req_internal(r, "case decision");
+}
+
+/* Approves case k (see handle_case_approve). */
+static int case_approve(struct req *r, const struct case_row *k)
+{
+	return case_decide(r, k, true);
+}
+
+/* Sends case k back to draft with a reason (see handle_case_reject). */
+static int case_reject(struct req *r, const struct case_row *k)
+{
+	return case_decide(r, k, false);
 }
 
 /* POST /api/v1/cases/{id}/approve {sha256} — a representative of the company. */
 static int handle_case_approve(struct req *r)
 {
-	return decide(r, true);
+	return with_case(r, case_approve);
 }
 
 /* POST /api/v1/cases/{id}/reject {reason} — a representative of the company. */
 static int handle_case_reject(struct req *r)
 {
-	return decide(r, false);
+	return with_case(r, case_reject);
 }
 
 /* What the company still has to consent to for the case collection, as the gate lists it
@@ -600,89 +590,71 @@ static json_t *company_pending(struct db *d, int64_t company_id)
 	return out;
 }
 
-/* POST /api/v1/cases/{id}/publish — secretariat. */
-static int handle_case_publish(struct req *r)
+/* Publishes approved case k, behind its company's participation consent (see
+ * handle_case_publish). */
+static int case_publish(struct req *r, const struct case_row *k)
 {
-	int64_t id;
-	if (req_path_id(r, 0, &id) < 0)
-		return req_not_found(r);
-	struct case_row k;
-	if (case_row_load(r, id, &k) < 0)
-		return req_not_found(r);
-	int status = 0;
-	if (strcmp(k.status, "approved") != 0) {
-		status = req_error(r, 409, "not_approved",
-				   "the case is %s; only an approved case is published", k.status);
-		case_row_clear(&k);
-		return status;
-	}
-	if (req_tx(r) < 0) {
-		case_row_clear(&k);
+	if (strcmp(k->status, "approved") != 0)
+		return req_error(r, 409, "not_approved", "the case is %s; only an approved case is published",
+				 k->status);
+	if (req_tx(r) < 0)
 		return req_internal(r, "begin");
-	}
 	/* Asked inside the transaction, so a withdrawal committing meanwhile cannot be missed (it
 	 * unpublishes what is published; this must not publish after it). */
-	if (!authz_company_consent_in_effect(r->db, k.company_id, "participation")) {
-		json_t *pending = company_pending(r->db, k.company_id);
-		status = req_error(
+	if (!authz_company_consent_in_effect(r->db, k->company_id, "participation")) {
+		json_t *pending = company_pending(r->db, k->company_id);
+		int status = req_error(
 			r, 409, "consent_required",
 			"the company's participation consent (which covers the case collection) is not in effect");
 		r->err_extra = json_pack("{s:o}", "pending", pending);
-		case_row_clear(&k);
 		return status;
 	}
-	int moved = set_status(r->db, id, "published", NULL, "approved", k.sha256);
-	if (moved == 1) {
-		case_row_clear(&k);
+	int moved = set_status(r->db, k->id, "published", NULL, "approved", k->sha256);
+	if (moved == 1)
 		return moved_on(r);
-	}
-	bool ok = moved == 0 && audit_case(r->db, r->who->user_id, "case.publish", id, r->ip,
-					   json_pack("{s:s}", "sha256", k.sha256)) == 0;
-	case_row_clear(&k);
-	return ok ? reply_case(r, id, 200) : req_internal(r, "case publish");
+	bool ok = moved == 0 && audit_case(r->db, r->who->user_id, "case.publish", k->id, r->ip,
+					   json_pack("{s:s}", "sha256", k->sha256)) == 0;
+	return ok ? reply_case(r, k->id, 200) : req_internal(r, "case publish");
+}
+
+/* POST /api/v1/cases/{id}/publish — secretariat. */
+static int handle_case_publish(struct req *r)
+{
+	return with_case(r, case_publish);
+}
+
+/* Takes published case k off the public pages (see handle_case_unpublish). */
+static int case_unpublish(struct req *r, const struct case_row *k)
+{
+	bool rep = authz_is_company_representative(r->who, k->company_id);
+	if (!authz_is_secretariat(r->who) && !rep)
+		return req_forbidden(r);
+	if (strcmp(k->status, "published") != 0)
+		return req_error(r, 409, "not_published", "the case is %s", k->status);
+	if (req_tx(r) < 0)
+		return req_internal(r, "begin");
+	int moved = set_status(r->db, k->id, "draft", NULL, "published", NULL);
+	if (moved == 1)
+		return moved_on(r);
+	bool ok = moved == 0;
+	ok = ok && audit_case(r->db, r->who->user_id, "case.unpublish", k->id, r->ip,
+			      json_pack("{s:s}", "reason", rep ? "representative" : "secretariat")) == 0;
+	if (ok && rep)
+		ok = notify_all(r->db, secretariat_sql, 0, "case.unpublished", k->id, r->who->user_id) == 0;
+	return ok ? reply_case(r, k->id, 200) : req_internal(r, "case unpublish");
 }
 
 /* POST /api/v1/cases/{id}/unpublish — secretariat, or a representative of the company. */
 static int handle_case_unpublish(struct req *r)
 {
-	int64_t id;
-	if (req_path_id(r, 0, &id) < 0)
-		return req_not_found(r);
-	struct case_row k;
-	if (case_row_load(r, id, &k) < 0)
-		return req_not_found(r);
-	int status = 0;
-	bool rep = authz_is_company_representative(r->who, k.company_id);
-	if (!authz_is_secretariat(r->who) && !rep)
-		status = req_forbidden(r);
-	else if (strcmp(k.status, "published") != 0)
-		status = req_error(r, 409, "not_published", "the case is %s", k.status);
-	if (status) {
-		case_row_clear(&k);
-		return status;
-	}
-	if (req_tx(r) < 0) {
-		case_row_clear(&k);
-		return req_internal(r, "begin");
-	}
-	int moved = set_status(r->db, id, "draft", NULL, "published", NULL);
-	if (moved == 1) {
-		case_row_clear(&k);
-		return moved_on(r);
-	}
-	bool ok = moved == 0;
-	ok = ok && audit_case(r->db, r->who->user_id, "case.unpublish", id, r->ip,
-			      json_pack("{s:s}", "reason", rep ? "representative" : "secretariat")) == 0;
-	if (ok && rep)
-		ok = notify_all(r->db, secretariat_sql, 0, "case.unpublished", id, r->who->user_id) == 0;
-	case_row_clear(&k);
-	return ok ? reply_case(r, id, 200) : req_internal(r, "case unpublish");
+	return with_case(r, case_unpublish);
 }
 
 /* GET /api/v1/public/cases — no session. */
 static int handle_case_public_list(struct req *r)
 {
-	return req_reply(r, 200, json_pack("{s:o}", "cases", view_rows(db_stmt(r->db, public_list_sql), public_json)));
+	return req_reply(
+		r, 200, json_pack("{s:o}", "cases", view_rows(db_stmt(r->db, public_list_sql), public_json)));
 }
 
 /* GET /api/v1/public/cases/{id} — no session; anything but a published case → 404. */

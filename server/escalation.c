@@ -1,12 +1,14 @@
-/* escalation.c — questions and their escalation to experts (docs/API.md §6): accepting an answer and
- * reopening, escalations with a due time on the business-hours clock, the expert's decline, the
- * expert queue, expert suggestions, the secretariat's triage list, the on_post hook that marks
- * an escalation answered, and the timers (overdue, reminder). Who may read an escalated thread
- * is decided by the visibility rule in authz.h, which reads the escalations table. */
+/* escalation.c — a question's escalation to experts (docs/API.md §6): escalations with a due time
+ * on the business-hours clock, the expert's decline, the expert queue, expert suggestions, the
+ * secretariat's triage list, the on_post hook that marks an escalation answered, and the timers
+ * (overdue, reminder). Routes: POST /api/v1/threads/{id}/escalations, GET
+ * /api/v1/threads/{id}/expert-suggestions, GET /api/v1/escalations[/{id}], POST
+ * /api/v1/escalations/{id}/decline, GET /api/v1/triage. The question itself (accept, reopen) is
+ * question.c's. Who may read an escalated thread is decided by the visibility rule in authz.h,
+ * which reads the escalations table. */
 #include "escalation.h"
 
 #include "application.h"
-
 #include "audit.h"
 #include "authz.h"
 #include "calendar.h"
@@ -14,13 +16,12 @@
 #include "db.h"
 #include "events.h"
 #include "http.h"
-#include "mail.h"
-#include "notify.h"
-#include "post.h"
+#include "question.h"
 #include "router.h"
 #include "server.h"
 #include "text.h"
 #include "util.h"
+#include "view.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@
 #define SCAN_INTERVAL 30       /* seconds between timer scans */
 #define EXCERPT_MAX 600        /* bytes of an answer quoted in a community thread's mail */
 
+/* h hours in whole seconds (0 for none or fewer). */
 static int64_t hours_to_seconds(double h)
 {
 	return h <= 0 ? 0 : (int64_t)llround(h * 3600.0);
@@ -39,21 +41,10 @@ static int64_t hours_to_seconds(double h)
 
 /* ---- notifications ------------------------------------------------------------------------ */
 
-/* Both channels at once: in the app and by mail, the same kind and params (kinds.c); text is
- * the caller's own words for the mail (only sent when the mail may carry content). */
-static int tell(struct db *d, int64_t user_id, const char *kind, int64_t thread_id, int64_t post_id,
-		int64_t actor_id, const json_t *params, const char *text)
-{
-	/* notify_user stores nothing for a user who may not read the thread, nor for the actor. */
-	if (notify_user(d, user_id, kind, thread_id, post_id, actor_id, params) < 0)
-		return -1;
-	return mail_enqueue(d, user_id, kind, thread_id, params, text) < 0 ? -1 : 0;
-}
-
 static const char secretariat_sql[] = "SELECT id FROM users WHERE role = 'secretariat' AND status = 'active'"
 				      " ORDER BY id";
 
-/* Tells every active secretariat member. */
+/* Tells every active secretariat member, in the app and by mail (question_tell). 0 or -1. */
 static int tell_secretariat(struct db *d, const char *kind, int64_t thread_id, int64_t actor_id,
 			    const json_t *params, const char *text)
 {
@@ -64,241 +55,22 @@ static int tell_secretariat(struct db *d, const char *kind, int64_t thread_id, i
 		ids[n++] = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	for (int i = 0; i < n; i++)
-		if (tell(d, ids[i], kind, thread_id, 0, actor_id, params, text) < 0)
+		if (question_tell(d, ids[i], kind, thread_id, 0, actor_id, params, text) < 0)
 			return -1;
 	return 0;
 }
 
-/* ---- threads ------------------------------------------------------------------------------- */
-
-struct qthread {
-	int64_t id, author_id, accepted_post_id;
-	char kind[16], visibility[16], status[16];
-	char *title;
-};
-
-static const char qthread_sql[] =
-	"SELECT id, author_id, kind, visibility, coalesce(status, ''), coalesce(accepted_post_id, 0), title"
-	" FROM threads WHERE id = :id";
-
-/* Loads thread id into *t (free t->title). Returns 0, or -1 when there is no such thread. */
-static int qthread_load(struct db *d, int64_t id, struct qthread *t)
-{
-	memset(t, 0, sizeof *t);
-	sqlite3_stmt *st = db_stmt(d, qthread_sql);
-	db_bind_int64(st, ":id", id);
-	int rc = -1;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		t->id = sqlite3_column_int64(st, 0);
-		t->author_id = sqlite3_column_int64(st, 1);
-		snprintf(t->kind, sizeof t->kind, "%s", db_col_text(st, 2));
-		snprintf(t->visibility, sizeof t->visibility, "%s", db_col_text(st, 3));
-		snprintf(t->status, sizeof t->status, "%s", db_col_text(st, 4));
-		t->accepted_post_id = sqlite3_column_int64(st, 5);
-		t->title = db_col_dup(st, 6);
-		rc = 0;
-	}
-	sqlite3_reset(st);
-	return rc;
-}
-
-/* The thread as the forum shows it (thread.c's columns, less the caller's unread count). */
-static const char thread_json_sql[] =
-	"SELECT t.id, t.category_id, t.title, t.kind, t.visibility, t.company_id, t.group_id, t.status,"
-	" t.accepted_post_id, t.pinned, t.locked, t.post_count, t.created_at, t.last_post_at,"
-	" u.id, u.name, u.role,"
-	" (SELECT json_group_array(g.name) FROM thread_tags tt JOIN tags g ON g.id = tt.tag_id"
-	"   WHERE tt.thread_id = t.id)"
-	" FROM threads t JOIN users u ON u.id = t.author_id WHERE t.id = :id";
-
+/* The integer in column col, or JSON null. */
 static json_t *int_or_null(sqlite3_stmt *st, int col)
 {
 	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null()
 							   : json_integer(sqlite3_column_int64(st, col));
 }
 
+/* The text in column col, or JSON null. */
 static json_t *str_or_null(sqlite3_stmt *st, int col)
 {
 	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_string(db_col_text(st, col));
-}
-
-/* The thread as accept/reopen return it: the fields of the forum's thread object. New
- * reference, or NULL if the thread is gone. The caller has checked that it may be read.
- * TODO(forum): use a public thread JSON function once thread.c exports one. */
-static json_t *thread_json(struct db *d, int64_t id)
-{
-	sqlite3_stmt *st = db_stmt(d, thread_json_sql);
-	db_bind_int64(st, ":id", id);
-	json_t *o = NULL;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *tags = json_loads(db_col_text(st, 17), 0, NULL);
-		if (!json_is_array(tags)) {
-			json_decref(tags);
-			tags = json_array();
-		}
-		o = json_object();
-		json_object_set_new(o, "id", json_integer(sqlite3_column_int64(st, 0)));
-		json_object_set_new(o, "category_id", json_integer(sqlite3_column_int64(st, 1)));
-		json_object_set_new(o, "title", json_string(db_col_text(st, 2)));
-		json_object_set_new(o, "kind", json_string(db_col_text(st, 3)));
-		json_object_set_new(o, "visibility", json_string(db_col_text(st, 4)));
-		json_object_set_new(o, "company_id", int_or_null(st, 5));
-		json_object_set_new(o, "group_id", int_or_null(st, 6));
-		json_object_set_new(o, "status", str_or_null(st, 7));
-		json_object_set_new(o, "accepted_post_id", int_or_null(st, 8));
-		json_object_set_new(o, "pinned", json_boolean(sqlite3_column_int(st, 9)));
-		json_object_set_new(o, "locked", json_boolean(sqlite3_column_int(st, 10)));
-		json_object_set_new(o, "post_count", json_integer(sqlite3_column_int64(st, 11)));
-		json_object_set_new(o, "created_at", json_time(sqlite3_column_int64(st, 12)));
-		json_object_set_new(o, "last_post_at", json_time(sqlite3_column_int64(st, 13)));
-		json_object_set_new(o, "author", post_author_json(st, 14));
-		json_object_set_new(o, "tags", tags);
-	}
-	sqlite3_reset(st);
-	return o;
-}
-
-static const char set_status_sql[] =
-	"UPDATE threads SET status = :status, accepted_post_id = :accepted WHERE id = :id";
-
-/* Sets a thread's status and accepted post (0: none) and publishes a `thread` event (sent after
- * the commit). Returns 0 or -1. */
-static int thread_set_status(struct db *d, int64_t id, const char *status, int64_t accepted)
-{
-	sqlite3_stmt *st = db_stmt(d, set_status_sql);
-	db_bind_text(st, ":status", status);
-	if (accepted)
-		db_bind_int64(st, ":accepted", accepted);
-	else
-		db_bind_null(st, ":accepted");
-	db_bind_int64(st, ":id", id);
-	if (db_exec_stmt(d, st) < 0)
-		return -1;
-	events_publish_thread(d, id);
-	return 0;
-}
-
-/* The checks accept and reopen share: readable (else 404), the question's author or the
- * secretariat (else 403), a question (else 422). Loads *t. Returns 0 or an error status. */
-static int question_check(struct req *r, int64_t id, struct qthread *t)
-{
-	memset(t, 0, sizeof *t);
-	if (!authz_can_read_thread(r->db, r->who, id) || qthread_load(r->db, id, t) < 0)
-		return req_not_found(r);
-	if (t->author_id != r->who->user_id && !authz_is_secretariat(r->who))
-		return req_forbidden(r);
-	if (strcmp(t->kind, "question") != 0)
-		return req_error(r, 422, "invalid", "only a question can be accepted or reopened");
-	return 0;
-}
-
-static const char post_in_thread_sql[] =
-	"SELECT p.author_id, p.id = (SELECT min(f.id) FROM posts f WHERE f.thread_id = p.thread_id)"
-	" FROM posts p WHERE p.id = :post AND p.thread_id = :thread";
-
-/* Appends an audit entry about a thread; detail is borrowed. Returns 0 or -1. */
-static int audit_thread(struct req *r, const char *action, int64_t thread_id, json_t *detail)
-{
-	char target[48];
-	snprintf(target, sizeof target, "thread:%lld", (long long)thread_id);
-	return audit_append(r->db, r->who->user_id, action, target, r->ip, detail);
-}
-
-/* POST /api/v1/threads/{id}/accept {post_id} — the question's author or the secretariat.
- * 200 the thread with status "resolved" and accepted_post_id. Unreadable → 404; another reader
- * → 403; not a question, no post_id, a post of another thread, or the question's own opening
- * post → 422 invalid. Accepting again moves the mark. Tells the accepted post's author (and the
- * question's author when the secretariat accepted), in the app and by mail. */
-static int handle_escalation_accept(struct req *r)
-{
-	int64_t id, post_id = 0;
-	if (req_path_id(r, 0, &id) < 0)
-		return req_not_found(r);
-	struct qthread t;
-	int rc = question_check(r, id, &t);
-	if (rc)
-		goto out;
-	if (req_body_int(r, "post_id", &post_id) != 0 || post_id <= 0) {
-		rc = req_error(r, 422, "invalid", "post_id is required");
-		goto out;
-	}
-	sqlite3_stmt *st = db_stmt(r->db, post_in_thread_sql);
-	db_bind_int64(st, ":post", post_id);
-	db_bind_int64(st, ":thread", id);
-	int64_t post_author = 0;
-	bool opening = false;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		post_author = sqlite3_column_int64(st, 0);
-		opening = sqlite3_column_int(st, 1) != 0;
-	}
-	sqlite3_reset(st);
-	if (!post_author) {
-		rc = req_error(r, 422, "invalid", "post_id is not a post of this thread");
-		goto out;
-	}
-	if (opening) {
-		rc = req_error(r, 422, "invalid", "the question itself cannot be its answer");
-		goto out;
-	}
-	if (db_tx_begin(r->db, __func__) < 0) {
-		rc = req_internal(r, "begin");
-		goto out;
-	}
-	int64_t me = r->who->user_id;
-	json_t *detail = json_pack("{s:I}", "post_id", (json_int_t)post_id);
-	bool ok = thread_set_status(r->db, id, "resolved", post_id) == 0 &&
-		  audit_thread(r, "question.accept", id, detail) == 0;
-	json_decref(detail);
-	if (ok && post_author != me)
-		ok = tell(r->db, post_author, "answer.accepted", id, post_id, me, NULL, NULL) == 0;
-	if (ok && t.author_id != me && t.author_id != post_author)
-		ok = tell(r->db, t.author_id, "question.resolved", id, post_id, me, NULL, NULL) == 0;
-	if (!ok || db_tx_commit(r->db) < 0) {
-		db_tx_rollback(r->db);
-		rc = req_internal(r, "accept");
-		goto out;
-	}
-	rc = req_reply(r, 200, thread_json(r->db, id));
-out:
-	free(t.title);
-	return rc;
-}
-
-static const char assigned_count_sql[] =
-	"SELECT count(*) FROM escalations WHERE thread_id = :thread AND state = 'assigned'";
-
-/* POST /api/v1/threads/{id}/reopen — the question's author or the secretariat. 200 the thread
- * with status "open" and no accepted post. A question waiting for an expert (`escalated`) →
- * 409 conflict: the expert answers or declines first. Reopening an open question changes nothing. */
-static int handle_escalation_reopen(struct req *r)
-{
-	int64_t id;
-	if (req_path_id(r, 0, &id) < 0)
-		return req_not_found(r);
-	struct qthread t;
-	int rc = question_check(r, id, &t);
-	if (rc)
-		goto out;
-	sqlite3_stmt *st = db_stmt(r->db, assigned_count_sql);
-	db_bind_int64(st, ":thread", id);
-	if (strcmp(t.status, "escalated") == 0 && db_one_int64(st, 0) > 0) {
-		rc = req_error(r, 409, "conflict", "the question is waiting for an expert's answer");
-		goto out;
-	}
-	if (db_tx_begin(r->db, __func__) < 0) {
-		rc = req_internal(r, "begin");
-		goto out;
-	}
-	if (thread_set_status(r->db, id, "open", 0) < 0 || audit_thread(r, "question.reopen", id, NULL) < 0 ||
-	    db_tx_commit(r->db) < 0) {
-		db_tx_rollback(r->db);
-		rc = req_internal(r, "reopen");
-		goto out;
-	}
-	rc = req_reply(r, 200, thread_json(r->db, id));
-out:
-	free(t.title);
-	return rc;
 }
 
 /* ---- escalations ------------------------------------------------------------------------- */
@@ -315,6 +87,7 @@ out:
 #define ESC_FROM                                                                                             \
 	" FROM escalations e JOIN threads t ON t.id = e.thread_id LEFT JOIN users u ON u.id = e.expert_id"
 
+/* One escalation from a row of ESC_COLUMNS. New reference. */
 static json_t *esc_json(sqlite3_stmt *st)
 {
 	json_t *o = json_object();
@@ -359,62 +132,19 @@ static const char esc_insert_sql[] =
 	"INSERT INTO escalations (thread_id, expert_id, note, state, due_at, remind_at, created_by, created_at)"
 	" VALUES (:thread, :expert, :note, 'assigned', :due, :remind, :by, :now)";
 
-/* POST /api/v1/threads/{id}/escalations {expert_id, note} — secretariat. 201 {id, thread_id,
- * expert_id, state:"assigned", due_at, ...}; due_at is now plus sla_expert_hours business hours.
- * The thread becomes `escalated` and the expert may read it whatever its visibility. No such
- * thread → 404; not a question, expert_id not an active expert, bad note → 422 invalid; a
- * resolved question, or the same expert already on it → 409 conflict. Audit escalation.create;
- * the expert is told in the app and by mail. */
-static int handle_escalation_escalate(struct req *r)
+/* Stores a new escalation of question id to expert_id inside the request's transaction, due
+ * after sla_expert_hours business hours (the reminder REMIND_LEAD before, or halfway for a short
+ * window): the row, the thread `escalated`, the audit entry (escalation.create) and the expert's
+ * notice. Returns 0 with *esc_id, or -1. */
+static int escalation_store(struct req *r, int64_t id, int64_t expert_id, const char *note, int64_t *esc_id)
 {
-	int64_t id, expert_id = 0;
-	const char *note = "";
-	if (req_path_id(r, 0, &id) < 0)
-		return req_not_found(r);
-	struct qthread t;
-	if (qthread_load(r->db, id, &t) < 0)
-		return req_not_found(r);
-	int rc = 0;
-	struct principal ex = {0};
-	if (strcmp(t.kind, "question") != 0) {
-		rc = req_error(r, 422, "invalid", "only a question can be escalated");
-		goto out;
-	}
-	if (req_body_int(r, "expert_id", &expert_id) != 0 || expert_id <= 0) {
-		rc = req_error(r, 422, "invalid", "expert_id is required");
-		goto out;
-	}
-	if (req_body_str(r, "note", &note) < 0 || strlen(note) > NOTE_MAX) {
-		rc = req_error(r, 422, "invalid", "note must be text of at most %d bytes", NOTE_MAX);
-		goto out;
-	}
-	if (authz_principal_load(r->db, expert_id, &ex) < 0 || !authz_is_expert(&ex)) {
-		rc = req_error(r, 422, "invalid", "expert_id is not an active expert");
-		goto out;
-	}
-	if (strcmp(t.status, "resolved") == 0) {
-		rc = req_error(r, 409, "conflict", "the question is resolved; reopen it first");
-		goto out;
-	}
-	if (db_tx_begin(r->db, __func__) < 0) {
-		rc = req_internal(r, "begin");
-		goto out;
-	}
-	/* Inside the transaction, so two secretaries cannot assign the same expert twice. */
-	sqlite3_stmt *st = db_stmt(r->db, standing_sql);
-	db_bind_int64(st, ":thread", id);
-	db_bind_int64(st, ":expert", expert_id);
-	if (db_one_int64(st, 0) > 0) {
-		db_tx_rollback(r->db);
-		rc = req_error(r, 409, "conflict", "this expert is already on this question");
-		goto out;
-	}
+	assert(db_in_write_tx(r->db));
 	int64_t now = now_unix();
 	int64_t window = hours_to_seconds(r->cfg->sla_expert_hours);
 	int64_t due = calendar_add_business_seconds(&calendar_default_hours, now, window);
 	int64_t remind = calendar_add_business_seconds(
 		&calendar_default_hours, now, window > 2 * REMIND_LEAD ? window - REMIND_LEAD : window / 2);
-	st = db_stmt(r->db, esc_insert_sql);
+	sqlite3_stmt *st = db_stmt(r->db, esc_insert_sql);
 	db_bind_int64(st, ":thread", id);
 	db_bind_int64(st, ":expert", expert_id);
 	db_bind_text(st, ":note", note);
@@ -422,34 +152,67 @@ static int handle_escalation_escalate(struct req *r)
 	db_bind_int64(st, ":remind", remind);
 	db_bind_int64(st, ":by", r->who->user_id);
 	db_bind_int64(st, ":now", now);
-	bool ok = db_exec_stmt(r->db, st) == 0;
-	int64_t esc_id = sqlite3_last_insert_rowid(db_handle(r->db));
-	ok = ok && thread_set_status(r->db, id, "escalated", 0) == 0;
-	if (ok) {
-		char target[48];
-		snprintf(target, sizeof target, "escalation:%lld", (long long)esc_id);
-		json_t *detail = json_pack("{s:I, s:I}", "thread_id", (json_int_t)id, "expert_id",
-					   (json_int_t)expert_id);
-		ok = audit_append(r->db, r->who->user_id, "escalation.create", target, r->ip, detail) == 0;
-		json_decref(detail);
-	}
-	if (ok) {
-		char due_jst[32];
-		calendar_format_jst(due, due_jst);
-		json_t *params = json_pack("{s:s, s:f}", "due_at", due_jst, "hours", r->cfg->sla_expert_hours);
-		ok = tell(r->db, expert_id, "escalation.assigned", id, 0, r->who->user_id, params, note) == 0;
-		json_decref(params);
-	}
-	if (!ok || db_tx_commit(r->db) < 0) {
-		db_tx_rollback(r->db);
-		rc = req_internal(r, "escalate");
-		goto out;
-	}
-	rc = req_reply(r, 201, esc_load_json(r->db, r->who, esc_id));
-out:
-	principal_clear(&ex);
-	free(t.title);
+	if (db_exec_stmt(r->db, st) < 0)
+		return -1;
+	*esc_id = sqlite3_last_insert_rowid(db_handle(r->db));
+	if (question_set_status(r->db, id, "escalated", 0) < 0)
+		return -1;
+	json_t *detail = json_pack("{s:I, s:I}", "thread_id", (json_int_t)id, "expert_id", (json_int_t)expert_id);
+	int rc = audit_append_on(r->db, r->who->user_id, "escalation.create", "escalation", *esc_id, r->ip, detail);
+	json_decref(detail);
+	if (rc < 0)
+		return -1;
+	char due_jst[32];
+	calendar_format_jst(due, due_jst);
+	json_t *params = json_pack("{s:s, s:f}", "due_at", due_jst, "hours", r->cfg->sla_expert_hours);
+	rc = question_tell(r->db, expert_id, "escalation.assigned", id, 0, r->who->user_id, params, note);
+	json_decref(params);
 	return rc;
+}
+
+/* Whether user id is an active expert. */
+static bool is_active_expert(struct db *d, int64_t id)
+{
+	struct principal ex = {0};
+	bool yes = authz_principal_load(d, id, &ex) == 0 && authz_is_expert(&ex);
+	principal_clear(&ex);
+	return yes;
+}
+
+/* POST /api/v1/threads/{id}/escalations {expert_id, note?} — secretariat. 201 {id, thread_id,
+ * expert_id, state:"assigned", due_at, ...}; due_at is now plus sla_expert_hours business hours.
+ * The thread becomes `escalated` and the expert may read it whatever its visibility. No such
+ * thread → 404; not a question, expert_id not an active expert, bad note → 422 invalid; a
+ * resolved question, or the same expert already on it → 409 conflict. Audit escalation.create;
+ * the expert is told in the app and by mail. */
+static int handle_escalation_create(struct req *r)
+{
+	int64_t id, expert_id = req_field_int(r, "expert_id", 0);
+	const char *note = req_field_str(r, "note");
+	if (req_path_id(r, 0, &id) < 0)
+		return req_not_found(r);
+	struct question q;
+	if (question_load(r->db, id, &q) < 0)
+		return req_not_found(r);
+	if (strcmp(q.kind, "question") != 0)
+		return req_error(r, 422, "invalid", "only a question can be escalated");
+	if (!is_active_expert(r->db, expert_id))
+		return req_error(r, 422, "invalid", "expert_id is not an active expert");
+	if (strcmp(q.status, "resolved") == 0)
+		return req_error(r, 409, "conflict", "the question is resolved; reopen it first");
+	if (req_tx(r) < 0)
+		return req_internal(r, "begin");
+	/* Inside the transaction, so two secretaries cannot assign the same expert twice. */
+	sqlite3_stmt *st = db_stmt(r->db, standing_sql);
+	db_bind_int64(st, ":thread", id);
+	db_bind_int64(st, ":expert", expert_id);
+	if (db_one_int64(st, 0) > 0)
+		return req_error(r, 409, "conflict", "this expert is already on this question");
+	int64_t esc_id = 0;
+	if (escalation_store(r, id, expert_id, note ? note : "", &esc_id) < 0)
+		return req_internal(r, "escalate");
+	json_t *o = esc_load_json(r->db, r->who, esc_id);
+	return o ? req_reply(r, 201, o) : req_internal(r, "escalation reload");
 }
 
 static const char esc_list_own_sql[] =
@@ -490,10 +253,7 @@ static int handle_escalation_list(struct req *r)
 	db_bind_int64(st, ":now", now_unix());
 	db_bind_int64(st, ":limit", PAGE_SIZE);
 	db_bind_int64(st, ":offset", (page - 1) * PAGE_SIZE);
-	json_t *list = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(list, esc_json(st));
-	sqlite3_reset(st);
+	json_t *list = view_rows(st, esc_json);
 	return req_reply(r, 200, json_pack("{s:o, s:I}", "escalations", list, "total", (json_int_t)total));
 }
 
@@ -533,7 +293,7 @@ static const char reopen_after_decline_sql[] =
 static int handle_escalation_decline(struct req *r)
 {
 	int64_t id;
-	const char *reason = NULL;
+	const char *reason = req_field_str(r, "reason");
 	if (req_path_id(r, 0, &id) < 0)
 		return req_not_found(r);
 	sqlite3_stmt *st = db_stmt(r->db, esc_owner_sql);
@@ -548,41 +308,31 @@ static int handle_escalation_decline(struct req *r)
 	sqlite3_reset(st);
 	if (!expert || expert != r->who->user_id)
 		return req_not_found(r);
-	if (req_body_str(r, "reason", &reason) != 0 || text_blank(reason) || strlen(reason) > NOTE_MAX)
-		return req_error(r, 422, "invalid", "reason is required (at most %d bytes)", NOTE_MAX);
 	if (strcmp(state, "assigned") != 0)
 		return req_error(r, 409, "conflict", "the escalation is already %s", state);
-	if (db_tx_begin(r->db, __func__) < 0)
+	if (req_tx(r) < 0)
 		return req_internal(r, "begin");
-	int64_t now = now_unix();
 	st = db_stmt(r->db, decline_sql);
-	db_bind_int64(st, ":now", now);
+	db_bind_int64(st, ":now", now_unix());
 	db_bind_text(st, ":reason", reason);
 	db_bind_int64(st, ":id", id);
-	bool ok = db_exec_stmt(r->db, st) == 0;
-	if (ok) {
-		st = db_stmt(r->db, reopen_after_decline_sql);
-		db_bind_int64(st, ":thread", thread_id);
-		ok = db_exec_stmt(r->db, st) == 0;
-		events_publish_thread(r->db, thread_id);
-	}
-	if (ok) {
-		char target[48];
-		snprintf(target, sizeof target, "escalation:%lld", (long long)id);
-		json_t *detail = json_pack("{s:I, s:s}", "thread_id", (json_int_t)thread_id, "reason",
-					   reason);
-		ok = audit_append(r->db, r->who->user_id, "escalation.decline", target, r->ip, detail) == 0;
-		json_decref(detail);
-	}
-	if (ok) {
-		json_t *params = json_pack("{s:s}", "expert", r->who->name ? r->who->name : "");
-		ok = tell_secretariat(r->db, "escalation.declined", thread_id, r->who->user_id, params, reason) == 0;
-		json_decref(params);
-	}
-	if (!ok || db_tx_commit(r->db) < 0) {
-		db_tx_rollback(r->db);
+	if (db_exec_stmt(r->db, st) < 0)
 		return req_internal(r, "decline");
-	}
+	st = db_stmt(r->db, reopen_after_decline_sql);
+	db_bind_int64(st, ":thread", thread_id);
+	if (db_exec_stmt(r->db, st) < 0)
+		return req_internal(r, "decline: reopen");
+	events_publish_thread(r->db, thread_id);
+	json_t *detail = json_pack("{s:I, s:s}", "thread_id", (json_int_t)thread_id, "reason", reason);
+	int rc = audit_append_on(r->db, r->who->user_id, "escalation.decline", "escalation", id, r->ip, detail);
+	json_decref(detail);
+	if (rc < 0)
+		return req_internal(r, "decline: audit");
+	json_t *params = json_pack("{s:s}", "expert", r->who->name ? r->who->name : "");
+	rc = tell_secretariat(r->db, "escalation.declined", thread_id, r->who->user_id, params, reason);
+	json_decref(params);
+	if (rc < 0)
+		return req_internal(r, "decline: tell");
 	json_t *o = esc_load_json(r->db, r->who, id);
 	return o ? req_reply(r, 200, o) : req_internal(r, "decline reload");
 }
@@ -598,12 +348,14 @@ static const char experts_sql[] =
 	" FROM users u WHERE u.role = 'expert' AND u.status = 'active' ORDER BY u.id";
 static const char thread_company_sql[] = "SELECT coalesce(company_id, 0) FROM threads WHERE id = :id";
 
+/* One expert in the suggestion list, with what it is sorted by. */
 struct suggestion {
 	json_t *o;
 	int matches;
 	int64_t open, id;
 };
 
+/* qsort order: more matching tags first, then fewer open escalations, then by id. */
 static int suggestion_cmp(const void *a, const void *b)
 {
 	const struct suggestion *x = a, *y = b;
@@ -618,7 +370,7 @@ static int suggestion_cmp(const void *a, const void *b)
  * name, specialties, matching_tags, open_escalations, assigned_to_company}]}: every active
  * expert, those whose specialties match more of the question's tags first (compared folded:
  * width- and case-insensitive), then those with fewer open (assigned) escalations. */
-static int handle_escalation_suggestions(struct req *r)
+static int handle_expert_suggestions(struct req *r)
 {
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0)
@@ -704,11 +456,13 @@ static const char triage_open_sql[] =
 	"SELECT t.id, t.title, t.created_at FROM threads t WHERE t.kind = 'question' AND t.status = 'open'"
 	" AND t.accepted_post_id IS NULL AND t.created_at <= :cutoff ORDER BY t.created_at";
 
+/* One item of the triage list and its sort key. */
 struct triage_item {
 	json_t *o;
 	int64_t since, thread_id;
 };
 
+/* qsort order: oldest `since` first, then by thread. */
 static int triage_cmp(const void *a, const void *b)
 {
 	const struct triage_item *x = a, *y = b;
@@ -717,11 +471,13 @@ static int triage_cmp(const void *a, const void *b)
 	return x->thread_id < y->thread_id ? -1 : x->thread_id > y->thread_id;
 }
 
+/* The triage list being built. */
 struct triage {
 	struct triage_item *items;
 	size_t n, cap;
 };
 
+/* Whether the list already holds an item of thread_id (one item per thread). */
 static bool triage_has(const struct triage *tr, int64_t thread_id)
 {
 	for (size_t i = 0; i < tr->n; i++)
@@ -730,6 +486,7 @@ static bool triage_has(const struct triage *tr, int64_t thread_id)
 	return false;
 }
 
+/* Appends item o (the list takes the reference). */
 static void triage_push(struct triage *tr, json_t *o, int64_t since, int64_t thread_id)
 {
 	if (tr->n == tr->cap) {
@@ -739,6 +496,7 @@ static void triage_push(struct triage *tr, json_t *o, int64_t since, int64_t thr
 	tr->items[tr->n++] = (struct triage_item){o, since, thread_id};
 }
 
+/* Appends {thread_id, title, reason, since} and returns it (borrowed) for more members. */
 static json_t *triage_add(struct triage *tr, int64_t thread_id, const char *title, const char *reason,
 			  int64_t since)
 {
@@ -766,7 +524,7 @@ static void triage_add_application(void *ctx, json_t *item, int64_t since)
  *                the window ran out. The clock counts from the thread's creation.
  *   application_overdue — an application still `received` past its contact_due_at (docs/API.md §8),
  *                with application_id instead of thread_id; since = contact_due_at. */
-static int handle_escalation_triage(struct req *r)
+static int handle_triage_list(struct req *r)
 {
 	int64_t now = now_unix();
 	struct triage tr = {0};
@@ -827,6 +585,7 @@ static const char thread_answered_sql[] =
 	"UPDATE threads SET status = 'answered' WHERE id = :thread AND status = 'escalated'";
 static const char post_body_sql[] = "SELECT body FROM posts WHERE id = :id";
 
+/* on_post hook (escalation.h): an assigned expert's reply answers their escalation. */
 int escalation_on_post(struct req *r, int64_t thread_id, int64_t post_id)
 {
 	if (!r->who || !authz_is_expert(r->who))
@@ -845,8 +604,8 @@ int escalation_on_post(struct req *r, int64_t thread_id, int64_t post_id)
 	if (db_exec_stmt(d, st) < 0)
 		return -1;
 	events_publish_thread(d, thread_id);
-	struct qthread t;
-	if (qthread_load(d, thread_id, &t) < 0)
+	struct question t;
+	if (question_load(d, thread_id, &t) < 0)
 		return 0;
 	int rc = 0;
 	if (t.author_id != r->who->user_id) {
@@ -864,31 +623,31 @@ int escalation_on_post(struct req *r, int64_t thread_id, int64_t post_id)
 			text = xasprintf("%.*s%s", (int)n, b, n < strlen(b) ? "…" : "");
 		}
 		sqlite3_reset(st);
-		rc = tell(d, t.author_id, "question.answered", thread_id, post_id, r->who->user_id, NULL, text);
+		rc = question_tell(d, t.author_id, "question.answered", thread_id, post_id, r->who->user_id, NULL, text);
 		free(text);
 	}
-	free(t.title);
 	return rc;
 }
 
 /* ---- timers ------------------------------------------------------------------------------- */
 
 static const char overdue_scan_sql[] =
-	"SELECT e.id, e.thread_id, e.expert_id, t.title, t.status FROM escalations e JOIN threads t ON t.id = e.thread_id"
+	"SELECT e.id, e.thread_id, e.expert_id, t.status FROM escalations e JOIN threads t ON t.id = e.thread_id"
 	" WHERE e.state = 'assigned' AND e.due_at <= :now AND e.overdue_notified_at IS NULL LIMIT 100";
 static const char overdue_mark_sql[] = "UPDATE escalations SET overdue_notified_at = :now WHERE id = :id";
 static const char remind_scan_sql[] =
-	"SELECT e.id, e.thread_id, e.expert_id, t.title, t.status, e.due_at FROM escalations e"
+	"SELECT e.id, e.thread_id, e.expert_id, t.status, e.due_at FROM escalations e"
 	" JOIN threads t ON t.id = e.thread_id"
 	" WHERE e.state = 'assigned' AND e.remind_at <= :now AND e.reminded_at IS NULL LIMIT 100";
 static const char remind_mark_sql[] = "UPDATE escalations SET reminded_at = :now WHERE id = :id";
 
+/* One escalation a timer scan found. */
 struct timer_row {
 	int64_t id, thread_id, expert_id, due_at;
-	char *title;
-	bool resolved;
+	bool resolved; /* its question is resolved: marked, nobody told */
 };
 
+/* Reads up to max rows of a scan (sql bound with :now) into rows; returns how many. */
 static int timer_rows(struct db *d, const char *sql, int64_t now, struct timer_row *rows, int max)
 {
 	sqlite3_stmt *st = db_stmt(d, sql);
@@ -899,14 +658,14 @@ static int timer_rows(struct db *d, const char *sql, int64_t now, struct timer_r
 		t->id = sqlite3_column_int64(st, 0);
 		t->thread_id = sqlite3_column_int64(st, 1);
 		t->expert_id = sqlite3_column_int64(st, 2);
-		t->title = db_col_dup(st, 3);
-		t->resolved = strcmp(db_col_text(st, 4), "resolved") == 0;
-		t->due_at = sqlite3_column_count(st) > 5 ? sqlite3_column_int64(st, 5) : 0;
+		t->resolved = strcmp(db_col_text(st, 3), "resolved") == 0;
+		t->due_at = sqlite3_column_count(st) > 4 ? sqlite3_column_int64(st, 4) : 0;
 	}
 	sqlite3_reset(st);
 	return n;
 }
 
+/* Runs sql (an UPDATE stamping :now on escalation :id) so a timer fires once. 0 or -1. */
 static int mark(struct db *d, const char *sql, int64_t id, int64_t now)
 {
 	sqlite3_stmt *st = db_stmt(d, sql);
@@ -932,11 +691,10 @@ static void timers_scan(struct db *d, int64_t now)
 			json_t *staff = json_pack("{s:s}", "audience", "secretariat");
 			json_t *expert = json_pack("{s:s}", "audience", "expert");
 			ok = tell_secretariat(d, "escalation.overdue", t->thread_id, 0, staff, NULL) == 0 &&
-			     tell(d, t->expert_id, "escalation.overdue", t->thread_id, 0, 0, expert, NULL) == 0;
+			     question_tell(d, t->expert_id, "escalation.overdue", t->thread_id, 0, 0, expert, NULL) == 0;
 			json_decref(staff);
 			json_decref(expert);
 		}
-		free(t->title);
 	}
 	n = timer_rows(d, remind_scan_sql, now, rows, 100);
 	for (int i = 0; i < n; i++) {
@@ -947,10 +705,9 @@ static void timers_scan(struct db *d, int64_t now)
 			char due_jst[32];
 			calendar_format_jst(t->due_at, due_jst);
 			json_t *params = json_pack("{s:s}", "due_at", due_jst);
-			ok = tell(d, t->expert_id, "escalation.reminder", t->thread_id, 0, 0, params, NULL) == 0;
+			ok = question_tell(d, t->expert_id, "escalation.reminder", t->thread_id, 0, 0, params, NULL) == 0;
 			json_decref(params);
 		}
-		free(t->title);
 	}
 	if (!ok || db_tx_commit(d) < 0) {
 		db_tx_rollback(d);
@@ -958,6 +715,7 @@ static void timers_scan(struct db *d, int64_t now)
 	}
 }
 
+/* tick hook (escalation.h): worker 0 scans the timers every SCAN_INTERVAL seconds. */
 void escalation_tick(struct worker *w)
 {
 	static int64_t last_scan; /* worker 0's thread only */
@@ -971,18 +729,16 @@ void escalation_tick(struct worker *w)
 }
 
 const struct route escalation_routes[] = {
-	ROUTE(POST, "/api/v1/threads/{id}/accept", ACCESS_WRITE, handle_escalation_accept),
-	ROUTE(POST, "/api/v1/threads/{id}/reopen", ACCESS_WRITE, handle_escalation_reopen),
-	ROUTE(POST, "/api/v1/threads/{id}/escalations", ACCESS_WRITE | ACCESS_SECRETARIAT,
-	      handle_escalation_escalate),
+	ROUTE(POST, "/api/v1/threads/{id}/escalations", ACCESS_WRITE | ACCESS_SECRETARIAT, handle_escalation_create,
+	      .body = {{"expert_id", BODY_INT, BODY_REQUIRED | BODY_POSITIVE}, {"note", BODY_STR, 0, NOTE_MAX}}),
 	ROUTE(GET, "/api/v1/threads/{id}/expert-suggestions", ACCESS_CONTENT | ACCESS_SECRETARIAT,
-	      handle_escalation_suggestions),
+	      handle_expert_suggestions),
 	ROUTE(GET, "/api/v1/escalations", ACCESS_CONTENT | ACCESS_EXPERT | ACCESS_SECRETARIAT,
 	      handle_escalation_list, .params = {{"state", PARAM_STR}, {"page", PARAM_INT}}),
 	ROUTE(GET, "/api/v1/escalations/{id}", ACCESS_CONTENT | ACCESS_EXPERT | ACCESS_SECRETARIAT,
 	      handle_escalation_get),
-	ROUTE(POST, "/api/v1/escalations/{id}/decline", ACCESS_WRITE | ACCESS_EXPERT,
-	      handle_escalation_decline),
-	ROUTE(GET, "/api/v1/triage", ACCESS_CONTENT | ACCESS_SECRETARIAT, handle_escalation_triage),
+	ROUTE(POST, "/api/v1/escalations/{id}/decline", ACCESS_WRITE | ACCESS_EXPERT, handle_escalation_decline,
+	      .body = {{"reason", BODY_STR, BODY_REQUIRED | BODY_NOT_BLANK, NOTE_MAX}}),
+	ROUTE(GET, "/api/v1/triage", ACCESS_CONTENT | ACCESS_SECRETARIAT, handle_triage_list),
 	{0},
 };

@@ -1,6 +1,7 @@
-/* escalation.h — the question flow of docs/API.md §6 (server/escalation.c): accept and reopen,
- * escalation to experts, decline, the expert queue, the secretariat's triage list, and the
- * business-hours timers. Only the feature hooks are public; routes go through features.c. */
+/* escalation.h — escalations of questions to experts, docs/API.md §6 (server/escalation.c):
+ * escalate, decline, the expert queue, the secretariat's triage list and the business-hours
+ * timers. Only the feature hooks are public; routes go through features.c. The question itself
+ * (accept, reopen) is question.h's. */
 #ifndef MAMORI_ESCALATION_H
 #define MAMORI_ESCALATION_H
 

@@ -398,7 +398,7 @@ static void deliver(struct worker *w, void *arg)
 /* GET /api/v1/events — gated readers; 200 text/event-stream that stays open: events `thread`
  * {thread_id}, `post` {post_id, thread_id} and `notification` {id, thread_id?}, each only about
  * content the caller may read at that moment; a comment line every 20 seconds keeps it alive. */
-static int handle_events_events(struct req *r)
+static int handle_event_stream(struct req *r)
 {
 	struct streams *s = streams_of(r->w);
 	if (server_stopping() || !s)
@@ -495,6 +495,6 @@ void events_tick(struct worker *w)
 }
 
 const struct route events_routes[] = {
-	ROUTE(GET, "/api/v1/events", ACCESS_CONTENT, handle_events_events, .flags = ROUTE_STREAM),
+	ROUTE(GET, "/api/v1/events", ACCESS_CONTENT, handle_event_stream, .flags = ROUTE_STREAM),
 	{0},
 };

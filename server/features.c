@@ -12,13 +12,13 @@ extern const struct route system_routes[];
 extern const struct route audit_routes[];
 extern const struct route signin_routes[], me_routes[], users_routes[], registry_routes[];
 extern const struct route document_routes[], consent_report_routes[], consent_routes[];
-extern const struct route escalation_routes[], mail_routes[];
+extern const struct route question_routes[], escalation_routes[], mail_routes[];
 extern const struct route category_routes[], thread_routes[], post_routes[], search_routes[];
 extern const struct route attachment_routes[], events_routes[], notify_routes[];
-extern const struct route moderation_routes[];
+extern const struct route moderation_routes[], moderate_routes[], flag_routes[];
 extern const struct route idempotency_routes[];
 extern const struct route application_routes[], lottery_routes[];
-extern const struct route round_routes[], feed_routes[];
+extern const struct route round_routes[], material_routes[], attendance_routes[], feed_routes[];
 extern const struct route case_routes[];
 extern const struct route visit_routes[];
 
@@ -32,6 +32,7 @@ const struct feature features[] = {
 	{.name = "document", .routes = document_routes},
 	{.name = "consent_report", .routes = consent_report_routes}, /* before consent: /consents/{id} */
 	{.name = "consent", .routes = consent_routes},
+	{.name = "question", .routes = question_routes},
 	{.name = "escalation", .routes = escalation_routes, .tick = escalation_tick, .on_post = escalation_on_post},
 	{.name = "mail", .routes = mail_routes, .worker_init = mail_worker_init, .worker_free = mail_worker_free,
 	 .tick = mail_tick},
@@ -45,11 +46,15 @@ const struct feature features[] = {
 	 .worker_free = events_worker_free, .drain = events_drain, .tick = events_tick,
 	 .access_changed = events_publish_access},
 	{.name = "moderation", .routes = moderation_routes},
+	{.name = "moderate", .routes = moderate_routes},
+	{.name = "flag", .routes = flag_routes},
 	{.name = "case", .routes = case_routes},
 	{.name = "idempotency", .routes = idempotency_routes, .tick = idempotency_tick}, /* run by the router */
 	{.name = "application", .routes = application_routes, .tick = application_tick},
 	{.name = "lottery", .routes = lottery_routes},
 	{.name = "round", .routes = round_routes},
+	{.name = "material", .routes = material_routes},
+	{.name = "attendance", .routes = attendance_routes},
 	{.name = "feed", .routes = feed_routes},
 	{.name = "visit", .routes = visit_routes},
 	{0},

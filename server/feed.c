@@ -43,6 +43,7 @@ static unsigned char key_bytes[32];
 static char key_dir[4096];
 static bool key_loaded;
 
+/* Reads the 32-byte key at path into key: 0, or -1 (absent or short). */
 static int read_key(const char *path, unsigned char key[32])
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -108,6 +109,7 @@ out:
 	return rc;
 }
 
+/* The feed token of user_id's generation (feed.h). */
 void feed_token(const unsigned char key[32], int64_t user_id, int64_t generation, char out[64])
 {
 	char msg[96];
@@ -157,6 +159,7 @@ static char *base_url_new(const struct config *cfg)
 	return xstrndup(cfg->base_url, n);
 }
 
+/* The feed URL of token: base_url/calendar/TOKEN.ics. New string. */
 static char *feed_url_new(const struct config *cfg, const char *token)
 {
 	char *base = base_url_new(cfg);
@@ -167,7 +170,7 @@ static char *feed_url_new(const struct config *cfg, const char *token)
 
 /* GET /api/v1/me/calendar — signed in: 200 {url, webcal_url, created_at}, the caller's feed,
  * made on the first call (the same URL on every later call until revoked). */
-static int handle_feed_get(struct req *r)
+static int handle_feed_url(struct req *r)
 {
 	unsigned char key[32];
 	if (load_key(r->cfg->data_dir, key) < 0)
@@ -187,16 +190,14 @@ static int handle_feed_get(struct req *r)
 	crypto_sha256_hex(token, strlen(token), hash);
 	if (!live) {
 		created = now_unix();
-		if (db_tx_begin(r->db, __func__) < 0)
+		if (req_tx(r) < 0)
 			return req_internal(r, "begin");
 		st = db_stmt(r->db, feed_insert_sql);
 		db_bind_int64(st, ":uid", r->who->user_id);
 		db_bind_text(st, ":h", hash);
 		db_bind_int64(st, ":now", created);
-		if (db_exec_stmt(r->db, st) < 0 || db_tx_commit(r->db) < 0) {
-			db_tx_rollback(r->db);
+		if (db_exec_stmt(r->db, st) < 0)
 			return req_internal(r, "calendar feed");
-		}
 	}
 	char *url = feed_url_new(r->cfg, token);
 	const char *rest = strstr(url, "://");
@@ -209,23 +210,19 @@ static int handle_feed_get(struct req *r)
 
 /* DELETE /api/v1/me/calendar — signed in: 204; the current URL answers 404 from now on and the
  * next GET /api/v1/me/calendar makes a new one. */
-static int handle_feed_delete(struct req *r)
+static int handle_feed_revoke(struct req *r)
 {
-	if (db_tx_begin(r->db, __func__) < 0)
-		return req_internal(r, "begin");
 	sqlite3_stmt *st = db_stmt(r->db, feed_revoke_sql);
 	db_bind_int64(st, ":uid", r->who->user_id);
-	if (db_exec_stmt(r->db, st) < 0 || db_tx_commit(r->db) < 0) {
-		db_tx_rollback(r->db);
+	if (db_exec_stmt(r->db, st) < 0)
 		return req_internal(r, "calendar revoke");
-	}
 	return 204;
 }
 
 /* GET /calendar/{token}.ics — anyone holding the URL, no session: 200 text/calendar (RFC 5545)
  * with every source's events for the feed's owner. An unknown or revoked token, a suspended owner
  * or one of a withdrawn company → 404. */
-static int handle_feed_feed(struct req *r)
+static int handle_feed_ics(struct req *r)
 {
 	const char *file = req_path_str(r, 0);
 	size_t n = file ? strlen(file) : 0;
@@ -271,8 +268,8 @@ static int handle_feed_feed(struct req *r)
 }
 
 const struct route feed_routes[] = {
-	ROUTE(GET, "/api/v1/me/calendar", ACCESS_SESSION, handle_feed_get),
-	ROUTE(DELETE, "/api/v1/me/calendar", ACCESS_SESSION, handle_feed_delete),
-	ROUTE(GET, "/calendar/{file}", ACCESS_PUBLIC, handle_feed_feed),
+	ROUTE(GET, "/api/v1/me/calendar", ACCESS_SESSION, handle_feed_url),
+	ROUTE(DELETE, "/api/v1/me/calendar", ACCESS_SESSION, handle_feed_revoke, .flags = ROUTE_TX),
+	ROUTE(GET, "/calendar/{file}", ACCESS_PUBLIC, handle_feed_ics),
 	{0},
 };

@@ -18,6 +18,7 @@ static size_t utf8_seq_len(const unsigned char *s, size_t avail)
 	return k;
 }
 
+/* Appends s (n bytes) escaped as RFC 5545 TEXT (ics.h). */
 void ics_escape(struct buf *b, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
@@ -49,6 +50,7 @@ void ics_escape(struct buf *b, const char *s, size_t n)
 	}
 }
 
+/* Appends one content line, folded at 75 octets (ics.h). */
 void ics_line(struct buf *b, const char *line, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)line;
@@ -68,6 +70,7 @@ void ics_line(struct buf *b, const char *line, size_t n)
 	buf_puts(b, "\r\n");
 }
 
+/* Appends the TEXT property name:text (ics.h). */
 void ics_text_prop(struct buf *b, const char *name, const char *text)
 {
 	struct buf l = {0};
@@ -90,6 +93,7 @@ static void ics_time(int64_t t, bool utc, char out[20])
 	strftime(out, 20, utc ? "%Y%m%dT%H%M%SZ" : "%Y%m%dT%H%M%S", &tm);
 }
 
+/* Appends the date-time property name: UTC, or Tokyo wall clock with its TZID. */
 static void prop_time(struct buf *b, const char *name, int64_t t, bool utc)
 {
 	char v[20];
@@ -112,6 +116,7 @@ static void prop_raw(struct buf *b, const char *name, const char *value)
 	buf_free(&l);
 }
 
+/* Appends the calendar's head with its name and the Asia/Tokyo VTIMEZONE (ics.h). */
 void ics_begin(struct buf *b, const char *calname)
 {
 	static const char *const head[] = {
@@ -142,6 +147,7 @@ void ics_begin(struct buf *b, const char *calname)
 		ics_line(b, tail[i], strlen(tail[i]));
 }
 
+/* Appends one VEVENT (ics.h). */
 void ics_event(struct buf *b, const struct ics_event *e, int64_t dtstamp)
 {
 	ics_line(b, "BEGIN:VEVENT", 12);
@@ -169,6 +175,7 @@ void ics_event(struct buf *b, const struct ics_event *e, int64_t dtstamp)
 	ics_line(b, "END:VEVENT", 10);
 }
 
+/* Appends END:VCALENDAR (ics.h). */
 void ics_end(struct buf *b)
 {
 	ics_line(b, "END:VCALENDAR", 13);

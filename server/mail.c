@@ -257,6 +257,7 @@ bool mail_address_ok(const char *addr)
 	return at && at != addr && at[1];
 }
 
+/* Appends p[0..n) to b as base64 (one line, no line breaks). */
 static void base64_append(struct buf *b, const unsigned char *p, size_t n)
 {
 	char *tmp = xmalloc(4 * ((n + 2) / 3) + 1);
@@ -410,6 +411,7 @@ static const char retry_sql[] =
 	" next_attempt_at = :now + :delay WHERE id = :id";
 static const char attempts_sql[] = "SELECT attempts FROM mail_outbox WHERE id = :id";
 
+/* Frees a batch of messages and its relay settings; accepts NULL. */
 static void batch_free(struct mail_batch *b)
 {
 	if (!b)
@@ -423,6 +425,8 @@ static void batch_free(struct mail_batch *b)
 	free(b);
 }
 
+/* libcurl's upload callback: copies the next part of message arg into dst, returns its length
+ * (0 at the end). */
 static size_t read_cb(char *dst, size_t size, size_t nmemb, void *arg)
 {
 	struct mail_msg *m = arg;
@@ -557,6 +561,8 @@ static void batch_done(void *arg)
 	batch_free(b);
 }
 
+/* Marks outbox row id cancelled with the reason why, in its own transaction (a failure is
+ * logged by db_exec_stmt and leaves the row to the next pass). */
 static void row_cancel(struct db *d, int64_t id, const char *why)
 {
 	if (db_tx_begin(d, __func__) < 0)
@@ -686,6 +692,7 @@ void mail_tick(struct worker *w)
 
 /* ---- routes ------------------------------------------------------------------------------- */
 
+/* user_id's mail preferences as {name: on}. */
 static json_t *prefs_json(struct db *d, int64_t user_id)
 {
 	bool on[6];
@@ -717,9 +724,8 @@ static int handle_mail_prefs_put(struct req *r)
 	bool on[6];
 	prefs_load(r->db, r->who->user_id, on);
 	for (size_t i = 0; i < ARRAY_LEN(pref_names); i++)
-		if (req_body_bool(r, pref_names[i], &on[i]) < 0)
-			return req_error(r, 422, "invalid", "%s must be true or false", pref_names[i]);
-	if (db_tx_begin(r->db, __func__) < 0)
+		on[i] = req_field_bool(r, pref_names[i], on[i]);
+	if (req_tx(r) < 0)
 		return req_internal(r, "begin");
 	sqlite3_stmt *st = db_stmt(r->db, prefs_put_sql);
 	db_bind_int64(st, ":uid", r->who->user_id);
@@ -729,19 +735,19 @@ static int handle_mail_prefs_put(struct req *r)
 		db_bind_int64(st, name, on[i]);
 	}
 	db_bind_int64(st, ":now", now_unix());
-	if (db_exec_stmt(r->db, st) < 0 || db_tx_commit(r->db) < 0) {
-		db_tx_rollback(r->db);
+	if (db_exec_stmt(r->db, st) < 0)
 		return req_internal(r, "mail preferences");
-	}
 	return req_reply(r, 200, prefs_json(r->db, r->who->user_id));
 }
 
+/* Column col as a JSON integer, or null. */
 static json_t *opt_int(sqlite3_stmt *st, int col)
 {
 	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null()
 							   : json_integer(sqlite3_column_int64(st, col));
 }
 
+/* Column col as a JSON string, or null. */
 static json_t *opt_text(sqlite3_stmt *st, int col)
 {
 	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_string(db_col_text(st, col));
@@ -788,7 +794,13 @@ static int handle_mail_outbox(struct req *r)
 
 const struct route mail_routes[] = {
 	ROUTE(GET, "/api/v1/me/mail-preferences", ACCESS_SESSION, handle_mail_prefs_get),
-	ROUTE(PUT, "/api/v1/me/mail-preferences", ACCESS_SESSION, handle_mail_prefs_put),
+	ROUTE(PUT, "/api/v1/me/mail-preferences", ACCESS_SESSION, handle_mail_prefs_put,
+	      .body = {{"assignments", BODY_BOOL},
+		       {"answers", BODY_BOOL},
+		       {"acceptances", BODY_BOOL},
+		       {"overdue", BODY_BOOL},
+		       {"mentions", BODY_BOOL},
+		       {"consent", BODY_BOOL}}),
 	ROUTE(GET, "/api/v1/mail/outbox", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_mail_outbox,
 	      .params = {{"state", PARAM_STR}, {"limit", PARAM_INT}}),
 	{0},

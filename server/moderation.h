@@ -1,7 +1,7 @@
-/* moderation.h — what other features call from moderation (docs/API.md §7): the posting rate limit
- * checked before a post or thread is stored, how a post's moderation state shows to a viewer
- * (hidden and redacted posts), and the thread.read audit of a company thread read by someone
- * outside that company. The routes themselves live in moderation.c. */
+/* moderation.h — what other features call from moderation (docs/API.md §7): how a post's
+ * moderation state shows to a viewer (hidden and redacted posts). The posting rate limit is
+ * ratelimit.h, the thread.read audit audit.h; the routes live in moderation.c (the
+ * secretariat's views), moderate.c (hide, redact, purge) and flag.c (flags). */
 #ifndef MAMORI_MODERATION_H
 #define MAMORI_MODERATION_H
 
@@ -9,9 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct req;
 struct principal;
-struct worker;
+struct sqlite3_stmt;
 
 /* The text a redacted post shows to everyone (its html is this, rendered). */
 #define MODERATION_PLACEHOLDER "このメッセージは事務局により削除されました"
@@ -19,13 +18,6 @@ struct worker;
 /* Two columns a post query selects for moderation_post_view, over posts aliased p:
  * hidden (0/1) and redacted (0/1). */
 #define MODERATION_POST_COLUMNS "p.hidden_at IS NOT NULL, p.redacted_at IS NOT NULL"
-
-/* The posting rate limit: call before storing a new post or thread by r->who (outside the write
- * transaction). A user other than the secretariat may store cfg->post_rate_per_minute posts (a
- * thread's first post included; default 10, 0: no limit) in any rolling minute. Returns 0 when
- * allowed, or 429 rate_limited set on r with a Retry-After header (seconds until the oldest post
- * of the full window leaves it). */
-int moderation_rate_check(struct req *r);
 
 /* Applies a post's moderation state to its JSON as `viewer` sees it: sets `hidden` and
  * `redacted`, and for a hidden post blanks `body` and `html` ("") unless the viewer is the
@@ -37,9 +29,9 @@ void moderation_post_view(json_t *post, const struct principal *viewer, bool hid
  * secretariat): callers that quote post text elsewhere (search snippets, exports) skip it. */
 bool moderation_post_text_withheld(const struct principal *viewer, bool hidden);
 
-/* The thread.read audit moved to audit.h (audit_thread_read); the old names stay for callers
- * written before (remove once none is left). */
-#define moderation_audit_read audit_thread_read
-#define moderation_audit_outsider_read audit_thread_outsider_read
+/* {id, name, role, company_id} of a user from four columns of st starting at col (company_id
+ * may be NULL): the shape of a user in the secretariat's moderation views (a flag's reporter, a
+ * thread's readers). */
+json_t *moderation_user_json(struct sqlite3_stmt *st, int col);
 
 #endif

@@ -60,12 +60,14 @@ static int notify_store(struct db *d, int64_t user_id, const char *kind, int64_t
 	return 1;
 }
 
+/* notify.h */
 int notify_user(struct db *d, int64_t user_id, const char *kind, int64_t thread_id, int64_t post_id,
 		int64_t actor_id, const json_t *params)
 {
 	return notify_store(d, user_id, kind, thread_id, post_id, 0, actor_id, params);
 }
 
+/* notify.h */
 int notify_user_visit(struct db *d, int64_t user_id, const char *kind, int64_t visit_id, int64_t actor_id,
 		      const json_t *params)
 {
@@ -75,10 +77,10 @@ int notify_user_visit(struct db *d, int64_t user_id, const char *kind, int64_t v
 /* The caller's notifications whose thread or visit (if any) they may still read; while the caller does
  * not pass the consent gate (:gated = 1) only those about no thread (e.g. a new consent
  * version), since a thread's title is content. */
-#define NOTIFY_READABLE                                                                            \
-	" n.user_id = :p_uid AND (n.thread_id IS NULL OR (:gated = 0 AND EXISTS (SELECT 1 FROM threads t" \
-	" WHERE t.id = n.thread_id AND " AUTHZ_THREAD_VISIBLE ")))"                                        \
-	" AND (n.visit_id IS NULL OR (:gated = 0 AND EXISTS (SELECT 1 FROM visits v"                     \
+#define NOTIFY_READABLE                                                                                      \
+	" n.user_id = :p_uid AND (n.thread_id IS NULL OR (:gated = 0 AND EXISTS (SELECT 1 FROM threads t"    \
+	" WHERE t.id = n.thread_id AND " AUTHZ_THREAD_VISIBLE ")))"                                          \
+	" AND (n.visit_id IS NULL OR (:gated = 0 AND EXISTS (SELECT 1 FROM visits v"                         \
 	" WHERE v.id = n.visit_id AND " AUTHZ_VISIT_VISIBLE ")))"
 
 static const char list_sql[] =
@@ -87,16 +89,18 @@ static const char list_sql[] =
 	" LEFT JOIN threads th ON th.id = n.thread_id"
 	" WHERE" NOTIFY_READABLE " AND (:unread = 0 OR n.read_at IS NULL)"
 	" ORDER BY n.id DESC LIMIT :lim OFFSET :off";
-static const char unread_sql[] =
-	"SELECT count(*) FROM notifications n WHERE" NOTIFY_READABLE " AND n.read_at IS NULL";
+static const char unread_sql[] = "SELECT count(*) FROM notifications n WHERE" NOTIFY_READABLE
+				 " AND n.read_at IS NULL";
 static const char mark_sql[] =
 	"UPDATE notifications SET read_at = :now WHERE id = :id AND user_id = :uid AND read_at IS NULL";
 static const char mark_all_sql[] =
 	"UPDATE notifications SET read_at = :now WHERE user_id = :uid AND read_at IS NULL";
 
+/* Column col of st as a JSON integer, or null. */
 static json_t *opt_id(sqlite3_stmt *st, int col)
 {
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_integer(sqlite3_column_int64(st, col));
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null()
+							   : json_integer(sqlite3_column_int64(st, col));
 }
 
 /* Whether a content route would hold the caller right now: consent gate, company status, or
@@ -126,7 +130,7 @@ static json_t *params_json(sqlite3_stmt *st)
  * {notifications:[{id, kind, params, thread_id, post_id, actor:{id,name}|null, created_at,
  * read_at}], unread_count}, newest first, 50 a page, only about threads the caller may read now.
  * The client renders kind + params in the reader's language (kinds.h, docs/FORUM.md). */
-static int handle_notify_list(struct req *r)
+static int handle_notification_list(struct req *r)
 {
 	int64_t page = req_query_int(r, "page", 1);
 	if (page < 1)
@@ -145,10 +149,11 @@ static int handle_notify_list(struct req *r)
 			actor = json_pack("{s:I, s:s}", "id", (json_int_t)sqlite3_column_int64(st, 4), "name",
 					  db_col_text(st, 5));
 		json_t *item = json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
-				       (json_int_t)sqlite3_column_int64(st, 0), "kind", db_col_text(st, 1), "params",
-				       params_json(st), "thread_id", opt_id(st, 2), "post_id", opt_id(st, 3), "actor",
-				       actor, "created_at", json_time(sqlite3_column_int64(st, 7)),
-				       "read_at", json_time(sqlite3_column_int64(st, 8)));
+					 (json_int_t)sqlite3_column_int64(st, 0), "kind", db_col_text(st, 1),
+					 "params", params_json(st), "thread_id", opt_id(st, 2), "post_id",
+					 opt_id(st, 3), "actor", actor, "created_at",
+					 json_time(sqlite3_column_int64(st, 7)), "read_at",
+					 json_time(sqlite3_column_int64(st, 8)));
 		if (sqlite3_column_type(st, 10) != SQLITE_NULL)
 			json_object_set_new(item, "visit_id", json_integer(sqlite3_column_int64(st, 10)));
 		json_array_append_new(arr, item);
@@ -158,51 +163,46 @@ static int handle_notify_list(struct req *r)
 	authz_bind(st, r->who);
 	db_bind_int64(st, ":gated", gated);
 	int64_t unread = db_one_int64(st, 0);
-	return req_reply(r, 200, json_pack("{s:o, s:I}", "notifications", arr, "unread_count", (json_int_t)unread));
+	return req_reply(r, 200,
+			 json_pack("{s:o, s:I}", "notifications", arr, "unread_count", (json_int_t)unread));
 }
 
 /* POST /api/v1/notifications/read {ids:[...]} or {all:true} — signed in; 204. Ids that are not
- * the caller's are ignored; more than 1000 ids or a non-integer → 422 invalid. */
-static int handle_notify_read(struct req *r)
+ * the caller's are ignored; without all, ids missing, more than 1000 ids or a non-integer → 422
+ * invalid (types declared; the count and the items checked here). */
+static int handle_notification_read(struct req *r)
 {
-	bool all = false;
-	if (req_body_bool(r, "all", &all) < 0)
-		return req_error(r, 422, "invalid", "all must be a boolean");
-	json_t *ids = json_object_get(r->body, "ids");
-	if (!all && (!json_is_array(ids) || json_array_size(ids) > MAX_READ_IDS))
+	bool all = req_field_bool(r, "all", false);
+	json_t *ids = req_field_json(r, "ids");
+	if (!all && (!ids || json_array_size(ids) > MAX_READ_IDS))
 		return req_error(r, 422, "invalid", "ids must be an array of at most %d ids", MAX_READ_IDS);
 	size_t i;
 	json_t *v;
-	json_array_foreach(ids, i, v) if (!json_is_integer(v)) return req_error(r, 422, "invalid", "ids must be integers");
-	if (db_tx_begin(r->db, __func__) < 0)
+	json_array_foreach(ids, i, v)
+	{
+		if (!json_is_integer(v))
+			return req_error(r, 422, "invalid", "ids must be integers");
+	}
+	if (req_tx(r) < 0)
 		return req_internal(r, "begin");
 	int64_t now = now_unix();
-	int rc = 0;
-	if (all) {
-		sqlite3_stmt *st = db_stmt(r->db, mark_all_sql);
+	size_t n = all ? 1 : json_array_size(ids);
+	for (i = 0; i < n; i++) {
+		sqlite3_stmt *st = db_stmt(r->db, all ? mark_all_sql : mark_sql);
 		db_bind_int64(st, ":now", now);
 		db_bind_int64(st, ":uid", r->who->user_id);
-		rc = db_exec_stmt(r->db, st);
-	} else {
-		json_array_foreach(ids, i, v) {
-			sqlite3_stmt *st = db_stmt(r->db, mark_sql);
-			db_bind_int64(st, ":now", now);
-			db_bind_int64(st, ":uid", r->who->user_id);
-			db_bind_int64(st, ":id", json_integer_value(v));
-			if ((rc = db_exec_stmt(r->db, st)) < 0)
-				break;
-		}
-	}
-	if (rc < 0 || db_tx_commit(r->db) < 0) {
-		db_tx_rollback(r->db);
-		return req_internal(r, "mark read");
+		if (!all)
+			db_bind_int64(st, ":id", json_integer_value(json_array_get(ids, i)));
+		if (db_exec_stmt(r->db, st) < 0)
+			return req_internal(r, "mark read");
 	}
 	return 204;
 }
 
 const struct route notify_routes[] = {
-	ROUTE(GET, "/api/v1/notifications", ACCESS_SESSION, handle_notify_list,
+	ROUTE(GET, "/api/v1/notifications", ACCESS_SESSION, handle_notification_list,
 	      .params = {{"page", PARAM_INT}, {"unread", PARAM_INT}}),
-	ROUTE(POST, "/api/v1/notifications/read", ACCESS_SESSION, handle_notify_read),
+	ROUTE(POST, "/api/v1/notifications/read", ACCESS_SESSION, handle_notification_read,
+	      .body = {{"ids", BODY_ARRAY}, {"all", BODY_BOOL}}),
 	{0},
 };

@@ -12,11 +12,13 @@
 #include "markdown.h"
 #include "moderation.h"
 #include "notify.h"
+#include "ratelimit.h"
 #include "router.h"
 #include "search.h"
 #include "server.h"
 #include "text.h"
 #include "util.h"
+#include "view.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,14 +41,13 @@ static const char followers_sql[] = "SELECT user_id FROM thread_follows WHERE th
 static const char mention_sql[] =
 	"SELECT id FROM users WHERE status = 'active' AND instr(email, '@') > 1"
 	" AND lower(substr(email, 1, instr(email, '@') - 1)) = lower(:name)";
-/* A post with its thread, readable by the caller. */
+/* A post (view.h) with its thread's lock, whether it is the thread's first post, and the
+ * thread's title; readable by the caller. */
 static const char one_sql[] =
-	"SELECT p.id, p.thread_id, p.body, p.html, p.created_at, p.edited_at, u.id, u.name, u.role, t.locked,"
-	" (SELECT min(id) FROM posts WHERE thread_id = t.id) = p.id, t.title, " MODERATION_POST_COLUMNS
+	"SELECT " VIEW_POST_COLUMNS ", t.locked, (SELECT min(id) FROM posts WHERE thread_id = t.id) = p.id, t.title"
 	" FROM posts p JOIN threads t ON t.id = p.thread_id JOIN users u ON u.id = p.author_id"
 	" WHERE p.id = :id AND " AUTHZ_THREAD_VISIBLE;
-static const char thread_state_sql[] =
-	"SELECT t.locked FROM threads t WHERE t.id = :id AND " AUTHZ_THREAD_VISIBLE;
+enum { ONE_LOCKED = VIEW_POST_NCOLS, ONE_FIRST, ONE_TITLE };
 static const char revision_insert_sql[] =
 	"INSERT INTO post_revisions (post_id, body, html, author_id, created_at, replaced_by, replaced_at)"
 	" SELECT id, body, html, author_id, coalesce(edited_at, created_at), :editor, :now FROM posts WHERE id = :id";
@@ -55,16 +56,11 @@ static const char revisions_sql[] =
 	"SELECT r.id, r.body, r.html, r.created_at, r.replaced_at, u.id, u.name, u.role"
 	" FROM post_revisions r JOIN users u ON u.id = r.author_id WHERE r.post_id = :id ORDER BY r.id";
 
-int post_body_from_request(struct req *r, const char **body)
+/* 413 for a post text over POST_MAX_BODY bytes (post.h). */
+int post_body_size(struct req *r, const char *body)
 {
-	const char *b = NULL;
-	if (req_body_str(r, "body", &b) != 0)
-		return req_error(r, 422, "invalid", "body is required");
-	if (strlen(b) > POST_MAX_BODY)
+	if (strlen(body) > POST_MAX_BODY)
 		return req_error(r, 413, "too_large", "a post's body is at most %d bytes", POST_MAX_BODY);
-	if (text_blank(b))
-		return req_error(r, 422, "invalid", "body is empty");
-	*body = b;
 	return 0;
 }
 
@@ -81,6 +77,7 @@ static char *render_new(const char *body)
 	return html;
 }
 
+/* Whether id is one of the n ids. */
 static bool id_in(const int64_t *ids, size_t n, int64_t id)
 {
 	for (size_t i = 0; i < n; i++)
@@ -138,6 +135,7 @@ static int post_notify(struct req *r, int64_t thread_id, int64_t post_id, const 
 	return rc;
 }
 
+/* The one way a post is stored: row, counters, index, hooks, notices, event (post.h). */
 int post_insert(struct req *r, int64_t thread_id, const char *title, const char *body, int64_t *post_id)
 {
 	assert(server_on_worker_thread() && db_in_write_tx(r->db));
@@ -173,44 +171,60 @@ int post_insert(struct req *r, int64_t thread_id, const char *title, const char 
 	return 0;
 }
 
-static json_t *post_json(sqlite3_stmt *st)
-{
-	return json_pack("{s:I, s:I, s:o, s:s, s:s, s:o, s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0),
-			 "thread_id", (json_int_t)sqlite3_column_int64(st, 1), "author", post_author_json(st, 6), "body",
-			 db_col_text(st, 2), "html", db_col_text(st, 3), "created_at",
-			 json_time(sqlite3_column_int64(st, 4)), "edited_at", json_time(sqlite3_column_int64(st, 5)));
-}
+/* What the edit and the revision list need of a post besides its JSON. */
+struct post_row {
+	int64_t thread_id, author_id, created_at;
+	bool locked, first, hidden, redacted; /* the thread is locked; the thread's first post */
+	char *title;                          /* the thread's title (new string) */
+};
 
-/* Loads post id as the caller may see it (NULL when missing or unreadable), its text withheld
- * when moderation says so. On success also reports the author, whether the thread is locked,
- * whether it is the first post, (when title is not NULL) the thread's title (new string), and
- * (when mod is not NULL) mod[0] hidden, mod[1] redacted. */
-static json_t *post_load(struct req *r, int64_t id, int64_t *author, bool *locked, bool *first, char **title,
-			 bool *mod)
+/* Loads post id as r's caller may see it: 0, or -1 when it is missing or unreadable. Fills *row
+ * when not NULL (free row->title) and sets *json to the post (view_post_json, new reference)
+ * when json is not NULL. */
+static int post_load(struct req *r, int64_t id, struct post_row *row, json_t **json)
 {
 	sqlite3_stmt *st = db_stmt(r->db, one_sql);
 	db_bind_int64(st, ":id", id);
 	authz_bind(st, r->who);
-	json_t *p = NULL;
+	int rc = -1;
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		p = post_json(st);
-		if (author)
-			*author = sqlite3_column_int64(st, 6);
-		if (locked)
-			*locked = sqlite3_column_int(st, 9) != 0;
-		if (first)
-			*first = sqlite3_column_int(st, 10) != 0;
-		if (title)
-			*title = db_col_dup(st, 11);
-		bool hidden = sqlite3_column_int(st, 12) != 0, redacted = sqlite3_column_int(st, 13) != 0;
-		moderation_post_view(p, r->who, hidden, redacted);
-		if (mod) {
-			mod[0] = hidden;
-			mod[1] = redacted;
+		rc = 0;
+		if (json) {
+			*json = view_post_json(st);
+			moderation_post_view(*json, r->who, sqlite3_column_int(st, VIEW_POST_HIDDEN) != 0,
+					     sqlite3_column_int(st, VIEW_POST_REDACTED) != 0);
 		}
+		if (row)
+			*row = (struct post_row){
+				.thread_id = sqlite3_column_int64(st, 1),
+				.author_id = sqlite3_column_int64(st, VIEW_POST_AUTHOR),
+				.created_at = sqlite3_column_int64(st, 4),
+				.locked = sqlite3_column_int(st, ONE_LOCKED) != 0,
+				.first = sqlite3_column_int(st, ONE_FIRST) != 0,
+				.hidden = sqlite3_column_int(st, VIEW_POST_HIDDEN) != 0,
+				.redacted = sqlite3_column_int(st, VIEW_POST_REDACTED) != 0,
+				.title = db_col_dup(st, ONE_TITLE),
+			};
 	}
 	sqlite3_reset(st);
-	return p;
+	return rc;
+}
+
+/* 0 when r's caller may write into thread tid, else the answer set on r: 404 (missing or
+ * unreadable) or 403 locked (authz_thread_locked). */
+static int thread_writable(struct req *r, int64_t tid)
+{
+	int locked = authz_thread_locked(r->db, r->who, tid);
+	if (locked < 0)
+		return req_not_found(r);
+	return locked ? req_error(r, 403, "locked", "the thread is locked") : 0;
+}
+
+/* Answers post id as r's caller sees it, with status (a post just written: 500 if unreadable). */
+static int post_reply(struct req *r, int64_t id, int status)
+{
+	json_t *p = NULL;
+	return post_load(r, id, NULL, &p) == 0 ? req_reply(r, status, p) : req_internal(r, "reload post");
 }
 
 /* POST /api/v1/threads/{id}/posts {body} — gated writers who may read the thread; 201 the
@@ -219,160 +233,124 @@ static json_t *post_load(struct req *r, int64_t id, int64_t *author, bool *locke
 static int handle_post_create(struct req *r)
 {
 	int64_t tid, pid;
-	const char *body;
 	if (req_path_id(r, 0, &tid) < 0)
 		return req_not_found(r);
-	sqlite3_stmt *st = db_stmt(r->db, thread_state_sql);
-	db_bind_int64(st, ":id", tid);
-	authz_bind(st, r->who);
-	int64_t locked = db_one_int64(st, -1);
-	if (locked < 0)
-		return req_not_found(r);
-	int rc = post_body_from_request(r, &body);
-	if (rc)
+	const char *body = req_field_str(r, "body");
+	int rc;
+	if ((rc = post_body_size(r, body)) != 0 || (rc = thread_writable(r, tid)) != 0 ||
+	    (rc = ratelimit_check(r, RATELIMIT_POSTS)) != 0)
 		return rc;
-	if (locked)
-		return req_error(r, 403, "locked", "the thread is locked");
-	if ((rc = moderation_rate_check(r)) != 0)
-		return rc;
-	if (db_tx_begin(r->db, __func__) < 0)
+	if (req_tx(r) < 0)
 		return req_internal(r, "begin");
-	/* Re-checked inside the write: a lock or visibility change may have landed meanwhile. */
-	st = db_stmt(r->db, thread_state_sql);
-	db_bind_int64(st, ":id", tid);
-	authz_bind(st, r->who);
-	locked = db_one_int64(st, -1);
-	if (locked != 0) {
-		db_tx_rollback(r->db);
-		return locked < 0 ? req_not_found(r) : req_error(r, 403, "locked", "the thread is locked");
-	}
-	if (post_insert(r, tid, NULL, body, &pid) < 0 || db_tx_commit(r->db) < 0) {
-		db_tx_rollback(r->db);
+	if ((rc = thread_writable(r, tid)) != 0) /* again inside the write: a lock may have landed */
+		return rc;
+	if (post_insert(r, tid, NULL, body, &pid) < 0)
 		return req_internal(r, "create post");
-	}
-	json_t *p = post_load(r, pid, NULL, NULL, NULL, NULL, NULL);
-	return p ? req_reply(r, 201, p) : req_internal(r, "reload post");
+	return post_reply(r, pid, 201);
 }
 
 /* GET /api/v1/posts/{id} — readers of its thread; 200 the post; else 404. */
 static int handle_post_get(struct req *r)
 {
 	int64_t id;
-	if (req_path_id(r, 0, &id) < 0)
+	struct post_row row;
+	json_t *p = NULL;
+	if (req_path_id(r, 0, &id) < 0 || post_load(r, id, &row, &p) < 0)
 		return req_not_found(r);
-	json_t *p = post_load(r, id, NULL, NULL, NULL, NULL, NULL);
-	if (!p)
-		return req_not_found(r);
-	char via[32];
-	snprintf(via, sizeof via, "post:%lld", (long long)id);
-	if (audit_thread_read(r, json_integer_value(json_object_get(p, "thread_id")), via) < 0) {
+	free(row.title);
+	char via[AUDIT_TARGET_MAX];
+	if (audit_thread_read(r, row.thread_id, audit_target(via, "post", id)) < 0) {
 		json_decref(p);
 		return req_internal(r, "audit read");
 	}
 	return req_reply(r, 200, p);
 }
 
-/* PATCH /api/v1/posts/{id} {body} — the author within 24 hours of writing (not in a locked
- * thread), or the secretariat at any time; 200 the post. The earlier text is kept as a
- * revision and the search index follows the new text. Unreadable → 404; readable but not
- * editable → 403 forbidden (locked thread: 403 locked). */
-static int handle_post_edit(struct req *r)
+/* 0 when r's caller may edit the post in row (the secretariat always; its author within 24
+ * hours of writing, in a thread not locked, unless the secretariat removed its text), else 403
+ * set on r. */
+static int post_edit_allowed(struct req *r, const struct post_row *row)
 {
-	int64_t id, author = 0;
-	bool locked = false, first = false;
-	const char *body;
-	char *title = NULL;
-	if (req_path_id(r, 0, &id) < 0)
-		return req_not_found(r);
-	bool mod[2] = {false, false};
-	json_t *p = post_load(r, id, &author, &locked, &first, &title, mod);
-	if (!p)
-		return req_not_found(r);
-	int64_t tid = json_integer_value(json_object_get(p, "thread_id"));
-	int rc = post_body_from_request(r, &body);
-	if (rc)
-		goto out;
-	if (!authz_is_secretariat(r->who)) {
-		int64_t written = 0;
-		if (mod[1]) {
-			rc = req_error(r, 403, "forbidden", "the secretariat removed this post's text");
-			goto out;
-		}
-		time_parse_rfc3339(json_string_value(json_object_get(p, "created_at")), &written);
-		if (author != r->who->user_id) {
-			rc = req_forbidden(r);
-			goto out;
-		}
-		if (locked) {
-			rc = req_error(r, 403, "locked", "the thread is locked");
-			goto out;
-		}
-		if (now_unix() - written > EDIT_WINDOW_SECONDS) {
-			rc = req_error(r, 403, "forbidden", "posts can be edited for 24 hours after writing");
-			goto out;
-		}
-	}
+	if (authz_is_secretariat(r->who))
+		return 0;
+	if (row->redacted)
+		return req_error(r, 403, "forbidden", "the secretariat removed this post's text");
+	if (row->author_id != r->who->user_id)
+		return req_forbidden(r);
+	if (row->locked)
+		return req_error(r, 403, "locked", "the thread is locked");
+	if (now_unix() - row->created_at > EDIT_WINDOW_SECONDS)
+		return req_error(r, 403, "forbidden", "posts can be edited for 24 hours after writing");
+	return 0;
+}
+
+/* Replaces post id's text with body inside the request's transaction, keeping the earlier text
+ * as a revision and moving the search index to the new text (a hidden post stays out of it,
+ * moderation.c). Returns 0 or -1. */
+static int post_revise(struct req *r, int64_t id, const struct post_row *row, const char *body)
+{
 	char *html = render_new(body);
-	if (!html) {
-		rc = req_internal(r, "render");
-		goto out;
-	}
+	if (!html)
+		return -1;
 	int64_t now = now_unix();
-	if (db_tx_begin(r->db, __func__) < 0) {
-		free(html);
-		rc = req_internal(r, "begin");
-		goto out;
-	}
 	sqlite3_stmt *st = db_stmt(r->db, revision_insert_sql);
 	db_bind_int64(st, ":editor", r->who->user_id);
 	db_bind_int64(st, ":now", now);
 	db_bind_int64(st, ":id", id);
-	int w = db_exec_stmt(r->db, st);
-	if (w == 0) {
+	int rc = db_exec_stmt(r->db, st);
+	if (rc == 0) {
 		st = db_stmt(r->db, edit_sql);
 		db_bind_text(st, ":body", body);
 		db_bind_text(st, ":html", html);
 		db_bind_int64(st, ":now", now);
 		db_bind_int64(st, ":id", id);
-		w = db_exec_stmt(r->db, st);
+		rc = db_exec_stmt(r->db, st);
 	}
 	free(html);
-	if (w == 0)
-		w = search_unindex_post(r->db, id);
-	if (w == 0 && !mod[0]) /* a hidden post stays out of the index (moderation.c) */
-		w = search_index_post(r->db, id, first ? title : NULL, body);
-	if (w < 0 || db_tx_commit(r->db) < 0) {
-		db_tx_rollback(r->db);
-		rc = req_internal(r, "edit post");
-		goto out;
-	}
-	events_publish_post(r->db, tid, id);
-	json_decref(p);
-	p = post_load(r, id, NULL, NULL, NULL, NULL, NULL);
-	rc = p ? req_reply(r, 200, json_incref(p)) : req_not_found(r);
-out:
-	json_decref(p);
-	free(title);
-	return rc;
+	if (rc == 0)
+		rc = search_unindex_post(r->db, id);
+	if (rc == 0 && !row->hidden)
+		rc = search_index_post(r->db, id, row->first ? row->title : NULL, body);
+	if (rc == 0)
+		events_publish_post(r->db, row->thread_id, id);
+	return rc < 0 ? -1 : 0;
 }
 
-/* GET /api/v1/posts/{id}/revisions — readers of its thread; 200 {revisions:[{id, body, html,
- * author, created_at, replaced_at}]}, the earlier texts oldest first (the current text is the
- * post itself). Unreadable → 404. */
+/* PATCH /api/v1/posts/{id} {body} — the author within 24 hours of writing (not in a locked
+ * thread), or the secretariat at any time; 200 the post. The earlier text is kept as a
+ * revision and the search index follows the new text. Unreadable → 404; readable but not
+ * editable → 403 forbidden (locked thread: 403 locked); over 65,536 bytes → 413 too_large. */
+static int handle_post_edit(struct req *r)
+{
+	int64_t id;
+	struct post_row row;
+	if (req_path_id(r, 0, &id) < 0 || post_load(r, id, &row, NULL) < 0)
+		return req_not_found(r);
+	const char *body = req_field_str(r, "body");
+	int rc = post_body_size(r, body);
+	if (rc == 0)
+		rc = post_edit_allowed(r, &row);
+	if (rc == 0 && req_tx(r) < 0)
+		rc = req_internal(r, "begin");
+	if (rc == 0 && post_revise(r, id, &row, body) < 0)
+		rc = req_internal(r, "edit post");
+	free(row.title);
+	return rc ? rc : post_reply(r, id, 200);
+}
+
+/* GET /api/v1/posts/{id}/revisions — readers of its thread; 200 {revisions:[{id, post_id, body,
+ * html, author, created_at, replaced_at}]}, the earlier texts oldest first (the current text is
+ * the post itself), hidden as the post is. Unreadable → 404. */
 static int handle_post_revisions(struct req *r)
 {
 	int64_t id;
-	if (req_path_id(r, 0, &id) < 0)
+	struct post_row row;
+	if (req_path_id(r, 0, &id) < 0 || post_load(r, id, &row, NULL) < 0)
 		return req_not_found(r);
-	bool mod[2] = {false, false};
-	json_t *p = post_load(r, id, NULL, NULL, NULL, NULL, mod);
-	if (!p)
-		return req_not_found(r);
-	int64_t tid = json_integer_value(json_object_get(p, "thread_id"));
-	json_decref(p);
-	char via[48];
-	snprintf(via, sizeof via, "post:%lld/revisions", (long long)id);
-	if (audit_thread_read(r, tid, via) < 0)
+	free(row.title);
+	char via[AUDIT_TARGET_MAX + 16];
+	strcat(audit_target(via, "post", id), "/revisions");
+	if (audit_thread_read(r, row.thread_id, via) < 0)
 		return req_internal(r, "audit read");
 	json_t *arr = json_array();
 	sqlite3_stmt *st = db_stmt(r->db, revisions_sql);
@@ -383,7 +361,7 @@ static int handle_post_revisions(struct req *r)
 					"author", post_author_json(st, 5), "created_at",
 					json_time(sqlite3_column_int64(st, 3)), "replaced_at",
 					json_time(sqlite3_column_int64(st, 4)));
-		moderation_post_view(rev, r->who, mod[0], mod[1]); /* a hidden post's history is hidden too */
+		moderation_post_view(rev, r->who, row.hidden, row.redacted); /* a hidden post's history is hidden too */
 		json_array_append_new(arr, rev);
 	}
 	sqlite3_reset(st);
@@ -392,13 +370,12 @@ static int handle_post_revisions(struct req *r)
 
 /* POST /api/v1/markdown/preview {body} — signed in; 200 {html} rendered exactly as a stored
  * post would be. Over 65,536 bytes → 413 too_large; an empty body renders to "". */
-static int handle_post_preview(struct req *r)
+static int handle_markdown_preview(struct req *r)
 {
-	const char *body = NULL;
-	if (req_body_str(r, "body", &body) != 0)
-		return req_error(r, 422, "invalid", "body is required");
-	if (strlen(body) > POST_MAX_BODY)
-		return req_error(r, 413, "too_large", "a post's body is at most %d bytes", POST_MAX_BODY);
+	const char *body = req_field_str(r, "body");
+	int rc = post_body_size(r, body);
+	if (rc)
+		return rc;
 	char *html = render_new(body);
 	if (!html)
 		return req_internal(r, "render");
@@ -408,10 +385,12 @@ static int handle_post_preview(struct req *r)
 }
 
 const struct route post_routes[] = {
-	ROUTE(POST, "/api/v1/threads/{id}/posts", ACCESS_WRITE, handle_post_create),
+	ROUTE(POST, "/api/v1/threads/{id}/posts", ACCESS_WRITE, handle_post_create, .body = {POST_BODY_FIELD}),
 	ROUTE(GET, "/api/v1/posts/{id}", ACCESS_CONTENT, handle_post_get),
-	ROUTE(PATCH, "/api/v1/posts/{id}", ACCESS_WRITE, handle_post_edit),
+	ROUTE(PATCH, "/api/v1/posts/{id}", ACCESS_WRITE, handle_post_edit, .body = {POST_BODY_FIELD}),
 	ROUTE(GET, "/api/v1/posts/{id}/revisions", ACCESS_CONTENT, handle_post_revisions),
-	ROUTE(POST, "/api/v1/markdown/preview", ACCESS_SESSION, handle_post_preview),
+	/* Not POST_BODY_FIELD: an empty text previews as "". */
+	ROUTE(POST, "/api/v1/markdown/preview", ACCESS_SESSION, handle_markdown_preview,
+	      .body = {{"body", BODY_STR, BODY_REQUIRED}}),
 	{0},
 };

@@ -1,5 +1,6 @@
 /* post.h — posts (docs/API.md §5): the one function that stores a new post, used by thread creation
- * (the first post) and by replies, so indexing, hooks and notifications happen on every path. */
+ * (the first post) and by replies, so indexing, hooks and notifications happen on every path; and
+ * the declaration of a post's text that both routes share. */
 #ifndef MAMORI_POST_H
 #define MAMORI_POST_H
 
@@ -12,10 +13,13 @@ struct sqlite3_stmt;
 /* The largest post body in bytes (docs/API.md §5); larger → 413 too_large. */
 #define POST_MAX_BODY 65536
 
-/* Checks the body member of the request: returns 0 and *body (borrowed from r->body), or an
- * error status already set on r (422 invalid when missing, not a string or blank, 413 too_large
- * when over POST_MAX_BODY bytes). */
-int post_body_from_request(struct req *r, const char **body);
+/* The declared body member holding a post's text (thread creation, reply, edit): a required,
+ * non-blank string. Its size is checked by post_body_size, because docs/API.md §5 answers 413
+ * too_large there where a declared limit would answer 422. */
+#define POST_BODY_FIELD {"body", BODY_STR, BODY_REQUIRED | BODY_NOT_BLANK}
+
+/* 0 when body is at most POST_MAX_BODY bytes, else 413 too_large set on r. */
+int post_body_size(struct req *r, const char *body);
 
 /* Stores a new post by r->who in thread_id inside the caller's write transaction: renders the
  * Markdown, inserts the row, bumps the thread's post_count and last_post_at, indexes it for

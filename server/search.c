@@ -370,7 +370,7 @@ static int index_matches(struct req *r, const char *expr, char **shorts, int64_t
  * newest first, and nothing past 1,000 indexed results; a query of only 1-2 character terms
  * lists the newest matching posts first. Any input is a literal: FTS5 syntax in it is searched
  * for, never run. A blank query gives no results; a query over 1,000 bytes → 422 invalid. */
-static int handle_search_search(struct req *r)
+static int handle_search(struct req *r)
 {
 	const char *q = req_query_str(r, "q");
 	int64_t page = req_query_int(r, "page", 1);
@@ -410,7 +410,7 @@ static int handle_search_search(struct req *r)
 }
 
 const struct route search_routes[] = {
-	ROUTE(GET, "/api/v1/search", ACCESS_CONTENT, handle_search_search,
+	ROUTE(GET, "/api/v1/search", ACCESS_CONTENT, handle_search,
 	      .params = {{"q", PARAM_STR}, {"page", PARAM_INT}}),
 	{0},
 };

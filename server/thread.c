@@ -10,9 +10,11 @@
 #include "http.h"
 #include "moderation.h"
 #include "post.h"
+#include "ratelimit.h"
 #include "router.h"
 #include "text.h"
 #include "util.h"
+#include "view.h"
 
 #include <event2/buffer.h>
 #include <stdio.h>
@@ -26,15 +28,9 @@
 #define MAX_TAGS 10
 #define TAG_MAX_CODEPOINTS 40
 
-/* The columns of a thread as the API shows it; the caller joins users u on the author. */
-#define THREAD_COLUMNS                                                                             \
-	"t.id, t.category_id, t.title, t.kind, t.visibility, t.company_id, t.group_id, t.status,"      \
-	" t.accepted_post_id, t.pinned, t.locked, t.post_count, t.created_at, t.last_post_at,"         \
-	" u.id, u.name, u.role,"                                                                      \
-	" (SELECT json_group_array(g.name) FROM thread_tags tt JOIN tags g ON g.id = tt.tag_id"        \
-	"   WHERE tt.thread_id = t.id),"                                                               \
-	" t.post_count - coalesce((SELECT seen_count FROM thread_reads rd"                              \
-	"   WHERE rd.user_id = :p_uid AND rd.thread_id = t.id), 0)"
+/* A thread as the API shows it (view.h), with the caller's unread count; the caller joins users
+ * u on the author. */
+#define THREAD_COLUMNS VIEW_THREAD_COLUMNS VIEW_THREAD_UNREAD
 
 #define LIST_OTHER_FILTERS                                                                         \
 	" AND (:kind IS NULL OR t.kind = :kind) AND (:status IS NULL OR t.status = :status)"          \
@@ -64,8 +60,7 @@ static const char one_sql[] =
 	"SELECT " THREAD_COLUMNS " FROM threads t CROSS JOIN users u ON u.id = t.author_id"
 	" WHERE t.id = :id AND " AUTHZ_THREAD_VISIBLE;
 static const char posts_sql[] =
-	"SELECT p.id, p.body, p.html, p.created_at, p.edited_at, u.id, u.name, u.role, " MODERATION_POST_COLUMNS
-	" FROM posts p JOIN users u ON u.id = p.author_id"
+	"SELECT " VIEW_POST_COLUMNS " FROM posts p JOIN users u ON u.id = p.author_id"
 	" WHERE p.thread_id = :id ORDER BY p.id LIMIT :lim OFFSET :off";
 static const char category_exists_sql[] = "SELECT 1 FROM categories WHERE id = :id";
 static const char company_group_sql[] = "SELECT coalesce(group_id, 0) FROM companies WHERE id = :id";
@@ -90,7 +85,7 @@ static const char update_sql[] =
 	" category_id = coalesce(:cat, category_id), visibility = coalesce(:vis, visibility) WHERE id = :id";
 static const char thread_scope_sql[] =
 	"SELECT visibility, coalesce(company_id, 0), coalesce(group_id, 0) FROM threads WHERE id = :id";
-
+/* Whether s is one of the NULL-terminated set. */
 static bool one_of(const char *s, const char *const *set)
 {
 	for (; *set; set++)
@@ -101,33 +96,6 @@ static bool one_of(const char *s, const char *const *set)
 static const char *const kinds[] = {"discussion", "question", "announcement", NULL};
 static const char *const visibilities[] = {"community", "group", "company", "staff", NULL};
 static const char *const statuses[] = {"open", "escalated", "answered", "resolved", NULL};
-
-static json_t *opt_int(sqlite3_stmt *st, int col)
-{
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_integer(sqlite3_column_int64(st, col));
-}
-
-/* One thread from THREAD_COLUMNS. */
-static json_t *thread_json(sqlite3_stmt *st)
-{
-	json_t *tags = json_loads(db_col_text(st, 17), 0, NULL);
-	if (!json_is_array(tags)) {
-		json_decref(tags);
-		tags = json_array();
-	}
-	json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:b, s:b, s:I, s:o, s:o, s:o, s:o, s:I}",
-			      "id", (json_int_t)sqlite3_column_int64(st, 0), "category_id",
-			      (json_int_t)sqlite3_column_int64(st, 1), "title", db_col_text(st, 2), "kind",
-			      db_col_text(st, 3), "visibility", db_col_text(st, 4), "company_id", opt_int(st, 5),
-			      "group_id", opt_int(st, 6), "status",
-			      sqlite3_column_type(st, 7) == SQLITE_NULL ? json_null() : json_string(db_col_text(st, 7)),
-			      "accepted_post_id", opt_int(st, 8), "pinned", sqlite3_column_int(st, 9) != 0, "locked",
-			      sqlite3_column_int(st, 10) != 0, "post_count", (json_int_t)sqlite3_column_int64(st, 11),
-			      "created_at", json_time(sqlite3_column_int64(st, 12)), "last_post_at",
-			      json_time(sqlite3_column_int64(st, 13)), "author", post_author_json(st, 14), "tags", tags,
-			      "unread", (json_int_t)sqlite3_column_int64(st, 18));
-	return o;
-}
 
 /* The list's total scans every thread the filters allow (the rule is evaluated per row), so
  * totals are cached per worker thread, keyed by everything the rule and the filters read: the
@@ -173,6 +141,7 @@ static bool count_key(struct req *r, struct count_slot *key)
 	return true;
 }
 
+/* Whether slot a holds the same key as b (whatever the epochs). */
 static bool count_same_key(const struct count_slot *a, const struct count_slot *b)
 {
 	return a->used && a->uid == b->uid && a->role == b->role && a->company == b->company && a->group == b->group &&
@@ -275,10 +244,7 @@ static int handle_thread_list(struct req *r)
 	}
 	db_bind_int64(st, ":lim", per);
 	db_bind_int64(st, ":off", (page - 1) * per);
-	json_t *arr = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(arr, thread_json(st));
-	sqlite3_reset(st);
+	json_t *arr = view_rows(st, view_thread_json);
 	return req_reply(r, 200, json_pack("{s:o, s:I, s:I, s:I}", "threads", arr, "total", (json_int_t)total, "page",
 					   (json_int_t)page, "per_page", (json_int_t)per));
 }
@@ -291,28 +257,24 @@ static json_t *thread_load(struct req *r, int64_t id)
 	authz_bind(st, r->who);
 	json_t *t = NULL;
 	if (sqlite3_step(st) == SQLITE_ROW)
-		t = thread_json(st);
+		t = view_thread_json(st);
 	sqlite3_reset(st);
 	return t;
 }
 
-/* Marks the thread read by the caller (one short write, only when something is unread).
- * Returns 0 or -1. */
+/* Marks the thread read by the caller inside the request's transaction (one short write, only
+ * when something is unread). Returns 0 or -1. */
 static int thread_mark_read(struct req *r, int64_t id, int64_t unread)
 {
 	if (unread == 0)
 		return 0;
-	if (db_tx_begin(r->db, __func__) < 0)
+	if (req_tx(r) < 0)
 		return -1;
 	sqlite3_stmt *st = db_stmt(r->db, mark_read_sql);
 	db_bind_int64(st, ":uid", r->who->user_id);
 	db_bind_int64(st, ":id", id);
 	db_bind_int64(st, ":now", now_unix());
-	if (db_exec_stmt(r->db, st) < 0 || db_tx_commit(r->db) < 0) {
-		db_tx_rollback(r->db);
-		return -1;
-	}
-	return 0;
+	return db_exec_stmt(r->db, st) < 0 ? -1 : 0;
 }
 
 /* The JSON array of one page of a thread's posts as the caller's class sees them (hidden text
@@ -325,12 +287,9 @@ static char *posts_page_json_new(struct req *r, int64_t id, int64_t page, size_t
 	db_bind_int64(st, ":lim", POSTS_PAGE_SIZE);
 	db_bind_int64(st, ":off", (page - 1) * POSTS_PAGE_SIZE);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *p = json_pack("{s:I, s:I, s:o, s:s, s:s, s:o, s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0),
-				      "thread_id", (json_int_t)id, "author", post_author_json(st, 5), "body",
-				      db_col_text(st, 1), "html", db_col_text(st, 2), "created_at",
-				      json_time(sqlite3_column_int64(st, 3)), "edited_at",
-				      json_time(sqlite3_column_int64(st, 4)));
-		moderation_post_view(p, r->who, sqlite3_column_int(st, 8) != 0, sqlite3_column_int(st, 9) != 0);
+		json_t *p = view_post_json(st);
+		moderation_post_view(p, r->who, sqlite3_column_int(st, VIEW_POST_HIDDEN) != 0,
+				     sqlite3_column_int(st, VIEW_POST_REDACTED) != 0);
 		json_array_append_new(posts, p);
 	}
 	sqlite3_reset(st);
@@ -358,7 +317,7 @@ static char *view_template_new(struct req *r, int64_t id, int64_t page, size_t *
 	json_t *t = thread_load(r, id);
 	if (!t)
 		return NULL;
-	json_object_del(t, "unread"); /* the last member of thread_json: it goes back in its place */
+	json_object_del(t, "unread"); /* the last member of view_thread_json: it goes back in its place */
 	char *thread_text = json_dumps(t, JSON_COMPACT);
 	json_decref(t);
 	size_t posts_len = 0;
@@ -435,21 +394,23 @@ static int handle_thread_get(struct req *r)
 		evbuffer_add(r->raw_out, off, sizeof off - 1);
 	evbuffer_add(r->raw_out, hole + 1, len - head - 1);
 	free(made);
-	if (thread_mark_read(r, id, unread) < 0 || (outsider && audit_thread_outsider_read(r, id, NULL) < 0))
-		return req_internal(r, "mark read");
-	return 200;
+	/* The outsider's audit first: it is a transaction of its own (audit.h), which does not nest
+	 * in the request's. */
+	if (outsider && audit_thread_outsider_read(r, id, NULL) < 0)
+		return req_internal(r, "audit read");
+	return thread_mark_read(r, id, unread) < 0 ? req_internal(r, "mark read") : 200;
 }
 
-/* Folds, trims and checks the tags member into a NULL-terminated new array (*out, free with
- * text_terms_free). Returns 0 or a 422 status set on r. */
+/* Folds, trims and checks the tags member (an array, as declared) into a NULL-terminated new
+ * array (*out, free with text_terms_free). Returns 0 or a 422 status set on r. */
 static int tags_from_request(struct req *r, char ***out)
 {
-	json_t *tags = json_object_get(r->body, "tags");
+	json_t *tags = req_field_json(r, "tags");
 	char **list = xcalloc(MAX_TAGS + 1, sizeof *list);
 	*out = list;
-	if (!tags || json_is_null(tags))
+	if (!tags)
 		return 0;
-	if (!json_is_array(tags) || json_array_size(tags) > MAX_TAGS)
+	if (json_array_size(tags) > MAX_TAGS)
 		return req_error(r, 422, "invalid", "tags must be an array of at most %d strings", MAX_TAGS);
 	size_t i, n = 0;
 	json_t *v;
@@ -484,14 +445,12 @@ static int tags_from_request(struct req *r, char ***out)
  * Returns 0 or an error status set on r. */
 static int thread_scope(struct req *r, const char *vis, int64_t *company, int64_t *group)
 {
-	int64_t want_company = 0, want_group = 0;
-	int hc = req_body_int(r, "company_id", &want_company), hg = req_body_int(r, "group_id", &want_group);
-	if (hc < 0 || hg < 0)
-		return req_error(r, 422, "invalid", "company_id and group_id must be integers");
+	bool hc = req_field_present(r, "company_id"), hg = req_field_present(r, "group_id");
+	int64_t want_company = req_field_int(r, "company_id", 0), want_group = req_field_int(r, "group_id", 0);
 	if (strcmp(vis, "staff") == 0 && authz_is_participant(r->who))
 		return req_forbidden(r);
 	if (!authz_is_secretariat(r->who)) {
-		if (hc == 0 || hg == 0)
+		if (hc || hg)
 			return req_error(r, 422, "invalid", "only the secretariat chooses a thread's company or group");
 		*company = r->who->company_id;
 		*group = r->who->group_id;
@@ -501,17 +460,17 @@ static int thread_scope(struct req *r, const char *vis, int64_t *company, int64_
 			return req_error(r, 422, "invalid", "company visibility needs a company; you have none");
 		return 0;
 	}
-	if (hc == 0) {
+	if (hc) {
 		sqlite3_stmt *st = db_stmt(r->db, company_group_sql);
 		db_bind_int64(st, ":id", want_company);
 		int64_t g = db_one_int64(st, -1);
 		if (g < 0)
 			return req_error(r, 422, "invalid", "no such company");
-		if (hg == 0 && want_group != g)
+		if (hg && want_group != g)
 			return req_error(r, 422, "invalid", "group_id is not the company's group");
 		*company = want_company;
 		*group = g;
-	} else if (hg == 0) {
+	} else if (hg) {
 		sqlite3_stmt *st = db_stmt(r->db, group_exists_sql);
 		db_bind_int64(st, ":id", want_group);
 		if (db_one_int64(st, 0) != 1)
@@ -525,140 +484,156 @@ static int thread_scope(struct req *r, const char *vis, int64_t *company, int64_
 	return 0;
 }
 
-/* POST /api/v1/threads {category_id, title, body, kind, visibility, tags?, company_id?,
- * group_id?} — gated writers; 201 the thread (as in the list) with first_post_id. kind
- * announcement is the secretariat's (403 forbidden); question threads start `open`. Empty title
- * or body → 422 invalid; body over 65,536 bytes → 413 too_large. */
-static int handle_thread_create(struct req *r)
+/* 0 when category cat exists, else 422 invalid set on r. */
+static int category_check(struct req *r, int64_t cat)
 {
-	const char *title = NULL, *kind = NULL, *vis = NULL, *body = NULL;
-	int64_t cat = 0, company = 0, group = 0, thread_id = 0, post_id = 0;
-	char **tags = NULL;
-	int rc;
-	if (req_body_int(r, "category_id", &cat) != 0)
-		return req_error(r, 422, "invalid", "category_id is required");
-	if (req_body_str(r, "title", &title) != 0 || text_blank(title))
-		return req_error(r, 422, "invalid", "title is empty");
-	if (text_codepoints(title, strlen(title)) > TITLE_MAX_CODEPOINTS || strpbrk(title, "\n\r"))
-		return req_error(r, 422, "invalid", "title must be one line of at most %d characters", TITLE_MAX_CODEPOINTS);
-	if (req_body_str(r, "kind", &kind) < 0 || (kind && !one_of(kind, kinds)))
-		return req_error(r, 422, "invalid", "kind must be discussion, question or announcement");
-	if (!kind)
-		kind = "discussion";
-	if (req_body_str(r, "visibility", &vis) != 0 || !one_of(vis, visibilities))
-		return req_error(r, 422, "invalid", "visibility must be community, group, company or staff");
-	if ((rc = post_body_from_request(r, &body)) != 0)
-		return rc;
-	if (strcmp(kind, "announcement") == 0 && !authz_is_secretariat(r->who))
-		return req_forbidden(r);
-	if ((rc = thread_scope(r, vis, &company, &group)) != 0)
-		return rc;
-	if ((rc = moderation_rate_check(r)) != 0)
-		return rc;
 	sqlite3_stmt *st = db_stmt(r->db, category_exists_sql);
 	db_bind_int64(st, ":id", cat);
-	if (db_one_int64(st, 0) != 1)
-		return req_error(r, 422, "invalid", "no such category");
-	if ((rc = tags_from_request(r, &tags)) != 0)
-		goto out;
-	if (db_tx_begin(r->db, __func__) < 0) {
-		rc = req_internal(r, "begin");
-		goto out;
-	}
-	int64_t now = now_unix();
-	st = db_stmt(r->db, insert_sql);
-	db_bind_int64(st, ":cat", cat);
-	db_bind_int64(st, ":author", r->who->user_id);
-	db_bind_text(st, ":title", title);
-	db_bind_text(st, ":kind", kind);
-	db_bind_text(st, ":vis", vis);
-	if (company)
-		db_bind_int64(st, ":company", company);
-	if (group)
-		db_bind_int64(st, ":grp", group);
-	db_bind_text(st, ":status", strcmp(kind, "question") == 0 ? "open" : NULL);
-	db_bind_int64(st, ":now", now);
-	if (db_exec_stmt(r->db, st) < 0)
-		goto fail;
-	thread_id = sqlite3_last_insert_rowid(db_handle(r->db));
-	for (char **t = tags; *t; t++) {
-		st = db_stmt(r->db, tag_insert_sql);
-		db_bind_text(st, ":name", *t);
-		if (db_exec_stmt(r->db, st) < 0)
-			goto fail;
-		st = db_stmt(r->db, tag_link_sql);
-		db_bind_int64(st, ":tid", thread_id);
-		db_bind_text(st, ":name", *t);
-		if (db_exec_stmt(r->db, st) < 0)
-			goto fail;
-	}
-	st = db_stmt(r->db, follow_sql);
-	db_bind_int64(st, ":id", thread_id);
-	db_bind_int64(st, ":uid", r->who->user_id);
-	db_bind_int64(st, ":now", now);
-	if (db_exec_stmt(r->db, st) < 0 || post_insert(r, thread_id, title, body, &post_id) < 0)
-		goto fail;
-	if (db_tx_commit(r->db) < 0)
-		goto fail;
-	events_publish_thread(r->db, thread_id);
-	json_t *t = thread_load(r, thread_id);
-	if (!t) { /* the author can always read what they wrote; a failure here is a bug */
-		rc = req_internal(r, "reload new thread");
-		goto out;
-	}
-	json_object_set_new(t, "first_post_id", json_integer(post_id));
-	rc = req_reply(r, 201, t);
-	goto out;
-fail:
-	db_tx_rollback(r->db);
-	rc = req_internal(r, "create thread");
-out:
-	text_terms_free(tags);
-	return rc;
+	return db_one_int64(st, 0) == 1 ? 0 : req_error(r, 422, "invalid", "no such category");
 }
 
-/* POST and DELETE /api/v1/threads/{id}/follow — readers of the thread; 204. Following means
- * being notified of replies. Missing or unreadable → 404. */
-static int handle_thread_follow(struct req *r)
+/* A thread about to be stored: the checked members of the request. */
+struct new_thread {
+	int64_t cat, company, group; /* company, group: 0 for none */
+	const char *title, *kind, *vis, *body;
+	char **tags; /* NULL-terminated, folded */
+};
+
+/* Stores t inside the request's transaction: the thread, its tags, the author's follow and its
+ * first post (post_insert). Returns 0 with *thread_id and *post_id, or -1. */
+static int thread_store(struct req *r, const struct new_thread *t, int64_t *thread_id, int64_t *post_id)
+{
+	assert(db_in_write_tx(r->db));
+	int64_t now = now_unix();
+	sqlite3_stmt *st = db_stmt(r->db, insert_sql);
+	db_bind_int64(st, ":cat", t->cat);
+	db_bind_int64(st, ":author", r->who->user_id);
+	db_bind_text(st, ":title", t->title);
+	db_bind_text(st, ":kind", t->kind);
+	db_bind_text(st, ":vis", t->vis);
+	if (t->company)
+		db_bind_int64(st, ":company", t->company);
+	if (t->group)
+		db_bind_int64(st, ":grp", t->group);
+	db_bind_text(st, ":status", strcmp(t->kind, "question") == 0 ? "open" : NULL);
+	db_bind_int64(st, ":now", now);
+	if (db_exec_stmt(r->db, st) < 0)
+		return -1;
+	*thread_id = sqlite3_last_insert_rowid(db_handle(r->db));
+	for (char **tag = t->tags; *tag; tag++) {
+		st = db_stmt(r->db, tag_insert_sql);
+		db_bind_text(st, ":name", *tag);
+		if (db_exec_stmt(r->db, st) < 0)
+			return -1;
+		st = db_stmt(r->db, tag_link_sql);
+		db_bind_int64(st, ":tid", *thread_id);
+		db_bind_text(st, ":name", *tag);
+		if (db_exec_stmt(r->db, st) < 0)
+			return -1;
+	}
+	st = db_stmt(r->db, follow_sql);
+	db_bind_int64(st, ":id", *thread_id);
+	db_bind_int64(st, ":uid", r->who->user_id);
+	db_bind_int64(st, ":now", now);
+	if (db_exec_stmt(r->db, st) < 0 || post_insert(r, *thread_id, t->title, t->body, post_id) < 0)
+		return -1;
+	events_publish_thread(r->db, *thread_id);
+	return 0;
+}
+
+/* POST /api/v1/threads {category_id, title, body, kind?, visibility, tags?, company_id?,
+ * group_id?} — gated writers; 201 the thread (as in the list) with first_post_id. kind
+ * announcement is the secretariat's (403 forbidden); question threads start `open`; kind
+ * defaults to discussion. Empty title or body → 422 invalid; body over 65,536 bytes → 413
+ * too_large. */
+static int handle_thread_create(struct req *r)
+{
+	struct new_thread t = {
+		.cat = req_field_int(r, "category_id", 0),
+		.title = req_field_str(r, "title"),
+		.kind = req_field_str(r, "kind"),
+		.vis = req_field_str(r, "visibility"),
+		.body = req_field_str(r, "body"),
+	};
+	int rc;
+	if (text_codepoints(t.title, strlen(t.title)) > TITLE_MAX_CODEPOINTS || strpbrk(t.title, "\n\r"))
+		return req_error(r, 422, "invalid", "title must be one line of at most %d characters", TITLE_MAX_CODEPOINTS);
+	if (t.kind && !one_of(t.kind, kinds))
+		return req_error(r, 422, "invalid", "kind must be discussion, question or announcement");
+	if (!t.kind)
+		t.kind = "discussion";
+	if (!one_of(t.vis, visibilities))
+		return req_error(r, 422, "invalid", "visibility must be community, group, company or staff");
+	if ((rc = post_body_size(r, t.body)) != 0)
+		return rc;
+	if (strcmp(t.kind, "announcement") == 0 && !authz_is_secretariat(r->who))
+		return req_forbidden(r);
+	if ((rc = thread_scope(r, t.vis, &t.company, &t.group)) != 0 ||
+	    (rc = ratelimit_check(r, RATELIMIT_POSTS)) != 0 || (rc = category_check(r, t.cat)) != 0)
+		return rc;
+	int64_t thread_id = 0, post_id = 0;
+	if ((rc = tags_from_request(r, &t.tags)) == 0 && (req_tx(r) < 0 || thread_store(r, &t, &thread_id, &post_id) < 0))
+		rc = req_internal(r, "create thread");
+	text_terms_free(t.tags);
+	if (rc)
+		return rc;
+	json_t *o = thread_load(r, thread_id);
+	if (!o) /* the author can always read what they wrote; a failure here is a bug */
+		return req_internal(r, "reload new thread");
+	json_object_set_new(o, "first_post_id", json_integer(post_id));
+	return req_reply(r, 201, o);
+}
+
+/* Follows (follow) or unfollows thread {id} for the caller: 204; missing or unreadable → 404. */
+static int thread_follow_set(struct req *r, bool follow)
 {
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0 || !authz_can_read_thread(r->db, r->who, id))
 		return req_not_found(r);
-	if (db_tx_begin(r->db, __func__) < 0)
+	if (req_tx(r) < 0)
 		return req_internal(r, "begin");
-	sqlite3_stmt *st = db_stmt(r->db, r->method == EVHTTP_REQ_DELETE ? unfollow_sql : follow_sql);
+	sqlite3_stmt *st = db_stmt(r->db, follow ? follow_sql : unfollow_sql);
 	db_bind_int64(st, ":id", id);
 	db_bind_int64(st, ":uid", r->who->user_id);
-	db_bind_int64_opt(st, ":now", now_unix()); /* follow only */
-	if (db_exec_stmt(r->db, st) < 0 || db_tx_commit(r->db) < 0) {
-		db_tx_rollback(r->db);
-		return req_internal(r, "follow");
-	}
-	return 204;
+	if (follow)
+		db_bind_int64(st, ":now", now_unix());
+	return db_exec_stmt(r->db, st) < 0 ? req_internal(r, "follow") : 204;
 }
+
+/* POST /api/v1/threads/{id}/follow — readers of the thread; 204. Following means being
+ * notified of replies. Missing or unreadable → 404. */
+static int handle_thread_follow(struct req *r)
+{
+	return thread_follow_set(r, true);
+}
+
+/* DELETE /api/v1/threads/{id}/follow — readers of the thread; 204 (also when not following).
+ * Missing or unreadable → 404. */
+static int handle_thread_unfollow(struct req *r)
+{
+	return thread_follow_set(r, false);
+}
+
+/* The members of PATCH /api/v1/threads/{id}, in the order the audit detail lists them. */
+static const char *const update_members[] = {"locked", "pinned", "category_id", "visibility", NULL};
 
 /* PATCH /api/v1/threads/{id} {locked?, pinned?, category_id?, visibility?} — secretariat; 200
  * the thread. A visibility change takes effect at once on every path (each query reads it
  * live); `company` needs a thread with a company and `group` one with a group (422 invalid).
- * Audited as thread.update. (docs/API.md §7; the moderation feature may extend this.) */
+ * Audited as thread.update with the members sent (and previous_visibility). (docs/API.md §7;
+ * the moderation feature may extend this.) */
 static int handle_thread_update(struct req *r)
 {
-	int64_t id, cat = 0;
-	bool locked = false, pinned = false;
-	const char *vis = NULL;
+	int64_t id;
 	if (req_path_id(r, 0, &id) < 0 || !authz_can_read_thread(r->db, r->who, id))
 		return req_not_found(r);
-	int hl = req_body_bool(r, "locked", &locked), hp = req_body_bool(r, "pinned", &pinned);
-	int hc = req_body_int(r, "category_id", &cat), hv = req_body_str(r, "visibility", &vis);
-	if (hl < 0 || hp < 0 || hc < 0 || hv < 0 || (vis && !one_of(vis, visibilities)))
-		return req_error(r, 422, "invalid", "locked, pinned (booleans), category_id (integer) or visibility is malformed");
-	if (hc == 0) {
-		sqlite3_stmt *st = db_stmt(r->db, category_exists_sql);
-		db_bind_int64(st, ":id", cat);
-		if (db_one_int64(st, 0) != 1)
-			return req_error(r, 422, "invalid", "no such category");
-	}
-	if (db_tx_begin(r->db, __func__) < 0)
+	const char *vis = req_field_str(r, "visibility");
+	if (vis && !one_of(vis, visibilities))
+		return req_error(r, 422, "invalid", "visibility must be community, group, company or staff");
+	int rc;
+	if (req_field_present(r, "category_id") && (rc = category_check(r, req_field_int(r, "category_id", 0))) != 0)
+		return rc;
+	if (req_tx(r) < 0)
 		return req_internal(r, "begin");
 	sqlite3_stmt *st = db_stmt(r->db, thread_scope_sql);
 	db_bind_int64(st, ":id", id);
@@ -670,33 +645,30 @@ static int handle_thread_update(struct req *r)
 		group = sqlite3_column_int64(st, 2);
 	}
 	sqlite3_reset(st);
-	if (vis && ((strcmp(vis, "company") == 0 && !company) || (strcmp(vis, "group") == 0 && !group))) {
-		db_tx_rollback(r->db);
+	if (vis && ((strcmp(vis, "company") == 0 && !company) || (strcmp(vis, "group") == 0 && !group)))
 		return req_error(r, 422, "invalid", "this thread has no %s to restrict it to",
 				 strcmp(vis, "company") == 0 ? "company" : "group");
-	}
 	st = db_stmt(r->db, update_sql);
 	db_bind_int64(st, ":id", id);
-	if (hl == 0)
-		db_bind_int64(st, ":locked", locked);
-	if (hp == 0)
-		db_bind_int64(st, ":pinned", pinned);
-	if (hc == 0)
-		db_bind_int64(st, ":cat", cat);
+	if (req_field_present(r, "locked"))
+		db_bind_int64(st, ":locked", req_field_bool(r, "locked", false));
+	if (req_field_present(r, "pinned"))
+		db_bind_int64(st, ":pinned", req_field_bool(r, "pinned", false));
+	if (req_field_present(r, "category_id"))
+		db_bind_int64(st, ":cat", req_field_int(r, "category_id", 0));
 	db_bind_text(st, ":vis", vis);
-	json_t *detail = json_deep_copy(r->body);
+	if (db_exec_stmt(r->db, st) < 0)
+		return req_internal(r, "update thread");
+	json_t *detail = json_object();
+	for (const char *const *m = update_members; *m; m++)
+		if (req_field_present(r, *m))
+			json_object_set(detail, *m, req_field_json(r, *m));
 	if (vis)
 		json_object_set_new(detail, "previous_visibility", json_string(old_vis));
-	char target[32];
-	snprintf(target, sizeof target, "thread:%lld", (long long)id);
-	int rc = db_exec_stmt(r->db, st);
-	if (rc == 0)
-		rc = audit_append(r->db, r->who->user_id, "thread.update", target, r->ip, detail);
+	rc = audit_append_on(r->db, r->who->user_id, "thread.update", "thread", id, r->ip, detail);
 	json_decref(detail);
-	if (rc < 0 || db_tx_commit(r->db) < 0) {
-		db_tx_rollback(r->db);
-		return req_internal(r, "update thread");
-	}
+	if (rc < 0)
+		return req_internal(r, "audit thread update");
 	events_publish_thread(r->db, id);
 	json_t *t = thread_load(r, id);
 	return t ? req_reply(r, 200, t) : req_not_found(r);
@@ -710,11 +682,24 @@ const struct route thread_routes[] = {
 			 {"tag", PARAM_STR},
 			 {"page", PARAM_INT},
 			 {"per_page", PARAM_INT}}),
-	ROUTE(POST, "/api/v1/threads", ACCESS_WRITE, handle_thread_create),
-	ROUTE(GET, "/api/v1/threads/{id}", ACCESS_CONTENT, handle_thread_get,
-	      .params = {{"page", PARAM_INT}}),
-	ROUTE(PATCH, "/api/v1/threads/{id}", ACCESS_CONTENT | ACCESS_SECRETARIAT, handle_thread_update),
+	/* kind is optional (discussion), and title's rule (one line, 200 characters) and the body's
+	 * 413 limit are the handler's. */
+	ROUTE(POST, "/api/v1/threads", ACCESS_WRITE, handle_thread_create,
+	      .body = {{"category_id", BODY_INT, BODY_REQUIRED | BODY_POSITIVE},
+		       {"title", BODY_STR, BODY_REQUIRED | BODY_NOT_BLANK},
+		       POST_BODY_FIELD,
+		       {"kind", BODY_STR, 0},
+		       {"visibility", BODY_STR, BODY_REQUIRED},
+		       {"tags", BODY_ARRAY, 0},
+		       {"company_id", BODY_INT, BODY_POSITIVE},
+		       {"group_id", BODY_INT, BODY_POSITIVE}}),
+	ROUTE(GET, "/api/v1/threads/{id}", ACCESS_CONTENT, handle_thread_get, .params = {{"page", PARAM_INT}}),
+	ROUTE(PATCH, "/api/v1/threads/{id}", ACCESS_CONTENT | ACCESS_SECRETARIAT, handle_thread_update,
+	      .body = {{"locked", BODY_BOOL, 0},
+		       {"pinned", BODY_BOOL, 0},
+		       {"category_id", BODY_INT, BODY_POSITIVE},
+		       {"visibility", BODY_STR, 0}}),
 	ROUTE(POST, "/api/v1/threads/{id}/follow", ACCESS_CONTENT, handle_thread_follow),
-	ROUTE(DELETE, "/api/v1/threads/{id}/follow", ACCESS_CONTENT, handle_thread_follow),
+	ROUTE(DELETE, "/api/v1/threads/{id}/follow", ACCESS_CONTENT, handle_thread_unfollow),
 	{0},
 };

@@ -22,6 +22,45 @@ json_t *view_rows(struct sqlite3_stmt *st, json_t *(*row)(struct sqlite3_stmt *s
 
 /* ---- threads and posts ---------------------------------------------------------------------- */
 
+/* A thread's columns as the API shows it, over threads t joined with users u on its author
+ * (u.id = t.author_id), in the order view_thread_json reads them. */
+#define VIEW_THREAD_COLUMNS                                                                                  \
+	"t.id, t.category_id, t.title, t.kind, t.visibility, t.company_id, t.group_id, t.status,"            \
+	" t.accepted_post_id, t.pinned, t.locked, t.post_count, t.created_at, t.last_post_at,"               \
+	" u.id, u.name, u.role,"                                                                             \
+	" (SELECT json_group_array(g.name) FROM thread_tags tt JOIN tags g ON g.id = tt.tag_id"              \
+	"   WHERE tt.thread_id = t.id)"
+/* The caller's unread count of the thread: one more column, right after VIEW_THREAD_COLUMNS,
+ * reading :p_uid (bound by authz_bind). */
+#define VIEW_THREAD_UNREAD                                                                                   \
+	", t.post_count - coalesce((SELECT seen_count FROM thread_reads rd"                                  \
+	"   WHERE rd.user_id = :p_uid AND rd.thread_id = t.id), 0)"
+#define VIEW_THREAD_NCOLS 18 /* the columns of VIEW_THREAD_COLUMNS */
+
+/* The thread in the current row of st (VIEW_THREAD_COLUMNS, then `unread` when the row also has
+ * the VIEW_THREAD_UNREAD column): {id, category_id, title, kind, visibility, company_id,
+ * group_id, status, accepted_post_id, pinned, locked, post_count, created_at, last_post_at,
+ * author, tags[, unread]}. New reference. */
+json_t *view_thread_json(struct sqlite3_stmt *st);
+
+/* Thread id as view_thread_json shows it, without the caller's own members (no `unread`), or
+ * NULL when there is no such thread. The caller has decided that it may be read. New reference. */
+json_t *view_thread_get(struct db *d, int64_t id);
+
+/* A post's columns, over posts p joined with users u on its author (u.id = p.author_id), in the
+ * order view_post_json reads them; the last two are moderation's MODERATION_POST_COLUMNS (hidden,
+ * redacted), which the caller hands to moderation_post_view. */
+#define VIEW_POST_COLUMNS                                                                                    \
+	"p.id, p.thread_id, p.body, p.html, p.created_at, p.edited_at, u.id, u.name, u.role,"                \
+	" p.hidden_at IS NOT NULL, p.redacted_at IS NOT NULL"
+enum { VIEW_POST_AUTHOR = 6, VIEW_POST_HIDDEN = 9, VIEW_POST_REDACTED = 10, VIEW_POST_NCOLS = 11 };
+
+/* The post in the current row of st (VIEW_POST_COLUMNS): {id, thread_id, author, body, html,
+ * created_at, edited_at}. The caller then applies moderation_post_view (moderation.h) with the
+ * VIEW_POST_HIDDEN and VIEW_POST_REDACTED columns, which adds `hidden` and `redacted` and
+ * withholds a hidden post's text from all but the secretariat. New reference. */
+json_t *view_post_json(struct sqlite3_stmt *st);
+
 /* ---- users ---------------------------------------------------------------------------------- */
 
 /* The columns of a user row (alias u), in the order view_user_row reads them from column 0. */

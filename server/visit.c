@@ -45,11 +45,13 @@ const char *visit_checklist_key(int stage, int i)
 
 #define JST_OFFSET (9 * 3600)
 
+/* Whether y is a Gregorian leap year. */
 static bool leap(int y)
 {
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
+/* The end of the Japan-time day monthday in now's program year (visit.h). */
 int64_t visit_due_end(int monthday, int64_t now)
 {
 	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -91,11 +93,13 @@ static json_t *checklist_full(int stage, const char *stored)
 	return out;
 }
 
+/* Column col as a JSON string, or null. */
 static json_t *opt_text(sqlite3_stmt *st, int col)
 {
 	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_string(db_col_text(st, col));
 }
 
+/* A row of VISIT_COLUMNS as the visit's JSON. */
 static json_t *visit_row_json(sqlite3_stmt *st)
 {
 	int stage = sqlite3_column_int(st, 3);
@@ -188,11 +192,10 @@ static int tell_concerned(struct req *r, int64_t visit_id, int64_t company_id, i
 	return rc;
 }
 
+/* Audits action on visit:id by r's caller; takes detail's reference. */
 static int audit_visit(struct req *r, const char *action, int64_t visit_id, json_t *detail)
 {
-	char target[48];
-	snprintf(target, sizeof target, "visit:%lld", (long long)visit_id);
-	int rc = audit_append(r->db, r->who->user_id, action, target, r->ip, detail);
+	int rc = audit_append_on(r->db, r->who->user_id, action, "visit", visit_id, r->ip, detail);
 	json_decref(detail);
 	return rc;
 }
@@ -209,47 +212,42 @@ static const char insert_sql[] =
 	"INSERT INTO visits (company_id, stage, scheduled_at, mode, expert_id, created_by, created_at, updated_at)"
 	" VALUES (:cid, :stage, :at, :mode, :eid, :by, :now, :now)";
 
+/* Whether m is a visit's mode. */
 static bool mode_ok(const char *m)
 {
 	return strcmp(m, "onsite") == 0 || strcmp(m, "online") == 0;
 }
 
-static int body_time(struct req *r, const char *name, int64_t *out)
+/* The declared time member name into *out: 0, 1 when absent, -1 when not RFC 3339. */
+static int field_time(struct req *r, const char *name, int64_t *out)
 {
-	const char *s = NULL;
-	int got = req_body_str(r, name, &s);
-	if (got == 0 && time_parse_rfc3339(s, out) != 0)
-		return -1;
-	return got;
+	const char *s = req_field_str(r, name);
+	if (!s)
+		return 1;
+	return time_parse_rfc3339(s, out) != 0 ? -1 : 0;
 }
 
-/* POST /api/v1/companies/{id}/visits {stage, scheduled_at, mode, expert_id} — secretariat, or an
- * expert assigned to the company for themselves (expert_id may then be left out). 201 the visit;
- * 404 when the caller may not read the company's content; 403 when an expert schedules another
- * expert; 422 invalid / expert_not_assigned; 409 stage_taken. */
-static int handle_visit_create(struct req *r)
+/* Who schedules: the expert_id of a POST visits body, or for an expert themselves. 0, or the
+ * error status (403 an expert for another, 422 the secretariat without expert_id). */
+static int visit_expert(struct req *r, int64_t *eid)
 {
-	int64_t cid, stage = 0, at = 0, eid = 0;
-	const char *mode = NULL;
-	if (req_path_id(r, 0, &cid) < 0 || !authz_can_read_company(r->db, r->who, cid))
-		return req_not_found(r);
-	if (req_body_int(r, "stage", &stage) != 0 || stage < 1 || stage > 4)
-		return req_error(r, 422, "invalid", "stage must be 1, 2, 3 or 4");
-	if (body_time(r, "scheduled_at", &at) != 0)
-		return req_error(r, 422, "invalid", "scheduled_at must be an RFC 3339 time");
-	if (req_body_str(r, "mode", &mode) != 0 || !mode_ok(mode))
-		return req_error(r, 422, "invalid", "mode must be onsite or online");
-	int got = req_body_int(r, "expert_id", &eid);
-	if (got < 0)
-		return req_error(r, 422, "invalid", "expert_id must be an integer");
+	bool got = req_field_present(r, "expert_id");
+	*eid = req_field_int(r, "expert_id", 0);
 	if (authz_is_expert(r->who)) {
-		if (got == 1)
-			eid = r->who->user_id;
-		else if (eid != r->who->user_id)
+		if (!got)
+			*eid = r->who->user_id;
+		else if (*eid != r->who->user_id)
 			return req_error(r, 403, "forbidden", "an expert schedules visits for themselves");
-	} else if (got == 1) {
+	} else if (!got) {
 		return req_error(r, 422, "invalid", "expert_id is required");
 	}
+	return 0;
+}
+
+/* Whether company cid is active and expert eid an active expert assigned to it: 0, or 422
+ * (invalid, expert_not_assigned). */
+static int visit_company_check(struct req *r, int64_t cid, int64_t eid)
+{
 	sqlite3_stmt *st = db_stmt(r->db, company_status_sql);
 	db_bind_int64(st, ":id", cid);
 	char *status = sqlite3_step(st) == SQLITE_ROW ? db_col_dup(st, 0) : NULL;
@@ -263,17 +261,37 @@ static int handle_visit_create(struct req *r)
 	db_bind_int64(st, ":eid", eid);
 	if (db_one_int64(st, 0) != 1)
 		return req_error(r, 422, "expert_not_assigned", "the expert is not assigned to this company");
+	return 0;
+}
 
-	if (db_tx_begin(r->db, __func__) < 0)
+/* POST /api/v1/companies/{id}/visits {stage, scheduled_at, mode, expert_id} — secretariat, or an
+ * expert assigned to the company for themselves (expert_id may then be left out). 201 the visit;
+ * 404 when the caller may not read the company's content; 403 when an expert schedules another
+ * expert; 422 invalid / expert_not_assigned; 409 stage_taken. */
+static int handle_visit_create(struct req *r)
+{
+	int64_t cid, at = 0, eid = 0;
+	if (req_path_id(r, 0, &cid) < 0 || !authz_can_read_company(r->db, r->who, cid))
+		return req_not_found(r);
+	int64_t stage = req_field_int(r, "stage", 0);
+	const char *mode = req_field_str(r, "mode");
+	if (field_time(r, "scheduled_at", &at) != 0)
+		return req_error(r, 422, "invalid", "scheduled_at must be an RFC 3339 time");
+	if (!mode_ok(mode))
+		return req_error(r, 422, "invalid", "mode must be onsite or online");
+	int status = visit_expert(r, &eid);
+	if (!status)
+		status = visit_company_check(r, cid, eid);
+	if (status)
+		return status;
+	if (req_tx(r) < 0)
 		return req_internal(r, "begin");
-	st = db_stmt(r->db, stage_taken_sql); /* inside the transaction: two schedulers cannot both win */
+	sqlite3_stmt *st = db_stmt(r->db, stage_taken_sql); /* inside the transaction: two schedulers cannot both win */
 	db_bind_int64(st, ":cid", cid);
 	db_bind_int64(st, ":stage", stage);
-	if (db_one_int64(st, 0) == 1) {
-		db_tx_rollback(r->db);
+	if (db_one_int64(st, 0) == 1)
 		return req_error(r, 409, "stage_taken", "stage %d already has a visit that is not cancelled",
 				 (int)stage);
-	}
 	st = db_stmt(r->db, insert_sql);
 	db_bind_int64(st, ":cid", cid);
 	db_bind_int64(st, ":stage", stage);
@@ -282,17 +300,15 @@ static int handle_visit_create(struct req *r)
 	db_bind_int64(st, ":eid", eid);
 	db_bind_int64(st, ":by", r->who->user_id);
 	db_bind_int64(st, ":now", now_unix());
-	bool ok = db_exec_stmt(r->db, st) == 0;
-	int64_t id = sqlite3_last_insert_rowid(db_handle(r->db));
-	ok = ok && audit_visit(r, "visit.create", id,
-			       json_pack("{s:I, s:I, s:s, s:I, s:I}", "company_id", (json_int_t)cid, "stage",
-					 (json_int_t)stage, "mode", mode, "expert_id", (json_int_t)eid,
-					 "scheduled_at", (json_int_t)at)) == 0;
-	ok = ok && tell_concerned(r, id, cid, (int)stage, at, mode, "visit.scheduled") == 0;
-	if (!ok || db_tx_commit(r->db) < 0) {
-		db_tx_rollback(r->db);
+	if (db_exec_stmt(r->db, st) != 0)
 		return req_internal(r, "visit create");
-	}
+	int64_t id = sqlite3_last_insert_rowid(db_handle(r->db));
+	if (audit_visit(r, "visit.create", id,
+			json_pack("{s:I, s:I, s:s, s:I, s:I}", "company_id", (json_int_t)cid, "stage",
+				  (json_int_t)stage, "mode", mode, "expert_id", (json_int_t)eid, "scheduled_at",
+				  (json_int_t)at)) != 0 ||
+	    tell_concerned(r, id, cid, (int)stage, at, mode, "visit.scheduled") != 0)
+		return req_internal(r, "visit create");
 	json_t *o = visit_load(r->db, r->who, id);
 	return o ? req_reply(r, 201, o) : req_internal(r, "visit reload");
 }
@@ -323,6 +339,7 @@ static int handle_visit_get(struct req *r)
 	return o ? req_reply(r, 200, o) : req_not_found(r);
 }
 
+/* Whether s is empty or only ASCII white space. */
 static bool blank(const char *s)
 {
 	for (; s && *s; s++)
@@ -331,6 +348,7 @@ static bool blank(const char *s)
 	return true;
 }
 
+/* The report's HTML (new string), or NULL when it cannot be rendered. */
 static char *render_report(const char *src)
 {
 	struct buf b = {0};
@@ -350,183 +368,191 @@ static const char update_sql[] =
 	" cancelled_at = CASE WHEN :status = 'cancelled' THEN :now ELSE cancelled_at END"
 	" WHERE id = :id AND revision = :revision";
 
+/* A PATCH of a visit: the visit as it was (v) and what it becomes. Strings but the two new ones
+ * are borrowed from v or the body. */
+struct visit_change {
+	json_t *v;
+	int stage;
+	int64_t old_at, at;
+	const char *old_status, *old_mode, *status, *mode, *report;
+	bool got_at, got_mode, got_status, got_report, got_checklist;
+	char *checklist_text, *html; /* new strings */
+};
+
+/* Merges the body's checklist (keys of the visit's stage, booleans) into the stored one, as
+ * c->checklist_text. 0, or 422 invalid. */
+static int change_checklist(struct req *r, struct visit_change *c)
+{
+	json_t *merged = json_deep_copy(json_object_get(c->v, "checklist"));
+	json_t *cl = req_field_json(r, "checklist");
+	const char *k;
+	json_t *val;
+	json_object_foreach(cl, k, val)
+	{
+		if (!json_object_get(merged, k) || !json_is_boolean(val)) {
+			json_decref(merged);
+			return req_error(r, 422, "invalid", "checklist key %.40s is not one of stage %d's, or not a boolean",
+					 k, c->stage);
+		}
+		json_object_set(merged, k, val);
+	}
+	c->checklist_text = json_dumps(merged, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(merged);
+	return 0;
+}
+
+/* Reads the PATCH body over visit v into c. 0, or the error status (422 invalid, 413 too_large:
+ * kept here, as a post's body limit). */
+static int change_read(struct req *r, json_t *v, struct visit_change *c)
+{
+	c->v = v;
+	c->stage = (int)json_integer_value(json_object_get(v, "stage"));
+	c->old_status = c->status = json_string_value(json_object_get(v, "status"));
+	c->old_mode = c->mode = json_string_value(json_object_get(v, "mode"));
+	time_parse_rfc3339(json_string_value(json_object_get(v, "scheduled_at")), &c->old_at);
+	c->at = c->old_at;
+	json_t *jr = json_object_get(v, "report");
+	c->report = json_is_string(jr) ? json_string_value(jr) : NULL;
+	int got = field_time(r, "scheduled_at", &c->at);
+	if (got < 0)
+		return req_error(r, 422, "invalid", "scheduled_at must be an RFC 3339 time");
+	c->got_at = got == 0;
+	const char *s = req_field_str(r, "mode");
+	if ((c->got_mode = s != NULL) && !mode_ok(s))
+		return req_error(r, 422, "invalid", "mode must be onsite or online");
+	c->mode = s ? s : c->mode;
+	s = req_field_str(r, "status");
+	if ((c->got_status = s != NULL) && strcmp(s, "scheduled") != 0 && strcmp(s, "done") != 0 &&
+	    strcmp(s, "cancelled") != 0)
+		return req_error(r, 422, "invalid", "status must be scheduled, done or cancelled");
+	c->status = s ? s : c->status;
+	s = req_field_str(r, "report");
+	if ((c->got_report = s != NULL) && strlen(s) > POST_MAX_BODY)
+		return req_error(r, 413, "too_large", "a report is at most %d bytes", POST_MAX_BODY);
+	c->report = s ? s : c->report;
+	c->got_checklist = req_field_present(r, "checklist");
+	return change_checklist(r, c);
+}
+
+/* The visit's life cycle over c: 0, or 409 conflict / 422 report_required. */
+static int change_check(struct req *r, const struct visit_change *c)
+{
+	bool changes_status = strcmp(c->status, c->old_status) != 0;
+	if (strcmp(c->old_status, "cancelled") == 0 &&
+	    (changes_status || c->got_at || c->got_mode || c->got_report || c->got_checklist))
+		return req_error(r, 409, "conflict", "a cancelled visit does not change; schedule the stage again");
+	if (changes_status && strcmp(c->old_status, "scheduled") != 0)
+		return req_error(r, 409, "conflict", "status moves from scheduled to done or cancelled only");
+	if (strcmp(c->old_status, "done") == 0 &&
+	    ((c->got_at && c->at != c->old_at) || strcmp(c->mode, c->old_mode) != 0))
+		return req_error(r, 409, "conflict", "a done visit keeps its date and mode");
+	if (strcmp(c->status, "done") == 0 && blank(c->report))
+		return req_error(r, 422, "report_required", "a done visit needs a report");
+	return 0;
+}
+
+/* The notice kind a change tells the concerned of, or NULL. */
+static const char *change_kind(const struct visit_change *c)
+{
+	bool changes_status = strcmp(c->status, c->old_status) != 0;
+	if (changes_status && strcmp(c->status, "done") == 0)
+		return "visit.reported";
+	if (changes_status && strcmp(c->status, "cancelled") == 0)
+		return "visit.cancelled";
+	if (strcmp(c->status, "scheduled") == 0 && c->at != c->old_at)
+		return "visit.rescheduled";
+	return NULL;
+}
+
+/* Audits visit.update for c: the fields changed and the status before and after, never the
+ * report's text. 0 or -1. */
+static int change_audit(struct req *r, int64_t id, const struct visit_change *c)
+{
+	json_t *fields = json_array();
+	if (c->got_at && c->at != c->old_at)
+		json_array_append_new(fields, json_string("scheduled_at"));
+	if (c->got_mode)
+		json_array_append_new(fields, json_string("mode"));
+	if (c->got_status)
+		json_array_append_new(fields, json_string("status"));
+	if (c->got_report)
+		json_array_append_new(fields, json_string("report"));
+	if (c->got_checklist)
+		json_array_append_new(fields, json_string("checklist"));
+	return audit_visit(r, "visit.update", id,
+			   json_pack("{s:I, s:I, s:o, s:s, s:s}", "company_id",
+				     (json_int_t)json_integer_value(json_object_get(c->v, "company_id")), "stage",
+				     (json_int_t)c->stage, "fields", fields, "from", c->old_status, "to", c->status));
+}
+
+/* Writes c over visit id in the request's transaction, only over the revision it was decided on
+ * (a change meanwhile: 409 conflict), audits and tells the concerned. 0, or the error status. */
+static int change_store(struct req *r, int64_t id, const struct visit_change *c)
+{
+	if (req_tx(r) < 0)
+		return req_internal(r, "begin");
+	sqlite3_stmt *st = db_stmt(r->db, update_sql);
+	db_bind_int64(st, ":at", c->at);
+	db_bind_text(st, ":mode", c->mode);
+	db_bind_text(st, ":status", c->status);
+	db_bind_text(st, ":checklist", c->checklist_text);
+	if (c->report) {
+		db_bind_text(st, ":report", c->report);
+		db_bind_text(st, ":html", c->html);
+	}
+	db_bind_int64(st, ":now", now_unix());
+	db_bind_int64(st, ":id", id);
+	db_bind_int64(st, ":revision", json_integer_value(json_object_get(c->v, "revision")));
+	if (db_exec_stmt(r->db, st) != 0)
+		return req_internal(r, "visit update");
+	if (sqlite3_changes(db_handle(r->db)) != 1)
+		return req_error(r, 409, "conflict", "the visit changed meanwhile; reload it");
+	const char *kind = change_kind(c);
+	if (change_audit(r, id, c) != 0 ||
+	    (kind && tell_concerned(r, id, json_integer_value(json_object_get(c->v, "company_id")), c->stage, c->at,
+				    c->mode, kind) != 0))
+		return req_internal(r, "visit update");
+	return 0;
+}
+
+/* Decides and writes the PATCH of visit id (v, as the caller reads it) into c: 0, or the error
+ * status. */
+static int visit_change(struct req *r, int64_t id, json_t *v, struct visit_change *c)
+{
+	int64_t expert_id = json_integer_value(json_object_get(v, "expert_id"));
+	if (!authz_is_secretariat(r->who) && r->who->user_id != expert_id)
+		return req_error(r, 403, "forbidden", "only the visit's expert or the secretariat changes a visit");
+	int status = change_read(r, v, c);
+	if (!status)
+		status = change_check(r, c);
+	if (status)
+		return status;
+	if (c->report && !(c->html = render_report(c->report)))
+		return req_internal(r, "render");
+	return change_store(r, id, c);
+}
+
 /* PATCH /api/v1/visits/{id} {scheduled_at?, mode?, status?, report?, checklist?} — the visit's
  * expert, the secretariat (another reader: 403; anyone else: 404). status moves scheduled →
  * done | cancelled only (else 409 conflict); done needs a non-blank report (422
  * report_required); a done visit keeps its date and mode but its report and checklist may be
  * corrected; a cancelled visit changes no more (409 conflict). checklist keys are the stage's
  * (else 422 invalid) and merge into the stored ones. 200 the visit. */
-static int handle_visit_patch(struct req *r)
+static int handle_visit_update(struct req *r)
 {
 	int64_t id;
 	json_t *v = req_path_id(r, 0, &id) < 0 ? NULL : visit_load(r->db, r->who, id);
 	if (!v)
 		return req_not_found(r);
-	int rc;
-	char *html = NULL, *checklist_text = NULL;
-	int64_t expert_id = json_integer_value(json_object_get(v, "expert_id"));
-	if (!authz_is_secretariat(r->who) && r->who->user_id != expert_id) {
-		rc = req_error(r, 403, "forbidden", "only the visit's expert or the secretariat changes a visit");
-		goto out;
-	}
-	int stage = (int)json_integer_value(json_object_get(v, "stage"));
-	const char *old_status = json_string_value(json_object_get(v, "status"));
-	int64_t old_at = 0;
-	time_parse_rfc3339(json_string_value(json_object_get(v, "scheduled_at")), &old_at);
-	int64_t at = old_at;
-	const char *mode = json_string_value(json_object_get(v, "mode"));
-	const char *status = old_status;
-	json_t *jr = json_object_get(v, "report");
-	const char *report = json_is_string(jr) ? json_string_value(jr) : NULL;
-
-	int got_at = body_time(r, "scheduled_at", &at);
-	if (got_at < 0) {
-		rc = req_error(r, 422, "invalid", "scheduled_at must be an RFC 3339 time");
-		goto out;
-	}
-	const char *s = NULL;
-	int got_mode = req_body_str(r, "mode", &s);
-	if (got_mode < 0 || (got_mode == 0 && !mode_ok(s))) {
-		rc = req_error(r, 422, "invalid", "mode must be onsite or online");
-		goto out;
-	}
-	if (got_mode == 0)
-		mode = s;
-	int got_status = req_body_str(r, "status", &s);
-	if (got_status < 0 || (got_status == 0 && strcmp(s, "scheduled") != 0 && strcmp(s, "done") != 0 &&
-			       strcmp(s, "cancelled") != 0)) {
-		rc = req_error(r, 422, "invalid", "status must be scheduled, done or cancelled");
-		goto out;
-	}
-	if (got_status == 0)
-		status = s;
-	int got_report = req_body_str(r, "report", &s);
-	if (got_report < 0) {
-		rc = req_error(r, 422, "invalid", "report must be a string");
-		goto out;
-	}
-	if (got_report == 0) {
-		if (strlen(s) > POST_MAX_BODY) {
-			rc = req_error(r, 413, "too_large", "a report is at most %d bytes", POST_MAX_BODY);
-			goto out;
-		}
-		if (!utf8_valid(s, strlen(s))) {
-			rc = req_error(r, 422, "invalid", "report must be UTF-8");
-			goto out;
-		}
-		report = s;
-	}
-	json_t *cl = json_object_get(r->body, "checklist");
-	json_t *merged = json_deep_copy(json_object_get(v, "checklist"));
-	if (cl && !json_is_null(cl)) {
-		const char *k;
-		json_t *val;
-		if (!json_is_object(cl)) {
-			json_decref(merged);
-			rc = req_error(r, 422, "invalid", "checklist must be an object of booleans");
-			goto out;
-		}
-		json_object_foreach(cl, k, val)
-		{
-			if (!json_object_get(merged, k) || !json_is_boolean(val)) {
-				json_decref(merged);
-				rc = req_error(r, 422, "invalid", "checklist key %.40s is not one of stage %d's, or not a boolean",
-					       k, stage);
-				goto out;
-			}
-			json_object_set(merged, k, val);
-		}
-	}
-	checklist_text = json_dumps(merged, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(merged);
-
-	/* The life cycle. */
-	bool changes_status = strcmp(status, old_status) != 0;
-	if (strcmp(old_status, "cancelled") == 0 && (changes_status || got_at == 0 || got_mode == 0 ||
-						     got_report == 0 || (cl && !json_is_null(cl)))) {
-		rc = req_error(r, 409, "conflict", "a cancelled visit does not change; schedule the stage again");
-		goto out;
-	}
-	if (changes_status && strcmp(old_status, "scheduled") != 0) {
-		rc = req_error(r, 409, "conflict", "status moves from scheduled to done or cancelled only");
-		goto out;
-	}
-	if (strcmp(old_status, "done") == 0 && ((got_at == 0 && at != old_at) || strcmp(mode, json_string_value(json_object_get(v, "mode"))) != 0)) {
-		rc = req_error(r, 409, "conflict", "a done visit keeps its date and mode");
-		goto out;
-	}
-	if (strcmp(status, "done") == 0 && blank(report)) {
-		rc = req_error(r, 422, "report_required", "a done visit needs a report");
-		goto out;
-	}
-	if (report) {
-		html = render_report(report);
-		if (!html) {
-			rc = req_internal(r, "render");
-			goto out;
-		}
-	}
-
-	if (db_tx_begin(r->db, __func__) < 0) {
-		rc = req_internal(r, "begin");
-		goto out;
-	}
-	/* Only over the revision this request was decided on: a change meanwhile answers 409. */
-	sqlite3_stmt *st = db_stmt(r->db, update_sql);
-	db_bind_int64(st, ":at", at);
-	db_bind_text(st, ":mode", mode);
-	db_bind_text(st, ":status", status);
-	db_bind_text(st, ":checklist", checklist_text);
-	if (report) {
-		db_bind_text(st, ":report", report);
-		db_bind_text(st, ":html", html);
-	}
-	db_bind_int64(st, ":now", now_unix());
-	db_bind_int64(st, ":id", id);
-	db_bind_int64(st, ":revision", json_integer_value(json_object_get(v, "revision")));
-	bool ok = db_exec_stmt(r->db, st) == 0;
-	if (ok && sqlite3_changes(db_handle(r->db)) != 1) {
-		db_tx_rollback(r->db);
-		rc = req_error(r, 409, "conflict", "the visit changed meanwhile; reload it");
-		goto out;
-	}
-	/* The audit names what changed, never the report's text. */
-	json_t *fields = json_array();
-	if (got_at == 0 && at != old_at)
-		json_array_append_new(fields, json_string("scheduled_at"));
-	if (got_mode == 0)
-		json_array_append_new(fields, json_string("mode"));
-	if (got_status == 0)
-		json_array_append_new(fields, json_string("status"));
-	if (got_report == 0)
-		json_array_append_new(fields, json_string("report"));
-	if (cl && !json_is_null(cl))
-		json_array_append_new(fields, json_string("checklist"));
-	ok = ok && audit_visit(r, "visit.update", id,
-			       json_pack("{s:I, s:I, s:o, s:s, s:s}", "company_id",
-					 (json_int_t)json_integer_value(json_object_get(v, "company_id")), "stage",
-					 (json_int_t)stage, "fields", fields, "from", old_status, "to", status)) == 0;
-	const char *kind = NULL;
-	if (changes_status && strcmp(status, "done") == 0)
-		kind = "visit.reported";
-	else if (changes_status && strcmp(status, "cancelled") == 0)
-		kind = "visit.cancelled";
-	else if (strcmp(status, "scheduled") == 0 && at != old_at)
-		kind = "visit.rescheduled";
-	if (ok && kind)
-		ok = tell_concerned(r, id, json_integer_value(json_object_get(v, "company_id")), stage, at, mode, kind) == 0;
-	if (!ok || db_tx_commit(r->db) < 0) {
-		db_tx_rollback(r->db);
-		rc = req_internal(r, "visit update");
-		goto out;
-	}
-	json_t *o = visit_load(r->db, r->who, id);
-	rc = o ? req_reply(r, 200, o) : req_internal(r, "visit reload");
-out:
-	free(html);
-	free(checklist_text);
+	struct visit_change c = {0};
+	int status = visit_change(r, id, v, &c);
+	free(c.html);
+	free(c.checklist_text);
 	json_decref(v);
-	return rc;
+	if (status)
+		return status;
+	json_t *o = visit_load(r->db, r->who, id);
+	return o ? req_reply(r, 200, o) : req_internal(r, "visit reload");
 }
 
 /* ---- the dispatch report --------------------------------------------------------------------- */
@@ -542,6 +568,7 @@ static const char report_visits_sql[] =
 	" JOIN companies c ON c.id = v.company_id WHERE c.status = 'active'"
 	" ORDER BY v.company_id, v.stage, v.status <> 'cancelled', v.id";
 
+/* The last Japan-time day (YYYY-MM-DD) a stage due on monthday may be done in now's program year. */
 static void due_day(int monthday, int64_t now, char out[32])
 {
 	int64_t end = visit_due_end(monthday, now) - 1 + JST_OFFSET;
@@ -551,6 +578,7 @@ static void due_day(int monthday, int64_t now, char out[32])
 	snprintf(out, 32, "%04d-%02d-%02d", (tm.tm_year + 1900) % 10000, tm.tm_mon + 1, tm.tm_mday);
 }
 
+/* The dispatch report: {due:{"1", "4"}, companies:[a row per active company]}. */
 static json_t *report_json(struct req *r)
 {
 	int64_t now = now_unix();
@@ -634,6 +662,7 @@ static json_t *report_json(struct req *r)
 	return json_pack("{s:{s:s, s:s}, s:o}", "due", "1", d1, "4", d4, "companies", rows);
 }
 
+/* Appends n as a CSV field. */
 static void csv_int(struct buf *b, json_int_t n)
 {
 	char num[32];
@@ -688,7 +717,7 @@ static void report_csv(json_t *rep, struct buf *b)
 /* GET /api/v1/dispatch/report?format=json|csv — secretariat: one row per active company with
  * its four stages (none, scheduled, done, cancelled), the checklist items met, and `behind`
  * (docs/DISPATCH.md); csv as the consent report (UTF-8 with BOM, dispatch-report.csv). */
-static int handle_visit_report(struct req *r)
+static int handle_dispatch_report(struct req *r)
 {
 	const char *format = req_query_str(r, "format");
 	bool csv = format && strcmp(format, "csv") == 0;
@@ -717,7 +746,7 @@ static const char my_companies_sql[] =
  * (a participant's own, an expert's assigned ones, every company for the secretariat; withdrawn
  * ones left out), each {id, name, status, stages:{"1".."4": none|scheduled|done|cancelled}}:
  * where the web front end's 専門家派遣 page starts. */
-static int handle_visit_my_companies(struct req *r)
+static int handle_dispatch_companies(struct req *r)
 {
 	json_t *arr = json_array();
 	sqlite3_stmt *st = db_stmt(r->db, my_companies_sql);
@@ -749,13 +778,25 @@ static int handle_visit_my_companies(struct req *r)
 }
 
 const struct route visit_routes[] = {
+	/* expert_id is any integer: one that is no assigned expert answers 422 expert_not_assigned. */
 	ROUTE(POST, "/api/v1/companies/{id}/visits", ACCESS_WRITE | ACCESS_EXPERT | ACCESS_SECRETARIAT,
-	      handle_visit_create),
+	      handle_visit_create,
+	      .body = {{"stage", BODY_INT, BODY_REQUIRED | BODY_POSITIVE, 4},
+		       {"scheduled_at", BODY_STR, BODY_REQUIRED},
+		       {"mode", BODY_STR, BODY_REQUIRED},
+		       {"expert_id", BODY_INT}}),
 	ROUTE(GET, "/api/v1/companies/{id}/visits", ACCESS_CONTENT, handle_visit_list),
 	ROUTE(GET, "/api/v1/visits/{id}", ACCESS_CONTENT, handle_visit_get),
-	ROUTE(PATCH, "/api/v1/visits/{id}", ACCESS_WRITE, handle_visit_patch),
-	ROUTE(GET, "/api/v1/dispatch/companies", ACCESS_CONTENT, handle_visit_my_companies),
-	ROUTE(GET, "/api/v1/dispatch/report", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_visit_report,
+	/* report has no declared limit: over POST_MAX_BODY it is 413 too_large (change_read), and a
+	 * blank one 422 report_required only when the visit is done (change_check). */
+	ROUTE(PATCH, "/api/v1/visits/{id}", ACCESS_WRITE, handle_visit_update,
+	      .body = {{"scheduled_at", BODY_STR},
+		       {"mode", BODY_STR},
+		       {"status", BODY_STR},
+		       {"report", BODY_STR},
+		       {"checklist", BODY_OBJECT}}),
+	ROUTE(GET, "/api/v1/dispatch/companies", ACCESS_CONTENT, handle_dispatch_companies),
+	ROUTE(GET, "/api/v1/dispatch/report", ACCESS_SESSION | ACCESS_SECRETARIAT, handle_dispatch_report,
 	      .params = {{"format", PARAM_STR}}),
 	{0},
 };

@@ -88,6 +88,11 @@ def test_thread_create_rules():
     expect(body["company_id"] == W["c1"] and body["group_id"] == W["g1"], "company and group are the author's")
     st, body = p1.post("/api/v1/threads", {**base, "tags": "x"})
     expect(st == 422, body)
+    no_kind = {k: v for k, v in base.items() if k != "kind"}
+    st, body = ex.post("/api/v1/threads", no_kind)
+    expect(st == 201 and body["kind"] == "discussion" and body["status"] is None, f"kind defaults: {st} {body}")
+    st, body = ex.post("/api/v1/threads", {**base, "category_id": str(cat)})
+    expect(st == 422 and body.get("error") == "invalid", f"category_id must be an integer: {st} {body}")
 
 
 def test_list_filters_pinned_unread():

@@ -392,6 +392,26 @@ def test_posting_rate_limit():
         expect(st == 201, (i, st, body))
 
 
+def test_flag_rate_limit():
+    """20 flags a minute per reporter (ratelimit.c); the secretariat is exempt."""
+    a = W["admin"]
+    t = fw.thread(a, W["cat"], "通報の連投テスト", "0 件目")   # the secretariat posts without a limit
+    pids = [t["first_post_id"]]
+    for i in range(21):
+        st, body = a.post(f"/api/v1/threads/{t['id']}/posts", {"body": f"{i + 1} 件目"})
+        expect(st == 201, (i, st, body))
+        pids.append(body["id"])
+    p = fresh_participant()
+    statuses = [p.post(f"/api/v1/posts/{pid}/flags", {"reason": "連投"})[0] for pid in pids[:20]]
+    expect(statuses == [201] * 20, statuses)
+    st, body = p.post(f"/api/v1/posts/{pids[20]}/flags", {"reason": "21 件目"})
+    expect(st == 429 and body["error"] == "rate_limited", (st, body))
+    ra = p.last_headers.get("retry-after")
+    expect(ra and ra.isdigit() and 1 <= int(ra) <= 60, f"Retry-After: {ra!r}")
+    st, body = a.post(f"/api/v1/posts/{pids[21]}/flags", {"reason": "事務局"})
+    expect(st == 201, (st, body))
+
+
 # ---- thread.read audit and the readers view ----------------------------------------------------
 
 def test_thread_read_audit_and_readers():
@@ -508,7 +528,7 @@ def main():
     try:
         run_tests([test_flags_queue, test_hide_withholds_text_everywhere, test_hide_cancels_queued_mail,
                    test_redact_keeps_original_for_secretariat,
-                   test_visibility_narrowing_applies_at_once, test_lock_pin_move, test_posting_rate_limit,
+                   test_visibility_narrowing_applies_at_once, test_lock_pin_move, test_posting_rate_limit, test_flag_rate_limit,
                    test_thread_read_audit_and_readers, test_moderation_actions_view,
                    test_suspension_ends_sessions_and_streams, test_audit_chain_intact])
     finally:
