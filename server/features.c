@@ -10,7 +10,7 @@
 
 extern const struct route system_routes[];
 extern const struct route audit_routes[];
-extern const struct route account_routes[], registry_routes[];
+extern const struct route signin_routes[], me_routes[], users_routes[], registry_routes[];
 extern const struct route document_routes[], consent_report_routes[], consent_routes[];
 extern const struct route question_routes[], escalation_routes[], mail_routes[];
 extern const struct route category_routes[], thread_routes[], post_routes[], search_routes[];
@@ -25,7 +25,9 @@ extern const struct route visit_routes[];
 const struct feature features[] = {
 	{.name = "system", .routes = system_routes},
 	{.name = "audit", .routes = audit_routes},
-	{.name = "account", .routes = account_routes},
+	{.name = "signin", .routes = signin_routes},
+	{.name = "me", .routes = me_routes},
+	{.name = "users", .routes = users_routes},
 	{.name = "registry", .routes = registry_routes},
 	{.name = "document", .routes = document_routes},
 	{.name = "consent_report", .routes = consent_report_routes}, /* before consent: /consents/{id} */

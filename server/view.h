@@ -63,6 +63,19 @@ json_t *view_post_json(struct sqlite3_stmt *st);
 
 /* ---- users ---------------------------------------------------------------------------------- */
 
+/* The columns of a user row (alias u), in the order view_user_row reads them from column 0. */
+#define VIEW_USER_COLUMNS                                                                                    \
+	"u.id, u.email, u.name, u.role, u.company_id, u.representative, u.specialties, u.status,"            \
+	" u.totp_secret IS NOT NULL, u.totp_required, u.created_at,"                                         \
+	" (SELECT c.name FROM companies c WHERE c.id = u.company_id), u.lang"
+/* The full user, as the account itself and the secretariat see it (docs/API.md §3: GET
+ * /api/v1/users/{id}, /me): {id, email, name, role, company_id, company_name, representative,
+ * specialties, status, totp_enabled, totp_required, totp_setup_required, created_at, lang},
+ * from a row of VIEW_USER_COLUMNS. */
+json_t *view_user_row(struct sqlite3_stmt *st);
+/* User id as view_user_row shows it, or NULL when there is none. */
+json_t *view_user_json(struct db *d, int64_t id);
+
 /* ---- companies ------------------------------------------------------------------------------ */
 
 /* The columns of a company row (alias c, its group g: join with VIEW_COMPANY_FROM), in the order
