@@ -164,8 +164,5 @@ void req_finish(struct req *r, int status);
 
 /* JSON helpers used across handlers. */
 json_t *json_time(int64_t t); /* RFC 3339 string, or null for 0 */
-/* {id, name, role} of a user (a post's author...) from three columns of st starting at col.
- * New reference. */
-json_t *post_author_json(struct sqlite3_stmt *st, int col);
 
 #endif

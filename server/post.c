@@ -358,7 +358,7 @@ static int handle_post_revisions(struct req *r)
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		json_t *rev = json_pack("{s:I, s:I, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0),
 					"post_id", (json_int_t)id, "body", db_col_text(st, 1), "html", db_col_text(st, 2),
-					"author", post_author_json(st, 5), "created_at",
+					"author", view_user_ref(st, 5), "created_at",
 					json_time(sqlite3_column_int64(st, 3)), "replaced_at",
 					json_time(sqlite3_column_int64(st, 4)));
 		moderation_post_view(rev, r->who, row.hidden, row.redacted); /* a hidden post's history is hidden too */

@@ -259,12 +259,6 @@ void req_header(struct req *r, const char *name, const char *value)
 	evhttp_add_header(evhttp_request_get_output_headers(r->ev), name, value);
 }
 
-json_t *post_author_json(sqlite3_stmt *st, int col)
-{
-	return json_pack("{s:I, s:s, s:s}", "id", (json_int_t)sqlite3_column_int64(st, col), "name",
-			 db_col_text(st, col + 1), "role", db_col_text(st, col + 2));
-}
-
 /* t as an RFC 3339 UTC string, or JSON null for 0 (http.h). New reference. */
 json_t *json_time(int64_t t)
 {

@@ -45,7 +45,7 @@ json_t *view_thread_json(sqlite3_stmt *st)
 		"accepted_post_id", int_or_null(st, 8), "pinned", sqlite3_column_int(st, 9) != 0, "locked",
 		sqlite3_column_int(st, 10) != 0, "post_count", (json_int_t)sqlite3_column_int64(st, 11),
 		"created_at", json_time(sqlite3_column_int64(st, 12)), "last_post_at",
-		json_time(sqlite3_column_int64(st, 13)), "author", post_author_json(st, 14), "tags", tags);
+		json_time(sqlite3_column_int64(st, 13)), "author", view_user_ref(st, 14), "tags", tags);
 	if (sqlite3_column_count(st) > VIEW_THREAD_NCOLS)
 		json_object_set_new(o, "unread", json_integer(sqlite3_column_int64(st, VIEW_THREAD_NCOLS)));
 	return o;
@@ -70,12 +70,19 @@ json_t *view_post_json(sqlite3_stmt *st)
 {
 	return json_pack("{s:I, s:I, s:o, s:s, s:s, s:o, s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0),
 			 "thread_id", (json_int_t)sqlite3_column_int64(st, 1), "author",
-			 post_author_json(st, VIEW_POST_AUTHOR), "body", db_col_text(st, 2), "html",
+			 view_user_ref(st, VIEW_POST_AUTHOR), "body", db_col_text(st, 2), "html",
 			 db_col_text(st, 3), "created_at", json_time(sqlite3_column_int64(st, 4)),
 			 "edited_at", json_time(sqlite3_column_int64(st, 5)));
 }
 
 /* ---- users ---------------------------------------------------------------------------------- */
+
+/* {id, name, role} from three columns at col (view.h). */
+json_t *view_user_ref(sqlite3_stmt *st, int col)
+{
+	return json_pack("{s:I, s:s, s:s}", "id", (json_int_t)sqlite3_column_int64(st, col), "name",
+			 db_col_text(st, col + 1), "role", db_col_text(st, col + 2));
+}
 
 /* The positions of VIEW_USER_COLUMNS. */
 enum {

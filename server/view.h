@@ -63,6 +63,10 @@ json_t *view_post_json(struct sqlite3_stmt *st);
 
 /* ---- users ---------------------------------------------------------------------------------- */
 
+/* A user as others see them beside what they wrote (a post's author, an answer's):
+ * {id, name, role} from three columns of st starting at col (u.id, u.name, u.role). */
+json_t *view_user_ref(struct sqlite3_stmt *st, int col);
+
 /* The columns of a user row (alias u), in the order view_user_row reads them from column 0. */
 #define VIEW_USER_COLUMNS                                                                                    \
 	"u.id, u.email, u.name, u.role, u.company_id, u.representative, u.specialties, u.status,"            \
