@@ -7,13 +7,11 @@
 
 #include "authz.h"
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct req;
-struct db;
 
 #define ACCOUNT_EMAIL_MAX_BYTES 254
 
@@ -46,7 +44,5 @@ struct user_in {
  * reported on r, or -1 on a database failure (answer 500); either way nothing may be kept (a
  * req_tx transaction is rolled back by the router on the non-2xx answer). */
 int account_user_insert(struct req *r, const struct user_in *in, int64_t *id, char **token, int64_t *expires);
-/* The user as the API shows it (GET /api/v1/users/{id}), or NULL. */
-json_t *account_user_json(struct db *d, int64_t id);
 
 #endif

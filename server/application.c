@@ -653,7 +653,7 @@ static int handle_application_admit(struct req *r)
 		free(token);
 		return rc > 0 ? rc : req_internal(r, "admit");
 	}
-	json_t *c = view_company_json(r->db, company), *u = account_user_json(r->db, user),
+	json_t *c = view_company_json(r->db, company), *u = view_user_json(r->db, user),
 	       *app = app_load(r->db, id);
 	json_t *out = json_pack("{s:o,s:o,s:s,s:o,s:o}", "company", c ? c : json_null(), "user",
 				u ? u : json_null(), "invite_token", token, "invite_expires_at", json_time(expires),

@@ -201,12 +201,6 @@ int account_user_insert(struct req *r, const struct user_in *in, int64_t *id_out
 	return 0;
 }
 
-/* The user as GET /api/v1/users/{id} shows it (account.h); view_user_json's old name. */
-json_t *account_user_json(struct db *d, int64_t id)
-{
-	return view_user_json(d, id);
-}
-
 /* POST /api/v1/users {email, name, role, company_id?, representative?, specialties?} —
  * secretariat: 201 {user, invite_token, invite_expires_at}; the user is `invited` until the
  * token is used. 422 invalid for bad fields (company_id is required for participants and only
