@@ -9,7 +9,7 @@
  * `received` with the time the secretariat must have called by (contact_due_at). The
  * secretariat alone reads applications — every other caller gets 404, as for any resource it
  * may not see — contacts, declines and admits (after the lottery, lottery.c). Admission creates the company
- * and its representative through registry.c's and account.c's own rules.
+ * and its representative through registry.c's and users.c's own rules.
  *
  * Application rows are personal data. Audit entries about them carry ids and statuses only, so
  * that deleting a row (the retention purge on worker 0's tick) deletes the personal data with
@@ -598,7 +598,7 @@ static char *invite_body_new(const struct config *cfg, const char *company, cons
 /* POST /api/v1/applications/{id}/admit — secretariat: 201 {company, user, invite_token,
  * invite_expires_at, application}. Only a `selected` application (else 409 not_selected). Creates
  * the company by registry.c's rules (409 track_full, ...) and its representative participant, the
- * contact person, invited by account.c's rules (409 email_taken, company_full), queues the
+ * contact person, invited by users.c's rules (409 email_taken, company_full), queues the
  * invitation mail, and audits application.admit; all in one transaction. */
 static int handle_application_admit(struct req *r)
 {
