@@ -76,7 +76,7 @@ def routes_doc(routes):
     lines = ["# Every route, and the code that serves it", "",
              "Generated from the route tables of `server/` by `tests/layers/route_map.py --write`; "
              "`ctest -R route_map` fails when this page and the tables differ. The rules of each route "
-             "are in `API.md` and `openapi.json`; the layout in `ARCHITECTURE.md`. Routes are listed in "
+             "are in `docs/API.md` and `docs/openapi.json`; the layout in `docs/ARCHITECTURE.md`. Routes are listed in "
              "the order the router tries them (the features table, `server/features.c`).", "",
              BEGIN, "", "| method | path | access | file | handler |", "|---|---|---|---|---|"]
     for method, pattern, access, handler, f in routes:
