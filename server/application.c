@@ -113,25 +113,6 @@ static const char app_delete_sql[] = "DELETE FROM applications WHERE id = :id";
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
-/* Column col as a time, or null (application.h). */
-json_t *app_col_time(sqlite3_stmt *st, int col)
-{
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_time(sqlite3_column_int64(st, col));
-}
-
-/* Column col as an integer, or null (application.h). */
-json_t *app_col_int(sqlite3_stmt *st, int col)
-{
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null()
-							   : json_integer(sqlite3_column_int64(st, col));
-}
-
-/* Column col as a string, or null (application.h). */
-json_t *app_col_text(sqlite3_stmt *st, int col)
-{
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_string(db_col_text(st, col));
-}
-
 /* An application row of APP_COLUMNS as the secretariat sees it. */
 static json_t *app_json(sqlite3_stmt *st, int64_t now)
 {
@@ -154,19 +135,19 @@ static json_t *app_json(sqlite3_stmt *st, int64_t now)
 	json_object_set_new(a, "status", json_string(status));
 	json_object_set_new(a, "received_at", json_time(sqlite3_column_int64(st, 14)));
 	json_object_set_new(a, "contact_due_at", json_time(due));
-	json_object_set_new(a, "contacted_at", app_col_time(st, 16));
+	json_object_set_new(a, "contacted_at", view_col_time(st, 16));
 	json_object_set_new(a, "overdue", json_boolean(strcmp(status, "received") == 0 && now > due));
-	json_object_set_new(a, "contact_note", app_col_text(st, 17));
-	json_object_set_new(a, "declined_at", app_col_time(st, 18));
-	json_object_set_new(a, "decline_reason", app_col_text(st, 19));
-	json_object_set_new(a, "draw_id", app_col_int(st, 20));
-	json_object_set_new(a, "draw_rank", app_col_int(st, 21));
-	json_object_set_new(a, "draw_hash", app_col_text(st, 22));
-	json_object_set_new(a, "selected_at", app_col_time(st, 23));
-	json_object_set_new(a, "admitted_at", app_col_time(st, 24));
-	json_object_set_new(a, "company_id", app_col_int(st, 25));
-	json_object_set_new(a, "user_id", app_col_int(st, 26));
-	json_object_set_new(a, "closed_at", app_col_time(st, 27));
+	json_object_set_new(a, "contact_note", view_col_text(st, 17));
+	json_object_set_new(a, "declined_at", view_col_time(st, 18));
+	json_object_set_new(a, "decline_reason", view_col_text(st, 19));
+	json_object_set_new(a, "draw_id", view_col_int(st, 20));
+	json_object_set_new(a, "draw_rank", view_col_int(st, 21));
+	json_object_set_new(a, "draw_hash", view_col_text(st, 22));
+	json_object_set_new(a, "selected_at", view_col_time(st, 23));
+	json_object_set_new(a, "admitted_at", view_col_time(st, 24));
+	json_object_set_new(a, "company_id", view_col_int(st, 25));
+	json_object_set_new(a, "user_id", view_col_int(st, 26));
+	json_object_set_new(a, "closed_at", view_col_time(st, 27));
 	json_t *dups = json_loads(db_col_text(st, 28), 0, NULL);
 	json_object_set_new(a, "duplicates", json_is_array(dups) ? dups : json_array());
 	if (!json_is_array(dups))

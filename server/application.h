@@ -36,11 +36,6 @@ struct sqlite3_stmt;
 bool application_may_read(struct req *r);
 /* 422 invalid naming the field (the web form marks it): {error, message, field}. Returns 422. */
 int application_invalid(struct req *r, const char *field, const char *what);
-/* Column col of st as JSON, or null when it is NULL: a time (RFC 3339), an integer, a string.
- * New references. */
-json_t *app_col_time(struct sqlite3_stmt *st, int col);
-json_t *app_col_int(struct sqlite3_stmt *st, int col);
-json_t *app_col_text(struct sqlite3_stmt *st, int col);
 
 /* Inside the caller's write transaction: makes the first `waitlisted` application of track (in
  * draw order) `selected` — the place a declined selected one left. *promoted is its id, or 0

@@ -15,6 +15,7 @@
 #include "router.h"
 #include "text.h"
 #include "util.h"
+#include "view.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -102,13 +103,6 @@ static char *user_agent_new(const char *ua)
 	return s;
 }
 
-/* Column col as an integer or null (consent.h). */
-json_t *consent_col_int(sqlite3_stmt *st, int col)
-{
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null()
-							   : json_integer(sqlite3_column_int64(st, col));
-}
-
 /* Column col as a string, "" for NULL (consent.h). */
 json_t *consent_col_text(sqlite3_stmt *st, int col)
 {
@@ -126,15 +120,15 @@ static json_t *consent_json(sqlite3_stmt *st, bool full)
 	json_object_set_new(o, "action", consent_col_text(st, CC_ACTION));
 	json_object_set_new(o, "scope", consent_col_text(st, CC_SCOPE));
 	json_object_set_new(o, "kind", consent_col_text(st, CC_KIND));
-	json_object_set_new(o, "user_id", consent_col_int(st, CC_USER_ID));
-	json_object_set_new(o, "company_id", consent_col_int(st, CC_COMPANY_ID));
+	json_object_set_new(o, "user_id", view_col_int(st, CC_USER_ID));
+	json_object_set_new(o, "company_id", view_col_int(st, CC_COMPANY_ID));
 	json_object_set_new(o, "document_id", json_integer(sqlite3_column_int64(st, CC_DOCUMENT_ID)));
 	json_object_set_new(o, "version", json_integer(sqlite3_column_int64(st, CC_VERSION)));
 	json_object_set_new(o, "sha256", consent_col_text(st, CC_SHA256));
 	json_object_set_new(o, "method", consent_col_text(st, CC_METHOD));
 	json_object_set_new(o, "reference", consent_col_text(st, CC_REFERENCE));
-	json_object_set_new(o, "withdraws_id", consent_col_int(st, CC_WITHDRAWS_ID));
-	json_object_set_new(o, "actor_id", consent_col_int(st, CC_ACTOR_ID));
+	json_object_set_new(o, "withdraws_id", view_col_int(st, CC_WITHDRAWS_ID));
+	json_object_set_new(o, "actor_id", view_col_int(st, CC_ACTOR_ID));
 	json_object_set_new(o, "at", json_time(sqlite3_column_int64(st, CC_AT)));
 	if (full) {
 		json_object_set_new(o, "ip", consent_col_text(st, CC_IP));

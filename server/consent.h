@@ -32,8 +32,6 @@ int consent_report_reply(struct req *r, json_t *(*build)(struct db *d), void (*t
 
 struct sqlite3_stmt;
 
-/* Column col of st as a JSON integer, or null when it is NULL. New reference. */
-json_t *consent_col_int(struct sqlite3_stmt *st, int col);
 /* Column col of st as a JSON string ("" when NULL). New reference. */
 json_t *consent_col_text(struct sqlite3_stmt *st, int col);
 

@@ -9,6 +9,7 @@
 #include "http.h"
 #include "router.h"
 #include "util.h"
+#include "view.h"
 
 #include <event2/buffer.h>
 #include <stdio.h>
@@ -68,8 +69,8 @@ static json_t *report_json(struct db *d)
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		mat_p = sqlite3_column_int64(st, 0);
 		mat_n = sqlite3_column_int64(st, 1);
-		json_object_set_new(mat, "participation", consent_col_int(st, 0));
-		json_object_set_new(mat, "nda", consent_col_int(st, 1));
+		json_object_set_new(mat, "participation", view_col_int(st, 0));
+		json_object_set_new(mat, "nda", view_col_int(st, 1));
 	}
 	sqlite3_reset(st);
 
@@ -81,7 +82,7 @@ static json_t *report_json(struct db *d)
 		json_object_set_new(o, "name", consent_col_text(st, 1));
 		json_object_set_new(o, "track", consent_col_text(st, 2));
 		json_object_set_new(o, "status", consent_col_text(st, 3));
-		json_object_set_new(o, "group_id", consent_col_int(st, 4));
+		json_object_set_new(o, "group_id", view_col_int(st, 4));
 		json_object_set_new(o, "participation", held_json(st, 5, mat_p));
 		json_object_set_new(o, "nda", held_json(st, 11, mat_n));
 		json_array_append_new(companies, o);
@@ -97,7 +98,7 @@ static json_t *report_json(struct db *d)
 		json_object_set_new(o, "email", consent_col_text(st, 2));
 		json_object_set_new(o, "role", consent_col_text(st, 3));
 		json_object_set_new(o, "status", consent_col_text(st, 4));
-		json_object_set_new(o, "company_id", consent_col_int(st, 5));
+		json_object_set_new(o, "company_id", view_col_int(st, 5));
 		json_object_set_new(o, "company_name", consent_col_text(st, 6));
 		json_object_set_new(o, "representative", json_boolean(sqlite3_column_int(st, 7) != 0));
 		json_object_set_new(o, "participation", held_json(st, 8, mat_p));

@@ -104,8 +104,8 @@ static json_t *doc_json(sqlite3_stmt *st, bool with_body)
 	json_object_set_new(o, "sha256", consent_col_text(st, DC_SHA256));
 	json_object_set_new(o, "material", json_boolean(sqlite3_column_int(st, DC_MATERIAL) != 0));
 	json_object_set_new(o, "created_at", json_time(sqlite3_column_int64(st, DC_CREATED_AT)));
-	json_object_set_new(o, "created_by", consent_col_int(st, DC_CREATED_BY));
-	json_object_set_new(o, "current_material_version", consent_col_int(st, DC_CURRENT_MATERIAL));
+	json_object_set_new(o, "created_by", view_col_int(st, DC_CREATED_BY));
+	json_object_set_new(o, "current_material_version", view_col_int(st, DC_CURRENT_MATERIAL));
 	json_object_set_new(
 		o, "latest",
 		json_boolean(sqlite3_column_int64(st, DC_LATEST_ID) == sqlite3_column_int64(st, DC_ID)));

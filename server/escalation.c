@@ -60,19 +60,6 @@ static int tell_secretariat(struct db *d, const char *kind, int64_t thread_id, i
 	return 0;
 }
 
-/* The integer in column col, or JSON null. */
-static json_t *int_or_null(sqlite3_stmt *st, int col)
-{
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null()
-							   : json_integer(sqlite3_column_int64(st, col));
-}
-
-/* The text in column col, or JSON null. */
-static json_t *str_or_null(sqlite3_stmt *st, int col)
-{
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_string(db_col_text(st, col));
-}
-
 /* ---- escalations ------------------------------------------------------------------------- */
 
 /* The escalation columns every list and reply uses, with the thread's title, status and the
@@ -99,14 +86,14 @@ static json_t *esc_json(sqlite3_stmt *st)
 				      db_col_text(st, 3)));
 	json_object_set_new(o, "state", json_string(db_col_text(st, 4)));
 	json_object_set_new(o, "due_at", json_time(sqlite3_column_int64(st, 5)));
-	json_object_set_new(o, "created_by", int_or_null(st, 6));
+	json_object_set_new(o, "created_by", view_col_int(st, 6));
 	json_object_set_new(o, "created_at", json_time(sqlite3_column_int64(st, 7)));
 	json_object_set_new(o, "answered_at", json_time(sqlite3_column_int64(st, 8)));
 	json_object_set_new(o, "declined_at", json_time(sqlite3_column_int64(st, 9)));
-	json_object_set_new(o, "reason", str_or_null(st, 10));
-	json_object_set_new(o, "title", str_or_null(st, 11));
-	json_object_set_new(o, "thread_status", str_or_null(st, 12));
-	json_object_set_new(o, "note", str_or_null(st, 13));
+	json_object_set_new(o, "reason", view_col_text(st, 10));
+	json_object_set_new(o, "title", view_col_text(st, 11));
+	json_object_set_new(o, "thread_status", view_col_text(st, 12));
+	json_object_set_new(o, "note", view_col_text(st, 13));
 	json_object_set_new(o, "overdue", json_boolean(sqlite3_column_int(st, 14)));
 	return o;
 }
@@ -549,7 +536,7 @@ static int handle_triage_list(struct req *r)
 		json_t *o = triage_add(&tr, tid, db_col_text(st, 1), "declined", sqlite3_column_int64(st, 4));
 		json_object_set_new(o, "escalation_id", json_integer(sqlite3_column_int64(st, 2)));
 		json_object_set_new(o, "expert_id", json_integer(sqlite3_column_int64(st, 3)));
-		json_object_set_new(o, "decline_reason", str_or_null(st, 5));
+		json_object_set_new(o, "decline_reason", view_col_text(st, 5));
 	}
 	sqlite3_reset(st);
 	int64_t window = hours_to_seconds(r->cfg->sla_peer_hours);

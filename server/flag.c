@@ -13,6 +13,7 @@
 #include "ratelimit.h"
 #include "router.h"
 #include "util.h"
+#include "view.h"
 
 #include <assert.h>
 #include <string.h>
@@ -51,13 +52,6 @@ static const char flag_dismiss_sql[] =
 static const char secretariat_sql[] =
 	"SELECT id FROM users WHERE role = 'secretariat' AND status = 'active' ORDER BY id LIMIT 200";
 
-/* Column col of st as a JSON integer, or null. */
-static json_t *opt_int(sqlite3_stmt *st, int col)
-{
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null()
-							   : json_integer(sqlite3_column_int64(st, col));
-}
-
 /* One flag from FLAG_COLUMNS, as the secretariat sees it. */
 static json_t *flag_json(sqlite3_stmt *st)
 {
@@ -67,7 +61,7 @@ static json_t *flag_json(sqlite3_stmt *st)
 		"thread_id", (json_int_t)sqlite3_column_int64(st, 2), "thread_title", db_col_text(st, 3),
 		"reason", db_col_text(st, 4), "state", db_col_text(st, 5), "resolution",
 		sqlite3_column_type(st, 6) == SQLITE_NULL ? json_null() : json_string(db_col_text(st, 6)),
-		"created_at", json_time(sqlite3_column_int64(st, 7)), "resolved_by", opt_int(st, 8),
+		"created_at", json_time(sqlite3_column_int64(st, 7)), "resolved_by", view_col_int(st, 8),
 		"resolved_at", json_time(sqlite3_column_int64(st, 9)), "reporter",
 		moderation_user_json(st, 10), "post", "hidden", sqlite3_column_int(st, 14) != 0, "redacted",
 		sqlite3_column_int(st, 15) != 0, "author_id", (json_int_t)sqlite3_column_int64(st, 16),

@@ -14,6 +14,7 @@
 #include "registry.h"
 #include "router.h"
 #include "util.h"
+#include "view.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -215,7 +216,7 @@ static int handle_lottery_view(struct req *r)
 							       (json_int_t)sqlite3_column_int64(st, 0),
 							       "company_name", db_col_text(st, 1), "received_at",
 							       json_time(sqlite3_column_int64(st, 2)),
-							       "contacted_at", app_col_time(st, 3)));
+							       "contacted_at", view_col_time(st, 3)));
 		sqlite3_reset(st);
 		json_array_append_new(tracks_out,
 				      json_pack("{s:s,s:I,s:I,s:I,s:I,s:o}", "track", track_names[i], "capacity",
@@ -234,7 +235,7 @@ static int handle_lottery_view(struct req *r)
 						       (json_int_t)sqlite3_column_int64(st, 0), "seed",
 						       db_col_text(st, 1), "drawn_at",
 						       json_time(sqlite3_column_int64(st, 2)), "drawn_by",
-						       app_col_int(st, 3), "drawn_by_name", app_col_text(st, 4),
+						       view_col_int(st, 3), "drawn_by_name", view_col_text(st, 4),
 						       "selected", sel ? sel : json_array(), "waitlisted",
 						       wait ? wait : json_array()));
 	}

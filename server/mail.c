@@ -14,6 +14,7 @@
 #include "router.h"
 #include "server.h"
 #include "util.h"
+#include "view.h"
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
@@ -740,19 +741,6 @@ static int handle_mail_prefs_put(struct req *r)
 	return req_reply(r, 200, prefs_json(r->db, r->who->user_id));
 }
 
-/* Column col as a JSON integer, or null. */
-static json_t *opt_int(sqlite3_stmt *st, int col)
-{
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null()
-							   : json_integer(sqlite3_column_int64(st, col));
-}
-
-/* Column col as a JSON string, or null. */
-static json_t *opt_text(sqlite3_stmt *st, int col)
-{
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_string(db_col_text(st, col));
-}
-
 static const char outbox_sql[] =
 	"SELECT id, user_id, kind, thread_id, subject, state, attempts, next_attempt_at, last_error, created_at,"
 	" sent_at FROM mail_outbox WHERE (:state IS NULL OR state = :state) ORDER BY id DESC LIMIT :limit";
@@ -778,12 +766,12 @@ static int handle_mail_outbox(struct req *r)
 		json_object_set_new(m, "id", json_integer(sqlite3_column_int64(st, 0)));
 		json_object_set_new(m, "user_id", json_integer(sqlite3_column_int64(st, 1)));
 		json_object_set_new(m, "kind", json_string(db_col_text(st, 2)));
-		json_object_set_new(m, "thread_id", opt_int(st, 3));
+		json_object_set_new(m, "thread_id", view_col_int(st, 3));
 		json_object_set_new(m, "subject", json_string(db_col_text(st, 4)));
 		json_object_set_new(m, "state", json_string(db_col_text(st, 5)));
 		json_object_set_new(m, "attempts", json_integer(sqlite3_column_int(st, 6)));
 		json_object_set_new(m, "next_attempt_at", json_time(sqlite3_column_int64(st, 7)));
-		json_object_set_new(m, "last_error", opt_text(st, 8));
+		json_object_set_new(m, "last_error", view_col_text(st, 8));
 		json_object_set_new(m, "created_at", json_time(sqlite3_column_int64(st, 9)));
 		json_object_set_new(m, "sent_at", json_time(sqlite3_column_int64(st, 10)));
 		json_array_append_new(list, m);

@@ -111,13 +111,6 @@ static const char flags_resolve_post_sql[] =
 
 /* ---- helpers ------------------------------------------------------------------------------- */
 
-/* Column col of st as a JSON integer, or null. */
-static json_t *opt_int(sqlite3_stmt *st, int col)
-{
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null()
-							   : json_integer(sqlite3_column_int64(st, col));
-}
-
 /* moderate.h */
 void mpost_clear(struct mpost *p)
 {
@@ -701,8 +694,8 @@ static int handle_post_redactions(struct req *r)
 		while (sqlite3_step(st) == SQLITE_ROW)
 			json_array_append_new(orig, json_pack("{s:s, s:o, s:s, s:o, s:o}", "source",
 							      db_col_text(st, 0), "revision_id",
-							      opt_int(st, 1), "body", db_col_text(st, 2),
-							      "author_id", opt_int(st, 3), "written_at",
+							      view_col_int(st, 1), "body", db_col_text(st, 2),
+							      "author_id", view_col_int(st, 3), "written_at",
 							      json_time(sqlite3_column_int64(st, 4))));
 		sqlite3_reset(st);
 	}

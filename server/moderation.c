@@ -12,6 +12,7 @@
 #include "http.h"
 #include "router.h"
 #include "util.h"
+#include "view.h"
 
 #include <stdint.h>
 
@@ -39,19 +40,12 @@ static const char user_sql[] = "SELECT id, name, role, company_id FROM users WHE
 
 /* ---- what other features call (moderation.h) ------------------------------------------------ */
 
-/* Column col of st as a JSON integer, or null. */
-static json_t *opt_int(sqlite3_stmt *st, int col)
-{
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null()
-							   : json_integer(sqlite3_column_int64(st, col));
-}
-
 /* moderation.h */
 json_t *moderation_user_json(sqlite3_stmt *st, int col)
 {
 	return json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)sqlite3_column_int64(st, col), "name",
 			 db_col_text(st, col + 1), "role", db_col_text(st, col + 2), "company_id",
-			 opt_int(st, col + 3));
+			 view_col_int(st, col + 3));
 }
 
 /* moderation.h */

@@ -9,6 +9,7 @@
 #include "http.h"
 #include "router.h"
 #include "util.h"
+#include "view.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -96,13 +97,6 @@ static const char mark_sql[] =
 static const char mark_all_sql[] =
 	"UPDATE notifications SET read_at = :now WHERE user_id = :uid AND read_at IS NULL";
 
-/* Column col of st as a JSON integer, or null. */
-static json_t *opt_id(sqlite3_stmt *st, int col)
-{
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null()
-							   : json_integer(sqlite3_column_int64(st, col));
-}
-
 /* Whether a content route would hold the caller right now: consent gate, company status, or
  * two-step sign-in to enrol first (authz_check_content, the router's own decision). */
 static int caller_gated(struct req *r)
@@ -150,8 +144,8 @@ static int handle_notification_list(struct req *r)
 					  db_col_text(st, 5));
 		json_t *item = json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
 					 (json_int_t)sqlite3_column_int64(st, 0), "kind", db_col_text(st, 1),
-					 "params", params_json(st), "thread_id", opt_id(st, 2), "post_id",
-					 opt_id(st, 3), "actor", actor, "created_at",
+					 "params", params_json(st), "thread_id", view_col_int(st, 2), "post_id",
+					 view_col_int(st, 3), "actor", actor, "created_at",
 					 json_time(sqlite3_column_int64(st, 7)), "read_at",
 					 json_time(sqlite3_column_int64(st, 8)));
 		if (sqlite3_column_type(st, 10) != SQLITE_NULL)

@@ -7,6 +7,26 @@
 
 #include <string.h>
 
+/* ---- columns -------------------------------------------------------------------------------- */
+
+/* Column col as a JSON integer, or null (view.h). */
+json_t *view_col_int(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_integer(sqlite3_column_int64(st, col));
+}
+
+/* Column col as a JSON string, or null (view.h). */
+json_t *view_col_text(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_string(db_col_text(st, col));
+}
+
+/* Column col as an RFC 3339 time, or null (view.h). */
+json_t *view_col_time(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_time(sqlite3_column_int64(st, col));
+}
+
 /* ---- lists --------------------------------------------------------------------------------- */
 
 json_t *view_rows(sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *st))
@@ -20,13 +40,6 @@ json_t *view_rows(sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *st))
 
 /* ---- threads and posts ---------------------------------------------------------------------- */
 
-/* The integer in column col, or JSON null. */
-static json_t *int_or_null(sqlite3_stmt *st, int col)
-{
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null()
-							   : json_integer(sqlite3_column_int64(st, col));
-}
-
 /* A thread row of VIEW_THREAD_COLUMNS[ VIEW_THREAD_UNREAD] as JSON (view.h). */
 json_t *view_thread_json(sqlite3_stmt *st)
 {
@@ -39,10 +52,10 @@ json_t *view_thread_json(sqlite3_stmt *st)
 		"{s:I, s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:b, s:b, s:I, s:o, s:o, s:o, s:o}", "id",
 		(json_int_t)sqlite3_column_int64(st, 0), "category_id",
 		(json_int_t)sqlite3_column_int64(st, 1), "title", db_col_text(st, 2), "kind",
-		db_col_text(st, 3), "visibility", db_col_text(st, 4), "company_id", int_or_null(st, 5),
-		"group_id", int_or_null(st, 6), "status",
+		db_col_text(st, 3), "visibility", db_col_text(st, 4), "company_id", view_col_int(st, 5),
+		"group_id", view_col_int(st, 6), "status",
 		sqlite3_column_type(st, 7) == SQLITE_NULL ? json_null() : json_string(db_col_text(st, 7)),
-		"accepted_post_id", int_or_null(st, 8), "pinned", sqlite3_column_int(st, 9) != 0, "locked",
+		"accepted_post_id", view_col_int(st, 8), "pinned", sqlite3_column_int(st, 9) != 0, "locked",
 		sqlite3_column_int(st, 10) != 0, "post_count", (json_int_t)sqlite3_column_int64(st, 11),
 		"created_at", json_time(sqlite3_column_int64(st, 12)), "last_post_at",
 		json_time(sqlite3_column_int64(st, 13)), "author", view_user_ref(st, 14), "tags", tags);

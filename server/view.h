@@ -14,6 +14,14 @@
 struct db;
 struct sqlite3_stmt;
 
+/* ---- columns -------------------------------------------------------------------------------- */
+
+/* Column col of st as JSON, or JSON null when the column is NULL: an integer, a string, a time
+ * (RFC 3339, json_time). The one way a nullable column becomes a member. New references. */
+json_t *view_col_int(struct sqlite3_stmt *st, int col);
+json_t *view_col_text(struct sqlite3_stmt *st, int col);
+json_t *view_col_time(struct sqlite3_stmt *st, int col);
+
 /* ---- lists --------------------------------------------------------------------------------- */
 
 /* Steps st (bound by the caller) to its end and returns a new array of row(st) for each row,

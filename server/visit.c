@@ -20,6 +20,7 @@
 #include "post.h"
 #include "router.h"
 #include "util.h"
+#include "view.h"
 
 #include <ctype.h>
 #include <event2/buffer.h>
@@ -93,12 +94,6 @@ static json_t *checklist_full(int stage, const char *stored)
 	return out;
 }
 
-/* Column col as a JSON string, or null. */
-static json_t *opt_text(sqlite3_stmt *st, int col)
-{
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_string(db_col_text(st, col));
-}
-
 /* A row of VISIT_COLUMNS as the visit's JSON. */
 static json_t *visit_row_json(sqlite3_stmt *st)
 {
@@ -116,8 +111,8 @@ static json_t *visit_row_json(sqlite3_stmt *st)
 				      db_col_text(st, 7)));
 	json_object_set_new(o, "status", json_string(db_col_text(st, 8)));
 	json_object_set_new(o, "checklist", checklist_full(stage, db_col_text(st, 9)));
-	json_object_set_new(o, "report", opt_text(st, 10));
-	json_object_set_new(o, "report_html", opt_text(st, 11));
+	json_object_set_new(o, "report", view_col_text(st, 10));
+	json_object_set_new(o, "report_html", view_col_text(st, 11));
 	json_object_set_new(o, "created_at", json_time(sqlite3_column_int64(st, 12)));
 	json_object_set_new(o, "updated_at", json_time(sqlite3_column_int64(st, 13)));
 	json_object_set_new(o, "done_at", json_time(sqlite3_column_int64(st, 14)));
