@@ -72,6 +72,10 @@ static struct {
 	bool finish_ckpt; /* the bulk was checkpointed: the next commit closes the gate and finishes */
 	bool gate;        /* closed: no batch may begin until the WAL is wholly checkpointed */
 	uint64_t batches, sync_ns; /* for MAMORI_SQL_PROFILE */
+	/* MAMORI_SQL_PROFILE: ns the lock was held by workers (writer_hold to db_release), by
+	 * before_commit and by COMMIT; ns of checkpoints, the gate closed; worker holds. */
+	uint64_t held_ns, before_ns, commit_ns, ckpt_ns, gate_ns, nholds;
+	int64_t hold_t0;
 	struct db *members[MAX_MEMBERS];
 	int nmembers;
 	int (*before_commit)(struct db *d, int holds);
@@ -143,6 +147,11 @@ static void profile_dump(void)
 	pthread_mutex_lock(&prof.lock);
 	fprintf(stderr, "sql-profile writer: %llu batches, WAL sync %.1f ms in all\n", (unsigned long long)wr.batches,
 		wr.sync_ns / 1e6);
+	fprintf(stderr,
+		"sql-profile writer lock: workers %.1f ms over %llu holds (%.1f us each), before_commit %.1f ms, "
+		"COMMIT %.1f ms; checkpoints %.1f ms, gate closed %.1f ms\n",
+		wr.held_ns / 1e6, (unsigned long long)wr.nholds, wr.nholds ? wr.held_ns / 1e3 / (double)wr.nholds : 0.0,
+		wr.before_ns / 1e6, wr.commit_ns / 1e6, wr.ckpt_ns / 1e6, wr.gate_ns / 1e6);
 	qsort(prof.slot, PROFILE_SLOTS, sizeof prof.slot[0], profile_cmp);
 	for (size_t i = 0; i < 40 && prof.slot[i].sql; i++)
 		fprintf(stderr, "sql-profile %10.1f ms %8llu runs %8.1f us/run  %.160s\n", prof.slot[i].ns / 1e6,
@@ -449,6 +458,8 @@ static int writer_hold(struct db *d, const char *caller)
 		wr.members[wr.nmembers++] = d;
 	}
 	d->holding = true;
+	if (prof.on)
+		wr.hold_t0 = now_us_monotonic();
 	d->route = wr.conn;
 	d->gen = wr.gen;
 	if (d->on_hold)
@@ -522,6 +533,10 @@ void db_release(struct db *d)
 		db_tx_rollback(d);
 	}
 	d->holding = false;
+	if (prof.on) {
+		wr.held_ns += (uint64_t)(now_us_monotonic() - wr.hold_t0) * 1000;
+		wr.nholds++;
+	}
 	d->route = NULL;
 	pthread_cond_signal(&wr.cond);
 	pthread_mutex_unlock(&wr.lock);
@@ -587,6 +602,7 @@ static int wal_hook(void *arg, sqlite3 *h, const char *name, int frames)
 static bool batch_commit_locked(void)
 {
 	assert_locked(&wr.lock);
+	int64_t t0 = prof.on ? now_us_monotonic() : 0;
 	if (wr.before_commit) {
 		step_simple(wr.conn, "SAVEPOINT before_commit", "writer");
 		/* How busy the writes are: this batch's holds, plus the previous batch's when it
@@ -599,6 +615,7 @@ static bool batch_commit_locked(void)
 		step_simple(wr.conn, "RELEASE before_commit", "writer");
 		wr.more = more > 0;
 	}
+	int64_t t1 = prof.on ? now_us_monotonic() : 0;
 	bool ok = true;
 	if (wr.test_fail_marker) {
 		static const char marker_sql[] = "SELECT 1 FROM posts WHERE instr(body, :m) > 0 LIMIT 1";
@@ -620,6 +637,10 @@ static bool batch_commit_locked(void)
 		ok = false;
 	}
 done:
+	if (prof.on) {
+		wr.before_ns += (uint64_t)(t1 - t0) * 1000;
+		wr.commit_ns += (uint64_t)(now_us_monotonic() - t1) * 1000;
+	}
 	wr.open = false;
 	wr.dirty = false;
 	wr.prev_holds = wr.holds;
@@ -695,11 +716,14 @@ static void *writer_main(void *arg)
 			 * batch commits, the gate stays closed while its few frames are checkpointed, and
 			 * the batch after it begins on an empty WAL (when no reader still holds an old
 			 * snapshot; otherwise the next round tries again). */
+			int64_t c0 = now_us_monotonic();
 			sqlite3_wal_checkpoint_v2(wr.ckpt, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+			wr.ckpt_ns += (uint64_t)(now_us_monotonic() - c0) * 1000;
 			wr.wal_frames = 0;
 			pthread_mutex_lock(&wr.lock);
 			wr.finish_ckpt = !wr.gate;
 			if (wr.gate) {
+				wr.gate_ns += (uint64_t)(now_us_monotonic() - t0) * 1000;
 				wr.gate = false;
 				pthread_cond_broadcast(&wr.gate_cond);
 			}
