@@ -13,6 +13,7 @@
 #include "server.h"
 #include "session.h"
 #include "query.h"
+#include "reply.h"
 #include "static.h"
 #include "util.h"
 
@@ -30,23 +31,6 @@
 
 #define DEFAULT_MAX_BODY (1u << 20) /* JSON bodies; posts are checked at 65,536 bytes of text */
 #define MAX_PATH_LEN 2048
-
-static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-			  "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
-			  "form-action 'self'; frame-ancestors 'none'";
-
-/* Headers on every response, API or static, success or error. */
-static void security_headers(struct evkeyvalq *h)
-{
-	evhttp_add_header(h, "Strict-Transport-Security", "max-age=63072000; includeSubDomains");
-	evhttp_add_header(h, "Content-Security-Policy", csp);
-	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
-	evhttp_add_header(h, "X-Frame-Options", "DENY");
-	evhttp_add_header(h, "Cross-Origin-Opener-Policy", "same-origin");
-	evhttp_add_header(h, "Cross-Origin-Resource-Policy", "same-origin");
-	evhttp_add_header(h, "Permissions-Policy", "camera=(), microphone=(), geolocation=()");
-}
 
 /* The reason phrase of the status line for an HTTP status. */
 static const char *reason(int status)
@@ -463,7 +447,6 @@ static void output_coalesce(struct evhttp_connection *evcon)
 static void send_reply(struct req *r)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
-	security_headers(h);
 	if (server_stopping())
 		evhttp_add_header(h, "Connection", "close"); /* draining: no next request here */
 	struct evbuffer *body = evbuffer_new();
@@ -483,13 +466,10 @@ static void send_reply(struct req *r)
 		evbuffer_add(body, s, strlen(s));
 		free(s);
 	}
-	if (!evhttp_find_header(h, "Content-Type"))
-		evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
-	if (!evhttp_find_header(h, "Cache-Control"))
-		evhttp_add_header(h, "Cache-Control", "no-store");
 	size_t bytes = evbuffer_get_length(body);
 	if (r->method == EVHTTP_REQ_HEAD)
 		evbuffer_drain(body, bytes);
+	reply_headers(h, status, r->method, bytes);
 	struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
 	evhttp_send_reply(r->ev, status, reason(status), body);
 	evbuffer_free(body);
