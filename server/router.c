@@ -14,6 +14,7 @@
 #include "session.h"
 #include "query.h"
 #include "reply.h"
+#include "route_index.h"
 #include "static.h"
 #include "util.h"
 
@@ -305,14 +306,15 @@ const struct route *router_match(enum evhttp_cmd_type method, const char *path, 
 				 bool *method_mismatch)
 {
 	*method_mismatch = false;
-	for (const struct feature *f = features; f->name; f++) {
-		for (const struct route *rt = f->routes; rt && rt->pattern; rt++) {
-			if (!pattern_match(rt->pattern, path, r))
-				continue;
-			if (rt->method == method || (method == EVHTTP_REQ_HEAD && rt->method == EVHTTP_REQ_GET))
-				return rt;
-			*method_mismatch = true;
-		}
+	size_t n;
+	const struct route *const *candidates = route_index_candidates(path, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct route *rt = candidates[i];
+		if (!pattern_match(rt->pattern, path, r))
+			continue;
+		if (rt->method == method || (method == EVHTTP_REQ_HEAD && rt->method == EVHTTP_REQ_GET))
+			return rt;
+		*method_mismatch = true;
 	}
 	req_clear_path_params(r);
 	return NULL;
@@ -401,8 +403,27 @@ static void log_request(struct req *r, size_t bytes)
 	for (unsigned i = 0; i < ARRAY_LEN(names); i++)
 		if (r->method == (enum evhttp_cmd_type)(1u << i))
 			m = names[i];
-	buf_printf(&log_buf, "req %s %s %d %zu %lldus\n", m, r->route ? r->route->pattern : "-", r->status, bytes,
-		   (long long)(now_us_monotonic() - r->started_us));
+	/* Written by hand: vfprintf was 1.4% of a cached thread view's instructions. */
+	char num[64];
+	buf_puts(&log_buf, "req ");
+	buf_puts(&log_buf, m);
+	buf_puts(&log_buf, " ");
+	buf_puts(&log_buf, r->route ? r->route->pattern : "-");
+	char *p = num;
+	uint64_t vals[3] = {(uint64_t)(r->status < 0 ? 0 : r->status), bytes,
+			    (uint64_t)(now_us_monotonic() - r->started_us)};
+	for (int i = 0; i < 3; i++) {
+		char tmp[24];
+		int k = 0;
+		do
+			tmp[k++] = (char)('0' + vals[i] % 10);
+		while ((vals[i] /= 10) != 0);
+		*p++ = ' ';
+		while (k)
+			*p++ = tmp[--k];
+	}
+	memcpy(p, "us\n", 3);
+	buf_append(&log_buf, num, (size_t)(p + 3 - num));
 	if (log_buf.len >= 8192)
 		log_flush();
 }
@@ -824,6 +845,7 @@ int router_worker_init(struct worker *w)
 void router_thread_exit(void)
 {
 	cache_thread_free();
+	session_thread_free();
 	log_flush();
 	buf_free(&log_buf);
 }
