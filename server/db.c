@@ -52,6 +52,7 @@ struct db {
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	pthread_cond_t gate_cond; /* signalled when the gate opens */
 	struct db *conn;
 	sqlite3 *ckpt; /* the writer thread's checkpoint connection */
 	char *wal_path;
@@ -67,7 +68,14 @@ static struct {
 	uint64_t gen;
 	_Atomic uint64_t settled; /* every batch up to this one is committed or rolled back */
 	int wal_frames;
+	int checkpoint_frames; /* CHECKPOINT_FRAMES, or the test hook's */
+	bool finish_ckpt; /* the bulk was checkpointed: the next commit closes the gate and finishes */
+	bool gate;        /* closed: no batch may begin until the WAL is wholly checkpointed */
 	uint64_t batches, sync_ns; /* for MAMORI_SQL_PROFILE */
+	/* MAMORI_SQL_PROFILE: ns the lock was held by workers (writer_hold to db_release), by
+	 * before_commit and by COMMIT; ns of checkpoints, the gate closed; worker holds. */
+	uint64_t held_ns, before_ns, commit_ns, ckpt_ns, gate_ns, nholds;
+	int64_t hold_t0;
 	struct db *members[MAX_MEMBERS];
 	int nmembers;
 	int (*before_commit)(struct db *d, int holds);
@@ -77,7 +85,10 @@ static struct {
 	 * makes a batch that stored a post containing that text fail (rolled back, reported !ok). */
 	int test_settle_delay_ms;
 	char *test_fail_marker;
-} wr = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .wal_fd = -1};
+} wr = {.lock = PTHREAD_MUTEX_INITIALIZER,
+      .cond = PTHREAD_COND_INITIALIZER,
+      .gate_cond = PTHREAD_COND_INITIALIZER,
+      .wal_fd = -1};
 
 /* ---- MAMORI_SQL_PROFILE=1: time spent per statement, printed when the writer stops -------- */
 
@@ -136,6 +147,11 @@ static void profile_dump(void)
 	pthread_mutex_lock(&prof.lock);
 	fprintf(stderr, "sql-profile writer: %llu batches, WAL sync %.1f ms in all\n", (unsigned long long)wr.batches,
 		wr.sync_ns / 1e6);
+	fprintf(stderr,
+		"sql-profile writer lock: workers %.1f ms over %llu holds (%.1f us each), before_commit %.1f ms, "
+		"COMMIT %.1f ms; checkpoints %.1f ms, gate closed %.1f ms\n",
+		wr.held_ns / 1e6, (unsigned long long)wr.nholds, wr.nholds ? wr.held_ns / 1e3 / (double)wr.nholds : 0.0,
+		wr.before_ns / 1e6, wr.commit_ns / 1e6, wr.ckpt_ns / 1e6, wr.gate_ns / 1e6);
 	qsort(prof.slot, PROFILE_SLOTS, sizeof prof.slot[0], profile_cmp);
 	for (size_t i = 0; i < 40 && prof.slot[i].sql; i++)
 		fprintf(stderr, "sql-profile %10.1f ms %8llu runs %8.1f us/run  %.160s\n", prof.slot[i].ns / 1e6,
@@ -156,7 +172,13 @@ void db_profile_enable(void)
 static struct {
 	int settle_delay_ms;
 	char *fail_marker;
+	int checkpoint_frames;
 } test_hooks;
+
+void db_test_checkpoint_frames(int frames)
+{
+	test_hooks.checkpoint_frames = frames;
+}
 
 void db_test_hooks(int settle_delay_ms, const char *fail_marker)
 {
@@ -415,6 +437,8 @@ static int step_simple(struct db *d, const char *sql, const char *caller)
 static int writer_hold(struct db *d, const char *caller)
 {
 	pthread_mutex_lock(&wr.lock);
+	while (wr.gate && !wr.open)
+		pthread_cond_wait(&wr.gate_cond, &wr.lock);
 	if (!wr.open) {
 		if (step_simple(wr.conn, "BEGIN IMMEDIATE", caller) < 0) {
 			pthread_mutex_unlock(&wr.lock);
@@ -434,6 +458,8 @@ static int writer_hold(struct db *d, const char *caller)
 		wr.members[wr.nmembers++] = d;
 	}
 	d->holding = true;
+	if (prof.on)
+		wr.hold_t0 = now_us_monotonic();
 	d->route = wr.conn;
 	d->gen = wr.gen;
 	if (d->on_hold)
@@ -507,6 +533,10 @@ void db_release(struct db *d)
 		db_tx_rollback(d);
 	}
 	d->holding = false;
+	if (prof.on) {
+		wr.held_ns += (uint64_t)(now_us_monotonic() - wr.hold_t0) * 1000;
+		wr.nholds++;
+	}
 	d->route = NULL;
 	pthread_cond_signal(&wr.cond);
 	pthread_mutex_unlock(&wr.lock);
@@ -572,6 +602,7 @@ static int wal_hook(void *arg, sqlite3 *h, const char *name, int frames)
 static bool batch_commit_locked(void)
 {
 	assert_locked(&wr.lock);
+	int64_t t0 = prof.on ? now_us_monotonic() : 0;
 	if (wr.before_commit) {
 		step_simple(wr.conn, "SAVEPOINT before_commit", "writer");
 		/* How busy the writes are: this batch's holds, plus the previous batch's when it
@@ -584,6 +615,7 @@ static bool batch_commit_locked(void)
 		step_simple(wr.conn, "RELEASE before_commit", "writer");
 		wr.more = more > 0;
 	}
+	int64_t t1 = prof.on ? now_us_monotonic() : 0;
 	bool ok = true;
 	if (wr.test_fail_marker) {
 		static const char marker_sql[] = "SELECT 1 FROM posts WHERE instr(body, :m) > 0 LIMIT 1";
@@ -605,6 +637,10 @@ static bool batch_commit_locked(void)
 		ok = false;
 	}
 done:
+	if (prof.on) {
+		wr.before_ns += (uint64_t)(t1 - t0) * 1000;
+		wr.commit_ns += (uint64_t)(now_us_monotonic() - t1) * 1000;
+	}
 	wr.open = false;
 	wr.dirty = false;
 	wr.prev_holds = wr.holds;
@@ -656,6 +692,9 @@ static void *writer_main(void *arg)
 		memcpy(members, wr.members, (size_t)n * sizeof *members);
 		wr.nmembers = 0;
 		bool stop = wr.stop;
+		bool ckpt = wr.wal_frames > wr.checkpoint_frames && !stop;
+		/* Finishing a checkpoint: no batch begins until it is done (see below). */
+		wr.gate = ckpt && wr.finish_ckpt;
 		pthread_mutex_unlock(&wr.lock);
 		/* The next batch fills while this one syncs. */
 		int64_t t0 = now_us_monotonic();
@@ -669,13 +708,28 @@ static void *writer_main(void *arg)
 		for (int i = 0; i < n; i++)
 			if (members[i]->on_settled)
 				members[i]->on_settled(members[i]->cb_arg, gen, ok);
-		if (wr.wal_frames > CHECKPOINT_FRAMES && !stop) {
-			/* Beside the writers, not in their way: PASSIVE never takes the write lock. */
-			int log = 0, done = 0;
-			sqlite3_wal_checkpoint_v2(wr.ckpt, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+		if (ckpt) {
+			/* The WAL starts over only when a write transaction begins on a wholly
+			 * checkpointed WAL; under constant writes the next batch has always begun before
+			 * the checkpoint ends, and the WAL would grow without end. So in two steps: the
+			 * bulk beside the next batch (PASSIVE never takes the write lock); after that
+			 * batch commits, the gate stays closed while its few frames are checkpointed, and
+			 * the batch after it begins on an empty WAL (when no reader still holds an old
+			 * snapshot; otherwise the next round tries again). */
+			int64_t c0 = now_us_monotonic();
+			sqlite3_wal_checkpoint_v2(wr.ckpt, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+			wr.ckpt_ns += (uint64_t)(now_us_monotonic() - c0) * 1000;
 			wr.wal_frames = 0;
+			pthread_mutex_lock(&wr.lock);
+			wr.finish_ckpt = !wr.gate;
+			if (wr.gate) {
+				wr.gate_ns += (uint64_t)(now_us_monotonic() - t0) * 1000;
+				wr.gate = false;
+				pthread_cond_broadcast(&wr.gate_cond);
+			}
+		} else {
+			pthread_mutex_lock(&wr.lock);
 		}
-		pthread_mutex_lock(&wr.lock);
 	}
 	pthread_mutex_unlock(&wr.lock);
 	return NULL;
@@ -703,10 +757,14 @@ int db_writer_start(const char *dir, int (*before_commit)(struct db *writer, int
 		return -1;
 	}
 	sqlite3_busy_timeout(wr.ckpt, 5000);
+	/* A connection opens its file lazily: until it has read the database it is not in WAL mode,
+	 * and sqlite3_wal_checkpoint_v2 on it does nothing and says so only with a log of -1. */
+	sqlite3_exec(wr.ckpt, "PRAGMA journal_mode", NULL, NULL, NULL);
 	sqlite3_wal_hook(wr.conn->h, wal_hook, NULL);
 	wr.wal_path = xasprintf("%s-wal", path);
 	free(path);
 	wr.before_commit = before_commit;
+	wr.checkpoint_frames = test_hooks.checkpoint_frames > 0 ? test_hooks.checkpoint_frames : CHECKPOINT_FRAMES;
 	wr.test_settle_delay_ms = test_hooks.settle_delay_ms;
 	free(wr.test_fail_marker);
 	wr.test_fail_marker = test_hooks.fail_marker ? xstrdup(test_hooks.fail_marker) : NULL;

@@ -31,6 +31,9 @@ void db_profile_enable(void);
  * (MAMORI_TEST_SETTLE_DELAY_MS, MAMORI_TEST_FAIL_MARKER), taken by db_writer_start. Call
  * before any thread starts (main). */
 void db_test_hooks(int settle_delay_ms, const char *fail_marker);
+/* Test hook: the WAL size in frames past which the writer checkpoints (0: the default,
+ * CHECKPOINT_FRAMES in db.c), taken by db_writer_start. */
+void db_test_checkpoint_frames(int frames);
 /* Finalizes cached statements and closes. Accepts NULL. */
 void db_close(struct db *d);
 /* Copies every WAL frame into the database file and truncates the WAL to zero bytes (after a

@@ -86,16 +86,15 @@ static bool id_in(const int64_t *ids, size_t n, int64_t id)
 	return false;
 }
 
-/* Notifies mentioned users (kind "mention") and then followers (kind "reply"), each once, each
- * only if they may read the thread (notify_user checks). Returns 0 or -1. */
-static int post_notify(struct req *r, int64_t thread_id, int64_t post_id, const char *body, bool first)
+/* Notifies the users mentioned by names (kind "mention") and then followers (kind "reply"), each
+ * once, each only if they may read the thread (notify_user checks). Returns 0 or -1. */
+static int post_notify(struct req *r, int64_t thread_id, int64_t post_id, char *const *names, bool first)
 {
 	sqlite3_stmt *st;
 	int64_t *done = NULL;
 	size_t ndone = 0, cap = 0;
 	int rc = 0;
-	char **names = markdown_mentions_new(body, strlen(body));
-	for (char **nm = names; *nm && rc == 0; nm++) {
+	for (char *const *nm = names; *nm && rc == 0; nm++) {
 		st = db_stmt(r->db, mention_sql);
 		db_bind_text(st, ":name", *nm);
 		int64_t ids[8];
@@ -113,7 +112,6 @@ static int post_notify(struct req *r, int64_t thread_id, int64_t post_id, const 
 			done[ndone++] = ids[i];
 		}
 	}
-	markdown_mentions_free(names);
 	if (!first && rc == 0) {
 		int64_t *followers = NULL;
 		size_t nf = 0, fcap = 0;
@@ -135,21 +133,49 @@ static int post_notify(struct req *r, int64_t thread_id, int64_t post_id, const 
 	return rc;
 }
 
-/* The one way a post is stored: row, counters, index, hooks, notices, event (post.h). */
-int post_insert(struct req *r, int64_t thread_id, const char *title, const char *body, int64_t *post_id)
+/* What a new post's text makes before it is stored; none of it needs the database, so it is
+ * made before the request takes the writer (the writer's lock is shared by every worker). */
+struct post_text {
+	const char *title, *body; /* as given (title: the thread's, for its first post) */
+	char *html;               /* the rendered Markdown */
+	char *ftitle, *fbody;     /* folded for search (text_fold_new) */
+	char **mentions;          /* markdown_mentions_new */
+};
+
+/* Renders, folds and reads the mentions of a new post's text into *t (post_text_free). Returns 0,
+ * or -1 when md4c fails. */
+static int post_text_prepare(struct post_text *t, const char *title, const char *body)
+{
+	*t = (struct post_text){.title = title, .body = body};
+	t->html = render_new(body);
+	if (!t->html)
+		return -1;
+	t->ftitle = title ? text_fold_new(title, strlen(title)) : NULL;
+	t->fbody = text_fold_new(body, strlen(body));
+	t->mentions = markdown_mentions_new(body, strlen(body));
+	return 0;
+}
+
+/* Frees what post_text_prepare made. */
+static void post_text_free(struct post_text *t)
+{
+	free(t->html);
+	free(t->ftitle);
+	free(t->fbody);
+	markdown_mentions_free(t->mentions);
+}
+
+/* Stores a prepared post: row, counters, search queue, hooks, notices, event (post_insert). */
+static int post_store(struct req *r, int64_t thread_id, const struct post_text *t, int64_t *post_id)
 {
 	assert(server_on_worker_thread() && db_in_write_tx(r->db));
-	char *html = render_new(body);
-	if (!html)
-		return -1;
 	int64_t now = now_unix();
 	sqlite3_stmt *st = db_stmt(r->db, insert_sql);
 	db_bind_int64(st, ":tid", thread_id);
 	db_bind_int64(st, ":author", r->who->user_id);
-	db_bind_text(st, ":body", body);
-	db_bind_text(st, ":html", html);
+	db_bind_text(st, ":body", t->body);
+	db_bind_text(st, ":html", t->html);
 	db_bind_int64(st, ":now", now);
-	free(html);
 	if (db_exec_stmt(r->db, st) < 0)
 		return -1;
 	*post_id = sqlite3_last_insert_rowid(db_handle(r->db));
@@ -163,12 +189,21 @@ int post_insert(struct req *r, int64_t thread_id, const char *title, const char 
 	db_bind_int64(st, ":pid", *post_id);
 	db_bind_int64(st, ":tid", thread_id);
 	db_bind_int64(st, ":now", now);
-	if (db_exec_stmt(r->db, st) < 0 || search_index_post(r->db, *post_id, title, body) < 0 ||
+	if (db_exec_stmt(r->db, st) < 0 || search_queue_folded(r->db, *post_id, t->ftitle ? t->ftitle : "", t->fbody) < 0 ||
 	    router_run_post_hooks(r, thread_id, *post_id) < 0 ||
-	    post_notify(r, thread_id, *post_id, body, title != NULL) < 0)
+	    post_notify(r, thread_id, *post_id, t->mentions, t->title != NULL) < 0)
 		return -1;
 	events_publish_post(r->db, thread_id, *post_id);
 	return 0;
+}
+
+/* The one way a post is stored (post.h). */
+int post_insert(struct req *r, int64_t thread_id, const char *title, const char *body, int64_t *post_id)
+{
+	struct post_text t;
+	int rc = post_text_prepare(&t, title, body) < 0 ? -1 : post_store(r, thread_id, &t, post_id);
+	post_text_free(&t);
+	return rc;
 }
 
 /* What the edit and the revision list need of a post besides its JSON. */
@@ -240,13 +275,19 @@ static int handle_post_create(struct req *r)
 	if ((rc = post_body_size(r, body)) != 0 || (rc = thread_writable(r, tid)) != 0 ||
 	    (rc = ratelimit_check(r, RATELIMIT_POSTS)) != 0)
 		return rc;
-	if (req_tx(r) < 0)
-		return req_internal(r, "begin");
-	if ((rc = thread_writable(r, tid)) != 0) /* again inside the write: a lock may have landed */
-		return rc;
-	if (post_insert(r, tid, NULL, body, &pid) < 0)
-		return req_internal(r, "create post");
-	return post_reply(r, pid, 201);
+	struct post_text t;
+	if (post_text_prepare(&t, NULL, body) < 0)
+		rc = req_internal(r, "render post");
+	else if (req_tx(r) < 0)
+		rc = req_internal(r, "begin");
+	else if ((rc = thread_writable(r, tid)) != 0) /* again inside the write: a lock may have landed */
+		;
+	else if (post_store(r, tid, &t, &pid) < 0)
+		rc = req_internal(r, "create post");
+	else
+		rc = post_reply(r, pid, 201);
+	post_text_free(&t);
+	return rc;
 }
 
 /* GET /api/v1/posts/{id} — readers of its thread; 200 the post; else 404. */

@@ -15,6 +15,9 @@ struct buf;
  * for its first post, else NULL. Durable with the transaction; search_index_pending makes it
  * searchable. Returns 0 or -1. Call inside a write transaction. */
 int search_index_post(struct db *d, int64_t post_id, const char *title, const char *body);
+/* search_index_post for text already folded (text_fold_new of the title, "" for none, and the
+ * body), so the folding can happen before the writer is taken. */
+int search_queue_folded(struct db *d, int64_t post_id, const char *ftitle, const char *fbody);
 /* Removes post_id from both indexes and from the queue (no-op when absent). Returns 0 or -1.
  * Call inside a write transaction; to change a post's text, unindex then index again. */
 int search_unindex_post(struct db *d, int64_t post_id);

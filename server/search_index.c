@@ -129,19 +129,24 @@ int search_unindex_post(struct db *d, int64_t post_id)
 	return rc < 0 ? -1 : 0;
 }
 
-int search_index_post(struct db *d, int64_t post_id, const char *title, const char *body)
+int search_queue_folded(struct db *d, int64_t post_id, const char *ftitle, const char *fbody)
 {
 	assert(db_in_write_tx(d));
-	char *ft = text_fold_new(title ? title : "", title ? strlen(title) : 0);
-	char *fb = text_fold_new(body, strlen(body));
 	sqlite3_stmt *st = db_stmt(d, pending_put_sql);
 	db_bind_int64(st, ":id", post_id);
-	db_bind_text(st, ":title", ft);
-	db_bind_text(st, ":body", fb);
-	int rc = db_exec_stmt(d, st);
+	db_bind_text(st, ":title", ftitle);
+	db_bind_text(st, ":body", fbody);
+	return db_exec_stmt(d, st) < 0 ? -1 : 0;
+}
+
+int search_index_post(struct db *d, int64_t post_id, const char *title, const char *body)
+{
+	char *ft = text_fold_new(title ? title : "", title ? strlen(title) : 0);
+	char *fb = text_fold_new(body, strlen(body));
+	int rc = search_queue_folded(d, post_id, ft, fb);
 	free(ft);
 	free(fb);
-	return rc < 0 ? -1 : 0;
+	return rc;
 }
 
 int search_index_pending(struct db *d, int max)
