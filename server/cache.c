@@ -51,6 +51,19 @@ static void epoch(struct db *d, unsigned *dv, uint64_t *ws)
 	*ws = (uint64_t)sqlite3_total_changes64(db_handle(d));
 }
 
+bool cache_epoch_current(struct db *d)
+{
+	sqlite3 *h = db_handle(d);
+	if (db_routed(d) || db_in_write_tx(d) || sqlite3_get_autocommit(h))
+		return false;
+	if (sqlite3_txn_state(h, "main") != SQLITE_TXN_NONE)
+		return true;
+	sqlite3_stmt *st = db_stmt(d, "PRAGMA data_version");
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW && sqlite3_txn_state(h, "main") != SQLITE_TXN_NONE;
+}
+
 const char *cache_get(struct db *d, enum cache_kind kind, int64_t a, int64_t b, int64_t c, size_t *len)
 {
 	/* A request that wrote reads through the writer's connection (db.h): it must see its own

@@ -132,29 +132,14 @@ void session_thread_free(void)
  * company's change, a TOTP enrolment are all commits, by whichever worker or by the command
  * line: after any of them no entry answers, on any worker, and load_sql runs again. Time is
  * judged on every request as load_sql's path does; an entry answers only while no touch is due
- * (the touch is a commit too). The epoch must be this request's: inside the router's read
- * transaction the snapshot starts at its first read, so a statement reads first
- * (snapshot_sql), and outside one (other methods) nothing is cached. */
+ * (the touch is a commit too). The epoch must be this request's (cache_epoch_current): outside
+ * the router's read transaction (other methods than GET and HEAD) nothing is cached. */
 struct cached_session {
 	char hash[64];
 	int64_t created, seen;
 	struct principal who; /* name and email NULL; their text follows, after the CSRF token's */
 	size_t csrf_len, name_len, email_len;
 };
-static const char snapshot_sql[] = "PRAGMA data_version";
-
-/* Whether r's statements run in a read transaction of the worker's own connection whose snapshot
- * now has begun (so cache_get judges against this request's epoch). */
-static bool snapshot_begun(struct req *r)
-{
-	if (db_routed(r->db) || sqlite3_get_autocommit(db_handle(r->db)) || db_in_write_tx(r->db))
-		return false;
-	sqlite3_stmt *st = db_stmt(r->db, snapshot_sql);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW;
-}
-
 /* The cache key of a session hash: its first 24 hex digits (the entry holds all 64). */
 static void session_key(const char hash[65], int64_t k[3])
 {
@@ -223,7 +208,7 @@ int session_load(struct req *r)
 	char hash[65];
 	token_hash(token, hash);
 	free(token);
-	bool cacheable = snapshot_begun(r);
+	bool cacheable = cache_epoch_current(r->db);
 	if (cacheable && session_from_cache(r, hash, now_unix()))
 		return 0;
 	sqlite3_stmt *st = db_stmt(r->db, load_sql);
