@@ -17,6 +17,7 @@
 #include "view.h"
 
 #include <event2/buffer.h>
+#include <sys/uio.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -428,14 +429,12 @@ static int handle_thread_get(struct req *r)
 	}
 	size_t head = (size_t)(hole - tmpl);
 	static const char on[] = "0,\"following\":true", off[] = "0,\"following\":false";
-	r->raw_out = evbuffer_new();
-	evbuffer_expand(r->raw_out, len + sizeof off);
-	evbuffer_add(r->raw_out, tmpl, head);
-	if (following)
-		evbuffer_add(r->raw_out, on, sizeof on - 1);
-	else
-		evbuffer_add(r->raw_out, off, sizeof off - 1);
-	evbuffer_add(r->raw_out, hole + 1, len - head - 1);
+	const struct iovec parts[] = {
+		{(void *)tmpl, head},
+		{following ? (void *)on : (void *)off, following ? sizeof on - 1 : sizeof off - 1},
+		{(void *)(hole + 1), len - head - 1},
+	};
+	req_raw_out_parts(r, parts, 3);
 	free(made);
 	/* The outsider's audit first: it is a transaction of its own (audit.h), which does not nest
 	 * in the request's. */
