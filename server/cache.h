@@ -16,7 +16,7 @@
 
 struct db;
 
-enum cache_kind { CACHE_GATE = 1, CACHE_POSTS, CACHE_COUNT, CACHE_SESSION, CACHE_VIEW };
+enum cache_kind { CACHE_GATE = 1, CACHE_POSTS, CACHE_COUNT, CACHE_SESSION, CACHE_VIEW, CACHE_GATE_NOW };
 
 /* The cached bytes for (kind, a, b, c) in d's current epoch, or NULL. Borrowed until the next
  * cache_put on this thread; *len receives the length. */

@@ -8,7 +8,6 @@
 #include "util.h"
 
 #include <event2/keyvalq_struct.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -69,9 +68,12 @@ void reply_headers(struct evkeyvalq *h, int status, enum evhttp_cmd_type method,
 	const char *date = date_now();
 	header_append(h, "Date", 4, date, strlen(date));
 	if (needs_body(status, method)) {
-		char len[24];
-		int n = snprintf(len, sizeof len, "%zu", body_len);
-		header_append(h, "Content-Length", 14, len, (size_t)n);
+		char len[24]; /* decimal digits, from the end (snprintf: 700 instructions) */
+		char *d = len + sizeof len;
+		do
+			*--d = (char)('0' + body_len % 10);
+		while ((body_len /= 10) != 0);
+		header_append(h, "Content-Length", 14, d, (size_t)(len + sizeof len - d));
 	}
 	char text[sizeof security + sizeof json_type + sizeof no_store];
 	size_t n = 0;

@@ -830,7 +830,9 @@ void router_dispatch(struct worker *w, struct evhttp_request *ev)
 	ev_uint16_t port = 0;
 	if (evcon)
 		evhttp_connection_get_peer(evcon, &peer, &port);
-	snprintf(r->ip, sizeof r->ip, "%s", peer ? peer : "");
+	size_t ip_len = peer ? strnlen(peer, sizeof r->ip - 1) : 0; /* as snprintf "%s", without its 600 instructions */
+	memcpy(r->ip, peer ? peer : "", ip_len);
+	r->ip[ip_len] = '\0';
 	r->user_agent = evhttp_find_header(evhttp_request_get_input_headers(ev), "User-Agent");
 	if (!r->user_agent)
 		r->user_agent = "";
