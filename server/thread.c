@@ -396,7 +396,9 @@ static int handle_thread_get(struct req *r)
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0)
 		return req_not_found(r);
-	/* Whether the caller may read it is decided here, per request, before anything cached. */
+	/* Whether the caller may read it is decided here, per request, before anything cached: by
+	 * view_sql (the one rule, bound to the caller), or by its answer to this very caller in the
+	 * same database epoch, which is the answer it would give now. */
 	struct view_access v;
 	if (!view_access(r, id, &v))
 		return req_not_found(r);
