@@ -43,7 +43,9 @@ struct db {
 };
 
 #define MAX_MEMBERS CONFIG_MAX_WORKERS /* worker connections; config.c refuses more workers */
-#define CHECKPOINT_FRAMES 4000 /* WAL frames (pages) after which the writer checkpoints */
+#define CHECKPOINT_FRAMES 4000 /* WAL frames (pages) after which the checkpointer runs */
+#define FINISH_FRAMES 256       /* frames left past which the gate closes to finish a checkpoint */
+#define CHECKPOINT_PASSES 4     /* passes beside the writes before the gate closes regardless */
 #define IDLE_MS 50              /* a pause of the workers' writes this long lets before_commit work */
 #define RECENT_US 20000         /* a batch committed this recently still counts as busy */
 
@@ -52,9 +54,12 @@ struct db {
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	pthread_cond_t gate_cond; /* signalled when the gate opens */
+	pthread_cond_t gate_cond; /* signalled when the gate opens and when a batch commits */
+	pthread_cond_t ckpt_cond; /* wakes the checkpointer */
 	struct db *conn;
-	sqlite3 *ckpt; /* the writer thread's checkpoint connection */
+	sqlite3 *ckpt; /* the checkpointer's connection */
+	pthread_t ckpt_thread;
+	bool ckpt_wanted; /* the WAL passed checkpoint_frames: the checkpointer has work */
 	char *wal_path;
 	int wal_fd;
 	pthread_t thread;
@@ -69,12 +74,12 @@ static struct {
 	_Atomic uint64_t settled; /* every batch up to this one is committed or rolled back */
 	int wal_frames;
 	int checkpoint_frames; /* CHECKPOINT_FRAMES, or the test hook's */
-	bool finish_ckpt; /* the bulk was checkpointed: the next commit closes the gate and finishes */
-	bool gate;        /* closed: no batch may begin until the WAL is wholly checkpointed */
+	bool gate; /* closed: no batch may begin until the WAL is wholly checkpointed */
 	uint64_t batches, sync_ns; /* for MAMORI_SQL_PROFILE */
 	/* MAMORI_SQL_PROFILE: ns the lock was held by workers (writer_hold to db_release), by
-	 * before_commit and by COMMIT; ns of checkpoints, the gate closed; worker holds. */
-	uint64_t held_ns, before_ns, commit_ns, ckpt_ns, gate_ns, nholds;
+	 * before_commit and by COMMIT; ns of checkpoints, the gate closed; worker holds, checkpoints
+	 * finished. */
+	uint64_t held_ns, before_ns, commit_ns, ckpt_ns, gate_ns, nholds, nckpt;
 	int64_t hold_t0;
 	struct db *members[MAX_MEMBERS];
 	int nmembers;
@@ -88,6 +93,7 @@ static struct {
 } wr = {.lock = PTHREAD_MUTEX_INITIALIZER,
       .cond = PTHREAD_COND_INITIALIZER,
       .gate_cond = PTHREAD_COND_INITIALIZER,
+      .ckpt_cond = PTHREAD_COND_INITIALIZER,
       .wal_fd = -1};
 
 /* ---- MAMORI_SQL_PROFILE=1: time spent per statement, printed when the writer stops -------- */
@@ -149,9 +155,10 @@ static void profile_dump(void)
 		wr.sync_ns / 1e6);
 	fprintf(stderr,
 		"sql-profile writer lock: workers %.1f ms over %llu holds (%.1f us each), before_commit %.1f ms, "
-		"COMMIT %.1f ms; checkpoints %.1f ms, gate closed %.1f ms\n",
+		"COMMIT %.1f ms; %llu checkpoints %.1f ms, gate closed %.1f ms\n",
 		wr.held_ns / 1e6, (unsigned long long)wr.nholds, wr.nholds ? wr.held_ns / 1e3 / (double)wr.nholds : 0.0,
-		wr.before_ns / 1e6, wr.commit_ns / 1e6, wr.ckpt_ns / 1e6, wr.gate_ns / 1e6);
+		wr.before_ns / 1e6, wr.commit_ns / 1e6, (unsigned long long)wr.nckpt, wr.ckpt_ns / 1e6,
+		wr.gate_ns / 1e6);
 	qsort(prof.slot, PROFILE_SLOTS, sizeof prof.slot[0], profile_cmp);
 	for (size_t i = 0; i < 40 && prof.slot[i].sql; i++)
 		fprintf(stderr, "sql-profile %10.1f ms %8llu runs %8.1f us/run  %.160s\n", prof.slot[i].ns / 1e6,
@@ -603,7 +610,9 @@ static bool batch_commit_locked(void)
 {
 	assert_locked(&wr.lock);
 	int64_t t0 = prof.on ? now_us_monotonic() : 0;
-	if (wr.before_commit) {
+	if (wr.before_commit && wr.gate) {
+		wr.more = true; /* a checkpoint waits for this commit: before_commit's work can wait */
+	} else if (wr.before_commit) {
 		step_simple(wr.conn, "SAVEPOINT before_commit", "writer");
 		/* How busy the writes are: this batch's holds, plus the previous batch's when it
 		 * committed just before (with a fast disk, batches stay small under load). */
@@ -643,6 +652,11 @@ done:
 	}
 	wr.open = false;
 	wr.dirty = false;
+	pthread_cond_broadcast(&wr.gate_cond); /* a checkpointer may wait for this batch */
+	if (wr.wal_frames > wr.checkpoint_frames && !wr.ckpt_wanted) {
+		wr.ckpt_wanted = true;
+		pthread_cond_signal(&wr.ckpt_cond);
+	}
 	wr.prev_holds = wr.holds;
 	wr.prev_commit = now_us_monotonic();
 	wr.holds = 0;
@@ -651,8 +665,8 @@ done:
 
 /* The writer thread. Under wr.lock it waits for a batch with writes (or, while before_commit has
  * work left, for IDLE_MS without writes, then opens a batch of its own) and commits it; without the
- * lock it syncs the WAL, publishes wr.settled, tells each member (on_settled) and checkpoints
- * (PASSIVE) past CHECKPOINT_FRAMES. Ends once stop is set and no batch is open or dirty. */
+ * lock it syncs the WAL, publishes wr.settled and tells each member (on_settled). Ends once stop
+ * is set and no batch is open or dirty. */
 static void *writer_main(void *arg)
 {
 	pthread_mutex_lock(&wr.lock);
@@ -677,7 +691,11 @@ static void *writer_main(void *arg)
 			break;
 		if (!wr.open) {
 			/* Nothing written, but before_commit has work left (the search queue after a
-			 * burst): a batch of its own. */
+			 * burst): a batch of its own, once the gate is open. */
+			if (wr.gate) {
+				pthread_cond_wait(&wr.gate_cond, &wr.lock);
+				continue;
+			}
 			if (step_simple(wr.conn, "BEGIN IMMEDIATE", "writer") < 0) {
 				wr.more = false;
 				continue;
@@ -691,10 +709,6 @@ static void *writer_main(void *arg)
 		int n = wr.nmembers;
 		memcpy(members, wr.members, (size_t)n * sizeof *members);
 		wr.nmembers = 0;
-		bool stop = wr.stop;
-		bool ckpt = wr.wal_frames > wr.checkpoint_frames && !stop;
-		/* Finishing a checkpoint: no batch begins until it is done (see below). */
-		wr.gate = ckpt && wr.finish_ckpt;
 		pthread_mutex_unlock(&wr.lock);
 		/* The next batch fills while this one syncs. */
 		int64_t t0 = now_us_monotonic();
@@ -708,28 +722,61 @@ static void *writer_main(void *arg)
 		for (int i = 0; i < n; i++)
 			if (members[i]->on_settled)
 				members[i]->on_settled(members[i]->cb_arg, gen, ok);
-		if (ckpt) {
-			/* The WAL starts over only when a write transaction begins on a wholly
-			 * checkpointed WAL; under constant writes the next batch has always begun before
-			 * the checkpoint ends, and the WAL would grow without end. So in two steps: the
-			 * bulk beside the next batch (PASSIVE never takes the write lock); after that
-			 * batch commits, the gate stays closed while its few frames are checkpointed, and
-			 * the batch after it begins on an empty WAL (when no reader still holds an old
-			 * snapshot; otherwise the next round tries again). */
-			int64_t c0 = now_us_monotonic();
-			sqlite3_wal_checkpoint_v2(wr.ckpt, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-			wr.ckpt_ns += (uint64_t)(now_us_monotonic() - c0) * 1000;
-			wr.wal_frames = 0;
+		pthread_mutex_lock(&wr.lock);
+	}
+	pthread_mutex_unlock(&wr.lock);
+	return NULL;
+}
+
+/* One PASSIVE checkpoint on the checkpointer's connection: *log frames in the WAL, *done of them
+ * in the database file (both -1 when it could not run). */
+static void checkpoint_pass(int *log, int *done)
+{
+	int64_t t0 = now_us_monotonic();
+	if (sqlite3_wal_checkpoint_v2(wr.ckpt, "main", SQLITE_CHECKPOINT_PASSIVE, log, done) != SQLITE_OK)
+		*log = *done = -1;
+	wr.ckpt_ns += (uint64_t)(now_us_monotonic() - t0) * 1000;
+}
+
+/* The checkpointer thread. Woken when a commit leaves more than checkpoint_frames in the WAL, it
+ * copies them into the database file beside the writes (PASSIVE never takes the write lock), in
+ * passes until what the writes added meanwhile is small. The WAL then starts over only if a write
+ * transaction begins on a wholly checkpointed WAL, which never happens while the next batch has
+ * always begun before the checkpoint ends (the WAL grew to 3.5 GB in a minute of the post
+ * benchmark). So to finish it closes the gate (no batch begins), waits for the open batch to
+ * commit, copies the rest and opens the gate: the next batch begins on an empty WAL, unless a
+ * reader still holds an old snapshot (then the next round tries again). */
+static void *checkpointer_main(void *arg)
+{
+	pthread_mutex_lock(&wr.lock);
+	for (;;) {
+		while (!wr.stop && !wr.ckpt_wanted)
+			pthread_cond_wait(&wr.ckpt_cond, &wr.lock);
+		if (wr.stop)
+			break;
+		pthread_mutex_unlock(&wr.lock);
+		int log, done, frames;
+		for (int pass = 0; pass < CHECKPOINT_PASSES; pass++) {
+			checkpoint_pass(&log, &done);
 			pthread_mutex_lock(&wr.lock);
-			wr.finish_ckpt = !wr.gate;
-			if (wr.gate) {
-				wr.gate_ns += (uint64_t)(now_us_monotonic() - t0) * 1000;
-				wr.gate = false;
-				pthread_cond_broadcast(&wr.gate_cond);
-			}
-		} else {
-			pthread_mutex_lock(&wr.lock);
+			frames = wr.wal_frames; /* what the commits since the pass began added */
+			pthread_mutex_unlock(&wr.lock);
+			if (log < 0 || frames - done < FINISH_FRAMES)
+				break;
 		}
+		pthread_mutex_lock(&wr.lock);
+		int64_t t0 = now_us_monotonic();
+		wr.gate = true;
+		while (wr.open && !wr.stop)
+			pthread_cond_wait(&wr.gate_cond, &wr.lock);
+		pthread_mutex_unlock(&wr.lock);
+		checkpoint_pass(&log, &done);
+		pthread_mutex_lock(&wr.lock);
+		wr.gate = false;
+		pthread_cond_broadcast(&wr.gate_cond);
+		wr.gate_ns += (uint64_t)(now_us_monotonic() - t0) * 1000;
+		wr.nckpt++;
+		wr.ckpt_wanted = false;
 	}
 	pthread_mutex_unlock(&wr.lock);
 	return NULL;
@@ -772,8 +819,11 @@ int db_writer_start(const char *dir, int (*before_commit)(struct db *writer, int
 		log_warn("db: test hooks on (MAMORI_TEST_SETTLE_DELAY_MS / MAMORI_TEST_FAIL_MARKER)");
 	wr.stop = false;
 	wr.more = before_commit != NULL; /* whatever a previous run left queued */
+	wr.ckpt_wanted = false;
+	wr.gate = false;
 	wr.running = true;
 	pthread_create(&wr.thread, NULL, writer_main, NULL);
+	pthread_create(&wr.ckpt_thread, NULL, checkpointer_main, NULL);
 	return 0;
 }
 
@@ -784,8 +834,11 @@ void db_writer_stop(void)
 	pthread_mutex_lock(&wr.lock);
 	wr.stop = true;
 	pthread_cond_signal(&wr.cond);
+	pthread_cond_broadcast(&wr.gate_cond);
+	pthread_cond_signal(&wr.ckpt_cond);
 	pthread_mutex_unlock(&wr.lock);
 	pthread_join(wr.thread, NULL);
+	pthread_join(wr.ckpt_thread, NULL);
 	profile_dump();
 	/* A clean stop leaves a checkpointed, small WAL. */
 	sqlite3_wal_checkpoint_v2(wr.ckpt, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);

@@ -11,6 +11,7 @@
 #include "util.h"
 #include "view.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,24 +22,27 @@ static const char insert_sql[] =
 	"INSERT INTO notifications (user_id, kind, thread_id, post_id, visit_id, actor_id, params, created_at)"
 	" VALUES (:uid, :kind, :tid, :pid, :vid, :actor, :params, :now)";
 
-/* Stores one notification about a thread (thread_id), a visit (visit_id) or neither, when
- * user_id is an active user other than the actor who may read that thread or visit now, and tells
- * the recipient's event stream (the event carries only the id, to its own recipient). Returns 1
- * stored, 0 skipped, -1 database error. */
-static int notify_store(struct db *d, int64_t user_id, const char *kind, int64_t thread_id, int64_t post_id,
-			int64_t visit_id, int64_t actor_id, const json_t *params)
+/* Whether user_id may be told about thread_id / visit_id (each 0 for none) by actor_id now: an
+ * active user other than the actor who may read them. */
+static bool notify_allowed(struct db *d, int64_t user_id, int64_t thread_id, int64_t visit_id, int64_t actor_id)
 {
-	assert(db_in_write_tx(d));
 	if (user_id <= 0 || user_id == actor_id)
-		return 0;
+		return false;
 	struct principal p;
 	if (authz_principal_load(d, user_id, &p) < 0)
-		return 0; /* not an active user */
+		return false; /* not an active user */
 	bool ok = (!thread_id || authz_can_read_thread(d, &p, thread_id)) &&
 		  (!visit_id || authz_can_read_visit(d, &p, visit_id));
 	principal_clear(&p);
-	if (!ok)
-		return 0;
+	return ok;
+}
+
+/* Inserts the notification row and tells the recipient's streams (notify_store without the
+ * check). Returns 1, or -1 on a database error. */
+static int notify_insert(struct db *d, int64_t user_id, const char *kind, int64_t thread_id, int64_t post_id,
+			 int64_t visit_id, int64_t actor_id, const json_t *params)
+{
+	assert(db_in_write_tx(d));
 	sqlite3_stmt *st = db_stmt(d, insert_sql);
 	db_bind_int64(st, ":uid", user_id);
 	db_bind_text(st, ":kind", kind);
@@ -59,6 +63,32 @@ static int notify_store(struct db *d, int64_t user_id, const char *kind, int64_t
 		return -1;
 	events_publish_notification(d, sqlite3_last_insert_rowid(db_handle(d)), user_id, thread_id);
 	return 1;
+}
+
+/* Stores one notification about a thread (thread_id), a visit (visit_id) or neither, when
+ * user_id is an active user other than the actor who may read that thread or visit now, and tells
+ * the recipient's event stream (the event carries only the id, to its own recipient). Returns 1
+ * stored, 0 skipped, -1 database error. */
+static int notify_store(struct db *d, int64_t user_id, const char *kind, int64_t thread_id, int64_t post_id,
+			int64_t visit_id, int64_t actor_id, const json_t *params)
+{
+	assert(db_in_write_tx(d));
+	if (!notify_allowed(d, user_id, thread_id, visit_id, actor_id))
+		return 0;
+	return notify_insert(d, user_id, kind, thread_id, post_id, visit_id, actor_id, params);
+}
+
+/* notify.h */
+bool notify_may_tell(struct db *d, int64_t user_id, int64_t thread_id, int64_t actor_id)
+{
+	return notify_allowed(d, user_id, thread_id, 0, actor_id);
+}
+
+/* notify.h */
+int notify_user_told(struct db *d, int64_t user_id, const char *kind, int64_t thread_id, int64_t post_id,
+		     int64_t actor_id)
+{
+	return notify_insert(d, user_id, kind, thread_id, post_id, 0, actor_id, NULL);
 }
 
 /* notify.h */

@@ -5,6 +5,7 @@
 #define MAMORI_NOTIFY_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct db;
@@ -21,6 +22,16 @@ struct db;
  * error (the caller rolls back). Worker threads only. */
 int notify_user(struct db *d, int64_t user_id, const char *kind, int64_t thread_id, int64_t post_id,
 		int64_t actor_id, const json_t *params);
+
+/* notify_user in two steps, for a caller that decides recipients before it takes the writer
+ * (the writer's lock is every worker's): notify_may_tell is notify_user's check (an active user
+ * other than actor_id who may read thread_id now), run on the caller's own connection, outside
+ * the write transaction; notify_user_told stores a notification without params for a user that
+ * check accepted, inside it. A change of access in between is harmless: the list re-applies the
+ * visibility rule and mail re-checks at send time. */
+bool notify_may_tell(struct db *d, int64_t user_id, int64_t thread_id, int64_t actor_id);
+int notify_user_told(struct db *d, int64_t user_id, const char *kind, int64_t thread_id, int64_t post_id,
+		     int64_t actor_id);
 
 /* The same for a dispatch visit (docs/API.md §10): stored only when user_id is active and may read
  * visit visit_id now (AUTHZ_VISIT_VISIBLE); the list re-applies that rule. params (kind's

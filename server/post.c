@@ -77,60 +77,66 @@ static char *render_new(const char *body)
 	return html;
 }
 
-/* Whether id is one of the n ids. */
-static bool id_in(const int64_t *ids, size_t n, int64_t id)
+/* Who a new post tells, and how: each user once, mentions first. */
+struct recipients {
+	struct recipient {
+		int64_t user_id;
+		bool mention; /* kind "mention", else "reply" */
+	} *v;
+	size_t n, cap;
+};
+
+/* Whether user_id is among rc's recipients already. */
+static bool recipients_has(const struct recipients *rc, int64_t user_id)
 {
-	for (size_t i = 0; i < n; i++)
-		if (ids[i] == id)
+	for (size_t i = 0; i < rc->n; i++)
+		if (rc->v[i].user_id == user_id)
 			return true;
 	return false;
 }
 
-/* Notifies the users mentioned by names (kind "mention") and then followers (kind "reply"), each
- * once, each only if they may read the thread (notify_user checks). Returns 0 or -1. */
-static int post_notify(struct req *r, int64_t thread_id, int64_t post_id, char *const *names, bool first)
+/* Adds user_id (once) when notify_may_tell accepts them. */
+static void recipients_add(struct req *r, struct recipients *rc, int64_t thread_id, int64_t user_id, bool mention)
 {
-	sqlite3_stmt *st;
-	int64_t *done = NULL;
-	size_t ndone = 0, cap = 0;
-	int rc = 0;
-	for (char *const *nm = names; *nm && rc == 0; nm++) {
-		st = db_stmt(r->db, mention_sql);
+	if (recipients_has(rc, user_id) || !notify_may_tell(r->db, user_id, thread_id, r->who->user_id))
+		return;
+	if (rc->n == rc->cap)
+		rc->v = xrealloc(rc->v, (rc->cap = rc->cap ? rc->cap * 2 : 16) * sizeof *rc->v);
+	rc->v[rc->n++] = (struct recipient){user_id, mention};
+}
+
+/* Finds who a new post in thread_id tells: the users mentioned by names who may read the thread
+ * (kind "mention"), then, unless the post is the thread's first, its followers (kind "reply").
+ * Reads only: runs before the writer is taken, on the worker's own connection. */
+static void post_recipients(struct req *r, int64_t thread_id, char *const *names, bool first, struct recipients *rc)
+{
+	*rc = (struct recipients){0};
+	for (char *const *nm = names; *nm; nm++) {
+		sqlite3_stmt *st = db_stmt(r->db, mention_sql);
 		db_bind_text(st, ":name", *nm);
 		int64_t ids[8];
 		size_t k = 0;
 		while (k < ARRAY_LEN(ids) && sqlite3_step(st) == SQLITE_ROW)
 			ids[k++] = sqlite3_column_int64(st, 0);
 		sqlite3_reset(st);
-		for (size_t i = 0; i < k && rc == 0; i++) {
-			if (id_in(done, ndone, ids[i]))
-				continue;
-			if (notify_user(r->db, ids[i], "mention", thread_id, post_id, r->who->user_id, NULL) < 0)
-				rc = -1;
-			if (ndone == cap)
-				done = xrealloc(done, (cap = cap ? cap * 2 : 16) * sizeof *done);
-			done[ndone++] = ids[i];
-		}
+		for (size_t i = 0; i < k; i++)
+			recipients_add(r, rc, thread_id, ids[i], true);
 	}
-	if (!first && rc == 0) {
-		int64_t *followers = NULL;
-		size_t nf = 0, fcap = 0;
-		st = db_stmt(r->db, followers_sql);
-		db_bind_int64(st, ":tid", thread_id);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			if (nf == fcap)
-				followers = xrealloc(followers, (fcap = fcap ? fcap * 2 : 16) * sizeof *followers);
-			followers[nf++] = sqlite3_column_int64(st, 0);
-		}
-		sqlite3_reset(st);
-		for (size_t i = 0; i < nf && rc == 0; i++)
-			if (!id_in(done, ndone, followers[i]) &&
-			    notify_user(r->db, followers[i], "reply", thread_id, post_id, r->who->user_id, NULL) < 0)
-				rc = -1;
-		free(followers);
+	if (first)
+		return;
+	int64_t *followers = NULL;
+	size_t nf = 0, fcap = 0;
+	sqlite3_stmt *st = db_stmt(r->db, followers_sql);
+	db_bind_int64(st, ":tid", thread_id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (nf == fcap)
+			followers = xrealloc(followers, (fcap = fcap ? fcap * 2 : 16) * sizeof *followers);
+		followers[nf++] = sqlite3_column_int64(st, 0);
 	}
-	free(done);
-	return rc;
+	sqlite3_reset(st);
+	for (size_t i = 0; i < nf; i++)
+		recipients_add(r, rc, thread_id, followers[i], false);
+	free(followers);
 }
 
 /* What a new post's text makes before it is stored; none of it needs the database, so it is
@@ -140,6 +146,7 @@ struct post_text {
 	char *html;               /* the rendered Markdown */
 	char *ftitle, *fbody;     /* folded for search (text_fold_new) */
 	char **mentions;          /* markdown_mentions_new */
+	struct recipients to;     /* post_recipients */
 };
 
 /* Renders, folds and reads the mentions of a new post's text into *t (post_text_free). Returns 0,
@@ -163,6 +170,7 @@ static void post_text_free(struct post_text *t)
 	free(t->ftitle);
 	free(t->fbody);
 	markdown_mentions_free(t->mentions);
+	free(t->to.v);
 }
 
 /* Stores a prepared post: row, counters, search queue, hooks, notices, event (post_insert). */
@@ -190,9 +198,12 @@ static int post_store(struct req *r, int64_t thread_id, const struct post_text *
 	db_bind_int64(st, ":tid", thread_id);
 	db_bind_int64(st, ":now", now);
 	if (db_exec_stmt(r->db, st) < 0 || search_queue_folded(r->db, *post_id, t->ftitle ? t->ftitle : "", t->fbody) < 0 ||
-	    router_run_post_hooks(r, thread_id, *post_id) < 0 ||
-	    post_notify(r, thread_id, *post_id, t->mentions, t->title != NULL) < 0)
+	    router_run_post_hooks(r, thread_id, *post_id) < 0)
 		return -1;
+	for (size_t i = 0; i < t->to.n; i++)
+		if (notify_user_told(r->db, t->to.v[i].user_id, t->to.v[i].mention ? "mention" : "reply", thread_id,
+				     *post_id, r->who->user_id) < 0)
+			return -1;
 	events_publish_post(r->db, thread_id, *post_id);
 	return 0;
 }
@@ -201,7 +212,11 @@ static int post_store(struct req *r, int64_t thread_id, const struct post_text *
 int post_insert(struct req *r, int64_t thread_id, const char *title, const char *body, int64_t *post_id)
 {
 	struct post_text t;
-	int rc = post_text_prepare(&t, title, body) < 0 ? -1 : post_store(r, thread_id, &t, post_id);
+	int rc = -1;
+	if (post_text_prepare(&t, title, body) == 0) {
+		post_recipients(r, thread_id, t.mentions, title != NULL, &t.to);
+		rc = post_store(r, thread_id, &t, post_id);
+	}
 	post_text_free(&t);
 	return rc;
 }
@@ -276,9 +291,13 @@ static int handle_post_create(struct req *r)
 	    (rc = ratelimit_check(r, RATELIMIT_POSTS)) != 0)
 		return rc;
 	struct post_text t;
-	if (post_text_prepare(&t, NULL, body) < 0)
+	if (post_text_prepare(&t, NULL, body) < 0) {
 		rc = req_internal(r, "render post");
-	else if (req_tx(r) < 0)
+		post_text_free(&t);
+		return rc;
+	}
+	post_recipients(r, tid, t.mentions, false, &t.to);
+	if (req_tx(r) < 0)
 		rc = req_internal(r, "begin");
 	else if ((rc = thread_writable(r, tid)) != 0) /* again inside the write: a lock may have landed */
 		;
