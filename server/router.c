@@ -24,7 +24,6 @@
 #include <event2/bufferevent.h>
 #include <event2/keyvalq_struct.h>
 #include <sys/queue.h>
-#include <sys/uio.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -450,64 +449,6 @@ static void req_free(struct req *r)
 	free(r);
 }
 
-/* Room kept before a body made by req_raw_out_parts, for the status line and headers (~900
- * bytes for JSON; handlers' own headers add to it). */
-#define HEADROOM 2048
-/* Where the last body made by req_raw_out_parts on this thread starts: the start of its chain's
- * data while that chain still has the room before it. */
-static _Thread_local const void *headroom_body;
-
-void req_raw_out_parts(struct req *r, const struct iovec *parts, int n)
-{
-	assert(!r->raw_out);
-	size_t len = 0;
-	for (int i = 0; i < n; i++)
-		len += parts[i].iov_len;
-	r->raw_out = evbuffer_new();
-	struct evbuffer_iovec v;
-	if (evbuffer_reserve_space(r->raw_out, (ev_ssize_t)(HEADROOM + len), &v, 1) != 1 || v.iov_len < HEADROOM + len) {
-		for (int i = 0; i < n; i++) /* not expected; the plain way */
-			evbuffer_add(r->raw_out, parts[i].iov_base, parts[i].iov_len);
-		return;
-	}
-	char *p = (char *)v.iov_base + HEADROOM;
-	for (int i = 0; i < n; i++) {
-		memcpy(p, parts[i].iov_base, parts[i].iov_len);
-		p += parts[i].iov_len;
-	}
-	v.iov_len = HEADROOM + len;
-	evbuffer_commit_space(r->raw_out, &v, 1);
-	evbuffer_drain(r->raw_out, HEADROOM); /* within the chain: the room stays before the data */
-	headroom_body = (char *)v.iov_base + HEADROOM;
-}
-
-/* evhttp leaves the status line and headers in one chain of the connection's output and the
- * body in others, and bufferevent_openssl makes one SSL_write, hence one TLS record and one
- * write(2), of each chain. Made one chain before the loop writes it (evhttp only queues), the
- * reply leaves in as few records as bufferevent_openssl allows: one per 15,000 bytes. A body
- * made by req_raw_out_parts has room before it: the headers move there (a copy of them only);
- * any other reply is copied into one chain. Either way the bytes and their order are the same
- * (evbuffer_prepend writes into the room when the chain has it, into a new chain otherwise). */
-#define COALESCE_MAX (64u * 1024) /* beyond, one more record hardly matters */
-static void output_coalesce(struct evhttp_connection *evcon)
-{
-	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
-	struct evbuffer *out = bev ? bufferevent_get_output(bev) : NULL;
-	const void *body = headroom_body;
-	headroom_body = NULL;
-	if (!out || evbuffer_get_length(out) > COALESCE_MAX)
-		return;
-	struct evbuffer_iovec v[2];
-	if (body && evbuffer_peek(out, -1, NULL, v, 2) == 2 && v[1].iov_base == body && v[0].iov_len <= HEADROOM) {
-		char head[HEADROOM];
-		size_t n = v[0].iov_len;
-		if (evbuffer_remove(out, head, n) == (int)n && evbuffer_prepend(out, head, n) == 0 &&
-		    evbuffer_peek(out, -1, NULL, NULL, 0) == 1)
-			return;
-	}
-	evbuffer_pullup(out, -1);
-}
-
 /* Sends r's reply with the security headers: the error body, raw_out, or r->out as JSON (no body
  * for 204; headers only for HEAD); Content-Type JSON and Cache-Control no-store unless the handler
  * set them; Connection: close while the server stops. Then logs the request. */
@@ -541,7 +482,7 @@ static void send_reply(struct req *r)
 	evhttp_send_reply(r->ev, status, reason(status), body);
 	evbuffer_free(body);
 	if (evcon)
-		output_coalesce(evcon);
+		reply_coalesce(evcon);
 	log_request(r, bytes);
 }
 

@@ -40,13 +40,6 @@ int router_check_table(char err[256]);
 /* Runs every feature's on_post hook; returns 0 or the first failure (-1). */
 int router_run_post_hooks(struct req *r, int64_t thread_id, int64_t post_id);
 
-/* Sets r's raw body (r->raw_out, which must be unset) to the n parts joined, in one piece of
- * memory with room before it for the status line and headers: the reply then leaves in one
- * chain without output_coalesce copying the body. For large replies served often (the thread
- * view); any other raw_out is sent as well, with one copy more. */
-struct iovec;
-void req_raw_out_parts(struct req *r, const struct iovec *parts, int n);
-
 /* Handler return for a stream that keeps the evhttp request (event stream): the router frees
  * its request record but does not reply. */
 #define HTTP_DETACHED 1

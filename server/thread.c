@@ -11,6 +11,7 @@
 #include "moderation.h"
 #include "post.h"
 #include "ratelimit.h"
+#include "reply.h"
 #include "router.h"
 #include "text.h"
 #include "util.h"
