@@ -21,8 +21,8 @@ enum cache_kind { CACHE_GATE = 1, CACHE_POSTS, CACHE_COUNT, CACHE_SESSION, CACHE
 /* The cached bytes for (kind, a, b, c) in d's current epoch, or NULL. Borrowed until the next
  * cache_put on this thread; *len receives the length. */
 const char *cache_get(struct db *d, enum cache_kind kind, int64_t a, int64_t b, int64_t c, size_t *len);
-/* Stores a copy of val for (kind, a, b, c) in d's current epoch (a direct-mapped slot: an older
- * entry in the same slot is replaced). Values over 1 MiB are not kept. */
+/* Stores a copy of val for (kind, a, b, c) in d's current epoch (two slots per hash: the older
+ * entry of the pair is replaced). Values over 1 MiB are not kept. */
 void cache_put(struct db *d, enum cache_kind kind, int64_t a, int64_t b, int64_t c, const char *val, size_t len);
 /* The same, stamped with an epoch the caller reads from the epochs table (schema/010, 011),
  * which triggers move only when what the value was derived from changes. The caller reads the
