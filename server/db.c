@@ -43,9 +43,16 @@ struct db {
 };
 
 #define MAX_MEMBERS CONFIG_MAX_WORKERS /* worker connections; config.c refuses more workers */
-#define CHECKPOINT_FRAMES 4000 /* WAL frames (pages) after which the checkpointer runs */
-#define FINISH_FRAMES 256       /* frames left past which the gate closes to finish a checkpoint */
-#define CHECKPOINT_PASSES 4     /* passes beside the writes before the gate closes regardless */
+/* The checkpointer runs once the WAL holds CHECKPOINT_FRAMES frames (pages: 64 MiB of 4 KiB) and
+ * copies them in passes beside the writes until fewer than FINISH_FRAMES came in during the last
+ * pass, or CHECKPOINT_PASSES passes, then finishes with the gate closed (checkpointer_main). Each
+ * pass ends with an fsync of the database file, so under constant writes a pass never gets much
+ * shorter than an fsync and a few hundred frames always come in meanwhile; what the gate costs the
+ * writes is about one such pass per cycle, so cycles are long: the post benchmark spent 8% of its
+ * time behind the gate with 4,000 frames a cycle (docs/BENCHMARKS.md). */
+#define CHECKPOINT_FRAMES 16000
+#define FINISH_FRAMES 512
+#define CHECKPOINT_PASSES 6
 #define IDLE_MS 50              /* a pause of the workers' writes this long lets before_commit work */
 #define RECENT_US 20000         /* a batch committed this recently still counts as busy */
 
@@ -79,7 +86,7 @@ static struct {
 	/* MAMORI_SQL_PROFILE: ns the lock was held by workers (writer_hold to db_release), by
 	 * before_commit and by COMMIT; ns of checkpoints, the gate closed; worker holds, checkpoints
 	 * finished. */
-	uint64_t held_ns, before_ns, commit_ns, ckpt_ns, gate_ns, nholds, nckpt;
+	uint64_t held_ns, before_ns, commit_ns, ckpt_ns, gate_ns, gate_wait_ns, nholds, nckpt;
 	int64_t hold_t0;
 	struct db *members[MAX_MEMBERS];
 	int nmembers;
@@ -155,10 +162,10 @@ static void profile_dump(void)
 		wr.sync_ns / 1e6);
 	fprintf(stderr,
 		"sql-profile writer lock: workers %.1f ms over %llu holds (%.1f us each), before_commit %.1f ms, "
-		"COMMIT %.1f ms; %llu checkpoints %.1f ms, gate closed %.1f ms\n",
+		"COMMIT %.1f ms; %llu checkpoints %.1f ms, gate closed %.1f ms (%.1f of them for the open batch)\n",
 		wr.held_ns / 1e6, (unsigned long long)wr.nholds, wr.nholds ? wr.held_ns / 1e3 / (double)wr.nholds : 0.0,
 		wr.before_ns / 1e6, wr.commit_ns / 1e6, (unsigned long long)wr.nckpt, wr.ckpt_ns / 1e6,
-		wr.gate_ns / 1e6);
+		wr.gate_ns / 1e6, wr.gate_wait_ns / 1e6);
 	qsort(prof.slot, PROFILE_SLOTS, sizeof prof.slot[0], profile_cmp);
 	for (size_t i = 0; i < 40 && prof.slot[i].sql; i++)
 		fprintf(stderr, "sql-profile %10.1f ms %8llu runs %8.1f us/run  %.160s\n", prof.slot[i].ns / 1e6,
@@ -769,6 +776,7 @@ static void *checkpointer_main(void *arg)
 		wr.gate = true;
 		while (wr.open && !wr.stop)
 			pthread_cond_wait(&wr.gate_cond, &wr.lock);
+		wr.gate_wait_ns += (uint64_t)(now_us_monotonic() - t0) * 1000;
 		pthread_mutex_unlock(&wr.lock);
 		checkpoint_pass(&log, &done);
 		pthread_mutex_lock(&wr.lock);
