@@ -1,5 +1,5 @@
-/* cache.c — per-thread, direct-mapped caches keyed by (kind, a, b, c) and stamped with the
- * database epoch (SQLITE_FCNTL_DATA_VERSION, which changes with every commit by any connection,
+/* cache.c — per-thread, two-way set-associative caches keyed by (kind, a, b, c) and stamped with
+ * the database epoch (SQLITE_FCNTL_DATA_VERSION, which changes with every commit by any connection,
  * plus this connection's write count). A stale entry is never returned; memory is bounded by the
  * slot count and the per-value limit. */
 #include "cache.h"
@@ -23,13 +23,17 @@ struct slot {
 	int64_t epoch;
 	char *val;
 	size_t len;
+	uint64_t used; /* clock_now at its last use; 0: never */
 };
 
 static _Thread_local struct slot *slots;
 
-/* This thread's slot for (kind, a, b, c) (FNV-1a of the key), allocating the table on first use;
- * the slot may hold another key or nothing. */
-static struct slot *slot_for(enum cache_kind kind, int64_t a, int64_t b, int64_t c)
+static _Thread_local uint64_t clock_now; /* stamps slots' last use */
+
+/* This thread's pair of slots for (kind, a, b, c) (FNV-1a of the key), allocating the table on
+ * first use: two-way, so that two keys one request uses together (the session and the posts
+ * page) cannot keep evicting each other. */
+static struct slot *pair_for(enum cache_kind kind, int64_t a, int64_t b, int64_t c)
 {
 	if (!slots)
 		slots = xcalloc(SLOTS, sizeof *slots);
@@ -37,7 +41,40 @@ static struct slot *slot_for(enum cache_kind kind, int64_t a, int64_t b, int64_t
 	const uint64_t parts[] = {(uint64_t)kind, (uint64_t)a, (uint64_t)b, (uint64_t)c};
 	for (size_t i = 0; i < ARRAY_LEN(parts); i++)
 		h = (h ^ parts[i]) * 1099511628211ull;
-	return &slots[(h ^ (h >> 29)) & (SLOTS - 1)];
+	return &slots[(h ^ (h >> 29)) & (SLOTS - 1) & ~(uint64_t)1];
+}
+
+/* Whether s holds the key (kind, a, b, c). */
+static bool holds(const struct slot *s, enum cache_kind kind, int64_t a, int64_t b, int64_t c)
+{
+	return s->val && s->kind == kind && s->a == a && s->b == b && s->c == c;
+}
+
+/* The slot holding (kind, a, b, c), marked used; NULL when neither of its pair does. */
+static struct slot *slot_find(enum cache_kind kind, int64_t a, int64_t b, int64_t c)
+{
+	struct slot *p = pair_for(kind, a, b, c);
+	for (int i = 0; i < 2; i++)
+		if (holds(&p[i], kind, a, b, c)) {
+			p[i].used = ++clock_now;
+			return &p[i];
+		}
+	return NULL;
+}
+
+/* The slot to store (kind, a, b, c) in: the one holding it already, else the pair's less recently
+ * used (an empty one first). */
+static struct slot *slot_for(enum cache_kind kind, int64_t a, int64_t b, int64_t c)
+{
+	struct slot *p = pair_for(kind, a, b, c), *s;
+	if (holds(&p[0], kind, a, b, c))
+		s = &p[0];
+	else if (holds(&p[1], kind, a, b, c))
+		s = &p[1];
+	else
+		s = p[0].used <= p[1].used ? &p[0] : &p[1];
+	s->used = ++clock_now;
+	return s;
 }
 
 /* d's current epoch: the data version of its main database (changes with every commit to the file)
@@ -51,14 +88,27 @@ static void epoch(struct db *d, unsigned *dv, uint64_t *ws)
 	*ws = (uint64_t)sqlite3_total_changes64(db_handle(d));
 }
 
+bool cache_epoch_current(struct db *d)
+{
+	sqlite3 *h = db_handle(d);
+	if (db_routed(d) || db_in_write_tx(d) || sqlite3_get_autocommit(h))
+		return false;
+	if (sqlite3_txn_state(h, "main") != SQLITE_TXN_NONE)
+		return true;
+	sqlite3_stmt *st = db_stmt(d, "PRAGMA data_version");
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW && sqlite3_txn_state(h, "main") != SQLITE_TXN_NONE;
+}
+
 const char *cache_get(struct db *d, enum cache_kind kind, int64_t a, int64_t b, int64_t c, size_t *len)
 {
 	/* A request that wrote reads through the writer's connection (db.h): it must see its own
 	 * uncommitted writes, which no cached value holds. */
 	if (db_routed(d))
 		return NULL;
-	struct slot *s = slot_for(kind, a, b, c);
-	if (!s->val || s->at || s->kind != kind || s->a != a || s->b != b || s->c != c)
+	struct slot *s = slot_find(kind, a, b, c);
+	if (!s || s->at)
 		return NULL;
 	unsigned dv;
 	uint64_t ws;
@@ -99,8 +149,8 @@ void cache_put(struct db *d, enum cache_kind kind, int64_t a, int64_t b, int64_t
 
 const char *cache_get_at(enum cache_kind kind, int64_t a, int64_t b, int64_t c, int64_t at, size_t *len)
 {
-	struct slot *s = slot_for(kind, a, b, c);
-	if (!s->val || !s->at || s->epoch != at || s->kind != kind || s->a != a || s->b != b || s->c != c)
+	struct slot *s = slot_find(kind, a, b, c);
+	if (!s || !s->at || s->epoch != at)
 		return NULL;
 	*len = s->len;
 	return s->val;

@@ -11,12 +11,14 @@
 #include "moderation.h"
 #include "post.h"
 #include "ratelimit.h"
+#include "reply.h"
 #include "router.h"
 #include "text.h"
 #include "util.h"
 #include "view.h"
 
 #include <event2/buffer.h>
+#include <sys/uio.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,6 +310,55 @@ static const char view_sql[] =
 	" t.visibility = 'company' AND coalesce(t.company_id, 0) <> :p_company" /* an outsider's read */
 	" FROM threads t WHERE t.id = :id AND " AUTHZ_THREAD_VISIBLE;
 
+/* view_sql's answer for one caller and thread, with everything it was bound to. */
+struct view_access {
+	int64_t thread_id, user_id, company_id, group_id;
+	int64_t role;
+	int64_t unread;
+	bool following, outsider;
+};
+
+/* Runs view_sql for the caller and thread id: false when the caller may not read it, else true
+ * with *v filled. The answer is kept for the database epoch (cache.c: until any connection
+ * commits anything), keyed by the thread and every value the statement binds, so a request of
+ * the same epoch gets exactly the answer the statement would give. Only inside the request's
+ * read transaction (cache_epoch_current); a refusal is not kept. */
+static bool view_access(struct req *r, int64_t id, struct view_access *v)
+{
+	memset(v, 0, sizeof *v);
+	v->thread_id = id;
+	v->user_id = r->who ? r->who->user_id : 0;
+	v->company_id = r->who ? r->who->company_id : 0;
+	v->group_id = r->who ? r->who->group_id : 0;
+	v->role = r->who ? (int64_t)r->who->role : 0;
+	size_t len = 0;
+	bool cacheable = cache_epoch_current(r->db);
+	const char *hit = cacheable ? cache_get(r->db, CACHE_VIEW, id, v->user_id, v->role, &len) : NULL;
+	struct view_access c;
+	if (hit && len == sizeof c) {
+		memcpy(&c, hit, sizeof c);
+		if (c.thread_id == v->thread_id && c.user_id == v->user_id && c.company_id == v->company_id &&
+		    c.group_id == v->group_id && c.role == v->role) {
+			*v = c;
+			return true;
+		}
+	}
+	sqlite3_stmt *st = db_stmt(r->db, view_sql);
+	db_bind_int64(st, ":id", id);
+	authz_bind(st, r->who);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return false;
+	}
+	v->unread = sqlite3_column_int64(st, 0);
+	v->following = sqlite3_column_int(st, 1) != 0;
+	v->outsider = sqlite3_column_int(st, 2) != 0;
+	sqlite3_reset(st);
+	if (cacheable)
+		cache_put(r->db, CACHE_VIEW, id, v->user_id, v->role, (const char *)v, sizeof *v);
+	return true;
+}
+
 /* The reply to a thread view as every reader of one class sees it (the class decides hidden
  * text), without the caller's own members: `{"thread":{…,"unread":` NUL `},"posts":[…],"page":N}`.
  * The caller puts `N,"following":B` where the NUL is (JSON text never holds a raw NUL). New
@@ -346,18 +397,14 @@ static int handle_thread_get(struct req *r)
 	int64_t id;
 	if (req_path_id(r, 0, &id) < 0)
 		return req_not_found(r);
-	/* Whether the caller may read it is decided here, per request, before anything cached. */
-	sqlite3_stmt *st = db_stmt(r->db, view_sql);
-	db_bind_int64(st, ":id", id);
-	authz_bind(st, r->who);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_reset(st);
+	/* Whether the caller may read it is decided here, per request, before anything cached: by
+	 * view_sql (the one rule, bound to the caller), or by its answer to this very caller in the
+	 * same database epoch, which is the answer it would give now. */
+	struct view_access v;
+	if (!view_access(r, id, &v))
 		return req_not_found(r);
-	}
-	int64_t unread = sqlite3_column_int64(st, 0);
-	bool following = sqlite3_column_int(st, 1) != 0;
-	bool outsider = sqlite3_column_int(st, 2) != 0;
-	sqlite3_reset(st);
+	int64_t unread = v.unread;
+	bool following = v.following, outsider = v.outsider;
 	int64_t page = req_query_int(r, "page", 1);
 	if (page < 1)
 		page = 1;
@@ -385,14 +432,12 @@ static int handle_thread_get(struct req *r)
 	}
 	size_t head = (size_t)(hole - tmpl);
 	static const char on[] = "0,\"following\":true", off[] = "0,\"following\":false";
-	r->raw_out = evbuffer_new();
-	evbuffer_expand(r->raw_out, len + sizeof off);
-	evbuffer_add(r->raw_out, tmpl, head);
-	if (following)
-		evbuffer_add(r->raw_out, on, sizeof on - 1);
-	else
-		evbuffer_add(r->raw_out, off, sizeof off - 1);
-	evbuffer_add(r->raw_out, hole + 1, len - head - 1);
+	const struct iovec parts[] = {
+		{(void *)tmpl, head},
+		{following ? (void *)on : (void *)off, following ? sizeof on - 1 : sizeof off - 1},
+		{(void *)(hole + 1), len - head - 1},
+	};
+	req_raw_out_parts(r, parts, 3);
 	free(made);
 	/* The outsider's audit first: it is a transaction of its own (audit.h), which does not nest
 	 * in the request's. */

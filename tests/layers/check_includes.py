@@ -13,7 +13,7 @@ import sys
 # The infrastructure: knows no feature. Features plug in through `struct feature` (router.h).
 INFRA = {"util", "config", "db", "tls", "server", "router", "http", "authz", "session",
          "crypto", "audit", "cache", "text", "markdown", "calendar", "static", "idempotency", "feature", "query",
-         "bodylimit", "body", "view",
+         "bodylimit", "body", "view", "reply", "route_index",
          "common_passwords"}
 # Above everything: may include anything, nothing includes them.
 TOP = {"main", "features"}
