@@ -18,6 +18,7 @@
 #include "view.h"
 
 #include <event2/buffer.h>
+#include <pthread.h>
 #include <sys/uio.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,8 +117,18 @@ struct count_slot {
 	int64_t total;
 	uint64_t last_used;
 };
-static _Thread_local struct count_slot count_cache[COUNT_SLOTS];
+/* Allocated on a thread's first list (58 KB: as a thread-local array every thread of the process
+ * had it, zeroed, at start) and freed when the thread ends (count_cache_key's destructor). */
+static _Thread_local struct count_slot *count_cache;
 static _Thread_local uint64_t count_clock;
+static pthread_key_t count_cache_key;
+static pthread_once_t count_once = PTHREAD_ONCE_INIT;
+
+/* Creates the key whose destructor frees a thread's count_cache (pthread_once). */
+static void count_key_create(void)
+{
+	pthread_key_create(&count_cache_key, free);
+}
 
 /* Fills *key for the request, with the current list epoch; returns false when it cannot be
  * cached (filters too long, or a request routed to the writer's connection, which the shared
@@ -162,6 +173,11 @@ static struct count_slot *count_slot_for(const struct count_slot *key)
 	h ^= h >> 29;
 	/* Two-way: the slot already holding this key (whatever its epoch), else the one used least
 	 * recently, so two lists one reader alternates between do not evict each other. */
+	if (!count_cache) {
+		pthread_once(&count_once, count_key_create);
+		count_cache = xcalloc(COUNT_SLOTS, sizeof *count_cache);
+		pthread_setspecific(count_cache_key, count_cache);
+	}
 	struct count_slot *pair = &count_cache[(h % COUNT_SLOTS) & ~(size_t)1];
 	struct count_slot *s;
 	if (count_same_key(&pair[0], key))
