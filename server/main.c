@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <malloc.h>
-#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -350,10 +349,6 @@ int main(int argc, char **argv)
 	 * stops glibc from moving it (and the trim threshold with it). */
 	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
-	/* OpenSSL without its error strings: nothing prints them (errors are logged as numbers), and
-	 * loading them builds a hash of ~2,000 entries (~50 KB of heap, resident: issue 17). The first
-	 * initialisation decides; the later implicit ones (SSL_CTX_new ...) keep this choice. */
-	OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_SSL_STRINGS | OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS, NULL);
 	/* The environment is read here, before any thread starts (getenv is not thread-safe). */
 	const char *pe = getenv("MAMORI_SQL_PROFILE");
 	if (pe && *pe == '1')
