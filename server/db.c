@@ -1,7 +1,10 @@
 /* db.c — SQLite connections, the statement cache, the write-transaction helper, migrations,
  * backup, and the server's writer: one connection that carries every write of the workers and
  * a thread that commits them in batches (group commit) and makes them durable. Each connection
- * belongs to one thread, except the writer's, which is used only under the writer's lock. */
+ * belongs to one thread, except the writer's, which is used only under the writer's lock. A
+ * checkpointer thread keeps the WAL bounded. Past 900 lines on purpose: the writer, its
+ * checkpointer and the write helper share the writer's state (wr) and its lock, which a split
+ * would have to expose. */
 #include "db.h"
 
 #include "config.h"
