@@ -75,11 +75,8 @@ void reply_headers(struct evkeyvalq *h, int status, enum evhttp_cmd_type method,
 	const char *date = date_now();
 	header_append(h, "Date", 4, date, strlen(date));
 	if (needs_body(status, method)) {
-		char len[24]; /* decimal digits, from the end (snprintf: 700 instructions) */
-		char *d = len + sizeof len;
-		do
-			*--d = (char)('0' + body_len % 10);
-		while ((body_len /= 10) != 0);
+		char len[24];
+		char *d = u64_dec(body_len, len + sizeof len);
 		header_append(h, "Content-Length", 14, d, (size_t)(len + sizeof len - d));
 	}
 	char text[sizeof security + sizeof json_type_line + sizeof no_store_line];

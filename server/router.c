@@ -404,26 +404,18 @@ static void log_request(struct req *r, size_t bytes)
 		if (r->method == (enum evhttp_cmd_type)(1u << i))
 			m = names[i];
 	/* Written by hand: vfprintf was 1.4% of a cached thread view's instructions. */
-	char num[64];
 	buf_puts(&log_buf, "req ");
 	buf_puts(&log_buf, m);
 	buf_puts(&log_buf, " ");
 	buf_puts(&log_buf, r->route ? r->route->pattern : "-");
-	char *p = num;
-	uint64_t vals[3] = {(uint64_t)(r->status < 0 ? 0 : r->status), bytes,
-			    (uint64_t)(now_us_monotonic() - r->started_us)};
+	const uint64_t vals[3] = {(uint64_t)(r->status < 0 ? 0 : r->status), bytes,
+				  (uint64_t)(now_us_monotonic() - r->started_us)};
 	for (int i = 0; i < 3; i++) {
-		char tmp[24];
-		int k = 0;
-		do
-			tmp[k++] = (char)('0' + vals[i] % 10);
-		while ((vals[i] /= 10) != 0);
-		*p++ = ' ';
-		while (k)
-			*p++ = tmp[--k];
+		char num[24], *end = num + sizeof num, *d = u64_dec(vals[i], end);
+		*--d = ' ';
+		buf_append(&log_buf, d, (size_t)(end - d));
 	}
-	memcpy(p, "us\n", 3);
-	buf_append(&log_buf, num, (size_t)(p + 3 - num));
+	buf_puts(&log_buf, "us\n");
 	if (log_buf.len >= 8192)
 		log_flush();
 }
@@ -834,7 +826,6 @@ int router_worker_init(struct worker *w)
 void router_thread_exit(void)
 {
 	cache_thread_free();
-	session_thread_free();
 	log_flush();
 	buf_free(&log_buf);
 }

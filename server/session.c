@@ -12,8 +12,6 @@
 
 #include <assert.h>
 #include <event2/http.h>
-#include <openssl/evp.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,49 +79,6 @@ static void write_once(struct db *d, const char *sql, const char *hash, int64_t 
 	db_bind_int64_opt(st, ":now", now); /* touch only */
 	if (db_exec_stmt(d, st) < 0 || db_tx_commit(d) < 0)
 		db_tx_rollback(d);
-}
-
-static EVP_MD *token_md;
-static pthread_once_t token_md_once = PTHREAD_ONCE_INIT;
-
-/* Fetches SHA-256 once for token_hash (aborts when OpenSSL has none: nothing could sign in). */
-static void token_md_fetch(void)
-{
-	token_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	if (!token_md)
-		abort();
-}
-
-static _Thread_local EVP_MD_CTX *ctx; /* token_hash's, per thread */
-
-/* hex receives the SHA-256 of the token, as crypto_sha256_hex writes it, with the digest fetched
- * once and a context per thread: EVP_Digest with EVP_sha256() looks the algorithm up by name on
- * every call, 6,100 instructions a request against 1,900 this way. */
-static void token_hash(const char *token, char hex[65])
-{
-	pthread_once(&token_md_once, token_md_fetch);
-	if (!ctx)
-		ctx = EVP_MD_CTX_new();
-	unsigned char md[32];
-	unsigned int n = 0;
-	if (!ctx || EVP_DigestInit_ex2(ctx, token_md, NULL) != 1 || EVP_DigestUpdate(ctx, token, strlen(token)) != 1 ||
-	    EVP_DigestFinal_ex(ctx, md, &n) != 1 || n != sizeof md) {
-		crypto_sha256_hex(token, strlen(token), hex); /* the slow way, which aborts on failure */
-		return;
-	}
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < sizeof md; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 15];
-	}
-	hex[64] = 0;
-}
-
-/* Frees this thread's hashing context (session.h). */
-void session_thread_free(void)
-{
-	EVP_MD_CTX_free(ctx);
-	ctx = NULL;
 }
 
 /* The session cache. A session's row, its user's and its company's (load_sql) are kept per thread
@@ -206,7 +161,7 @@ int session_load(struct req *r)
 	if (!token)
 		return 0;
 	char hash[65];
-	token_hash(token, hash);
+	crypto_sha256_hex(token, strlen(token), hash);
 	free(token);
 	bool cacheable = cache_epoch_current(r->db);
 	if (cacheable && session_from_cache(r, hash, now_unix()))

@@ -30,7 +30,4 @@ int session_end(struct req *r);
 /* Ends every session of a user (suspension), inside the caller's transaction. Returns 0 or -1. */
 int session_end_all(struct db *d, int64_t user_id);
 
-/* Frees this thread's session-token hashing context (router_thread_exit). */
-void session_thread_free(void);
-
 #endif

@@ -272,6 +272,15 @@ void buf_append(struct buf *b, const void *p, size_t n)
 	b->data[b->len] = 0;
 }
 
+/* util.h */
+char *u64_dec(uint64_t v, char *end)
+{
+	do
+		*--end = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	return end;
+}
+
 void buf_puts(struct buf *b, const char *s)
 {
 	buf_append(b, s, strlen(s));

@@ -65,6 +65,9 @@ struct buf {
 void buf_append(struct buf *b, const void *p, size_t n);
 /* Appends the C string s. */
 void buf_puts(struct buf *b, const char *s);
+/* Writes v in decimal so that it ends just before end (at most 20 digits, no NUL) and returns
+ * where it starts: the formatting of hot paths, without printf's ~700 instructions. */
+char *u64_dec(uint64_t v, char *end);
 /* Appends cp as UTF-8; NUL, surrogates and values above U+10FFFF become U+FFFD. */
 void buf_put_codepoint(struct buf *b, uint32_t cp);
 /* Appends printf-formatted text. */

@@ -122,12 +122,27 @@ static void test_buf_and_err_str(void **state)
 	assert_true(strlen(err_str(123456, e)) > 0);
 }
 
+/* u64_dec writes the digits just before end, 0 and UINT64_MAX included. */
+static void test_u64_dec(void **state)
+{
+	char b[24], *end = b + sizeof b;
+	const struct {
+		uint64_t v;
+		const char *text;
+	} cases[] = {{0, "0"}, {7, "7"}, {10, "10"}, {1319, "1319"}, {UINT64_MAX, "18446744073709551615"}};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *d = u64_dec(cases[i].v, end);
+		assert_int_equal(end - d, strlen(cases[i].text));
+		assert_memory_equal(d, cases[i].text, strlen(cases[i].text));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_scalar_round_trips), cmocka_unit_test(test_encoder_replaces_non_scalars),
 		cmocka_unit_test(test_decoder_refuses_ill_formed), cmocka_unit_test(test_rfc3339),
-		cmocka_unit_test(test_buf_and_err_str),
+		cmocka_unit_test(test_buf_and_err_str), cmocka_unit_test(test_u64_dec),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
