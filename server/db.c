@@ -94,6 +94,7 @@ static struct {
 	struct db *members[MAX_MEMBERS];
 	int nmembers;
 	int (*before_commit)(struct db *d, int holds);
+	void (*after_settle)(void); /* db_writer_on_settled */
 	/* Test hooks (environment, read at db_writer_start; never set in production):
 	 * MAMORI_TEST_SETTLE_DELAY_MS holds each batch this long after its COMMIT (outside the lock,
 	 * like the sync), widening the window in which later batches fill; MAMORI_TEST_FAIL_MARKER
@@ -204,7 +205,40 @@ void db_test_hooks(int settle_delay_ms, const char *fail_marker)
 	test_hooks.fail_marker = fail_marker && *fail_marker ? xstrdup(fail_marker) : NULL;
 }
 
+/* Attaches DIR/search.db as `search`: the search indexes' own file (search_file.c). An empty
+ * file is made first when it is missing (an empty file is an empty database; ATTACH may not
+ * create one on a connection opened without SQLITE_OPEN_CREATE), owner-only like mamori.db.
+ * synchronous=FULL there: the writer removes queue rows the indexer reports indexed, so what
+ * search.db says it indexed must survive power loss. */
+static int attach_search(struct db *d, const char *dir)
+{
+	char *path = xasprintf("%s/search.db", dir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		char eb[ERR_STR_LEN];
+		log_error("db: cannot open %s: %s", path, err_str(errno, eb));
+		free(path);
+		return -1;
+	}
+	close(fd);
+	sqlite3_stmt *st = db_stmt(d, "ATTACH DATABASE :path AS search");
+	db_bind_text(st, ":path", path);
+	int rc = db_exec_stmt(d, st);
+	free(path);
+	if (rc < 0)
+		return -1;
+	return db_exec(d, "PRAGMA search.synchronous=FULL; PRAGMA search.secure_delete=ON;");
+}
+
+static int open_conn(const char *dir, bool create, bool with_search, struct db **out);
+
 int db_open(const char *dir, bool create, struct db **out)
+{
+	return open_conn(dir, create, true, out);
+}
+
+/* db_open; with_search false for the writer's connection, which must never lock search.db. */
+static int open_conn(const char *dir, bool create, bool with_search, struct db **out)
 {
 	char *path = xasprintf("%s/mamori.db", dir);
 	sqlite3 *h = NULL;
@@ -234,7 +268,7 @@ int db_open(const char *dir, bool create, struct db **out)
 				      "PRAGMA secure_delete=ON;"
 				      "PRAGMA temp_store=MEMORY;"
 				      "PRAGMA cache_size=-16000;";
-	if (db_exec(d, pragmas) < 0 || features_db_open(h) < 0) {
+	if (db_exec(d, pragmas) < 0 || (with_search && attach_search(d, dir) < 0) || features_db_open(h) < 0) {
 		db_close(d);
 		return -EIO;
 	}
@@ -248,7 +282,7 @@ bool db_checkpoint_truncate(struct db *d, int busy_ms, int64_t deadline_us)
 	sqlite3_busy_timeout(db_handle(d), busy_ms);
 	int64_t start = now_us_monotonic();
 	while (now_us_monotonic() - start < deadline_us) {
-		sqlite3_stmt *st = db_stmt(d, "PRAGMA wal_checkpoint(TRUNCATE)");
+		sqlite3_stmt *st = db_stmt(d, "PRAGMA main.wal_checkpoint(TRUNCATE)");
 		int busy = 1;
 		if (sqlite3_step(st) == SQLITE_ROW)
 			busy = sqlite3_column_int(st, 0);
@@ -733,6 +767,8 @@ static void *writer_main(void *arg)
 		for (int i = 0; i < n; i++)
 			if (members[i]->on_settled)
 				members[i]->on_settled(members[i]->cb_arg, gen, ok);
+		if (wr.after_settle)
+			wr.after_settle();
 		pthread_mutex_lock(&wr.lock);
 	}
 	pthread_mutex_unlock(&wr.lock);
@@ -798,7 +834,7 @@ int db_writer_start(const char *dir, int (*before_commit)(struct db *writer, int
 {
 	if (wr.running)
 		return 0;
-	if (db_open(dir, false, &wr.conn) < 0)
+	if (open_conn(dir, false, false, &wr.conn) < 0)
 		return -1;
 	/* Durability comes from wal_sync after COMMIT, outside the lock; checkpoints from the
 	 * writer thread. synchronous=NORMAL still syncs the WAL before each checkpoint and the
@@ -837,6 +873,20 @@ int db_writer_start(const char *dir, int (*before_commit)(struct db *writer, int
 	pthread_create(&wr.thread, NULL, writer_main, NULL);
 	pthread_create(&wr.ckpt_thread, NULL, checkpointer_main, NULL);
 	return 0;
+}
+
+void db_writer_on_settled(void (*fn)(void))
+{
+	assert(!wr.running);
+	wr.after_settle = fn;
+}
+
+void db_writer_poke(void)
+{
+	pthread_mutex_lock(&wr.lock);
+	wr.more = true;
+	pthread_cond_signal(&wr.cond);
+	pthread_mutex_unlock(&wr.lock);
 }
 
 void db_writer_stop(void)

@@ -20,7 +20,9 @@ extern const struct schema_file db_schema_files[];
 struct db;
 
 /* Opens DIR/mamori.db (creating it when create is true) with WAL, synchronous=FULL,
- * foreign_keys, busy_timeout, secure_delete and SQLITE_DBCONFIG_DEFENSIVE. The connection is for
+ * foreign_keys, busy_timeout, secure_delete and SQLITE_DBCONFIG_DEFENSIVE, with DIR/search.db
+ * (the search indexes, made when missing) attached as `search` (every connection but the
+ * writer's). The connection is for
  * one thread only (SQLITE_OPEN_NOMUTEX). Returns 0 and *out (caller frees with db_close), or a
  * negative errno-style code with a message logged. */
 int db_open(const char *dir, bool create, struct db **out);
@@ -105,6 +107,12 @@ void db_tx_rollback(struct db *d);
  * that took part, on the writer thread: ok is false when the batch was rolled back or could not
  * be made durable. It also checkpoints the WAL (PASSIVE) beside the writers. */
 int db_writer_start(const char *dir, int (*before_commit)(struct db *writer, int holds));
+/* fn runs on the writer thread after every batch is settled (committed and synced, or rolled
+ * back), without the lock: search's indexer is woken so. Call before db_writer_start. */
+void db_writer_on_settled(void (*fn)(void));
+/* Asks the writer for a batch of its own once the workers pause (before_commit has work: search's
+ * queue has indexed rows to remove). Any thread. */
+void db_writer_poke(void);
 /* Commits what is open and stops the thread; call after the workers stopped writing. */
 void db_writer_stop(void);
 /* Makes d a worker connection of the writer: its transactions become savepoints in the writer's

@@ -44,3 +44,18 @@ void features_access_changed(struct db *d, int64_t user_id, int64_t company_id)
 		if (f->access_changed)
 			f->access_changed(d, user_id, company_id);
 }
+
+int features_start(const char *data_dir)
+{
+	for (const struct feature *f = features; f->name; f++)
+		if (f->start && f->start(data_dir) < 0)
+			return -1;
+	return 0;
+}
+
+void features_stop(void)
+{
+	for (const struct feature *f = features; f->name; f++)
+		if (f->stop)
+			f->stop();
+}

@@ -37,6 +37,10 @@ struct feature {
 	/* Called inside a write transaction when a user's or a company's access changed (the
 	 * user's sessions ended...): user_id's, company_id's, or everyone's when both are 0. */
 	void (*access_changed)(struct db *d, int64_t user_id, int64_t company_id);
+	/* A thread of the feature's own, for the server's life: started before the writer (with
+	 * the data directory; return 0 or -1, the server does not start), stopped after it. */
+	int (*start)(const char *data_dir);
+	void (*stop)(void);
 };
 /* Defined in features.c, terminated by {0}. */
 extern const struct feature features[];
@@ -48,5 +52,7 @@ int feature_index(const char *name);
 int features_db_open(struct sqlite3 *h);
 int features_before_commit(struct db *writer, int holds);
 void features_access_changed(struct db *d, int64_t user_id, int64_t company_id);
+int features_start(const char *data_dir);
+void features_stop(void);
 
 #endif

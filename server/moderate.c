@@ -40,6 +40,8 @@
  * old frames or a writer holds the lock (each attempt waits at most CHECKPOINT_BUSY_MS). */
 #define CHECKPOINT_DEADLINE_US (10 * 1000 * 1000)
 #define CHECKPOINT_BUSY_MS 200
+/* ... and the search indexer gets this long to apply it to search.db (search_flush). */
+#define SEARCH_FLUSH_MS (10 * 1000)
 
 /* ---- SQL ----------------------------------------------------------------------------------- */
 
@@ -87,8 +89,6 @@ static const char scrub_outbox_sql[] =
 	" WHERE thread_id = :tid AND created_at >= :since AND (instr(body, :probe) > 0 OR instr(subject, :probe) > 0)";
 static const char scrub_flags_sql[] = "UPDATE flags SET reason = :ph WHERE post_id = :id";
 /* Rewrites every segment of the index into one, dropping entries that deletes only marked. */
-static const char fts_optimize_sql[] = "INSERT INTO search_fts (search_fts) VALUES ('optimize')";
-static const char short_optimize_sql[] = "INSERT INTO search_short (search_short) VALUES ('optimize')";
 
 static const char attachment_sql[] =
 	"SELECT a.id, a.thread_id, a.sha256, a.size FROM attachments a JOIN threads t ON t.id = a.thread_id"
@@ -231,8 +231,9 @@ static int audit_post(struct req *r, const char *action, const struct mpost *p, 
 	return audit_append_on(r->db, r->who->user_id, action, "post", p->id, r->ip, detail);
 }
 
-/* Puts the post back into the search index as it should be found: not at all while hidden; the
- * title only (first post) once redacted. Call after search_unindex_post, inside the transaction. */
+/* Queues the post's text for the search index as it should be found: not at all while hidden;
+ * the title only (first post) once redacted (search_rebuild in search_file.c applies the same
+ * rule). Call after search_unindex_post, inside the transaction. */
 static int post_reindex(struct db *d, const struct mpost *p, bool hidden, const char *body)
 {
 	if (hidden)
@@ -410,8 +411,6 @@ static int post_redact(struct req *r, const struct mpost *p, const char *reason,
 	free(html);
 	ok = ok && search_unindex_post(d, p->id) == 0 &&
 	     post_reindex(d, p, p->hidden, MODERATION_PLACEHOLDER) == 0;
-	ok = ok && (!purge || (db_exec_stmt(d, db_stmt(d, fts_optimize_sql)) == 0 &&
-			       db_exec_stmt(d, db_stmt(d, short_optimize_sql)) == 0));
 	ok = ok && moderate_resolve_flags(r, p->id, purge ? "purged" : "redacted") == 0;
 	if (!ok)
 		return -1;
@@ -495,7 +494,10 @@ static void purge_wipe_work(void *arg)
 		return;
 	if (j->sha)
 		wipe_file(j, d);
-	j->checkpointed = db_checkpoint_truncate(d, CHECKPOINT_BUSY_MS, CHECKPOINT_DEADLINE_US);
+	/* The search indexes (search.db): the removal queued with the purge is applied, both indexes
+	 * optimized and search.db's WAL truncated by the indexer before mamori.db's. */
+	bool search_done = j->sha || search_flush(SEARCH_FLUSH_MS);
+	j->checkpointed = db_checkpoint_truncate(d, CHECKPOINT_BUSY_MS, CHECKPOINT_DEADLINE_US) && search_done;
 	db_close(d);
 }
 

@@ -34,9 +34,14 @@
  * matches newest first (long_tail_sql), up to MAX_RESULTS in all. */
 #define RANK_WINDOW 200
 #define MAX_RESULTS 1000
+/* The index answers for a post only when no queue row above search.db's indexed mark names it
+ * (search_file.c); queue_sql reads those rows. mamori.db's snapshot is taken before search.db's
+ * in a statement, so a row gone from the queue is in the index this statement reads. */
+#define INDEXED "coalesce((SELECT v FROM search.search_state WHERE k = 'indexed'), 0)"
+#define NOT_QUEUED " AND NOT EXISTS (SELECT 1 FROM search_pending q WHERE q.post_id = p.id AND q.seq > " INDEXED ")"
 #define LONG_MATCH                                                                                           \
 	" FROM search_fts JOIN posts p ON p.id = search_fts.rowid JOIN threads t ON t.id = p.thread_id"      \
-	" WHERE search_fts MATCH :q AND " AUTHZ_THREAD_VISIBLE " AND p.hidden_at IS NULL"                    \
+	" WHERE search_fts MATCH :q AND " AUTHZ_THREAD_VISIBLE " AND p.hidden_at IS NULL" NOT_QUEUED         \
 	" AND (:s1 IS NULL OR instr(search_fts.title, :s1) > 0 OR instr(search_fts.body, :s1) > 0)"          \
 	" AND (:s2 IS NULL OR instr(search_fts.title, :s2) > 0 OR instr(search_fts.body, :s2) > 0)"          \
 	" AND (:s3 IS NULL OR instr(search_fts.title, :s3) > 0 OR instr(search_fts.body, :s3) > 0)"          \
@@ -134,14 +139,14 @@ int search_register(sqlite3 *h)
 		log_error("search: cannot register search_rank: %s", sqlite3_errmsg(h));
 		return -1;
 	}
-	return 0;
+	return search_file_prepare(h);
 }
 /* Only short terms: exact token lookups, newest first (FTS5 walks rowids in order, so LIMIT
  * stops early). */
 static const char short_sql[] =
 	"SELECT p.id, p.thread_id, t.title, p.body FROM search_short"
 	" JOIN posts p ON p.id = search_short.rowid JOIN threads t ON t.id = p.thread_id"
-	" WHERE search_short MATCH :q AND " AUTHZ_THREAD_VISIBLE " AND p.hidden_at IS NULL"
+	" WHERE search_short MATCH :q AND " AUTHZ_THREAD_VISIBLE " AND p.hidden_at IS NULL" NOT_QUEUED
 	" ORDER BY search_short.rowid DESC LIMIT :lim OFFSET :off";
 
 /* Folds raw[0..n) one character at a time, recording for each folded byte the raw offset of
@@ -266,15 +271,16 @@ static char **terms_new(const char *q, size_t *count)
  * results; a query over 1,000 bytes → 422 invalid. */
 /* Posts waiting in the index's queue (search_index.c) are matched here, on the same folded
  * text, every term a substring of the title or the body as the indexes match them; the newest
- * QUEUE_SCAN readable ones are looked at. The queue is short: it is indexed whenever the writes
- * pause, and in chunks under a burst, never past SEARCH_QUEUE_FULL (search_before_commit). */
+ * QUEUE_SCAN readable ones are looked at. The queue is short: the indexer thread empties it
+ * beside the writes, and the writes wait for it past SEARCH_QUEUE_FULL (search_before_commit). */
 #define STR_(x) #x
 #define STR(x) STR_(x)
 #define QUEUE_SCAN STR(SEARCH_QUEUE_SCAN)
 static const char queue_sql[] =
 	"SELECT p.id, p.thread_id, t.title, p.body, q.title, q.body FROM search_pending q"
 	" JOIN posts p ON p.id = q.post_id JOIN threads t ON t.id = p.thread_id"
-	" WHERE " AUTHZ_THREAD_VISIBLE " AND p.hidden_at IS NULL ORDER BY q.post_id DESC LIMIT " QUEUE_SCAN;
+	" WHERE q.seq > " INDEXED " AND " AUTHZ_THREAD_VISIBLE " AND p.hidden_at IS NULL"
+	" ORDER BY q.post_id DESC LIMIT " QUEUE_SCAN;
 
 /* A result object {thread_id, post_id, title, snippet} from a row whose first columns are post id,
  * thread id, title and body; the snippet is cut from the body around terms. Returns a new
@@ -381,6 +387,10 @@ static int handle_search(struct req *r)
 		page = 1;
 	if (q && strlen(q) > MAX_QUERY_BYTES)
 		return req_error(r, 422, "invalid", "the query is over %d bytes", MAX_QUERY_BYTES);
+	/* search.db is attached to the worker's own connection, not the writer's: a request that
+	 * wrote before getting here (a session's last_seen_at) lets go of the writer first; its write
+	 * is still answered only once durable (req_finish). */
+	db_release(r->db);
 	json_t *results = json_array();
 	char **shorts = NULL, **terms = NULL;
 	size_t nterms = 0;

@@ -642,7 +642,7 @@ int server_test_worker_open(struct worker *w, const struct config *cfg)
 	memset(w, 0, sizeof *w);
 	evthread_use_pthreads();
 	on_worker = true; /* the caller's thread drives this worker */
-	if (db_writer_start(cfg->data_dir, features_before_commit) < 0)
+	if (features_start(cfg->data_dir) < 0 || db_writer_start(cfg->data_dir, features_before_commit) < 0)
 		return -1;
 	return worker_setup(w, 0, cfg, false);
 }
@@ -650,6 +650,7 @@ int server_test_worker_open(struct worker *w, const struct config *cfg)
 void server_test_worker_close(struct worker *w)
 {
 	db_writer_stop();
+	features_stop();
 	worker_destroy(w);
 }
 
@@ -678,7 +679,8 @@ int server_run(const struct config *cfg)
 
 	nworkers = cfg->workers;
 	workers = xcalloc((size_t)nworkers, sizeof *workers);
-	int rc = db_writer_start(cfg->data_dir, features_before_commit) < 0 ? 1 : 0;
+	/* The features' threads first (search's indexer: the writer wakes it after every batch). */
+	int rc = features_start(cfg->data_dir) < 0 || db_writer_start(cfg->data_dir, features_before_commit) < 0;
 	for (int i = 0; i < nworkers && rc == 0; i++)
 		if (worker_init(&workers[i], i, cfg) < 0)
 			rc = 1;
@@ -717,6 +719,7 @@ int server_run(const struct config *cfg)
 			pthread_join(pool_threads[i], NULL);
 	}
 	db_writer_stop();
+	features_stop();
 	for (int i = 0; i < nworkers; i++)
 		worker_destroy(&workers[i]);
 	free(workers);

@@ -516,9 +516,9 @@ class Runner:
         # group commit costs one), measured on the data directory's file system.
         self.extra["fsync_per_s"] = fsync_rate(self.srv.data)
         log(f"  disk: {self.extra['fsync_per_s']:,.0f} fdatasync/s")
-        # Search indexing is queued under a burst (server.c writer_before_commit) and caught up
-        # when the writes pause: the largest queue seen (sampled twice a second) during the case,
-        # and how long the writer took to empty the queue after it.
+        # Search indexing is queued with each post and done by the indexer thread beside the writes
+        # (search_file.c): the largest backlog seen (sampled twice a second) during the case, and
+        # how long the indexer took to catch up after it.
         peak, done = [0], threading.Event()
 
         def sample():
@@ -539,9 +539,12 @@ class Runner:
         self.extra["index_queue"] = (peak[0], time.monotonic() - t0, self.queued_posts())
 
     def queued_posts(self):
+        """Posts queued for search and not yet in search.db (the indexer thread's backlog)."""
         import sqlite3
         db = sqlite3.connect(f"file:{self.srv.data}/mamori.db?mode=ro", uri=True, timeout=30)
-        n = db.execute("SELECT count(*) FROM search_pending").fetchone()[0]
+        db.execute(f"ATTACH DATABASE 'file:{self.srv.data}/search.db?mode=ro' AS search")
+        n = db.execute("SELECT count(*) FROM search_pending WHERE seq >"
+                       " coalesce((SELECT v FROM search.search_state WHERE k = 'indexed'), 0)").fetchone()[0]
         db.close()
         return n
 

@@ -1,8 +1,8 @@
 /* dataset_posts.c — the post loader of tests/bench/dataset.py. Reads posts as JSON lines on stdin
  * and stores each one the way post_insert() does: the html from the server's own
- * markdown_render(), and both search indexes from the server's own search_index_post(), so a
- * generated dataset is folded, tokenised and indexed by exactly the code that serves it. Not
- * part of the server: dataset.py compiles it against a build's libmamori_core.a.
+ * markdown_render(), and search.db from the server's own search_rebuild() (what a restored
+ * backup gets), so a generated dataset is folded, tokenised and indexed by exactly the code that
+ * serves it. Not part of the server: dataset.py compiles it against a build's libmamori_core.a.
  *
  *   dataset_posts DATA_DIR [BATCH] < posts.jsonl
  *   one line per post: {"id":1,"t":THREAD,"a":AUTHOR,"c":CREATED_AT,"b":"markdown","ti":"title"|null}
@@ -64,19 +64,19 @@ int main(int argc, char **argv)
 		db_bind_text(st, ":body", body);
 		db_bind_text(st, ":html", buf_cstr(&html));
 		db_bind_int64(st, ":now", json_integer_value(json_object_get(o, "c")));
-		if (db_exec_stmt(d, st) < 0 || search_index_post(d, id, title, body) < 0) {
+		(void)title; /* search_rebuild takes the thread's title from the threads table */
+		if (db_exec_stmt(d, st) < 0) {
 			fprintf(stderr, "dataset_posts: post %lld: insert failed\n", (long long)id);
 			return 1;
 		}
 		json_decref(o);
 		if (++count % batch == 0) {
-			if (search_index_pending(d, (int)batch) < 0 || db_tx_commit(d) < 0 ||
-			    db_tx_begin(d, "dataset_posts") < 0)
+			if (db_tx_commit(d) < 0 || db_tx_begin(d, "dataset_posts") < 0)
 				return 1;
-			fprintf(stderr, "  %ld posts indexed, %.0f s\n", count, (now_us_monotonic() - t0) / 1e6);
+			fprintf(stderr, "  %ld posts stored, %.0f s\n", count, (now_us_monotonic() - t0) / 1e6);
 		}
 	}
-	if (search_index_pending(d, (int)batch) < 0 || db_tx_commit(d) < 0)
+	if (db_tx_commit(d) < 0 || search_rebuild(d) < 0)
 		return 1;
 	free(line);
 	buf_free(&html);

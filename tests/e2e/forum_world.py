@@ -20,6 +20,26 @@ def uniq(prefix):
     return f"{prefix}{os.getpid()}x{next(_seq)}"
 
 
+def search_indexed(srv, timeout=20):
+    """Waits until the server's indexer thread (search_file.c) has moved every queued post into
+    search.db. A post is found from its 201 on (from the queue) and ranked once indexed,
+    milliseconds later: tests of the ranking wait for it."""
+    import sqlite3
+    deadline = time.monotonic() + scaled(timeout)
+    while True:
+        db = sqlite3.connect(os.path.join(srv.data, "mamori.db"), timeout=10)
+        try:
+            db.execute("ATTACH DATABASE ? AS search", (os.path.join(srv.data, "search.db"),))
+            n = db.execute("SELECT count(*) FROM search_pending WHERE seq >"
+                           " coalesce((SELECT v FROM search.search_state WHERE k = 'indexed'), 0)").fetchone()[0]
+        finally:
+            db.close()
+        if n == 0:
+            return
+        expect(time.monotonic() < deadline, f"{n} posts still queued for the search index")
+        time.sleep(0.02)
+
+
 def group(admin, name=None):
     st, body = admin.post("/api/v1/groups", {"name": name or uniq("group")})
     expect(st == 201, f"group: {st} {body}")

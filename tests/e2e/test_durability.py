@@ -21,8 +21,8 @@ def setup_thread(admin):
     return t["id"]
 
 
-def integrity_ok(data):
-    con = sqlite3.connect(os.path.join(data, "mamori.db"))
+def integrity_ok(data, name="mamori.db"):
+    con = sqlite3.connect(os.path.join(data, name))
     try:
         return con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
@@ -44,12 +44,12 @@ def test_kill9_keeps_acknowledged_posts():
             i = 0
             while not stop.is_set():
                 try:
-                    st, p = c.post(f"/api/v1/threads/{tid}/posts", {"body": f"w{n} post {i}"})
+                    st, p = c.post(f"/api/v1/threads/{tid}/posts", {"body": f"w{n} post {i} qz{n}x{i}q"})
                 except Exception:
                     return  # the server died under us: whatever was not answered is not promised
                 if st == 201:
                     with lock:
-                        acked.append(p["id"])
+                        acked.append((p["id"], f"qz{n}x{i}q"))
                 i += 1
 
         ws = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
@@ -65,15 +65,25 @@ def test_kill9_keeps_acknowledged_posts():
         srv.log.close()
         expect(len(acked) > 20, f"too few posts acknowledged before the kill: {len(acked)}")
         expect(integrity_ok(srv.data), "integrity_check failed after kill -9")
+        expect(integrity_ok(srv.data, "search.db"), "search.db's integrity_check failed after kill -9")
         srv.start()
         st, body = srv.admin().get(f"/api/v1/threads/{tid}?page=1&per_page=1000")
         expect(st == 200, f"thread after restart: {st}")
         con = sqlite3.connect(os.path.join(srv.data, "mamori.db"))
         have = {r[0] for r in con.execute("SELECT id FROM posts WHERE thread_id = ?", (tid,))}
         con.close()
-        missing = [i for i in acked if i not in have]
+        missing = [i for i, _ in acked if i not in have]
         expect(not missing, f"{len(missing)} acknowledged posts lost after kill -9: {missing[:10]}")
-        print(f"  {len(acked)} posts acknowledged before kill -9, all present after restart")
+        # ... and found by search: from the queue or search.db, whichever the kill left them in
+        # (the indexer thread catches up after the restart; search_file.c)
+        admin = srv.admin()
+        unfound = []
+        for pid, word in acked[:300]:
+            st, res = admin.get(f"/api/v1/search?q={word}")
+            if st != 200 or [r["post_id"] for r in res["results"]] != [pid]:
+                unfound.append((pid, word, st))
+        expect(not unfound, f"acknowledged posts not found by search after kill -9: {unfound[:5]}")
+        print(f"  {len(acked)} posts acknowledged before kill -9, all present after restart and found by search")
     finally:
         srv.stop()
 

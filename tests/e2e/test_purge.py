@@ -1,6 +1,6 @@
 """Leak containment end to end (docs/API.md §7, issue 7): a post's text redacted with purge:true must be
 gone from every file under the data directory — the database, its WAL, everything — while the
-server still runs and after a clean stop; from both search indexes' shadow tables (not only
+server still runs and after a clean stop; from both search indexes' shadow tables in search.db (not only
 unfindable: the segments no longer hold its terms); and from every table that held a copy (post,
 revisions, the kept original of an earlier redaction, mail outbox, notifications, flag reasons).
 Every check first shows that the text WAS there, so none of them can pass vacuously."""
@@ -76,7 +76,7 @@ def shadow_hits(m):
                  if all(ord(c) > 0x3000 for c in m[i:i + 3][1:])]
     pair_tails = [m[i:i + 2].encode().hex()[-8:].encode() for i in range(len(m) - 1)
                   if any(ord(c) > 0x3000 for c in m[i:i + 2])]
-    c = db()
+    c = sqlite3.connect(os.path.join(S.data, "search.db"), timeout=10)  # the indexes' own file
     try:
         fts = b"".join(r[0] or b"" for r in c.execute("SELECT block FROM search_fts_data"))
         short = b"".join(r[0] or b"" for r in c.execute("SELECT block FROM search_short_data"))
@@ -130,8 +130,8 @@ def test_purge_destroys_every_copy():
     expect(search(pa, m), "searchable before")
     tables = table_hits(m)
     expect(tables["posts"] and tables["post_revisions"] and tables["mail_outbox"] and tables["flags"], tables)
-    # The writer indexes the search queue once the writes pause (server.c): wait for it, so the
-    # purge below has index segments to destroy.
+    # The indexer thread moves the search queue into search.db beside the writes (search_file.c):
+    # wait for it, so the purge below has index segments to destroy.
     deadline = time.monotonic() + 10
     while True:
         sh = shadow_hits(m)

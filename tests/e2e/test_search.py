@@ -39,6 +39,10 @@ def ids(results):
     return [r["post_id"] for r in results]
 
 
+def indexed():
+    fw.search_indexed(S)
+
+
 def test_rank_order():
     """Created oldest first in the opposite of the expected order, so newest-first would fail."""
     a, p1, p3, cat = W["admin"], W["p1"], W["p3"], W["cat"]
@@ -55,6 +59,7 @@ def test_rank_order():
     # company-private (c1), newest and most relevant of all: only c1 and the secretariat find it
     secret = fw.thread(p1, cat, f"{term} 社外秘 qqleak", f"{term} qqleak " * 8, "company")
 
+    indexed()
     got = ids(search(p3, term))
     want = [in_title["first_post_id"], strong["first_post_id"], newer["id"], older["id"], weak["first_post_id"]]
     expect(got == want, f"title match, then frequency, then newest: {got} != {want}")
@@ -71,6 +76,7 @@ def test_rank_order():
     t2 = fw.uniq("qqsecond")
     both = fw.thread(p3, cat, f"{term} {t2}", "本文", "community")
     one = fw.thread(p3, cat, f"{term} だけ", f"{t2} " * 6, "community")
+    indexed()
     got = ids(search(p3, f"{term} {t2}"))
     expect(got == [both["first_post_id"], one["first_post_id"]], f"two terms: {got}")
     got = ids(search(p3, f"{t2} {term}"))
@@ -106,6 +112,7 @@ def test_window_and_pages():
             expect(st == 201, post)
             secret.append(post["id"])
     newest = sorted(readable, reverse=True)
+    indexed()
     pages = [search(p3, term, page) for page in range(1, 14)]
     for n, page in enumerate(pages, 1):
         expect(len(page) == (20 if n <= 11 else 10 if n == 12 else 0), f"page {n}: {len(page)} results")

@@ -1,8 +1,9 @@
 /* test_search.c — the search index on a real database made from the schema: search_rank (title
  * matches first, then term frequency against length), registered on every connection through
- * the features table's db_open hook; the queue (search_index_post → search_index_pending →
- * matchable; search_unindex_post) and its indexing policy (search_before_commit); the query
- * side's literal terms; the shared helpers. */
+ * the features table's db_open hook; the queue in mamori.db and the indexes in search.db
+ * (search_index_post → search_index_pending → matchable; search_unindex_post; the writer's
+ * search_before_commit removing what was indexed); the query side's literal terms; the shared
+ * helpers. */
 #include "db.h"
 #include "search.h"
 #include "text.h"
@@ -24,7 +25,8 @@ static int setup(void **state)
 	(void)state;
 	char tmpl[] = "/tmp/mamori-test-search-XXXXXX";
 	dir = xstrdup(mkdtemp(tmpl));
-	return db_open(dir, true, &d) < 0 || db_migrate(d) < 0 ? -1 : 0;
+	/* search.db is built (empty) as the indexer builds it on a server's first start */
+	return db_open(dir, true, &d) < 0 || db_migrate(d) < 0 || search_rebuild(d) < 0 ? -1 : 0;
 }
 
 static int teardown(void **state)
@@ -52,14 +54,23 @@ static char *ranked(const char *q)
 	return b.data;
 }
 
+/* Queue rows above search.db's indexed mark: what search still reads from the queue. */
+static int64_t unindexed(void)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT count(*) FROM search_pending WHERE seq > :m");
+	db_bind_int64(st, ":m", search_indexed(d));
+	return db_one_int64(st, -1);
+}
+
 static void index_now(int64_t id, const char *title, const char *body)
 {
 	assert_int_equal(db_tx_begin(d, "test"), 0);
 	assert_int_equal(search_index_post(d, id, title, body), 0);
-	assert_true(search_pending_any(d));
-	assert_int_equal(search_index_pending(d, 100), 1);
-	assert_false(search_pending_any(d));
 	assert_int_equal(db_tx_commit(d), 0);
+	assert_int_equal(unindexed(), 1);
+	assert_int_equal(search_index_pending(d, 100), 1);
+	assert_int_equal(unindexed(), 0);
+	assert_int_equal(search_published(), search_indexed(d));
 }
 
 static void test_rank_title_first_then_frequency(void **state)
@@ -107,29 +118,57 @@ static void test_unindex(void **state)
 	free(r);
 	assert_int_equal(db_tx_begin(d, "test"), 0);
 	assert_int_equal(search_unindex_post(d, 10), 0);
-	assert_int_equal(search_unindex_post(d, 10), 0); /* absent: no-op */
+	assert_int_equal(search_unindex_post(d, 10), 0); /* twice: the same */
 	assert_int_equal(db_tx_commit(d), 0);
+	r = ranked("消える予定"); /* still indexed until the indexer applies the queued removal */
+	assert_string_equal(r, "10");
+	free(r);
+	assert_int_equal(search_index_pending(d, 100), 1);
+	assert_int_equal(search_index_pending(d, 100), 0); /* nothing above the mark */
 	r = ranked("消える予定");
 	assert_string_equal(r, "");
 	free(r);
 }
 
-/* The policy: under concurrent writes (holds >= 3) a short queue waits for the writes to pause;
- * a pause (holds 0) indexes it. */
-static void test_before_commit_policy(void **state)
+/* Indexing in chunks raises the mark chunk by chunk; the writer's before_commit then removes the
+ * rows at or below the mark the indexer published, and only those. Applying a row again (a crash
+ * between search.db's commit and the queue's cleanup) leaves the same index. */
+static void test_mark_and_cleanup(void **state)
 {
 	(void)state;
 	assert_int_equal(db_tx_begin(d, "test"), 0);
-	assert_int_equal(search_before_commit(d, 0), 0); /* nothing queued */
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(search_index_post(d, 100 + i, NULL, "待ち行列の投稿"), 0);
-	assert_int_equal(search_before_commit(d, 5), 1); /* busy: later */
-	assert_true(search_pending_any(d));
-	assert_int_equal(search_before_commit(d, 1), 0); /* one writer at a time: now */
-	assert_false(search_pending_any(d));
 	assert_int_equal(db_tx_commit(d), 0);
+	assert_int_equal(unindexed(), 5);
+	assert_int_equal(search_index_pending(d, 3), 3);
+	assert_int_equal(unindexed(), 2);
 	char *r = ranked("待ち行列");
+	assert_string_equal(r, "100,101,102");
+	free(r);
+	assert_int_equal(db_tx_begin(d, "test"), 0);
+	assert_int_equal(search_before_commit(d, 0), 0);
+	assert_int_equal(db_tx_commit(d), 0);
+	assert_int_equal(db_one_int64(db_stmt(d, "SELECT count(*) FROM search_pending"), -1), 2);
+	/* the same rows applied again: the mark back, as after a crash before the cleanup */
+	assert_int_equal(db_exec(d, "UPDATE search.search_state SET v = 0 WHERE k = 'indexed'"), 0);
+	assert_int_equal(search_index_pending(d, 100), 2);
+	r = ranked("待ち行列");
 	assert_string_equal(r, "100,101,102,103,104");
+	free(r);
+	assert_int_equal(db_one_int64(db_stmt(d, "SELECT count(*) FROM search.search_fts"), -1),
+			 db_one_int64(db_stmt(d, "SELECT count(DISTINCT rowid) FROM search.search_fts"), -2));
+	/* a replaced row gets a higher seq: queued again above the mark */
+	assert_int_equal(db_tx_begin(d, "test"), 0);
+	assert_int_equal(search_index_post(d, 100, NULL, "書き直した投稿"), 0);
+	assert_int_equal(db_tx_commit(d), 0);
+	assert_int_equal(unindexed(), 1);
+	assert_int_equal(search_index_pending(d, 100), 1);
+	r = ranked("待ち行列");
+	assert_string_equal(r, "101,102,103,104");
+	free(r);
+	r = ranked("書き直した");
+	assert_string_equal(r, "100");
 	free(r);
 }
 
@@ -155,7 +194,7 @@ int main(void)
 		cmocka_unit_test(test_rank_title_first_then_frequency),
 		cmocka_unit_test(test_registered_on_every_connection),
 		cmocka_unit_test(test_unindex),
-		cmocka_unit_test(test_before_commit_policy),
+		cmocka_unit_test(test_mark_and_cleanup),
 		cmocka_unit_test(test_helpers),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
