@@ -133,10 +133,12 @@ static int profile_cb(unsigned type, void *ctx, void *p, void *x)
 	size_t i = ((uintptr_t)sql >> 4) & (PROFILE_SLOTS - 1);
 	pthread_mutex_lock(&prof.lock);
 	for (size_t n = 0; n < PROFILE_SLOTS; n++, i = (i + 1) & (PROFILE_SLOTS - 1)) {
-		if (!prof.slot[i].sql || prof.slot[i].key == sql) {
+		/* the same text: sqlite3_exec's statements come and go, and a new one may reuse the
+		 * address of another's text */
+		if (!prof.slot[i].sql || (prof.slot[i].key == sql && strncmp(prof.slot[i].sql, sql, 200) == 0)) {
 			if (!prof.slot[i].sql) { /* the text may go with the statement: keep a copy */
 				prof.slot[i].key = sql;
-				prof.slot[i].sql = xstrndup(sql, 200);
+				prof.slot[i].sql = xstrndup(sql, strnlen(sql, 200));
 			}
 			prof.slot[i].ns += *(sqlite3_int64 *)x;
 			prof.slot[i].runs++;
@@ -193,6 +195,11 @@ static struct {
 	int checkpoint_frames;
 } test_hooks;
 
+bool db_profile_on(void)
+{
+	return prof.on;
+}
+
 void db_test_checkpoint_frames(int frames)
 {
 	test_hooks.checkpoint_frames = frames;
@@ -205,22 +212,28 @@ void db_test_hooks(int settle_delay_ms, const char *fail_marker)
 	test_hooks.fail_marker = fail_marker && *fail_marker ? xstrdup(fail_marker) : NULL;
 }
 
-/* Attaches DIR/search.db as `search`: the search indexes' own file (search_file.c). An empty
- * file is made first when it is missing (an empty file is an empty database; ATTACH may not
- * create one on a connection opened without SQLITE_OPEN_CREATE), owner-only like mamori.db.
- * synchronous=FULL there: the writer removes queue rows the indexer reports indexed, so what
+/* Attaches DIR/search.db as `search`: the search indexes' own file (search_file.c). When it is
+ * missing, SQLite makes it first (ATTACH may not create one on a connection opened without
+ * SQLITE_OPEN_CREATE). Never open()/close() a database file beside SQLite: closing any descriptor
+ * of a file drops every POSIX lock the process holds on it, and another process could then take
+ * the WAL away from under the server (SQLite's own VFS keeps such descriptors until the locks
+ * go). synchronous=FULL there: the writer removes queue rows the indexer reports indexed, so what
  * search.db says it indexed must survive power loss. */
 static int attach_search(struct db *d, const char *dir)
 {
 	char *path = xasprintf("%s/search.db", dir);
-	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		char eb[ERR_STR_LEN];
-		log_error("db: cannot open %s: %s", path, err_str(errno, eb));
-		free(path);
-		return -1;
+	struct stat sb;
+	if (stat(path, &sb) < 0) {
+		sqlite3 *h = NULL;
+		int rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+		if (rc != SQLITE_OK)
+			log_error("db: cannot make %s: %s", path, h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
+		sqlite3_close(h);
+		if (rc != SQLITE_OK) {
+			free(path);
+			return -1;
+		}
 	}
-	close(fd);
 	sqlite3_stmt *st = db_stmt(d, "ATTACH DATABASE :path AS search");
 	db_bind_text(st, ":path", path);
 	int rc = db_exec_stmt(d, st);
@@ -879,14 +892,6 @@ void db_writer_on_settled(void (*fn)(void))
 {
 	assert(!wr.running);
 	wr.after_settle = fn;
-}
-
-void db_writer_poke(void)
-{
-	pthread_mutex_lock(&wr.lock);
-	wr.more = true;
-	pthread_cond_signal(&wr.cond);
-	pthread_mutex_unlock(&wr.lock);
 }
 
 void db_writer_stop(void)

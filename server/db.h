@@ -29,6 +29,8 @@ int db_open(const char *dir, bool create, struct db **out);
 /* MAMORI_SQL_PROFILE=1: time every statement of connections opened from now on; the totals are
  * printed when the writer stops. Call before any thread starts (main). */
 void db_profile_enable(void);
+/* Whether MAMORI_SQL_PROFILE is on (other threads' own timings print with the writer's). */
+bool db_profile_on(void);
 /* Test hooks of the writer (never set in production; see wr in db.c), from the environment
  * (MAMORI_TEST_SETTLE_DELAY_MS, MAMORI_TEST_FAIL_MARKER), taken by db_writer_start. Call
  * before any thread starts (main). */
@@ -110,9 +112,6 @@ int db_writer_start(const char *dir, int (*before_commit)(struct db *writer, int
 /* fn runs on the writer thread after every batch is settled (committed and synced, or rolled
  * back), without the lock: search's indexer is woken so. Call before db_writer_start. */
 void db_writer_on_settled(void (*fn)(void));
-/* Asks the writer for a batch of its own once the workers pause (before_commit has work: search's
- * queue has indexed rows to remove). Any thread. */
-void db_writer_poke(void);
 /* Commits what is open and stops the thread; call after the workers stopped writing. */
 void db_writer_stop(void);
 /* Makes d a worker connection of the writer: its transactions become savepoints in the writer's

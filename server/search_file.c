@@ -30,13 +30,24 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#define CHUNK 512         /* queue rows a search.db transaction indexes */
+#define CHUNK 512          /* queue rows a search.db transaction indexes, at most */
 #define REBUILD_CHUNK 2000 /* posts a rebuild transaction indexes */
+/* FTS5's cost per post falls steeply with the posts per transaction (each one flushes a segment
+ * that later merges rewrite; each commit syncs): after a chunk smaller than CHUNK, the indexer
+ * lets the queue fill for COLLECT_MS before the next one, unless the writer needs it sooner
+ * (search_wait_indexed). Under a burst of posts that makes chunks of hundreds; a lone post is
+ * indexed at once. Meanwhile search reads the queue. */
+#define COLLECT_MS 100
+/* search.db's WAL: the indexer checkpoints it itself (PASSIVE, between chunks) once it holds
+ * CKPT_FRAMES frames; SQLite's default, every 1,000, synced the 1.5 GB file after nearly every
+ * chunk on the large dataset. */
+#define CKPT_FRAMES 8192
 
 /* FTS5 merges a level's segments as soon as `automerge` of them exist (default 4); 16, the
  * maximum, rewrites each posting fewer times (issue 17, docs/BENCHMARKS.md). */
@@ -73,6 +84,12 @@ static const char fts_delete_sql[] = "DELETE FROM search.search_fts WHERE rowid 
 static const char optimize_sql[] = "INSERT INTO search.search_fts (search_fts) VALUES ('optimize');"
 				   "INSERT INTO search.search_short (search_short) VALUES ('optimize');";
 
+/* MAMORI_SQL_PROFILE: the indexer's time by phase (µs) and its chunks, printed when it stops. */
+static struct {
+	bool on;
+	int64_t read_us, index_us, commit_us, ckpt_us, chunks, rows;
+} iprof;
+
 /* Every queue row up to this seq is in search.db, durably (-1: not known yet: nothing may be
  * removed from the queue). */
 static _Atomic int64_t published = -1;
@@ -84,6 +101,7 @@ static struct {
 	pthread_cond_t progress; /* signalled when `published` moves and when a flush is done */
 	pthread_t thread;
 	bool running, kicked;
+	bool urgent; /* the writer waits for the indexer (search_wait_indexed): no collecting */
 	_Atomic bool stop; /* read by the indexer between chunks without the lock */
 	char *dir;
 	uint64_t flush_wanted, flush_done; /* search_flush's requests and the last one served */
@@ -246,6 +264,7 @@ int search_index_pending(struct db *d, int max)
 	} *items = xcalloc((size_t)max, sizeof *items);
 	/* Read first, in a statement of its own: the transaction below must not hold a snapshot
 	 * of mamori.db (it would keep the writer's WAL from starting over). */
+	int64_t t0 = now_us_monotonic();
 	sqlite3_stmt *st = db_stmt(d, take_sql);
 	db_bind_int64(st, ":after", after);
 	db_bind_int64(st, ":max", max);
@@ -260,13 +279,22 @@ int search_index_pending(struct db *d, int max)
 	sqlite3_reset(st);
 	int rc = 0;
 	if (n > 0) {
+		int64_t t1 = now_us_monotonic();
 		bool ok = db_exec(d, "BEGIN") == 0;
 		for (int i = 0; ok && i < n; i++) {
 			const char *t = items[i].title ? items[i].title : "", *b = items[i].body ? items[i].body : "";
 			ok = unindex(d, items[i].id) == 0 && (!*t && !*b ? true : index_text(d, items[i].id, t, b) == 0);
 		}
 		ok = ok && state_put(d, "indexed", items[n - 1].seq) == 0;
+		int64_t t2 = now_us_monotonic();
 		rc = end_tx(d, ok) < 0 ? -1 : n;
+		if (iprof.on) {
+			iprof.read_us += t1 - t0;
+			iprof.index_us += t2 - t1;
+			iprof.commit_us += now_us_monotonic() - t2;
+			iprof.chunks++;
+			iprof.rows += n;
+		}
 		if (rc > 0)
 			atomic_store(&published, items[n - 1].seq);
 	}
@@ -278,6 +306,32 @@ int search_index_pending(struct db *d, int max)
 	if (rc < 0)
 		log_error("search: indexing queued posts failed; they stay queued");
 	return rc;
+}
+
+static int wal_frames; /* search.db's WAL size, in frames (the indexer's thread) */
+
+/* sqlite3_wal_hook of the indexer's connection: records search.db's WAL size. */
+static int wal_hook(void *arg, sqlite3 *h, const char *name, int frames)
+{
+	(void)arg;
+	(void)h;
+	if (strcmp(name, "search") == 0)
+		wal_frames = frames;
+	return SQLITE_OK;
+}
+
+/* A PASSIVE checkpoint of search.db once its WAL passed CKPT_FRAMES (the indexer's thread). */
+static void checkpoint_if_due(struct db *d)
+{
+	if (wal_frames < CKPT_FRAMES)
+		return;
+	int64_t t0 = now_us_monotonic();
+	int log = 0, done = 0;
+	if (sqlite3_wal_checkpoint_v2(db_handle(d), "search", SQLITE_CHECKPOINT_PASSIVE, &log, &done) == SQLITE_OK &&
+	    done == log)
+		wal_frames = 0; /* wholly copied: the next chunk starts the WAL over */
+	if (iprof.on)
+		iprof.ckpt_us += now_us_monotonic() - t0;
 }
 
 int search_rebuild(struct db *d)
@@ -324,6 +378,7 @@ int search_rebuild(struct db *d)
 		free(items);
 		if (!ok)
 			return -1;
+		checkpoint_if_due(d);
 		if (n < REBUILD_CHUNK)
 			break;
 	}
@@ -383,6 +438,10 @@ static void *indexer_main(void *arg)
 		log_error("search: the indexer cannot open the database; search finds only queued posts");
 		return NULL;
 	}
+	/* A large page cache, as the writer's: FTS5's merges read and free whole segments (with 2 MB,
+	 * the default, each range delete of a merged segment took 2.7 ms instead of 45 us). */
+	db_exec(d, "PRAGMA search.cache_size=-262144; PRAGMA wal_autocheckpoint=0;");
+	sqlite3_wal_hook(db_handle(d), wal_hook, NULL);
 	int64_t have = search_indexed(d), last = db_one_int64(db_stmt(d, last_seq_sql), 0);
 	if (have < 0 || have > last) {
 		/* Past the queue's last number: this search.db indexed a later history of the posts
@@ -402,8 +461,7 @@ static void *indexer_main(void *arg)
 		do
 			n = search_index_pending(d, CHUNK);
 		while (n == CHUNK && !atomic_load(&ix.stop));
-		if (n > 0)
-			db_writer_poke(); /* the writer removes what was indexed from the queue */
+		checkpoint_if_due(d);
 		bool flushed = false;
 		if (want != ix.flush_done)
 			flushed = flush_now(d);
@@ -413,17 +471,32 @@ static void *indexer_main(void *arg)
 			ix.flush_ok = flushed;
 		}
 		pthread_cond_broadcast(&ix.progress);
-		if (n < 0) { /* a failed chunk: not again at once */
-			struct timespec ts = deadline_in(1000);
-			pthread_cond_timedwait(&ix.wake, &ix.lock, &ts);
+		if (n != 0) { /* a failed chunk: not again at once; a small one: let the queue fill */
+			struct timespec ts = deadline_in(n < 0 ? 1000 : COLLECT_MS);
+			int rc = 0;
+			while (!ix.stop && !ix.urgent && ix.flush_wanted == ix.flush_done && rc != ETIMEDOUT)
+				rc = pthread_cond_timedwait(&ix.wake, &ix.lock, &ts);
 		}
-		while (!ix.stop && !ix.kicked && ix.flush_wanted == ix.flush_done)
+		if (!ix.stop && !ix.kicked && !ix.urgent && ix.flush_wanted == ix.flush_done) {
+			/* Idle: hand back the page cache a burst filled (up to the 256 MB above). */
+			pthread_mutex_unlock(&ix.lock);
+			sqlite3_db_release_memory(db_handle(d));
+			pthread_mutex_lock(&ix.lock);
+		}
+		while (!ix.stop && !ix.kicked && !ix.urgent && ix.flush_wanted == ix.flush_done)
 			pthread_cond_wait(&ix.wake, &ix.lock);
 		if (ix.stop)
 			break;
 		ix.kicked = false;
+		ix.urgent = false;
 	}
 	pthread_mutex_unlock(&ix.lock);
+	if (iprof.on)
+		fprintf(stderr,
+			"sql-profile indexer: %" PRId64 " rows in %" PRId64 " chunks; read %.1f ms, index %.1f ms,"
+			" commit %.1f ms, checkpoints %.1f ms\n",
+			iprof.rows, iprof.chunks, iprof.read_us / 1e3, iprof.index_us / 1e3, iprof.commit_us / 1e3,
+			iprof.ckpt_us / 1e3);
 	db_close(d);
 	return NULL;
 }
@@ -447,6 +520,7 @@ int search_indexer_start(const char *dir)
 	ix.kicked = true;
 	ix.flush_wanted = ix.flush_done = 0;
 	atomic_store(&published, -1);
+	iprof.on = db_profile_on();
 	db_writer_on_settled(search_indexer_kick);
 	if (pthread_create(&ix.thread, NULL, indexer_main, NULL) != 0)
 		return -1;
@@ -494,7 +568,7 @@ bool search_wait_indexed(int64_t seq, int64_t timeout_ms)
 		pthread_mutex_unlock(&ix.lock);
 		return false;
 	}
-	ix.kicked = true;
+	ix.kicked = ix.urgent = true;
 	pthread_cond_signal(&ix.wake);
 	struct timespec ts = deadline_in(timeout_ms);
 	int rc = 0;

@@ -72,11 +72,13 @@ int search_index_post(struct db *d, int64_t post_id, const char *title, const ch
 }
 
 /* The features table's before_commit, on the writer's connection (which has no search.db):
- * removes the queue rows the indexer has made durable in search.db, and, when the indexer is
+ * removes the queue rows the indexer has made durable in search.db (rows indexed after the last
+ * batch wait for the next one: search ignores them, seq <= indexed), and, when the indexer is
  * more than SEARCH_QUEUE_FULL rows behind, holds this batch (and so every writer) until it is
  * back under QUEUE_HIGH: search reads at most SEARCH_QUEUE_SCAN queued posts, so none may be
  * missed, and the writes slow to the indexer's pace instead. The batch's own rows are not
- * visible to the indexer yet; there are far fewer of them than QUEUE_FULL - QUEUE_HIGH. */
+ * visible to the indexer yet; there are far fewer of them than QUEUE_FULL - QUEUE_HIGH. The
+ * indexer never takes the writer's lock, so waiting for it here cannot deadlock. */
 #define QUEUE_HIGH 1024
 #define HOLD_MS 5000
 static const char cleanup_sql[] = "DELETE FROM search_pending WHERE seq <= :seq";

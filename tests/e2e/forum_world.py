@@ -35,6 +35,11 @@ def search_indexed(srv, timeout=20):
         finally:
             db.close()
         if n == 0:
+            # This reader's connection just closed: it must not have taken search.db's WAL away
+            # from the running server (a process that closes any descriptor of a database file
+            # drops its locks; db.c's attach_search once did, and the index writes went to a
+            # deleted file).
+            expect(os.path.exists(os.path.join(srv.data, "search.db-wal")), "search.db's WAL is gone")
             return
         expect(time.monotonic() < deadline, f"{n} posts still queued for the search index")
         time.sleep(0.02)
