@@ -240,7 +240,9 @@ static int attach_search(struct db *d, const char *dir)
 	free(path);
 	if (rc < 0)
 		return -1;
-	return db_exec(d, "PRAGMA search.synchronous=FULL; PRAGMA search.secure_delete=ON;");
+	/* the same page cache as mamori.db's (db_open's pragmas cover only main): a search reads
+	 * the posting lists of every trigram of the query */
+	return db_exec(d, "PRAGMA search.synchronous=FULL; PRAGMA search.secure_delete=ON; PRAGMA search.cache_size=-16000;");
 }
 
 static int open_conn(const char *dir, bool create, bool with_search, struct db **out);
