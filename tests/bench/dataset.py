@@ -20,7 +20,7 @@ sessions for the load generators.
 How: `mamori init` and `mamori user add` (the first secretariat account), then plain SQLite inserts
 in big transactions for everything but posts; posts go through tests/bench/dataset_posts.c, a
 small loader compiled against the server's own library that renders each post with
-markdown_render() and indexes it with search_index_post() — the server's code, so the search
+markdown_render() and builds search.db with search_rebuild() — the server's code, so the search
 indexes hold exactly what the server would have written. `--verify` starts the server on the
 result and checks through the API that searches find generated text.
 
