@@ -382,8 +382,13 @@ int search_rebuild(struct db *d)
 		if (n < REBUILD_CHUNK)
 			break;
 	}
-	if (db_exec(d, "BEGIN") < 0 || end_tx(d, state_put(d, "indexed", upto) == 0) < 0)
+	/* One segment per index, as after a purge: the chunks above left hundreds of small ones, and
+	 * the first writes after a start then met FTS5's merges of them (a pause of seconds while
+	 * the writer waited for the indexer; posts/s 3,238 against 4,286 on the large dataset). */
+	if (db_exec(d, "BEGIN") < 0 ||
+	    end_tx(d, db_exec(d, optimize_sql) == 0 && state_put(d, "indexed", upto) == 0) < 0)
 		return -1;
+	checkpoint_if_due(d);
 	atomic_store(&published, upto);
 	log_info("search: search.db rebuilt from %" PRId64 " posts in %.1f s", count, (now_us_monotonic() - t0) / 1e6);
 	return 0;
