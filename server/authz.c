@@ -305,10 +305,9 @@ bool authz_company_consent_in_effect(struct db *d, int64_t company_id, const cha
 	return ok;
 }
 
-static const char principal_sql[] =
-	"SELECT " AUTHZ_PRINCIPAL_COLUMNS
-	" FROM users u LEFT JOIN companies c ON c.id = u.company_id"
-	" WHERE u.id = :id AND u.status = 'active'";
+static const char principal_sql[] = "SELECT " AUTHZ_PRINCIPAL_COLUMNS
+				    " FROM users u LEFT JOIN companies c ON c.id = u.company_id"
+				    " WHERE u.id = :id AND " AUTHZ_USER_ACTIVE;
 
 /* Fills p from st's AUTHZ_PRINCIPAL_COLUMNS at col (authz.h); free it with principal_clear. */
 int authz_principal_fill(sqlite3_stmt *st, int col, struct principal *p)

@@ -86,6 +86,14 @@ json_t *authz_pending_consents(struct db *d, const struct principal *p);
  * it includes this condition — `"... FROM threads t WHERE " AUTHZ_THREAD_VISIBLE " AND ..."` —
  * and authz_can_read_thread uses it too, so there is one rule. Body defined at the end. */
 #define AUTHZ_THREAD_VISIBLE "(" AUTHZ_THREAD_VISIBLE_BODY ")"
+/* The same rule for many readers at once, read from the database instead of bound (fan-out:
+ * which of a thread's followers a new post may tell): a condition over a users row aliased `u`,
+ * joined `LEFT JOIN companies c ON c.id = u.company_id`, and a thread row `t` — u is an active
+ * user (as authz_principal_load demands) who may read t, exactly when authz_principal_load then
+ * authz_can_read_thread would say so (unit/test_authz compares the two for every pair). */
+#define AUTHZ_USER_READS_THREAD                                                                    \
+	"(" AUTHZ_USER_ACTIVE " AND ("                                                             \
+	AUTHZ_THREAD_VISIBLE_AS("u.role", "u.id", "coalesce(u.company_id, 0)", "coalesce(c.group_id, 0)") "))"
 /* Binds the principal parameters used by AUTHZ_THREAD_VISIBLE into st (those st has). */
 struct sqlite3_stmt;
 void authz_bind(struct sqlite3_stmt *st, const struct principal *p);
@@ -106,6 +114,8 @@ void principal_clear(struct principal *p);
  * id, company status, representative, name, email, TOTP setup required (the session query
  * selects the same, through AUTHZ_PRINCIPAL_COLUMNS). */
 int authz_principal_fill(struct sqlite3_stmt *st, int col, struct principal *p);
+/* Who can be a principal at all: a users row aliased `u` that is active. */
+#define AUTHZ_USER_ACTIVE "u.status = 'active'"
 /* The principal columns for a query joining users u and companies c. */
 #define AUTHZ_PRINCIPAL_COLUMNS                                                                    \
 	"u.id, u.role, coalesce(u.company_id, 0), coalesce(c.group_id, 0), coalesce(c.status, ''),"  \
@@ -114,10 +124,13 @@ int authz_principal_fill(struct sqlite3_stmt *st, int col, struct principal *p);
 /* The `company` visibility of §5 for any content that belongs to one company (a thread of
  * visibility `company`, a dispatch visit of §10): the company's participants and the experts
  * assigned to it (the secretariat reads everything). col names the company id column. */
-#define AUTHZ_PARTICIPANT_OF(col) "(" col " = :p_company)"
-#define AUTHZ_EXPERT_OF(col)                                                                       \
+#define AUTHZ_PARTICIPANT_OF(col) AUTHZ_PARTICIPANT_OF_AS(col, ":p_company")
+#define AUTHZ_EXPERT_OF(col) AUTHZ_EXPERT_OF_AS(col, ":p_uid")
+/* The same two, for a principal given as SQL expressions (AUTHZ_THREAD_VISIBLE_AS). */
+#define AUTHZ_PARTICIPANT_OF_AS(col, company) "(" col " = " company ")"
+#define AUTHZ_EXPERT_OF_AS(col, uid)                                                               \
 	"EXISTS (SELECT 1 FROM expert_assignments ea"                                              \
-	"        WHERE ea.expert_id = :p_uid AND ea.company_id = " col ")"
+	"        WHERE ea.expert_id = " uid " AND ea.company_id = " col ")"
 #define AUTHZ_COMPANY_VISIBLE(col)                                                                 \
 	"(CASE :p_role WHEN 'secretariat' THEN 1"                                                  \
 	" WHEN 'participant' THEN " AUTHZ_PARTICIPANT_OF(col)                                      \
@@ -152,21 +165,27 @@ bool authz_can_read_case(struct db *d, const struct principal *p, int64_t case_i
  * no material version of the kind has been published (nothing was consented to). */
 bool authz_company_consent_in_effect(struct db *d, int64_t company_id, const char *kind);
 
-/* The rule itself. An escalated expert reads the thread while the escalation stands
- * (assigned or answered); a declined one no longer does. */
-#define AUTHZ_THREAD_VISIBLE_BODY                                                                         \
-	"CASE :p_role"                                                                                     \
-	" WHEN 'secretariat' THEN 1"                                                                       \
-	" WHEN 'participant' THEN (t.visibility = 'community'"                                             \
-	"   OR (t.visibility = 'group' AND t.group_id IS NOT NULL AND t.group_id = :p_group)"              \
-	"   OR (t.visibility = 'company' AND " AUTHZ_PARTICIPANT_OF("t.company_id") "))"                     \
-	" WHEN 'expert' THEN (t.visibility IN ('community','staff')"                                       \
-	"   OR (t.visibility = 'group' AND EXISTS (SELECT 1 FROM expert_assignments ea"                    \
-	"        JOIN companies ac ON ac.id = ea.company_id"                                               \
-	"        WHERE ea.expert_id = :p_uid AND ac.group_id = t.group_id))"                               \
-	"   OR (t.visibility = 'company' AND " AUTHZ_EXPERT_OF("t.company_id") ")"                           \
-	"   OR EXISTS (SELECT 1 FROM escalations es WHERE es.thread_id = t.id"                             \
-	"        AND es.expert_id = :p_uid AND es.state IN ('assigned','answered')))"                      \
+/* The rule itself, for the principal bound by authz_bind. */
+#define AUTHZ_THREAD_VISIBLE_BODY AUTHZ_THREAD_VISIBLE_AS(":p_role", ":p_uid", ":p_company", ":p_group")
+
+/* The rule for a reader given as SQL expressions: role (its API name), user id, company id and
+ * the company's group id (0 for none). An escalated expert reads the thread while the escalation
+ * stands (assigned or answered); a declined one no longer does. */
+/* clang-format off */
+#define AUTHZ_THREAD_VISIBLE_AS(role, uid, company, group)                                         \
+	"CASE " role                                                                                   \
+	" WHEN 'secretariat' THEN 1"                                                                   \
+	" WHEN 'participant' THEN (t.visibility = 'community'"                                         \
+	"   OR (t.visibility = 'group' AND t.group_id IS NOT NULL AND t.group_id = " group ")"         \
+	"   OR (t.visibility = 'company' AND " AUTHZ_PARTICIPANT_OF_AS("t.company_id", company) "))"     \
+	" WHEN 'expert' THEN (t.visibility IN ('community','staff')"                                   \
+	"   OR (t.visibility = 'group' AND EXISTS (SELECT 1 FROM expert_assignments ea"                \
+	"        JOIN companies ac ON ac.id = ea.company_id"                                           \
+	"        WHERE ea.expert_id = " uid " AND ac.group_id = t.group_id))"                          \
+	"   OR (t.visibility = 'company' AND " AUTHZ_EXPERT_OF_AS("t.company_id", uid) ")"               \
+	"   OR EXISTS (SELECT 1 FROM escalations es WHERE es.thread_id = t.id"                         \
+	"        AND es.expert_id = " uid " AND es.state IN ('assigned','answered')))"                 \
 	" ELSE 0 END"
+/* clang-format on */
 
 #endif

@@ -37,7 +37,12 @@ static const char seen_sql[] =
 	" SELECT :uid, id, post_count, :pid, :now FROM threads WHERE id = :tid"
 	" ON CONFLICT (user_id, thread_id) DO UPDATE SET seen_count = excluded.seen_count,"
 	" last_post_id = excluded.last_post_id, read_at = excluded.read_at";
-static const char followers_sql[] = "SELECT user_id FROM thread_follows WHERE thread_id = :tid";
+/* The thread's followers whom a new post by :actor may tell (notify_may_tell's test for each,
+ * in one statement: an active user other than the actor who may read the thread). */
+static const char followers_sql[] =
+	"SELECT u.id FROM thread_follows f JOIN threads t ON t.id = f.thread_id JOIN users u ON u.id = f.user_id"
+	" LEFT JOIN companies c ON c.id = u.company_id"
+	" WHERE f.thread_id = :tid AND u.id <> :actor AND " AUTHZ_USER_READS_THREAD;
 static const char mention_sql[] =
 	"SELECT id FROM users WHERE status = 'active' AND instr(email, '@') > 1"
 	" AND lower(substr(email, 1, instr(email, '@') - 1)) = lower(:name)";
@@ -95,10 +100,12 @@ static bool recipients_has(const struct recipients *rc, int64_t user_id)
 	return false;
 }
 
-/* Adds user_id (once) when notify_may_tell accepts them. */
-static void recipients_add(struct req *r, struct recipients *rc, int64_t thread_id, int64_t user_id, bool mention)
+/* Adds user_id (once) when notify_may_tell accepts them (checked: it was asked already). */
+static void recipients_add(struct req *r, struct recipients *rc, int64_t thread_id, int64_t user_id,
+			   bool mention, bool checked)
 {
-	if (recipients_has(rc, user_id) || !notify_may_tell(r->db, user_id, thread_id, r->who->user_id))
+	if (recipients_has(rc, user_id) ||
+	    (!checked && !notify_may_tell(r->db, user_id, thread_id, r->who->user_id)))
 		return;
 	if (rc->n == rc->cap)
 		rc->v = xrealloc(rc->v, (rc->cap = rc->cap ? rc->cap * 2 : 16) * sizeof *rc->v);
@@ -120,23 +127,16 @@ static void post_recipients(struct req *r, int64_t thread_id, char *const *names
 			ids[k++] = sqlite3_column_int64(st, 0);
 		sqlite3_reset(st);
 		for (size_t i = 0; i < k; i++)
-			recipients_add(r, rc, thread_id, ids[i], true);
+			recipients_add(r, rc, thread_id, ids[i], true, false);
 	}
 	if (first)
 		return;
-	int64_t *followers = NULL;
-	size_t nf = 0, fcap = 0;
 	sqlite3_stmt *st = db_stmt(r->db, followers_sql);
 	db_bind_int64(st, ":tid", thread_id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (nf == fcap)
-			followers = xrealloc(followers, (fcap = fcap ? fcap * 2 : 16) * sizeof *followers);
-		followers[nf++] = sqlite3_column_int64(st, 0);
-	}
+	db_bind_int64(st, ":actor", r->who->user_id);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		recipients_add(r, rc, thread_id, sqlite3_column_int64(st, 0), false, true);
 	sqlite3_reset(st);
-	for (size_t i = 0; i < nf; i++)
-		recipients_add(r, rc, thread_id, followers[i], false);
-	free(followers);
 }
 
 /* What a new post's text makes before it is stored; none of it needs the database, so it is

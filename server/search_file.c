@@ -49,15 +49,24 @@
  * chunk on the large dataset. */
 #define CKPT_FRAMES 8192
 
-/* FTS5 merges a level's segments as soon as `automerge` of them exist (default 4); 16, the
- * maximum, rewrites each posting fewer times (issue 17, docs/BENCHMARKS.md). */
+/* How FTS5 merges segments, set on both indexes (persistent in search.db; the indexer applies it
+ * at every start, so older files get it too). `automerge`: a level's segments start merging,
+ * a little after each flush, once 16 of them exist (default 4; 16, the maximum, rewrites each
+ * posting fewer times). `crisismerge`: a level holding that many segments is merged whole, at
+ * once, inside the flush; at the default 16, equal to automerge, every merge was one of those
+ * and the 16 segments of a high level (~100,000 posts) were rewritten in one flush of
+ * seconds while the writer waited for the indexer (issue 17, docs/BENCHMARKS.md). 64 leaves
+ * the incremental merges room to keep up. */
+static const char merge_sql[] =
+	"INSERT INTO search.search_fts (search_fts, rank) VALUES ('automerge', 16);"
+	"INSERT INTO search.search_short (search_short, rank) VALUES ('automerge', 16);"
+	"INSERT INTO search.search_fts (search_fts, rank) VALUES ('crisismerge', 64);"
+	"INSERT INTO search.search_short (search_short, rank) VALUES ('crisismerge', 64);";
 static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS search.search_state (k TEXT PRIMARY KEY, v INTEGER NOT NULL);"
 	"CREATE VIRTUAL TABLE IF NOT EXISTS search.search_fts USING fts5(title, body, tokenize = 'trigram');"
 	"CREATE VIRTUAL TABLE IF NOT EXISTS search.search_short USING fts5(tokens, tokenize = 'ascii', detail = none,"
-	" content = '');"
-	"INSERT INTO search.search_fts (search_fts, rank) VALUES ('automerge', 16);"
-	"INSERT INTO search.search_short (search_short, rank) VALUES ('automerge', 16);";
+	" content = '');";
 static const char has_schema_sql[] =
 	"SELECT count(*) FROM search.sqlite_schema WHERE name IN ('search_state', 'search_fts', 'search_short')";
 static const char drop_sql[] = "DROP TABLE IF EXISTS search.search_fts; DROP TABLE IF EXISTS search.search_short;"
@@ -340,7 +349,8 @@ int search_rebuild(struct db *d)
 	/* Every queue row up to here changed a post before the posts are read below, so the posts
 	 * as read already hold what it says; later rows are indexed after the rebuild. */
 	int64_t upto = db_one_int64(db_stmt(d, last_seq_sql), 0);
-	if (db_exec(d, "BEGIN") < 0 || end_tx(d, db_exec(d, drop_sql) == 0 && db_exec(d, schema_sql) == 0) < 0)
+	if (db_exec(d, "BEGIN") < 0 || end_tx(d, db_exec(d, drop_sql) == 0 && db_exec(d, schema_sql) == 0 &&
+							 db_exec(d, merge_sql) == 0) < 0)
 		return -1;
 	int64_t after = 0, count = 0;
 	for (;;) {
@@ -458,6 +468,8 @@ static void *indexer_main(void *arg)
 	} else {
 		atomic_store(&published, have);
 	}
+	if (db_exec(d, "BEGIN") < 0 || end_tx(d, db_exec(d, merge_sql) == 0) < 0)
+		log_error("search: cannot set search.db's merge settings");
 	pthread_mutex_lock(&ix.lock);
 	for (;;) {
 		uint64_t want = ix.flush_wanted;

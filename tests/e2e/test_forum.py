@@ -376,6 +376,18 @@ def test_notifications_and_follow():
     st, body = p2.get("/api/v1/notifications")
     expect(not [n for n in body["notifications"] if n["thread_id"] == t["id"]], "filtered by the rule on read")
     a.patch(f"/api/v1/threads/{t['id']}", {"visibility": "group"})
+    # and the rule is applied when a post is written: a follower who could not read the thread
+    # then is not told of that post, even once the thread is readable again
+    st, _ = p2.post(f"/api/v1/threads/{t['id']}/follow")
+    expect(st == 204, st)
+    a.patch(f"/api/v1/threads/{t['id']}", {"visibility": "company"})
+    st, hidden = p1.post(f"/api/v1/threads/{t['id']}/posts", {"body": "company only, for now"})
+    expect(st == 201, hidden)
+    a.patch(f"/api/v1/threads/{t['id']}", {"visibility": "group"})
+    st, seen = p1.post(f"/api/v1/threads/{t['id']}/posts", {"body": "group again"})
+    st, body = p2.get("/api/v1/notifications")
+    told = [n["post_id"] for n in body["notifications"] if n["thread_id"] == t["id"]]
+    expect(seen["id"] in told and hidden["id"] not in told, (hidden["id"], seen["id"], told))
 
 
 def test_event_stream():

@@ -102,6 +102,60 @@ static void test_visibility(void **state)
 	assert_int_equal(db_exec(d, "INSERT INTO expert_assignments VALUES (3, 1, 0)"), 0);
 }
 
+/* AUTHZ_USER_READS_THREAD (a new post's followers, read in one statement) against the per-person
+ * path it stands for — authz_principal_load, then authz_can_read_thread — for every user and
+ * thread of the world. */
+static void check_forms_agree(const char *when)
+{
+	static const char sql[] = "SELECT count(*) FROM users u LEFT JOIN companies c ON c.id = u.company_id,"
+				  " threads t WHERE u.id = :uid AND t.id = :tid AND " AUTHZ_USER_READS_THREAD;
+	for (int64_t uid = 1; uid <= 8; uid++)
+		for (int64_t tid = 1; tid <= 8; tid++) {
+			struct principal p;
+			bool want = authz_principal_load(d, uid, &p) == 0 &&
+				    authz_can_read_thread(d, &p, tid);
+			principal_clear(&p);
+			sqlite3_stmt *st = db_stmt(d, sql);
+			db_bind_int64(st, ":uid", uid);
+			db_bind_int64(st, ":tid", tid);
+			if ((db_one_int64(st, -1) == 1) != want)
+				fail_msg("%s: user %lld, thread %lld: the per-person path says %d", when,
+					 (long long)uid, (long long)tid, want);
+		}
+}
+
+static void test_readers_in_one_statement(void **state)
+{
+	(void)state;
+	/* 6: a suspended participant of company 1; 7: an invited one; 8: a suspended expert
+	 * assigned to company 1; thread 8 does not exist. */
+	assert_int_equal(
+		db_exec(d, "INSERT INTO users (id, email, name, role, company_id, status, created_at) VALUES"
+			   " (6, 'p6@x.jp', 'p6', 'participant', 1, 'suspended', 0),"
+			   " (7, 'p7@x.jp', 'p7', 'participant', 1, 'invited', 0),"
+			   " (8, 'e8@x.jp', 'e8', 'expert', NULL, 'suspended', 0);"
+			   "INSERT INTO expert_assignments VALUES (8, 1, 0)"),
+		0);
+	check_forms_agree("as made");
+	assert_int_equal(db_exec(d, "UPDATE escalations SET state = 'declined' WHERE thread_id = 7"), 0);
+	check_forms_agree("escalation declined");
+	assert_int_equal(db_exec(d, "UPDATE escalations SET state = 'answered' WHERE thread_id = 7"), 0);
+	check_forms_agree("escalation answered");
+	assert_int_equal(db_exec(d, "DELETE FROM expert_assignments WHERE expert_id = 3"), 0);
+	check_forms_agree("expert unassigned");
+	assert_int_equal(db_exec(d, "UPDATE companies SET group_id = NULL WHERE id = 1"), 0);
+	check_forms_agree("company 1 out of its group");
+	assert_int_equal(db_exec(d, "UPDATE users SET status = 'suspended' WHERE id = 5"), 0);
+	check_forms_agree("secretariat member suspended");
+	assert_int_equal(db_exec(d, "UPDATE escalations SET state = 'assigned' WHERE thread_id = 7;"
+				    "INSERT INTO expert_assignments VALUES (3, 1, 0);"
+				    "UPDATE companies SET group_id = 1 WHERE id = 1;"
+				    "UPDATE users SET status = 'active' WHERE id = 5;"
+				    "DELETE FROM expert_assignments WHERE expert_id = 8;"
+				    "DELETE FROM users WHERE id IN (6, 7, 8)"),
+			 0);
+}
+
 static void test_role_check(void **state)
 {
 	(void)state;
@@ -180,6 +234,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_visibility),
+		cmocka_unit_test(test_readers_in_one_statement),
 		cmocka_unit_test(test_role_check),
 		cmocka_unit_test(test_gate),
 	};
