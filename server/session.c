@@ -20,7 +20,7 @@
 static const char load_sql[] =
 	"SELECT s.csrf_token, s.created_at, s.last_seen_at, " AUTHZ_PRINCIPAL_COLUMNS
 	" FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN companies c ON c.id = u.company_id"
-	" WHERE s.token_hash = :h AND u.status = 'active'";
+	" WHERE s.token_hash = :h AND " AUTHZ_USER_ACTIVE;
 static const char delete_sql[] = "DELETE FROM sessions WHERE token_hash = :h";
 static const char touch_sql[] = "UPDATE sessions SET last_seen_at = :now WHERE token_hash = :h";
 static const char insert_sql[] =
@@ -47,7 +47,7 @@ char *session_cookie_value(const char *header)
 
 static const char valid_sql[] =
 	"SELECT s.created_at, s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id"
-	" WHERE s.token_hash = :h AND u.status = 'active'";
+	" WHERE s.token_hash = :h AND " AUTHZ_USER_ACTIVE;
 
 bool session_cookie_valid(struct db *d, const struct config *cfg, const char *cookie_header)
 {
