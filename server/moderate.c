@@ -80,9 +80,6 @@ static const char replace_revisions_sql[] =
 	"UPDATE post_revisions SET body = :ph, html = :html WHERE post_id = :id AND body != :ph";
 static const char delete_revisions_sql[] = "DELETE FROM post_revisions WHERE post_id = :id";
 static const char delete_kept_sql[] = "DELETE FROM redacted_texts WHERE post_id = :id";
-static const char scrub_notifications_sql[] =
-	"UPDATE notifications SET text = :ph WHERE thread_id = :tid AND created_at >= :since"
-	" AND instr(text, :probe) > 0";
 static const char scrub_outbox_sql[] =
 	"UPDATE mail_outbox SET body = :ph,"
 	" subject = CASE WHEN instr(subject, :probe) > 0 THEN '[mamori]' ELSE subject END"
@@ -358,21 +355,21 @@ static int keep_originals(struct db *d, int64_t post_id, int64_t rid)
 	return 0;
 }
 
-/* Replaces the copies of the post's text in notifications and in queued or sent mail about its
- * thread written since the post (found by the probes of every stored text). Returns 0 or -1. */
+/* Replaces the copies of the post's text in queued or sent mail about its thread written since
+ * the post (found by the probes of every stored text). Returns 0 or -1. Notifications carry no
+ * text (a kind and language-neutral params since schema 014; the thread's title is read when
+ * they are listed), so there is nothing of the post in them to replace. */
 static int scrub_copies(struct db *d, const struct mpost *p, char **probes)
 {
-	static const char *const scrubs[] = {scrub_notifications_sql, scrub_outbox_sql};
-	for (char **q = probes; *q; q++)
-		for (size_t i = 0; i < ARRAY_LEN(scrubs); i++) {
-			sqlite3_stmt *st = db_stmt(d, scrubs[i]);
-			db_bind_text(st, ":ph", MODERATION_PLACEHOLDER);
-			db_bind_int64(st, ":tid", p->thread_id);
-			db_bind_int64(st, ":since", p->created_at);
-			db_bind_text(st, ":probe", *q);
-			if (db_exec_stmt(d, st) < 0)
-				return -1;
-		}
+	for (char **q = probes; *q; q++) {
+		sqlite3_stmt *st = db_stmt(d, scrub_outbox_sql);
+		db_bind_text(st, ":ph", MODERATION_PLACEHOLDER);
+		db_bind_int64(st, ":tid", p->thread_id);
+		db_bind_int64(st, ":since", p->created_at);
+		db_bind_text(st, ":probe", *q);
+		if (db_exec_stmt(d, st) < 0)
+			return -1;
+	}
 	return 0;
 }
 
