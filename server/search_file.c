@@ -49,8 +49,8 @@
  * chunk on the large dataset. */
 #define CKPT_FRAMES 8192
 
-/* How FTS5 merges segments, set on both indexes (persistent in search.db; the indexer applies it
- * at every start, so older files get it too). `automerge`: a level's segments start merging,
+/* How FTS5 merges segments, set on both indexes (persistent in search.db; set by the rebuild, and
+ * by the indexer at every start that needs no rebuild, so older files get it too). `automerge`: a level's segments start merging,
  * a little after each flush, once 16 of them exist (default 4; 16, the maximum, rewrites each
  * posting fewer times). `crisismerge`: a level holding that many segments is merged whole, at
  * once, inside the flush; at the default 16, equal to automerge, every merge was one of those
@@ -467,9 +467,10 @@ static void *indexer_main(void *arg)
 			log_error("search: rebuilding search.db failed; it is tried again at the next start");
 	} else {
 		atomic_store(&published, have);
+		/* A search.db made before the merge settings were (the rebuild sets them itself). */
+		if (db_exec(d, "BEGIN") < 0 || end_tx(d, db_exec(d, merge_sql) == 0) < 0)
+			log_error("search: cannot set search.db's merge settings");
 	}
-	if (db_exec(d, "BEGIN") < 0 || end_tx(d, db_exec(d, merge_sql) == 0) < 0)
-		log_error("search: cannot set search.db's merge settings");
 	pthread_mutex_lock(&ix.lock);
 	for (;;) {
 		uint64_t want = ix.flush_wanted;
