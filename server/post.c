@@ -173,11 +173,13 @@ static void post_text_free(struct post_text *t)
 	free(t->to.v);
 }
 
-/* Stores a prepared post: row, counters, search queue, hooks, notices, event (post_insert). */
-static int post_store(struct req *r, int64_t thread_id, const struct post_text *t, int64_t *post_id)
+/* Stores a prepared post: row, counters, search queue, hooks, notices, event (post_insert); sets
+ * *post_id and *created_at (the time stored). */
+static int post_store(struct req *r, int64_t thread_id, const struct post_text *t, int64_t *post_id,
+		      int64_t *created_at)
 {
 	assert(server_on_worker_thread() && db_in_write_tx(r->db));
-	int64_t now = now_unix();
+	int64_t now = *created_at = now_unix();
 	sqlite3_stmt *st = db_stmt(r->db, insert_sql);
 	db_bind_int64(st, ":tid", thread_id);
 	db_bind_int64(st, ":author", r->who->user_id);
@@ -215,7 +217,8 @@ int post_insert(struct req *r, int64_t thread_id, const char *title, const char 
 	int rc = -1;
 	if (post_text_prepare(&t, title, body) == 0) {
 		post_recipients(r, thread_id, t.mentions, title != NULL, &t.to);
-		rc = post_store(r, thread_id, &t, post_id);
+		int64_t created_at;
+		rc = post_store(r, thread_id, &t, post_id, &created_at);
 	}
 	post_text_free(&t);
 	return rc;
@@ -282,7 +285,7 @@ static int post_reply(struct req *r, int64_t id, int status)
  * 65,536 bytes → 413 too_large. */
 static int handle_post_create(struct req *r)
 {
-	int64_t tid, pid;
+	int64_t tid, pid, created_at;
 	if (req_path_id(r, 0, &tid) < 0)
 		return req_not_found(r);
 	const char *body = req_field_str(r, "body");
@@ -301,10 +304,15 @@ static int handle_post_create(struct req *r)
 		rc = req_internal(r, "begin");
 	else if ((rc = thread_writable(r, tid)) != 0) /* again inside the write: a lock may have landed */
 		;
-	else if (post_store(r, tid, &t, &pid) < 0)
+	else if (post_store(r, tid, &t, &pid, &created_at) < 0)
 		rc = req_internal(r, "create post");
-	else
-		rc = post_reply(r, pid, 201);
+	else {
+		/* The post as written, not read back: the caller may read the thread (checked inside
+		 * this write) and a new post is neither hidden nor redacted (post_reply's answer). */
+		json_t *p = view_post_written_json(pid, tid, r->who, t.body, t.html, created_at);
+		moderation_post_view(p, r->who, false, false);
+		rc = req_reply(r, 201, p);
+	}
 	post_text_free(&t);
 	return rc;
 }

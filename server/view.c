@@ -1,6 +1,7 @@
 /* view.c — the JSON shape of threads, posts, users and companies (view.h). */
 #include "view.h"
 
+#include "authz.h"
 #include "db.h"
 #include "http.h"
 #include "util.h"
@@ -78,14 +79,37 @@ json_t *view_thread_get(struct db *d, int64_t id)
 	return o;
 }
 
+/* The one shape of a reference to a user: {id, name, role} (view_user_ref). */
+static json_t *user_ref_json(int64_t id, const char *name, const char *role)
+{
+	return json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "name", name, "role", role);
+}
+
+/* The one shape of a post (view_post_json, view_post_written_json); steals author. */
+static json_t *post_json(int64_t id, int64_t thread_id, json_t *author, const char *body, const char *html,
+			 int64_t created_at, int64_t edited_at)
+{
+	return json_pack("{s:I, s:I, s:o, s:s, s:s, s:o, s:o}", "id", (json_int_t)id, "thread_id",
+			 (json_int_t)thread_id, "author", author, "body", body, "html", html, "created_at",
+			 json_time(created_at), "edited_at", json_time(edited_at));
+}
+
 /* A post row of VIEW_POST_COLUMNS as JSON, before moderation_post_view (view.h). */
 json_t *view_post_json(sqlite3_stmt *st)
 {
-	return json_pack("{s:I, s:I, s:o, s:s, s:s, s:o, s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0),
-			 "thread_id", (json_int_t)sqlite3_column_int64(st, 1), "author",
-			 view_user_ref(st, VIEW_POST_AUTHOR), "body", db_col_text(st, 2), "html",
-			 db_col_text(st, 3), "created_at", json_time(sqlite3_column_int64(st, 4)),
-			 "edited_at", json_time(sqlite3_column_int64(st, 5)));
+	return post_json(sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+			 view_user_ref(st, VIEW_POST_AUTHOR), db_col_text(st, 2), db_col_text(st, 3),
+			 sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5));
+}
+
+/* A post just written by author, from what was stored (view.h). */
+json_t *view_post_written_json(int64_t id, int64_t thread_id, const struct principal *author,
+			       const char *body, const char *html, int64_t created_at)
+{
+	return post_json(
+		id, thread_id,
+		user_ref_json(author->user_id, author->name ? author->name : "", role_name(author->role)),
+		body, html, created_at, 0);
 }
 
 /* ---- users ---------------------------------------------------------------------------------- */
@@ -93,8 +117,8 @@ json_t *view_post_json(sqlite3_stmt *st)
 /* {id, name, role} from three columns at col (view.h). */
 json_t *view_user_ref(sqlite3_stmt *st, int col)
 {
-	return json_pack("{s:I, s:s, s:s}", "id", (json_int_t)sqlite3_column_int64(st, col), "name",
-			 db_col_text(st, col + 1), "role", db_col_text(st, col + 2));
+	return user_ref_json(sqlite3_column_int64(st, col), db_col_text(st, col + 1),
+			     db_col_text(st, col + 2));
 }
 
 /* The positions of VIEW_USER_COLUMNS. */

@@ -13,6 +13,7 @@
 
 struct db;
 struct sqlite3_stmt;
+struct principal;
 
 /* ---- columns -------------------------------------------------------------------------------- */
 
@@ -68,6 +69,11 @@ enum { VIEW_POST_AUTHOR = 6, VIEW_POST_HIDDEN = 9, VIEW_POST_REDACTED = 10, VIEW
  * VIEW_POST_HIDDEN and VIEW_POST_REDACTED columns, which adds `hidden` and `redacted` and
  * withholds a hidden post's text from all but the secretariat. New reference. */
 json_t *view_post_json(struct sqlite3_stmt *st);
+/* The same JSON for a post author has just stored (id, thread_id, body, html, created_at as
+ * written; never edited), built from those values instead of read back: what view_post_json would
+ * give for its row while the author's name and role are as their session read them. New reference. */
+json_t *view_post_written_json(int64_t id, int64_t thread_id, const struct principal *author,
+			       const char *body, const char *html, int64_t created_at);
 
 /* ---- users ---------------------------------------------------------------------------------- */
 

@@ -166,6 +166,25 @@ def test_posts_edit_revisions_lock():
     expect(st == 404, body)
 
 
+def test_post_201_is_the_post_as_read():
+    """The 201 of a new post is built from what was written, not read back (post.c): it must be
+    exactly what GET /posts/{id} then answers, for every role, field for field."""
+    fresh()
+    a, p1, p2, ex = W["admin"], W["p1"], W["p2"], W["ex"]
+    t = fw.thread(p1, W["cat"], "返信の形", "最初の投稿", "community")
+    body = "**資産台帳**の更新：ＵＳＢ　メモリ <b>x</b>\n\n- 項目 1\n- `code`\n\n@nobody さん & <script>"
+    for who, role in ((p1, "participant"), (p2, "participant"), (ex, "expert"), (a, "secretariat")):
+        st, me = who.get("/api/v1/me")
+        expect(st == 200, me)
+        me = me["user"]
+        st, post = who.post(f"/api/v1/threads/{t['id']}/posts", {"body": body})
+        expect(st == 201, (st, post))
+        st, read = who.get(f"/api/v1/posts/{post['id']}")
+        expect(st == 200 and read == post, (post, read))
+        expect(post["author"] == {"id": me["id"], "name": me["name"], "role": role}, (post, me))
+        expect(post["body"] == body and post["edited_at"] is None and post["hidden"] is False, post)
+
+
 def html_tags(html):
     from html.parser import HTMLParser
     found = []
