@@ -234,7 +234,7 @@ static void sub_end(struct sub *u)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(u->req);
 	if (evcon && u->attached)
-		evhttp_connection_set_closecb(evcon, NULL, NULL);
+		server_conn_set_closecb(evcon, NULL, NULL);
 	if (evcon)
 		server_conn_set_streaming(u->req, false);
 	evhttp_send_reply_end(u->req); /* with no connection left, this frees the request */
@@ -285,7 +285,7 @@ static void attach_cb(evutil_socket_t fd, short what, void *arg)
 		sub_end(u); /* left before we got here: evhttp handed the request to us */
 		return;
 	}
-	evhttp_connection_set_closecb(evcon, on_close, u);
+	server_conn_set_closecb(evcon, on_close, u);
 	u->attached = true;
 }
 

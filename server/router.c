@@ -504,7 +504,7 @@ static void finish_after_commit(void *arg, bool committed)
 	if (!r->conn_gone) {
 		struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
 		if (evcon)
-			evhttp_connection_set_closecb(evcon, NULL, NULL);
+			server_conn_set_closecb(evcon, NULL, NULL);
 		send_reply(r);
 	}
 	server_request_end(r->w);
@@ -528,7 +528,7 @@ void req_finish(struct req *r, int status)
 		/* The handler went async: remember if the client leaves meanwhile. */
 		struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
 		if (evcon)
-			evhttp_connection_set_closecb(evcon, on_conn_close, r);
+			server_conn_set_closecb(evcon, on_conn_close, r);
 		return;
 	}
 	if (status == HTTP_DETACHED) {
@@ -540,14 +540,14 @@ void req_finish(struct req *r, int status)
 	}
 	struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
 	if (evcon)
-		evhttp_connection_set_closecb(evcon, NULL, NULL);
+		server_conn_set_closecb(evcon, NULL, NULL);
 	r->status = status;
 	idempotency_record(r, status); /* into the batch of the request's own writes */
 	if (db_batch_open(r->db) && db_write_seq(r->db) != r->write_seq_start) {
 		/* This request wrote: answer only once the write is durable (group commit). Until
 		 * then, as for async work, notice a client that leaves. */
 		if (evcon)
-			evhttp_connection_set_closecb(evcon, on_conn_close, r);
+			server_conn_set_closecb(evcon, on_conn_close, r);
 		worker_after_commit(r->w, finish_after_commit, r);
 		db_release(r->db);
 		return;

@@ -24,6 +24,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -77,6 +78,9 @@ struct conn {
 	bool active;    /* a request arrived since the last deadline check */
 	uint64_t bytes; /* bytes read and written on the socket at the last deadline check */
 	bool streaming; /* a long-lived response (event stream) */
+	bool close_hooked; /* conn_closed is evhttp's close callback of the connection */
+	void (*closecb)(struct evhttp_connection *, void *); /* server_conn_set_closecb's */
+	void *closearg;
 	struct body_watch *watch; /* request heads: each body's limit (bodylimit.h) */
 	struct conn *next, **pprev; /* the worker's open connections (worker_priv.conns) */
 };
@@ -274,7 +278,44 @@ static void deadline_cb(evutil_socket_t unused, short what, void *arg)
 		shutdown(fd, SHUT_RDWR);
 }
 
-/* Marks req's connection active, so that its next deadline keeps it. */
+/* evhttp's close callback of every connection that carried a request (server_request_seen), run
+ * when evhttp ends the connection, before it shuts the socket: first the layer above's callback
+ * (server_conn_set_closecb), then TLS's close_notify alert when the connection ends cleanly — the
+ * handshake done and every byte of the replies handed to TLS. libevent frees the SSL without
+ * SSL_shutdown, so without this a reply ended with a bare TCP FIN: clients that do not forgive
+ * a truncated stream (OpenSSL 3's default: wrk, curl) then report an error and drop the session,
+ * so their next connection paid a full handshake instead of resuming (tests/e2e/test_foundation
+ * test_close_notify). A connection cut short (a deadline, a reply not yet written) ends quietly.
+ * SSL_shutdown does not wait for the peer's alert. */
+static void conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct conn *c = arg;
+	if (c->closecb)
+		c->closecb(evcon, c->closearg);
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	if (ssl && SSL_is_init_finished(ssl) && !(SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN) &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		SSL_shutdown(ssl);
+		ERR_clear_error(); /* a peer already gone: nothing to report */
+	}
+}
+
+void server_conn_set_closecb(struct evhttp_connection *evcon, void (*fn)(struct evhttp_connection *, void *),
+			     void *arg)
+{
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+	struct conn *c = ssl ? SSL_get_ex_data(ssl, conn_ex_index) : NULL;
+	if (c && c->close_hooked) {
+		c->closecb = fn;
+		c->closearg = arg;
+	} else {
+		evhttp_connection_set_closecb(evcon, fn, arg); /* a worker without TLS (tests) */
+	}
+}
+
+/* Marks req's connection active, so that its next deadline keeps it, and makes conn_closed its
+ * close callback at its first request. */
 static void server_request_seen(struct evhttp_request *req)
 {
 	struct conn *c = conn_of_request(req);
@@ -283,6 +324,10 @@ static void server_request_seen(struct evhttp_request *req)
 	/* No TCP_NODELAY here: Linux copies it from the listener (listen_socket) to every accepted
 	 * socket, and a setsockopt per connection was one syscall in 30. */
 	c->active = true;
+	if (!c->close_hooked) {
+		evhttp_connection_set_closecb(evhttp_request_get_connection(req), conn_closed, c);
+		c->close_hooked = true;
+	}
 }
 
 /* The largest body any route takes, for a signed-in request. */

@@ -11,6 +11,7 @@
 struct config;
 struct db;
 struct evhttp;
+struct evhttp_connection;
 struct evhttp_request;
 
 /* At least the number of features (router_check_table checks). */
@@ -61,6 +62,12 @@ void worker_post(struct worker *w, worker_fn fn, void *arg);
  * hold replies of writing requests until their writes are durable. When nothing w wrote is
  * still pending, fn(arg, true) runs at once, before this returns. On w's thread. */
 void worker_after_commit(struct worker *w, void (*fn)(void *arg, bool committed), void *arg);
+
+/* Sets fn(evcon, arg) to run when evcon closes (fn NULL: nothing), in place of
+ * evhttp_connection_set_closecb: server.c keeps evhttp's own callback of a connection for itself
+ * (it ends the TLS session with close_notify) and runs fn from it. On the connection's worker. */
+void server_conn_set_closecb(struct evhttp_connection *evcon, void (*fn)(struct evhttp_connection *, void *),
+			     void *arg);
 
 /* Marks the connection of req as a long-lived stream: exempt from the idle deadline and ended
  * by the drain at shutdown. */

@@ -73,7 +73,12 @@ void tls_rotate_ticket_keys(void)
 }
 
 /* OpenSSL's ticket callback: enc=1 encrypts a new ticket with the current key; enc=0 finds the
- * key by name. Returns 2 for "decrypted with an old key: issue a new ticket". */
+ * key by name. Returns 2 for "decrypted: issue a new ticket" — for a ticket of the old key, and
+ * for every TLS 1.3 resumption, as nginx does: TLS 1.3 clients are to use a ticket once (RFC 8446
+ * C.4), and with 1 OpenSSL sends none after a resumption, so a client that keeps one session per
+ * connection slot (wrk, reusing its SSL) resumed only every other connection and paid a full
+ * handshake, certificate and signature, on the others (tests/e2e/test_foundation
+ * test_close_notify). */
 static int ticket_cb(SSL *ssl, unsigned char key_name[16], unsigned char *iv, EVP_CIPHER_CTX *cctx,
 		     EVP_MAC_CTX *hctx, int enc)
 {
@@ -111,7 +116,7 @@ static int ticket_cb(SSL *ssl, unsigned char key_name[16], unsigned char *iv, EV
 	if (!EVP_DecryptInit_ex2(cctx, ticket_cipher, k.aes, iv, NULL) ||
 	    !EVP_MAC_CTX_set_params(hctx, params))
 		return -1;
-	return which == 0 ? 1 : 2;
+	return which == 0 && SSL_version(ssl) != TLS1_3_VERSION ? 1 : 2;
 }
 
 int tls_load(const char *cert_path, const char *key_path)

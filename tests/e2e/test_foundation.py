@@ -174,6 +174,33 @@ def test_session_resumption():
         expect(second["reused"], f"{v}: session not resumed")
 
 
+def test_close_notify():
+    """A connection the server ends after its reply (Connection: close) ends with TLS's
+    close_notify alert before the TCP FIN. A client that does not forgive a truncated stream
+    (OpenSSL 3's default, as wrk, curl and openssl s_client use it; Python forgives unless told
+    not to) otherwise reports an error and drops the session, paying a full handshake with the
+    certificate on its next connection instead of resuming. And a TLS 1.3 resumption hands out a
+    new ticket, as a full handshake does."""
+    for v in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+        ctx = tls_context(minimum=v, maximum=v)
+        ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF
+        for path in (b"/api/v1/health", b"/api/v1/no-such-thing", b"/index.html"):
+            try:
+                st, _, _, first = raw_get(ctx, path)
+            except ssl.SSLError as e:
+                raise AssertionError(f"{v} {path!r}: the server closed without close_notify ({e})")
+            expect(st in (200, 404), f"{v} {path!r}: {st}")
+            st, _, _, second = raw_get(ctx, path, session=first["session"])
+            expect(second["reused"], f"{v} {path!r}: session not resumed after a clean close")
+            if v == ssl.TLSVersion.TLSv1_3:
+                # A TLS 1.3 ticket is for one use (RFC 8446 C.4): a resumed connection gets a new
+                # one, so the next connection resumes with a fresh ticket (nginx does the same).
+                expect(second["session"].id != first["session"].id,
+                       f"{path!r}: no new ticket after a TLS 1.3 resumption")
+                st, _, _, third = raw_get(ctx, path, session=second["session"])
+                expect(third["reused"], f"{path!r}: the renewed ticket did not resume")
+
+
 # ---- headers -----------------------------------------------------------------------------------
 
 def test_security_headers_everywhere():
@@ -327,6 +354,7 @@ def main():
             test_health_over_tls13,
             test_tls12_with_intermediate_cipher,
             test_tls12_weak_ciphers_refused,
+            test_close_notify,
             test_tls10_and_11_refused,
             test_session_resumption,
             test_security_headers_everywhere,
