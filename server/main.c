@@ -13,10 +13,12 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -221,6 +223,31 @@ static int serve_migrate(const char *dir)
 	return rc;
 }
 
+/* One server per data directory: `mamori serve` holds an exclusive lock on DIR/serve.lock for
+ * its whole life (the kernel lets go of it when the process ends, even by kill -9). A second
+ * server on the same files would run its own writer, indexer and caches beside the first, and a
+ * post written through one would never reach the event streams of the other. The command-line
+ * tools (user add, backup, ...) take no lock: they are meant to run beside the server. Returns 0,
+ * or -1 with one line on stderr. The descriptor stays open on purpose. */
+static int serve_lock(const char *dir)
+{
+	char *path = xasprintf("%s/serve.lock", dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int rc = 0;
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		char eb[ERR_STR_LEN];
+		if (fd >= 0 && errno == EWOULDBLOCK)
+			fprintf(stderr, "mamori serve: another mamori serve is running on %s\n", dir);
+		else
+			fprintf(stderr, "mamori serve: %s: %s\n", path, err_str(errno, eb));
+		if (fd >= 0)
+			close(fd);
+		rc = -1;
+	}
+	free(path);
+	return rc;
+}
+
 /* mamori serve --data DIR [--listen HOST:PORT] [--config FILE]: builds the configuration (defaults,
  * then the file, then the flag), refuses the test clock without MAMORI_TEST_CLOCK=1 and a missing
  * database, and runs the server until SIGTERM/SIGINT. Returns the exit code. */
@@ -271,6 +298,10 @@ static int cmd_serve(int argc, char **argv)
 	}
 	if (router_check_table(err) < 0) {
 		fprintf(stderr, "mamori serve: %s\n", err);
+		config_free(&cfg);
+		return 1;
+	}
+	if (serve_lock(cfg.data_dir) < 0) {
 		config_free(&cfg);
 		return 1;
 	}

@@ -469,8 +469,11 @@ void worker_after_commit(struct worker *w, void (*fn)(void *arg, bool committed)
 /* A non-blocking listening socket for listen_addr, HOST:PORT or [V6]:PORT (an empty host listens on
  * every address), with SO_REUSEADDR, SO_REUSEPORT (one socket per worker on the same port) and
  * TCP_NODELAY, which accepted sockets inherit. Binds only the first address getaddrinfo returns.
- * listen_addr must contain a ':' (config_set checks). Returns the fd or -1 (logged). */
-static int listen_socket(const char *listen_addr)
+ * listen_addr must contain a ':' (config_set checks). The first worker's (first) binds the
+ * address once without SO_REUSEPORT before: SO_REUSEPORT would let this server join the sockets
+ * of another process of the same user already listening there, and the kernel would share the
+ * connections between the two without a word. Returns the fd or -1 (logged). */
+static int listen_socket(const char *listen_addr, bool first)
 {
 	char *host = xstrdup(listen_addr);
 	char *colon = strrchr(host, ':');
@@ -488,8 +491,20 @@ static int listen_socket(const char *listen_addr)
 		log_error("listen: cannot resolve %s", listen_addr);
 		goto out;
 	}
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;
+	if (first) {
+		int probe = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		bool taken = probe >= 0 &&
+			     setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+			     bind(probe, ai->ai_addr, ai->ai_addrlen) < 0 && errno == EADDRINUSE;
+		if (probe >= 0)
+			close(probe);
+		if (taken) {
+			log_error("listen: %s is in use by another process", listen_addr);
+			goto out;
+		}
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
 	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0 ||
@@ -626,7 +641,7 @@ static int worker_init(struct worker *w, int index, const struct config *cfg)
 	if (worker_setup(w, index, cfg, true) < 0)
 		return -1;
 	struct worker_priv *wp = w->priv;
-	int fd = listen_socket(cfg->listen);
+	int fd = listen_socket(cfg->listen, index == 0);
 	if (fd < 0)
 		return -1;
 	wp->listener = evconnlistener_new(w->base, NULL, NULL, LEV_OPT_CLOSE_ON_FREE, -1, fd);

@@ -17,7 +17,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mamori import BIN, Server, expect, run, run_tests  # noqa: E402
+from mamori import BIN, Server, expect, free_port, run, run_tests, scaled  # noqa: E402
 
 
 # ---- helpers ---------------------------------------------------------------------------------
@@ -393,6 +393,29 @@ def test_config_flags_win_and_comments():
         expect(srv.client().get("/api/v1/health")[0] == 200, "flag did not win over the file")
 
 
+def test_one_server_per_directory_and_port():
+    """A second `mamori serve` on a data directory in use, or on an address another process
+    listens on, stops at start with one line that says why, and the first server is unharmed.
+    (With SO_REUSEPORT alone the kernel would share the port's connections between the two; on
+    one directory two writers, indexers and caches would run side by side, and a post written
+    through one would never reach the event streams of the other.)"""
+    with Server() as srv, tempfile.TemporaryDirectory() as tmp:
+        other = free_port()
+        p = subprocess.run([BIN, "serve", "--data", srv.data, "--listen", f"127.0.0.1:{other}"],
+                           capture_output=True, text=True, timeout=scaled(30))
+        expect(p.returncode == 1 and "another mamori serve is running" in p.stderr, (p.returncode, p.stderr))
+        data = os.path.join(tmp, "d")
+        run(["init", "--data", data])
+        p = subprocess.run([BIN, "serve", "--data", data, "--listen", f"127.0.0.1:{srv.port}"],
+                           capture_output=True, text=True, timeout=scaled(30))
+        expect(p.returncode != 0 and "in use by another process" in p.stderr, (p.returncode, p.stderr))
+        for _ in range(20):  # every connection still reaches the first server
+            expect(srv.client().get("/api/v1/health")[0] == 200, "first server harmed")
+        srv.stop()
+        srv.start()  # the lock went with the process: the same directory serves again
+        expect(srv.client().get("/api/v1/health")[0] == 200, "restart on the same directory")
+
+
 def main():
     run_tests([
         test_sigterm_under_load_exits_0,
@@ -404,6 +427,7 @@ def main():
         test_init_twice_changes_nothing,
         test_bad_arguments_exit_2,
         test_config_flags_win_and_comments,
+        test_one_server_per_directory_and_port,
     ])
 
 
