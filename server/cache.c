@@ -1,7 +1,7 @@
 /* cache.c — per-thread, two-way set-associative caches keyed by (kind, a, b, c) and stamped with
  * the database epoch (SQLITE_FCNTL_DATA_VERSION, which changes with every commit by any connection,
- * plus this connection's write count). A stale entry is never returned; memory is bounded by the
- * slot count and the per-value limit. */
+ * plus this connection's write count), with an epoch of the caller's, or with both (cache.h). A
+ * stale entry is never returned; memory is bounded by the slot count and the per-value limit. */
 #include "cache.h"
 
 #include "db.h"
@@ -20,7 +20,8 @@ struct slot {
 	unsigned data_version;
 	uint64_t write_seq;
 	bool at;       /* stamped with a caller's epoch (cache_put_at) instead */
-	int64_t epoch;
+	bool since;    /* stamped with both (cache_put_since) */
+	int64_t epoch; /* the caller's epoch: cache_put_at, cache_put_since */
 	char *val;
 	size_t len;
 	uint64_t used; /* clock_now at its last use; 0: never */
@@ -144,7 +145,35 @@ void cache_put(struct db *d, enum cache_kind kind, int64_t a, int64_t b, int64_t
 	if (!s)
 		return;
 	s->at = false;
+	s->since = false;
 	epoch(d, &s->data_version, &s->write_seq);
+}
+
+void cache_put_since(struct db *d, enum cache_kind kind, int64_t a, int64_t b, int64_t c, int64_t at,
+		     const char *val, size_t len)
+{
+	struct slot *s = db_routed(d) || db_in_write_tx(d) ? NULL : slot_store(kind, a, b, c, val, len);
+	if (!s)
+		return;
+	s->at = false;
+	s->since = true;
+	s->epoch = at;
+	epoch(d, &s->data_version, &s->write_seq);
+}
+
+const char *cache_get_since(struct db *d, enum cache_kind kind, int64_t a, int64_t b, int64_t c, int64_t at,
+			    size_t *len)
+{
+	/* As cache_get: a request that wrote must see its own writes, which no cached value holds. */
+	if (db_routed(d) || db_in_write_tx(d))
+		return NULL;
+	struct slot *s = slot_find(kind, a, b, c);
+	if (!s || s->at || !s->since || s->epoch != at)
+		return NULL;
+	/* Still what the value derives from: answered until d's next commit without asking again. */
+	epoch(d, &s->data_version, &s->write_seq);
+	*len = s->len;
+	return s->val;
 }
 
 const char *cache_get_at(enum cache_kind kind, int64_t a, int64_t b, int64_t c, int64_t at, size_t *len)
@@ -162,6 +191,7 @@ void cache_put_at(enum cache_kind kind, int64_t a, int64_t b, int64_t c, int64_t
 	if (!s)
 		return;
 	s->at = true;
+	s->since = false;
 	s->epoch = at;
 }
 

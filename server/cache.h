@@ -3,6 +3,8 @@
  *   only while no connection has committed anything since it was stored and this connection
  *   has changed no row (even inside a transaction not yet committed). Correct without any
  *   feature having to invalidate anything.
+ * - cache_put_since/cache_get_since (a thread page, thread.c): both, the value answering past a
+ *   commit while a narrower epoch read from the epochs table holds (schema/022).
  * - cache_get_at/cache_put_at (the consent gate's verdict, authz.c): stamped with a narrower
  *   epoch the caller reads from the epochs table (schema/011_gate_epoch.sql), which triggers
  *   move only when what the value was derived from changes, so posts do not invalidate it.
@@ -24,6 +26,16 @@ const char *cache_get(struct db *d, enum cache_kind kind, int64_t a, int64_t b, 
 /* Stores a copy of val for (kind, a, b, c) in d's current epoch (two slots per hash: the older
  * entry of the pair is replaced). Values over 1 MiB are not kept. */
 void cache_put(struct db *d, enum cache_kind kind, int64_t a, int64_t b, int64_t c, const char *val, size_t len);
+/* cache_put, with a second stamp: an epoch `at` the caller read from the epochs table in the
+ * same read transaction (cache_epoch_current) before deriving val. cache_get answers it while
+ * the database epoch holds; past it, cache_get_since still does while `at` is unchanged. */
+void cache_put_since(struct db *d, enum cache_kind kind, int64_t a, int64_t b, int64_t c, int64_t at,
+		     const char *val, size_t len);
+/* The value cache_put_since stored for (kind, a, b, c) with the epoch at (read by the caller in
+ * this request's read transaction), whatever was committed since, or NULL; a hit is stamped
+ * with d's current epoch again, so that cache_get answers it until the next commit. */
+const char *cache_get_since(struct db *d, enum cache_kind kind, int64_t a, int64_t b, int64_t c, int64_t at,
+			    size_t *len);
 /* The same, stamped with an epoch the caller reads from the epochs table (schema/010, 011),
  * which triggers move only when what the value was derived from changes. The caller reads the
  * epoch before deriving the value (or in the same statement) and never while its connection is

@@ -317,6 +317,9 @@ static char *posts_page_json_new(struct req *r, int64_t id, int64_t page, size_t
 	return text;
 }
 
+/* The thread view's epoch (schema/022): moves with every write to what view_template_new reads. */
+static const char view_epoch_sql[] = "SELECT value FROM epochs WHERE name = 'thread_view'";
+
 /* Asked on every view, cached reply or not: may the caller read the thread (the one rule,
  * AUTHZ_THREAD_VISIBLE, bound to the caller), and the caller's own members of it. */
 static const char view_sql[] =
@@ -425,18 +428,31 @@ static int handle_thread_get(struct req *r)
 	if (page < 1)
 		page = 1;
 	/* The rest of the reply is the same for every reader of one class (the secretariat sees
-	 * hidden text, others do not) until the next commit, so it is cached for the epoch, keyed
-	 * by thread, page and class; only readers who passed the check above get it. */
+	 * hidden text, others do not) until what it reads changes, so it is cached, keyed by
+	 * thread, page and class; only readers who passed the check above get it. */
 	int64_t withheld = moderation_post_text_withheld(r->who, true) ? 1 : 0;
 	size_t len = 0;
 	const char *tmpl = cache_get(r->db, CACHE_POSTS, id, page, withheld, &len);
 	char *made = NULL;
 	if (!tmpl) {
-		made = view_template_new(r, id, page, &len);
-		if (!made)
-			return req_not_found(r);
-		cache_put(r->db, CACHE_POSTS, id, page, withheld, made, len);
-		tmpl = made;
+		/* Something was committed since: a sign-in, a read mark, a follow... The reply is
+		 * still good while the thread view's epoch (schema/022) has not moved: it moves with
+		 * every write to what the reply reads, in the transaction that writes. */
+		int64_t at = cache_epoch_current(r->db)
+				     ? db_one_int64(db_stmt(r->db, view_epoch_sql), INT64_MIN)
+				     : INT64_MIN;
+		bool cacheable = at != INT64_MIN;
+		tmpl = cacheable ? cache_get_since(r->db, CACHE_POSTS, id, page, withheld, at, &len) : NULL;
+		if (!tmpl) {
+			made = view_template_new(r, id, page, &len);
+			if (!made)
+				return req_not_found(r);
+			if (cacheable)
+				cache_put_since(r->db, CACHE_POSTS, id, page, withheld, at, made, len);
+			else
+				cache_put(r->db, CACHE_POSTS, id, page, withheld, made, len);
+			tmpl = made;
+		}
 	}
 	/* The reply is assembled now, while the cached bytes are borrowed: one chain (one copy),
 	 * with the caller's members in the hole. `unread` is 0: the thread is marked read below

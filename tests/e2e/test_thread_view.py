@@ -1,6 +1,8 @@
 """The thread view (GET /api/v1/threads/{id}, docs/API.md §5) is served from a per-worker cache of its
 reply, keyed by thread, page and reader class (the secretariat sees hidden text, others do not),
-valid until the next commit. These tests run one worker and one keep-alive connection per user,
+valid until the next commit, and past it while the thread view's epoch (schema/022) has not moved:
+a commit of something else (a sign-in, a read mark, a follow) leaves the cached reply in use, so
+every change to what the reply shows must move that epoch. These tests run one worker and one keep-alive connection per user,
 so every view after the first meets the cache, and check what a cache must never do: answer a
 reader the access rule refuses (another company's or group's thread, a thread whose visibility
 just changed), show one reader's own members (`unread`, `following`) to another, show hidden
@@ -133,11 +135,66 @@ def test_pages_and_head():
     expect(st == 200 and body["posts"] == [], f"the largest page: {st}")
 
 
+def test_every_change_shows_past_commits_of_others():
+    """Each change to what the cached part of the reply shows (a post's text, its author's name,
+    hidden and redacted, a question's state, a thread's flags, a new reply, its tags' names),
+    made after the reader's view was cached and after unrelated commits kept it in use, is in
+    the reader's next view."""
+    t = fw.thread(W["p1"], W["cat"], "changes", "first text", kind="question", tags=["before"])
+    tid = t["id"]
+
+    def seen(name="p2"):
+        for _ in range(2):  # the second meets the cache
+            st, body = view(name, tid)
+            expect(st == 200, f"{name} view: {st} {body}")
+        return body
+
+    def unrelated():
+        # commits that do not touch the reply: a sign-in, a follow, another reader's read mark
+        c = S.client()
+        st, _ = c.login(f"{W['p3'].handle}@example.jp", fw.PASSWORD)
+        expect(st == 200, f"sign-in: {st}")
+        W["p3"].post(f"/api/v1/threads/{tid}/follow")
+        view("p1b", tid)
+
+    first = seen()["posts"][0]
+    unrelated()
+    expect(seen()["posts"][0]["body"] == "first text", "a commit of something else changed the reply")
+    steps = [
+        ("edit", lambda: W["p1"].patch(f"/api/v1/posts/{first['id']}", {"body": "second text"}),
+         lambda b: b["posts"][0]["body"] == "second text" and b["posts"][0]["edited_at"] is not None),
+        ("rename", lambda: W["admin"].patch(f"/api/v1/users/{W['p1'].uid}", {"name": "renamed author"}),
+         lambda b: b["posts"][0]["author"]["name"] == "renamed author"
+         and b["thread"]["author"]["name"] == "renamed author"),
+        ("hide", lambda: W["admin"].post(f"/api/v1/posts/{first['id']}/hide"),
+         lambda b: b["posts"][0]["hidden"] is True and b["posts"][0]["body"] == ""),
+        ("unhide", lambda: W["admin"].post(f"/api/v1/posts/{first['id']}/unhide"),
+         lambda b: b["posts"][0]["hidden"] is False and b["posts"][0]["body"] == "second text"),
+        ("reply", lambda: W["p2"].post(f"/api/v1/threads/{tid}/posts", {"body": "an answer"}),
+         lambda b: len(b["posts"]) == 2 and b["thread"]["post_count"] == 2),
+        ("accept", lambda: W["p1"].post(f"/api/v1/threads/{tid}/accept", {"post_id": seen("p1")["posts"][1]["id"]}),
+         lambda b: b["thread"]["status"] == "resolved" and b["thread"]["accepted_post_id"] == b["posts"][1]["id"]),
+        ("pin", lambda: W["admin"].patch(f"/api/v1/threads/{tid}", {"pinned": True, "locked": True}),
+         lambda b: b["thread"]["pinned"] is True and b["thread"]["locked"] is True),
+        ("redact", lambda: W["admin"].post(f"/api/v1/posts/{first['id']}/redact", {"reason": "test", "purge": False}),
+         lambda b: b["posts"][0]["redacted"] is True and "second text" not in b["posts"][0]["body"]),
+    ]
+    for name, change, shows in steps:
+        seen()
+        unrelated()
+        seen()
+        st, body = change()
+        expect(st in (200, 201, 204), f"{name}: {st} {body}")
+        unrelated()
+        body = seen()
+        expect(shows(body), f"{name} is not in the cached view: {body}")
+
+
 if __name__ == "__main__":
     setup()
     try:
         run_tests([test_company_thread_not_served_to_other_companies, test_group_thread_not_served_to_other_groups,
                    test_visibility_change_applies_at_once, test_own_members_per_reader, test_hidden_text_by_class,
-                   test_pages_and_head])
+                   test_pages_and_head, test_every_change_shows_past_commits_of_others])
     finally:
         S.__exit__(None, None, None)
