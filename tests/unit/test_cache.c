@@ -188,8 +188,8 @@ static void assert_moves(const char *sql, bool moves)
 		fail_msg("%s %s the thread view's epoch", sql, moves ? "did not move" : "moved");
 }
 
-/* Every column alias.name of the SQL text cols whose alias is one of tables' letters: an UPDATE
- * of it, by itself, must move the thread view's epoch. */
+/* Every column `t.name`, `p.name` or `u.name` (threads, posts, users) in the SQL text cols: an
+ * UPDATE of it, by itself, must move the thread view's epoch. */
 static void assert_columns_move(const char *cols, int64_t thread, int64_t post, int64_t user)
 {
 	int n = 0;
