@@ -116,9 +116,11 @@ static json_t *pending_by_gate_epoch(struct db *d, const struct principal *p)
 	 * (schema/011_gate_epoch.sql): cached per (user, company, role) for that epoch, stored under
 	 * the epoch the query itself read. Not while this request's writes are uncommitted. */
 	size_t len;
-	bool cacheable = !db_routed(d);
+	/* INT64_MIN when the epoch cannot be read: then nothing is looked up (0 is the epoch of a
+	 * database whose documents and consents never changed, so a failed read must not be 0). */
+	int64_t at = db_routed(d) ? INT64_MIN : db_one_int64(db_stmt(d, gate_epoch_sql), INT64_MIN);
+	bool cacheable = at != INT64_MIN;
 	if (cacheable) {
-		int64_t at = db_one_int64(db_stmt(d, gate_epoch_sql), 0);
 		const char *cached = cache_get_at(CACHE_GATE, p->user_id, p->company_id, (int64_t)p->role, at, &len);
 		if (cached) {
 			json_t *j = len == 2 ? NULL : json_loadb(cached, len, 0, NULL);

@@ -5,9 +5,10 @@
  *   feature having to invalidate anything.
  * - cache_put_since/cache_get_since (a thread page, thread.c): both, the value answering past a
  *   commit while a narrower epoch read from the epochs table holds (schema/022).
- * - cache_get_at/cache_put_at (the consent gate's verdict, authz.c): stamped with a narrower
- *   epoch the caller reads from the epochs table (schema/011_gate_epoch.sql), which triggers
- *   move only when what the value was derived from changes, so posts do not invalidate it.
+ * - cache_get_at/cache_put_at (the consent gate's verdict, authz.c; a session's principal,
+ *   session.c): stamped with a narrower epoch the caller reads from the epochs table
+ *   (schema/011_gate_epoch.sql, schema/023_session_epoch.sql), which triggers move only when
+ *   what the value was derived from changes, so posts do not invalidate it.
  * (The thread list's totals are cached in thread.c against the list epoch, schema/010.) */
 #ifndef MAMORI_CACHE_H
 #define MAMORI_CACHE_H

@@ -17,10 +17,7 @@
 
 #define TOUCH_EVERY_SECONDS 300
 
-static const char load_sql[] =
-	"SELECT s.csrf_token, s.created_at, s.last_seen_at, " AUTHZ_PRINCIPAL_COLUMNS
-	" FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN companies c ON c.id = u.company_id"
-	" WHERE s.token_hash = :h AND " AUTHZ_USER_ACTIVE;
+static const char load_sql[] = SESSION_LOAD_SQL;
 static const char delete_sql[] = "DELETE FROM sessions WHERE token_hash = :h";
 static const char touch_sql[] = "UPDATE sessions SET last_seen_at = :now WHERE token_hash = :h";
 static const char insert_sql[] =
@@ -82,13 +79,14 @@ static void write_once(struct db *d, const char *sql, const char *hash, int64_t 
 }
 
 /* The session cache. A session's row, its user's and its company's (load_sql) are kept per thread
- * in the database epoch they were read in (cache.c: valid only while no connection has committed
- * anything since). A sign-out, a suspension, a password change (which ends the sessions), a
- * company's change, a TOTP enrolment are all commits, by whichever worker or by the command
- * line: after any of them no entry answers, on any worker, and load_sql runs again. Time is
- * judged on every request as load_sql's path does; an entry answers only while no touch is due
- * (the touch is a commit too). The epoch must be this request's (cache_epoch_current): outside
- * the router's read transaction (other methods than GET and HEAD) nothing is cached. */
+ * under the session epoch (schema/023_session_epoch.sql), which triggers move in the transaction
+ * that changes any of them: a sign-out, a suspension, a password change (which ends the
+ * sessions), a role, company, group or status change, a TOTP enrolment, by whichever worker or
+ * by the command line. After any of them no entry answers, on any worker, and load_sql runs
+ * again; posts, read marks, sign-ins and notifications leave the entries in use. The epoch is
+ * read before load_sql (in the router's read transaction, or just before it for other
+ * methods), so an entry is never stamped with an epoch newer than what it holds. Time is
+ * judged on every request as load_sql's path does; an entry answers only while no touch is due. */
 struct cached_session {
 	char hash[64];
 	int64_t created, seen;
@@ -101,14 +99,25 @@ static void session_key(const char hash[65], int64_t k[3])
 	memcpy(k, hash, 3 * sizeof *k);
 }
 
-/* Fills r from the cached copy of session hash when there is one in this epoch and neither an
- * expiry nor a touch is due; true when it did. */
-static bool session_from_cache(struct req *r, const char hash[65], int64_t now)
+static const char epoch_sql[] = "SELECT value FROM epochs WHERE name = 'session'";
+
+/* The session epoch now, or INT64_MIN when nothing may be cached: d is routed to the writer or
+ * inside its own write transaction (it may see writes not yet committed), or the read failed. */
+static int64_t session_epoch(struct db *d)
+{
+	if (db_routed(d) || db_in_write_tx(d))
+		return INT64_MIN;
+	return db_one_int64(db_stmt(d, epoch_sql), INT64_MIN);
+}
+
+/* Fills r from the cached copy of session hash when there is one for the session epoch `at` and
+ * neither an expiry nor a touch is due; true when it did. */
+static bool session_from_cache(struct req *r, const char hash[65], int64_t at, int64_t now)
 {
 	int64_t k[3];
 	session_key(hash, k);
 	size_t len = 0;
-	const char *v = cache_get(r->db, CACHE_SESSION, k[0], k[1], k[2], &len);
+	const char *v = cache_get_at(CACHE_SESSION, k[0], k[1], k[2], at, &len);
 	struct cached_session c;
 	if (!v || len < sizeof c)
 		return false;
@@ -128,8 +137,9 @@ static bool session_from_cache(struct req *r, const char hash[65], int64_t now)
 	return true;
 }
 
-/* Keeps r's freshly loaded session (hash, times) for the next requests of this epoch. */
-static void session_to_cache(struct req *r, const char hash[65], int64_t created, int64_t seen)
+/* Keeps r's freshly loaded session (hash, times) for the next requests of session epoch `at`
+ * (read before the session was). */
+static void session_to_cache(struct req *r, const char hash[65], int64_t at, int64_t created, int64_t seen)
 {
 	struct cached_session c;
 	memset(&c, 0, sizeof c);
@@ -149,7 +159,7 @@ static void session_to_cache(struct req *r, const char hash[65], int64_t created
 	buf_append(&b, email, c.email_len + 1);
 	int64_t k[3];
 	session_key(hash, k);
-	cache_put(r->db, CACHE_SESSION, k[0], k[1], k[2], b.data, b.len);
+	cache_put_at(CACHE_SESSION, k[0], k[1], k[2], at, b.data, b.len);
 	buf_free(&b);
 }
 
@@ -163,8 +173,9 @@ int session_load(struct req *r)
 	char hash[65];
 	crypto_sha256_hex(token, strlen(token), hash);
 	free(token);
-	bool cacheable = cache_epoch_current(r->db);
-	if (cacheable && session_from_cache(r, hash, now_unix()))
+	int64_t at = session_epoch(r->db);
+	bool cacheable = at != INT64_MIN;
+	if (cacheable && session_from_cache(r, hash, at, now_unix()))
 		return 0;
 	sqlite3_stmt *st = db_stmt(r->db, load_sql);
 	db_bind_text(st, ":h", hash);
@@ -187,7 +198,7 @@ int session_load(struct req *r)
 	if (now - seen > TOUCH_EVERY_SECONDS)
 		write_once(r->db, touch_sql, hash, now);
 	else if (cacheable)
-		session_to_cache(r, hash, created, seen);
+		session_to_cache(r, hash, at, created, seen);
 	return 0;
 }
 

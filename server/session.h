@@ -3,12 +3,22 @@
 #ifndef MAMORI_SESSION_H
 #define MAMORI_SESSION_H
 
+#include "authz.h"
+
 #include <stdint.h>
 
 struct req;
 struct db;
 
 #define SESSION_COOKIE "__Host-mamori"
+
+/* What a cookie's hash :h resolves to: the CSRF token, the times, then the principal
+ * (authz_principal_fill). Cached per worker under the session epoch (schema/023), which every
+ * column read here but s.last_seen_at moves (tests/unit/test_cache.c walks this text). */
+#define SESSION_LOAD_SQL                                                                                     \
+	"SELECT s.csrf_token, s.created_at, s.last_seen_at, " AUTHZ_PRINCIPAL_COLUMNS                        \
+	" FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN companies c ON c.id = u.company_id"     \
+	" WHERE s.token_hash = :h AND " AUTHZ_USER_ACTIVE
 
 /* Our cookie's value in a Cookie header (the first __Host-mamori=, at the start of a cookie),
  * as a new string, or NULL when there is none or it is empty. Pure; fuzzed by

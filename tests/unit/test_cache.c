@@ -3,9 +3,12 @@
  * once; another connection's commit invalidates it; a caller's epoch (cache_*_at) decides alone;
  * both (cache_*_since): past a commit, the caller's epoch decides. And the thread view's epoch
  * (schema/022), which cache_*_since is used with: it moves with every column the view reads and
- * not with the writes every sign-in, read mark or follow makes. */
+ * not with the writes every sign-in, read mark or follow makes; and the session epoch (schema/023),
+ * which the session cache is stamped with: it moves with every column the session query reads but
+ * the touch's, and not with a post's, a read mark's or a new session's writes. */
 #include "cache.h"
 #include "db.h"
+#include "session.h"
 #include "util.h"
 #include "view.h"
 
@@ -166,9 +169,11 @@ static void test_since(void **state)
 	db_tx_rollback(d);
 }
 
-static int64_t view_epoch(void)
+static int64_t epoch_of(const char *name)
 {
-	return db_one_int64(db_stmt(d, "SELECT value FROM epochs WHERE name = 'thread_view'"), INT64_MIN);
+	sqlite3_stmt *st = db_stmt(d, "SELECT value FROM epochs WHERE name = :n");
+	db_bind_text(st, ":n", name);
+	return db_one_int64(st, INT64_MIN);
 }
 
 /* sql (one statement) in a transaction of its own on d, committed. */
@@ -179,35 +184,68 @@ static void write(const char *sql)
 	assert_int_equal(db_tx_commit(d), 0);
 }
 
-static void assert_moves(const char *sql, bool moves)
+/* sql, committed, moves the epoch `name` (or, with moves false, does not). */
+static void assert_epoch_moves(const char *name, const char *sql, bool moves)
 {
-	int64_t before = view_epoch();
+	int64_t before = epoch_of(name);
 	assert_true(before != INT64_MIN);
 	write(sql);
-	if ((view_epoch() != before) != moves)
-		fail_msg("%s %s the thread view's epoch", sql, moves ? "did not move" : "moved");
+	if ((epoch_of(name) != before) != moves)
+		fail_msg("%s %s the %s epoch", sql, moves ? "did not move" : "moved", name);
 }
 
-/* Every column `t.name`, `p.name` or `u.name` (threads, posts, users) in the SQL text cols: an
- * UPDATE of it, by itself, must move the thread view's epoch. */
-static void assert_columns_move(const char *cols, int64_t thread, int64_t post, int64_t user)
+static void assert_moves(const char *sql, bool moves)
+{
+	assert_epoch_moves("thread_view", sql, moves);
+}
+
+/* The rows the column walker below updates: one per table alias. */
+struct alias {
+	char letter;
+	const char *table, *where;
+};
+
+/* Every column `x.name` in the SQL text cols whose alias x is one of aliases (but those named in
+ * except, space-separated "x.name" words): an UPDATE of it, by itself, must move the epoch `name`.
+ * Returns how many columns it checked. */
+static int assert_columns_move_epoch(const char *name, const char *cols, const struct alias *aliases,
+				     const char *except)
 {
 	int n = 0;
 	for (const char *s = cols; *s; s++) {
-		if ((s != cols && (isalnum((unsigned char)s[-1]) || s[-1] == '_')) || s[1] != '.' ||
-		    !strchr("tpu", *s))
+		if ((s != cols && (isalnum((unsigned char)s[-1]) || s[-1] == '_')) || s[1] != '.')
 			continue;
-		const char *name = s + 2;
-		size_t k = strspn(name, "abcdefghijklmnopqrstuvwxyz_");
-		const char *table = *s == 't' ? "threads" : *s == 'p' ? "posts" : "users";
-		int64_t id = *s == 't' ? thread : *s == 'p' ? post : user;
+		const struct alias *a = aliases;
+		while (a->letter && a->letter != *s)
+			a++;
+		if (!a->letter)
+			continue;
+		const char *col = s + 2;
+		size_t k = strspn(col, "abcdefghijklmnopqrstuvwxyz_");
+		char word[64];
+		snprintf(word, sizeof word, "%c.%.*s", *s, (int)k, col);
+		const char *hit = strstr(except, word);
+		if (hit && (hit == except || hit[-1] == ' ') &&
+		    (hit[strlen(word)] == ' ' || !hit[strlen(word)]))
+			continue;
 		char sql[200];
-		snprintf(sql, sizeof sql, "UPDATE %s SET %.*s = %.*s WHERE id = %lld", table, (int)k, name,
-			 (int)k, name, (long long)id);
-		assert_moves(sql, true);
+		snprintf(sql, sizeof sql, "UPDATE %s SET %.*s = %.*s WHERE %s", a->table, (int)k, col, (int)k,
+			 col, a->where);
+		assert_epoch_moves(name, sql, true);
 		n++;
 	}
-	assert_true(n >= 5);
+	return n;
+}
+
+/* Every column of threads (t), posts (p) or users (u) in cols moves the thread view's epoch. */
+static void assert_columns_move(const char *cols, int64_t thread, int64_t post, int64_t user)
+{
+	char tw[32], pw[32], uw[32];
+	snprintf(tw, sizeof tw, "id = %lld", (long long)thread);
+	snprintf(pw, sizeof pw, "id = %lld", (long long)post);
+	snprintf(uw, sizeof uw, "id = %lld", (long long)user);
+	const struct alias aliases[] = {{'t', "threads", tw}, {'p', "posts", pw}, {'u', "users", uw}, {0}};
+	assert_true(assert_columns_move_epoch("thread_view", cols, aliases, "") >= 5);
 }
 
 static void test_thread_view_epoch(void **state)
@@ -244,6 +282,64 @@ static void test_thread_view_epoch(void **state)
 		     false);
 }
 
+/* The session epoch (schema/023): every column the session query reads but the touch's, in
+ * sessions, users and companies, moves it; what a post, a read mark, a follow, a notification, a
+ * new session or a touch writes does not. */
+static void test_session_epoch(void **state)
+{
+	(void)state;
+	write("INSERT INTO groups (id, name, created_at) VALUES (601, 'g601', 0)");
+	write("INSERT INTO companies (id, name, industry, sme_class, capital_yen, employees, track, group_id, created_at)"
+	      " VALUES (601, 'C', 'E', 'manufacturing_other', 1, 1, 'monozukuri', 601, 0)");
+	write("INSERT INTO users (id, email, name, role, company_id, status, created_at)"
+	      " VALUES (601, 's@example.jp', 'S', 'participant', 601, 'active', 0)");
+	assert_epoch_moves("session",
+			   "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at)"
+			   " VALUES ('h601', 601, 'c', 0, 0)",
+			   false);
+	const struct alias aliases[] = {{'s', "sessions", "token_hash = 'h601'"},
+					{'u', "users", "id = 601"},
+					{'c', "companies", "id = 601"},
+					{0}};
+	assert_true(assert_columns_move_epoch("session", SESSION_LOAD_SQL, aliases, "s.last_seen_at") >= 14);
+	/* what a touch, a post, a read mark, a follow, a notification or an account's settings write */
+	assert_epoch_moves("session", "UPDATE sessions SET last_seen_at = 5 WHERE token_hash = 'h601'",
+			   false);
+	write("INSERT INTO categories (id, slug, name, created_at) VALUES (601, 's', 'S', 0)");
+	assert_epoch_moves(
+		"session",
+		"INSERT INTO threads (id, category_id, author_id, title, kind, visibility, created_at, last_post_at)"
+		" VALUES (601, 601, 601, 'T', 'discussion', 'community', 0, 0)",
+		false);
+	assert_epoch_moves("session",
+			   "INSERT INTO posts (id, thread_id, author_id, body, html, created_at)"
+			   " VALUES (601, 601, 601, 'b', 'h', 0)",
+			   false);
+	assert_epoch_moves("session", "UPDATE threads SET post_count = 2, last_post_at = 1 WHERE id = 601",
+			   false);
+	assert_epoch_moves("session",
+			   "INSERT INTO thread_reads (user_id, thread_id, seen_count, last_post_id, read_at)"
+			   " VALUES (601, 601, 1, 601, 0)",
+			   false);
+	assert_epoch_moves("session",
+			   "INSERT INTO thread_follows (thread_id, user_id, created_at) VALUES (601, 601, 0)",
+			   false);
+	assert_epoch_moves("session",
+			   "INSERT INTO notifications (user_id, kind, created_at) VALUES (601, 'reply', 0)",
+			   false);
+	assert_epoch_moves("session", "UPDATE users SET totp_last_step = 1, lang = 'en' WHERE id = 601",
+			   false);
+	/* a session, a user, a company gone */
+	assert_epoch_moves("session", "DELETE FROM sessions WHERE token_hash = 'h601'", true);
+	write("DELETE FROM thread_follows");
+	write("DELETE FROM thread_reads");
+	write("DELETE FROM notifications");
+	write("DELETE FROM posts WHERE id = 601");
+	write("DELETE FROM threads WHERE id = 601");
+	assert_epoch_moves("session", "DELETE FROM users WHERE id = 601", true);
+	assert_epoch_moves("session", "DELETE FROM companies WHERE id = 601", true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_caller_epoch),
 		cmocka_unit_test(test_since),
 		cmocka_unit_test(test_thread_view_epoch),
+		cmocka_unit_test(test_session_epoch),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
