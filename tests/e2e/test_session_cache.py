@@ -7,7 +7,8 @@ server knows — a sign-out on another connection, a suspension by the secretari
 change from another session, the company withdrawn, the company moved to another group — and
 check that the very next request on every connection sees it. A cache that answered from an
 entry older than what its request reads fails here (checked against builds without the
-snapshot read, and without each of the triggers the group and status steps exercise)."""
+sessions delete trigger: sign-out; and without the companies update trigger: withdrawal and
+group move)."""
 import os
 import sys
 

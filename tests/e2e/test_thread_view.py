@@ -3,8 +3,8 @@ reply, keyed by thread, page and reader class (the secretariat sees hidden text,
 valid until the next commit, and past it while the thread view's epoch (schema/022) has not moved:
 a commit of something else (a sign-in, a read mark, a follow) leaves the cached reply in use, so
 every change to what the reply shows must move that epoch. These tests run one worker and one
-keep-alive connection per user, so every view after the first meets the cache, and check what a cache must never do: answer a
-reader the access rule refuses (another company's or group's thread, a thread whose visibility
+keep-alive connection per user, so every view after the first meets the cache, and check what a
+cache must never do: answer a reader the access rule refuses (another company's or group's thread, a thread whose visibility
 just changed), show one reader's own members (`unread`, `following`) to another, show hidden
 text to a participant, or serve a page or a thread's state that is out of date."""
 import os
@@ -138,8 +138,8 @@ def test_pages_and_head():
 def test_every_change_shows_past_commits_of_others():
     """Each change to what the cached part of the reply shows (a post's text, its author's name,
     hidden and redacted, a question's state, a thread's flags, a new reply; tags have no API to
-    change them, unit/test_cache covers their triggers), made after the reader's view was cached and after unrelated commits kept it in use, is in
-    the reader's next view."""
+    change them, unit/test_cache covers their triggers), made after the reader's view was cached
+    and after unrelated commits kept it in use, is in the reader's next view."""
     t = fw.thread(W["p1"], W["cat"], "changes", "first text", kind="question", tags=["before"])
     tid = t["id"]
 
